@@ -1,0 +1,173 @@
+"""Exact texts the CUCM platform CLI prints (reference sections 1-6).
+
+The lab prints these verbatim; the drivers never compare with them for equality but
+build tolerant patterns from the stable words (see ``orchestrator.drivers``).
+"""
+
+from __future__ import annotations
+
+PROMPT = "admin:"
+CRLF = "\r\n"
+
+BANNER = (
+    "Command Line Interface is starting up, please wait ...\r\n"
+    "\r\n"
+    "   Welcome to the Platform Command Line Interface\r\n"
+    "\r\n"
+    "VMware Installation:\r\n"
+    "        2 vCPU: Intel(R) Xeon(R) CPU E5-2630 v3 @ 2.40GHz\r\n"
+    "        Disk 1: 80GB, Partitions aligned\r\n"
+    "        6144 Mbytes RAM\r\n"
+    "\r\n"
+)
+
+PAGINATION_OFF = "Automatic pagination is turned off"
+PAGER_PROMPT = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
+COMMAND_FAILED = "Executed command unsuccessfully"
+UNKNOWN_COMMAND = "No valid command entered"  # (inferred wording)
+
+# utils system upgrade initiate
+UPGRADE_WARNING = "Warning: Do not close this window without first canceling the upgrade."
+UPGRADE_READINESS_WARNING = (
+    "Warning: Before upgrading the cluster Cisco recommends installing the latest Upgrade "
+    "Readiness COP file. Refer to the Upgrade Guide on cisco.com for details."
+)
+USE_PUBLISHER_CREDENTIALS = "Use download credentials from Publisher (yes/no) [yes]:"
+SOURCE_MENU_LEGACY = (
+    "Source:\r\n\r\n"
+    "1) Remote Filesystem via SFTP\r\n"
+    "2) Remote Filesystem via FTP\r\n"
+    "3) Local DVD/CD\r\n"
+    "q) quit\r\n\r\n"
+)
+SOURCE_MENU_MODERN_LOCAL = "4) Local Image <None>"
+SELECT_OPTION = 'Please select an option (1 - {last} or "q" ):'
+DIRECTORY = "Directory:"
+SERVER = "Server:"
+USER_NAME = "User Name:"
+PASSWORD = "Password:"
+SMTP = "Please enter SMTP Host Server (optional):"
+CONTINUE_AFTER_DOWNLOAD = "Continue with upgrade after download (yes/no):"
+SWITCH_VERSION = "Switch-version server after upgrade [valid only for ISO] (yes/no):"
+CHECKING = "Checking for valid upgrades. Please wait..."
+AVAILABLE = 'Available options and upgrades in "{server}:{directory}":'
+ACCESSING = "Accessing the file. Please wait..."
+VALIDATING = "Validating the file..."
+DOWNLOADED_MB = "Downloaded {mb} MB."
+CHECKSUMMING = "Checksumming the file..."
+DOWNLOADED_FILE = "Downloaded: {file}"
+FILE_VERSION = "File version: {version}"
+FILE_CHECKSUM = "File checksum: {checksum}"
+START_INSTALLATION = "Start installation (yes/no):"
+UPGRADE_LOG = "The upgrade log is {log}"
+UPGRADING = "Upgrading the system.  Please wait..."
+INSTALL_SUCCESS = "Successfully installed {file}"
+INSTALL_FAILED = "Installation of {file} failed"
+UPGRADE_CANCELED = "The upgrade was canceled."
+COP_CANNOT_CANCEL = "Installation of a Cisco Options Package (COP) cannot be canceled."
+ANOTHER_SESSION = "Another user session is currently configuring an upgrade."
+ASSUME_CONTROL = "Assume control (yes/no):"
+ALREADY_IN_PROGRESS = "An upgrade is already in progress."
+
+ERR_SERVER_UNREACHABLE = "The remote server could not be located."
+ERR_BAD_CREDENTIALS = "The user name or password is not valid."
+ERR_BAD_DIRECTORY = "The directory could not be located."
+ERR_NO_VALID_OPTIONS = (
+    "The given directory was located and searched but no valid options or upgrades were "
+    "available. Note, the system cannot be downgraded so option and upgrade files for "
+    "previous releases were ignored."
+)
+ERR_DISK_SPACE = (
+    "There is not enough disk space in the common partition to perform the upgrade. "
+    "Please use the Cisco Log Partition Monitoring Tool or the CLI to free disk space."
+)
+ERR_CHECKSUM = (
+    "Checksum of file failed. Upgrade patch may be corrupted or tampered with. Please verify."
+)
+ERR_INVALID_FILE = "The selected file is not valid."
+
+# show version
+ACTIVE_MASTER = "Active Master Version: {version}"
+ACTIVE_OPTIONS = "Active Version Installed Software Options:"
+INACTIVE_MASTER = "Inactive Master Version: {version}"
+INACTIVE_OPTIONS = "Inactive Version Installed Software Options:"
+NO_OPTIONS = "No Installed Software Options Found."
+
+# utils system restart
+RESTART_WARNING = (
+    "     ***   W A R N I N G   ***\r\n"
+    "Please make sure database replication setup is complete. Use the command "
+    "'utils dbreplication runtimestate' to get the current status.\r\n"
+    "If database replication setup is in progress, restarting the server may leave "
+    "database replication unable to complete.\r\n"
+    "Do you really want to restart ?\r\n"
+)
+RESTART_CONFIRM = "Enter (yes/no)?"
+RESTART_BEGIN = (
+    "Appliance is being Restarted ...\r\n"
+    "Warning: Restart could take up to 5 minutes.\r\n"
+    "Stopping Service Manager...\r\n"
+)
+GOING_DOWN = "The system is going down for reboot NOW!"
+
+# utils service restart NAME
+SERVICE_RESTART_NOTICE = (
+    " Don't press Ctrl-c while the service is getting RESTARTED.If Service has not "
+    "Restarted Properly, execute the same Command Again"
+)
+SERVICE_MANAGER_RUNNING = "Service Manager is running"
+
+# utils service list
+SERVICE_LIST_HEAD = (
+    "Requesting service status, please wait...\r\n"
+    "System SSH [STARTED]\r\n"
+    "Cluster Manager [STARTED]\r\n"
+    "Service Manager [STARTED]\r\n"
+    "Service Manager is running\r\n"
+    "Getting list of all services\r\n"
+    ">> Return code = 0\r\n"
+)
+COMMAND_SUCCESSFUL = "Command successful"
+
+# utils ntp status
+NTP_SYNCHRONISED = "synchronised to NTP server ({server}) at stratum {stratum}"
+NTP_UNSYNCHRONISED = "unsynchronised"
+
+# system-history.log lines (format inferred; parsers stay tolerant)
+HISTORY_INSTALL = "{stamp} | root: Install {file} {outcome}"
+HISTORY_BOOT = "{stamp} | root: Boot {version} Start"
+HISTORY_STAMP_FORMAT = "%m/%d/%Y %H:%M:%S"
+
+# RisPort70 rate limit fault (Cisco's typo kept)
+RIS_RATE_FAULT = (
+    "AxisFault: Exceeded allowed rate for Reatime information. Current allowed rate for "
+    "realtime information is {rate} requests per minute."
+)
+AXL_MEMORY_FAULT = (
+    "Maximum AXL Memory Allocation Consumed. Please retry once requests in progress have "
+    "completed"
+)
+
+# Service names
+SVC_DB = "A Cisco DB"
+SVC_DB_REPLICATOR = "A Cisco DB Replicator"
+SVC_AXL = "Cisco AXL Web Service"
+SVC_CALLMANAGER = "Cisco CallManager"
+SVC_CTIMANAGER = "Cisco CTIManager"
+SVC_DBL_MONITOR = "Cisco Database Layer Monitor"
+SVC_RIS = "Cisco RIS Data Collector"
+SVC_TFTP = "Cisco Tftp"
+SVC_TOMCAT = "Cisco Tomcat"
+
+# Reason texts after two spaces in `utils service list`, and Control Center reason codes.
+REASON_NOT_ACTIVATED = "Service Not Activated"
+REASON_OUT_OF_SERVICE = "Commanded Out of Service"
+REASON_CODES = {REASON_NOT_ACTIVATED: -1068, REASON_OUT_OF_SERVICE: -1069}
+
+REPLICATION_STATES = {
+    0: "Initializing",
+    1: "Number of replicates not correct",
+    2: "Setup Completed",
+    3: "Tables Suspect",
+    4: "Setup Failed / Dropped",
+}
