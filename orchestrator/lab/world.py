@@ -1,0 +1,530 @@
+"""The simulated cluster's state and how it changes over time.
+
+Servers (SSH, HTTPS, SFTP) read and drive this model; the scheduler moves it forward.
+All mutation happens under ``World.lock``; ``World.changed`` is notified on every change.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import paramiko
+
+from orchestrator.cucm import texts
+from orchestrator.cucm.release import Release, RestartScope, cop_base_name, restart_rule
+from orchestrator.lab.config import DevicePackSpec, FaultKind, LabConfig, NodeSpec
+from orchestrator.lab.database import ClusterDatabase
+from orchestrator.lab.events import EventLog
+from orchestrator.lab.faults import FaultBoard
+from orchestrator.lab.scheduler import Scheduler
+from orchestrator.lab.timing import Timing, timing_for
+
+# After boot, services come up in this order (reference section 5, inferred).
+BOOT_ORDER = [
+    texts.SVC_DB,
+    texts.SVC_DB_REPLICATOR,
+    texts.SVC_DBL_MONITOR,
+    texts.SVC_TOMCAT,
+    texts.SVC_AXL,
+    texts.SVC_RIS,
+    texts.SVC_CALLMANAGER,
+    texts.SVC_TFTP,
+    texts.SVC_CTIMANAGER,
+]
+PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
+STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
+
+
+@dataclass
+class Service:
+    name: str
+    state: str
+    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    start_time: float | None = None
+
+    @property
+    def activated(self) -> bool:
+        return not self.reason
+
+
+@dataclass
+class Upgrade:
+    """The node's upgrade framework (one wizard per node)."""
+
+    status: str = "Idle"  # Idle | Running | Completed | Failed | Canceled
+    file: str | None = None
+    log: str | None = None
+    owner: object | None = None  # the session configuring the wizard
+    # source remembered by the publisher for "Use download credentials from Publisher"
+    source: dict[str, str] | None = None
+
+
+@dataclass
+class Phone:
+    name: str
+    model: str
+    group: str
+    status: str = "UnRegistered"
+    node: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Node:
+    spec: NodeSpec
+    address: str
+    release: Release
+    release_text: str
+    host_key: paramiko.PKey
+    services: dict[str, Service] = field(default_factory=dict)
+    options: dict[str, float] = field(default_factory=dict)  # base name -> install time
+    history: list[tuple[float, str]] = field(default_factory=list)
+    phase: str = "up"  # up | shutting_down | down
+    boot_time: float = 0.0
+    replication: int = 2
+    upgrade: Upgrade = field(default_factory=Upgrade)
+    common_free_mb: int = 20_000
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.spec.role == "publisher"
+
+    @property
+    def ssh_up(self) -> bool:
+        return self.phase != "down"
+
+    @property
+    def auth_methods(self) -> list[str]:
+        if self.spec.auth != "auto":
+            return [self.spec.auth]
+        # CUCM 15 offers only keyboard-interactive (reference section 1)
+        if self.release.major >= 15:
+            return ["keyboard-interactive"]
+        return ["password", "keyboard-interactive"]
+
+
+def stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
+
+
+def new_host_key() -> paramiko.PKey:
+    return paramiko.ECDSAKey.generate(bits=256)
+
+
+class World:
+    def __init__(self, config: LabConfig, addresses: list[str], events: EventLog) -> None:
+        self.config = config
+        self.timing: Timing = timing_for(config.profile, config.timing)
+        self.events = events
+        self.faults = FaultBoard(config.faults)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.scheduler = Scheduler()
+        self.db = ClusterDatabase()
+        self.sftp_endpoint: tuple[str, int] | None = None
+        self._down_listeners: list[Callable[[Node], None]] = []
+        self._up_listeners: list[Callable[[Node], None]] = []
+        self.nodes: dict[str, Node] = {}
+        now = time.time()
+        for spec, address in zip(config.nodes, addresses, strict=True):
+            ipaddress.ip_address(address)
+            self.nodes[spec.name] = self._initial_node(spec, address, now)
+        self.packs: dict[str, DevicePackSpec] = {
+            cop_base_name(p.file): p for p in config.device_packs
+        }
+        self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
+        self._seed_database()
+        stale = self.faults.active(FaultKind.STALE_UPGRADE_WIZARD)
+        for node in self.nodes.values():
+            if self.faults.active(FaultKind.STALE_UPGRADE_WIZARD, node.name) and stale:
+                node.upgrade.owner = object()  # a session that went away without cancelling
+        self._recompute_phones(emit=False)
+
+    # ----- construction -------------------------------------------------------------
+
+    def _initial_node(self, spec: NodeSpec, address: str, now: float) -> Node:
+        text = self.config.release_of(spec)
+        node = Node(
+            spec=spec,
+            address=address,
+            release=Release.parse(text),
+            release_text=text,
+            host_key=new_host_key(),
+            common_free_mb=spec.common_free_mb,
+        )
+        node.boot_time = now - spec.booted_minutes_ago * 60
+        node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=text)))
+        for option in spec.options:
+            at = now - option.installed_minutes_ago * 60
+            node.options[cop_base_name(option.file)] = at
+            node.history.append(
+                (at, texts.HISTORY_INSTALL.format(stamp="", file=option.file, outcome="Success"))
+            )
+        node.history.sort()
+        for name in PLATFORM_SERVICES:
+            node.services[name] = Service(name, STARTED, start_time=node.boot_time)
+        for index, name in enumerate(BOOT_ORDER):
+            reason = "" if self._activated(spec, name) else texts.REASON_NOT_ACTIVATED
+            started = node.boot_time + 5 + index
+            node.services[name] = Service(
+                name, STOPPED if reason else STARTED, reason, None if reason else started
+            )
+        node.services["Cisco CAR DB"] = Service(
+            "Cisco CAR DB", STOPPED, texts.REASON_OUT_OF_SERVICE
+        )
+        node.services["Cisco DirSync"] = Service(
+            "Cisco DirSync", STOPPED, texts.REASON_NOT_ACTIVATED
+        )
+        return node
+
+    @staticmethod
+    def _activated(spec: NodeSpec, service: str) -> bool:
+        if service in (texts.SVC_CALLMANAGER, texts.SVC_CTIMANAGER):
+            return spec.callmanager
+        if service == texts.SVC_TFTP:
+            return spec.tftp
+        if service == texts.SVC_AXL:
+            return spec.role == "publisher"
+        return True
+
+    def _seed_database(self) -> None:
+        db = self.db
+        for model in self.config.base_models:
+            self._add_model(model.name, model.enum)
+        db.execute(
+            "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()), "EnterpriseWideData", 0, 1, "t", "", "t"),
+        )
+        cm_pkid: dict[str, str] = {}
+        for number, node in enumerate(self.nodes.values(), start=1):
+            pkid = str(uuid.uuid4())
+            usage = 0 if node.is_publisher else 1
+            db.execute(
+                "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
+                (pkid, node.address, number, usage, "f", node.name, "t"),
+            )
+            if node.spec.callmanager:
+                cm_pkid[node.name] = str(uuid.uuid4())
+                db.execute(
+                    "insert into callmanager values (?, ?, ?)",
+                    (cm_pkid[node.name], f"CM_{node.name}", pkid),
+                )
+        for group, members in self.config.groups.items():
+            group_pkid = str(uuid.uuid4())
+            db.execute("insert into callmanagergroup values (?, ?)", (group_pkid, group))
+            for priority, member in enumerate(members):
+                if member in cm_pkid:
+                    db.execute(
+                        "insert into callmanagergroupmember values (?, ?, ?, ?)",
+                        (str(uuid.uuid4()), group_pkid, cm_pkid[member], priority),
+                    )
+        publisher = self.publisher
+        for base in publisher.options:
+            if base in self.packs:
+                self._add_pack_models(self.packs[base])
+
+    def _add_model(self, name: str, enum: int) -> None:
+        self.db.execute("insert or ignore into typemodel values (?, ?)", (enum, name))
+        self.db.execute(
+            "insert or ignore into defaults values (?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()), enum, 11, f"sip{enum}.14-1-1SR1-1", ""),
+        )
+
+    def _add_pack_models(self, pack: DevicePackSpec) -> None:
+        for model in pack.models:
+            self._add_model(model.name, model.enum)
+
+    # ----- lookups -------------------------------------------------------------------
+
+    @property
+    def publisher(self) -> Node:
+        return next(n for n in self.nodes.values() if n.is_publisher)
+
+    def node_by_address(self, address: str) -> Node | None:
+        return next((n for n in self.nodes.values() if n.address == address), None)
+
+    def pack_for(self, file_name: str) -> DevicePackSpec | None:
+        return self.packs.get(cop_base_name(file_name))
+
+    def model_enum(self, name: str) -> int | None:
+        _, rows = self.db.query(f"select enum from typemodel where name = '{name}'")
+        if rows:
+            return int(rows[0][0])
+        for pack in self.packs.values():
+            for model in pack.models:
+                if model.name == name:
+                    return model.enum
+        return None
+
+    def history_lines(self, node: Node) -> list[str]:
+        return [
+            line.replace(" | ", f"{stamp(at)} | ", 1) if line.startswith(" |") else line
+            for at, line in node.history
+        ]
+
+    # ----- listeners -----------------------------------------------------------------
+
+    def on_node_down(self, listener: Callable[[Node], None]) -> None:
+        self._down_listeners.append(listener)
+
+    def on_node_up(self, listener: Callable[[Node], None]) -> None:
+        self._up_listeners.append(listener)
+
+    def _notify(self) -> None:
+        self._recompute_phones()
+        self.changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(predicate, timeout)
+
+    # ----- services ------------------------------------------------------------------
+
+    def _set_service(self, node: Node, name: str, state: str) -> None:
+        service = node.services[name]
+        if service.state == state:
+            return
+        service.state = state
+        if state == STARTED:
+            service.start_time = time.time()
+        self.events.emit(node.name, "service_state", service=name, state=state)
+
+    def restart_service(self, node_name: str, name: str) -> bool:
+        """Cycle STOPPING/STARTING/STARTED; False if the service is not activated."""
+        step = self.timing.service_restart_seconds / 3
+        with self.lock:
+            node = self.nodes[node_name]
+            service = node.services.get(name)
+            if service is None or not service.activated or node.phase != "up":
+                return False
+            self.events.emit(node.name, "service_restart_requested", service=name)
+            self._set_service(node, name, STOPPING)
+            self._notify()
+
+        def starting() -> None:
+            with self.lock:
+                if node.phase == "up":
+                    self._set_service(node, name, STARTING)
+                    self._notify()
+
+        def started() -> None:
+            with self.lock:
+                if node.phase == "up" and not self._stuck(node, name):
+                    self._set_service(node, name, STARTED)
+                    self._notify()
+
+        self.scheduler.after(step, starting)
+        self.scheduler.after(2 * step, started)
+        return True
+
+    def _stuck(self, node: Node, service: str) -> bool:
+        fault = self.faults.active(FaultKind.SERVICE_STUCK_STARTING, node.name)
+        return fault is not None and (fault.service or texts.SVC_CALLMANAGER) == service
+
+    # ----- installs ------------------------------------------------------------------
+
+    def start_install(self, node_name: str, file_name: str) -> str:
+        """Begin installing; returns the upgrade log name. Completion is scheduled."""
+        now = time.time()
+        log_name = f"install_log_{datetime.fromtimestamp(now, UTC):%Y-%m-%d.%H.%M.%S}.log"
+        with self.lock:
+            node = self.nodes[node_name]
+            node.upgrade = Upgrade("Running", file_name, log_name, None, node.upgrade.source)
+            self.events.emit(node.name, "install_started", file=file_name)
+            self._notify()
+        duration = self.timing.install_seconds
+        if node.is_publisher:
+            duration *= self.timing.publisher_install_factor
+        boot_at_start = node.boot_time
+        self.scheduler.after(duration, lambda: self._finish_install(node, file_name, boot_at_start))
+        return log_name
+
+    def _finish_install(self, node: Node, file_name: str, boot_at_start: float) -> None:
+        with self.lock:
+            if node.boot_time != boot_at_start or node.upgrade.status != "Running":
+                return  # the node rebooted mid-install
+            now = time.time()
+            failed = self.faults.fire(FaultKind.INSTALL_FAILS, node.name) is not None
+            outcome = "Failure" if failed else "Success"
+            node.history.append(
+                (now, texts.HISTORY_INSTALL.format(stamp="", file=file_name, outcome=outcome))
+            )
+            if failed:
+                node.upgrade.status = "Failed"
+                self.events.emit(node.name, "install_failed", file=file_name)
+            else:
+                node.upgrade.status = "Completed"
+                node.options[cop_base_name(file_name)] = now
+                pack = self.pack_for(file_name)
+                if pack and node.is_publisher:
+                    self._add_pack_models(pack)
+                self.events.emit(node.name, "install_finished", file=file_name)
+            self._notify()
+
+    # ----- reboot --------------------------------------------------------------------
+
+    def restart_node(self, node_name: str) -> None:
+        with self.lock:
+            node = self.nodes[node_name]
+            if node.phase != "up":
+                return
+            node.phase = "shutting_down"
+            self.events.emit(node.name, "reboot_started")
+            for name, service in node.services.items():
+                if service.state == STARTED and name not in PLATFORM_SERVICES:
+                    self._set_service(node, name, STOPPING)
+            self._notify()
+        self.scheduler.after(self.timing.shutdown_seconds, lambda: self._go_down(node))
+
+    def _go_down(self, node: Node) -> None:
+        with self.lock:
+            node.phase = "down"
+            for name in node.services:
+                self._set_service(node, name, STOPPED)
+            self._set_replication(node, 0)
+            if node.upgrade.status == "Running":
+                node.upgrade.status = "Failed"
+            self.events.emit(node.name, "node_down")
+            listeners = list(self._down_listeners)
+            self._notify()
+        for listener in listeners:
+            listener(node)
+        if self.faults.fire(FaultKind.NEVER_RETURNS, node.name):
+            self.events.emit(node.name, "node_never_returns")
+            return
+        self.scheduler.after(self.timing.reboot_down_seconds, lambda: self._boot(node))
+
+    def _boot(self, node: Node) -> None:
+        with self.lock:
+            now = time.time()
+            node.boot_time = now
+            node.phase = "up"
+            node.upgrade.owner = None
+            node.history.append(
+                (now, texts.HISTORY_BOOT.format(stamp="", version=node.release_text))
+            )
+            if self.faults.fire(FaultKind.HOST_KEY_CHANGED, node.name):
+                node.host_key = new_host_key()
+                self.events.emit(node.name, "host_key_changed")
+            for name in PLATFORM_SERVICES:
+                node.services[name].state = STARTED
+                node.services[name].start_time = now
+            self.events.emit(node.name, "ssh_up")
+            listeners = list(self._up_listeners)
+            self._notify()
+        for listener in listeners:
+            listener(node)
+        self._start_services(node, now)
+
+    def _start_services(self, node: Node, boot: float) -> None:
+        step, starting = self.timing.service_step_seconds, self.timing.service_starting_seconds
+        activated = [n for n in BOOT_ORDER if node.services[n].activated]
+        for index, name in enumerate(activated):
+            self.scheduler.after(index * step, self._service_action(node, boot, name, STARTING))
+            self.scheduler.after(
+                index * step + starting, self._service_action(node, boot, name, STARTED)
+            )
+            if name == texts.SVC_DB_REPLICATOR:
+                base = index * step + starting
+                settle = self.timing.replication_settle_seconds
+                self.scheduler.after(base + settle / 2, self._replication_action(node, boot, 1))
+                self.scheduler.after(base + settle, self._replication_action(node, boot, 2))
+
+    def _service_action(self, node: Node, boot: float, name: str, state: str) -> Callable[[], None]:
+        def action() -> None:
+            with self.lock:
+                if node.boot_time != boot or node.phase != "up":
+                    return
+                if state == STARTED and self._stuck(node, name):
+                    return
+                self._set_service(node, name, state)
+                self._notify()
+
+        return action
+
+    def _replication_action(self, node: Node, boot: float, state: int) -> Callable[[], None]:
+        def action() -> None:
+            with self.lock:
+                if node.boot_time != boot or node.phase != "up":
+                    return
+                stuck = self.faults.active(FaultKind.REPLICATION_STUCK, node.name)
+                target = (stuck.state or 3) if (stuck and state == 2) else state
+                self._set_replication(node, target)
+                self._notify()
+
+        return action
+
+    def _set_replication(self, node: Node, state: int) -> None:
+        if node.replication != state:
+            node.replication = state
+            self.events.emit(node.name, "replication_state", state=state)
+
+    def apply_replication_faults(self) -> None:
+        """Replication stuck faults declared on a running node take effect at once."""
+        with self.lock:
+            for node in self.nodes.values():
+                stuck = self.faults.active(FaultKind.REPLICATION_STUCK, node.name)
+                if stuck and node.phase == "up":
+                    self._set_replication(node, stuck.state or 3)
+            self._notify()
+
+    # ----- what CallManager knows, and the phones ------------------------------------
+
+    def cm_knows(self, node: Node, model: str) -> bool:
+        """Whether this node's running CallManager accepts registrations of ``model``."""
+        if any(m.name == model for m in self.config.base_models):
+            return True
+        cm = node.services.get(texts.SVC_CALLMANAGER)
+        if cm is None or cm.state != STARTED or cm.start_time is None:
+            return False
+        for base, pack in self.packs.items():
+            if not any(m.name == model for m in pack.models):
+                continue
+            installed_here = node.options.get(base)
+            installed_pub = self.publisher.options.get(base)
+            if installed_here is None or installed_pub is None:
+                continue
+            needs_restart = restart_rule(node.release).scope is RestartScope.REBOOT
+            if (
+                not needs_restart
+                and not node.is_publisher
+                and self.config.rules.subscriber_learns_models_without_restart
+            ):
+                return True
+            if cm.start_time > installed_here:
+                return True
+        return False
+
+    def _recompute_phones(self, emit: bool = True) -> None:
+        for phone in self.phones.values():
+            status, where, reason = "UnRegistered", None, ""
+            for member in self.config.groups.get(phone.group, []):
+                node = self.nodes[member]
+                cm = node.services.get(texts.SVC_CALLMANAGER)
+                if cm is None or cm.state != STARTED:
+                    continue
+                if self.cm_knows(node, phone.model):
+                    status, where, reason = "Registered", node.name, ""
+                    break
+                if status != "Rejected":
+                    status, where = "Rejected", node.name
+                    reason = "No typemodel table-entry for device"
+            if (status, where) != (phone.status, phone.node):
+                phone.status, phone.node, phone.reason = status, where, reason
+                if emit:
+                    self.events.emit(
+                        where or "-", "phone_registration", phone=phone.name, status=status
+                    )
+
+    def close(self) -> None:
+        self.scheduler.stop()
