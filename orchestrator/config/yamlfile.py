@@ -1,0 +1,156 @@
+"""Read YAML while remembering where every key and value came from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from orchestrator.config.errors import ConfigError
+
+Loc = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed YAML file: plain data for validation, the ruamel tree for line numbers."""
+
+    path: Path
+    display: str
+    data: Any
+    tree: Any
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.resolve().parent
+
+    def line_of(self, loc: Loc) -> int | None:
+        """1-based line of the deepest node of ``loc`` that exists in the file.
+
+        A missing field points at the mapping that should hold it; an unknown key
+        points at the key itself; anything else at its value.
+        """
+        node = self.tree
+        line = _start_line(node)
+        for part in loc:
+            if isinstance(node, CommentedMap) and part in node:
+                child = node[part]
+                # A nested block starts on the line after its key; the key's line is
+                # what the user looks for.
+                row = node.lc.value(part)[0] if _is_scalar(child) else node.lc.key(part)[0]
+                line, node = row + 1, child
+            elif (
+                isinstance(node, CommentedSeq)
+                and isinstance(part, int)
+                and 0 <= part < len(node)
+            ):
+                line, node = node.lc.item(part)[0] + 1, node[part]
+            else:
+                break
+        return line
+
+    def key_line(self, loc: Loc) -> int | None:
+        """1-based line of the last key of ``loc`` (for unknown keys)."""
+        *parents, last = loc
+        node = self.tree
+        for part in parents:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return self.line_of(parents)
+        if isinstance(node, CommentedMap) and last in node:
+            return node.lc.key(last)[0] + 1
+        return self.line_of(parents)
+
+
+def _is_scalar(node: Any) -> bool:
+    return not isinstance(node, CommentedMap | CommentedSeq)
+
+
+def _start_line(node: Any) -> int | None:
+    if isinstance(node, CommentedMap | CommentedSeq):
+        return node.lc.line + 1
+    return None
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip types -> plain Python, so pydantic sees ordinary values."""
+    if isinstance(node, CommentedMap):
+        return {_plain(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(item) for item in node]
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, datetime):
+        return datetime.fromisoformat(node.isoformat())
+    if isinstance(node, date):
+        return date.fromisoformat(node.isoformat())
+    # ScalarBoolean subclasses int, so ask ruamel's type name before int().
+    if type(node).__name__ == "ScalarBoolean":
+        return bool(node)
+    for kind in (int, float, str):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def display_name(path: Path) -> str:
+    """The path as the user would recognise it: relative to the cwd when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_yaml(path: str | Path) -> YamlDocument:
+    """Parse ``path``; every failure is a ConfigError with the file and line."""
+    path = Path(path)
+    shown = display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            shown, None, None, "file not found", "check the path (it is relative to the "
+            "current directory)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(shown, None, None, "is a directory, not a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(shown, None, None, f"is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(shown, None, None, f"cannot be read: {exc.strerror}") from None
+
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ConfigError(
+            shown, line, None, f"YAML syntax error: {problem or 'cannot parse'}",
+            "check indentation, colons and quotes on this line or the one above",
+        ) from None
+    except YAMLError as exc:
+        raise ConfigError(shown, None, None, f"YAML syntax error: {exc}") from None
+
+    if tree is None:
+        raise ConfigError(shown, None, None, "file is empty", "see the example files")
+    if not isinstance(tree, CommentedMap):
+        raise ConfigError(
+            shown, _start_line(tree) or 1, None,
+            f"expected a mapping of keys to values at the top level, got {_kind(tree)}",
+        )
+    return YamlDocument(path=path, display=shown, data=_plain(tree), tree=tree)
+
+
+def _kind(node: Any) -> str:
+    if isinstance(node, list):
+        return "a list"
+    return f"a {type(node).__name__}"
