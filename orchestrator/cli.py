@@ -5,12 +5,16 @@ from __future__ import annotations
 import typer
 
 from orchestrator import __version__
+from orchestrator.cli_lab import lab_app
 
 app = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+app.add_typer(lab_app, name="lab")
 
 
 def _version(value: bool) -> None:

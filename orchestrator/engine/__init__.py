@@ -1,0 +1,1 @@
+"""The rollout engine: an explicit state machine over a durable SQLite journal."""

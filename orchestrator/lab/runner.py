@@ -1,0 +1,222 @@
+"""Start and stop a whole lab cluster: SFTP source, per-node SSH and HTTPS servers.
+
+Writes what a user of the orchestrator needs beside the inventory: known_hosts, the CA
+bundle, password files (mode 0600) referenced as ``file:`` and a playbook for the lab's
+device pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from orchestrator.cucm.release import cop_base_name
+from orchestrator.lab.addresses import allocate_block
+from orchestrator.lab.certs import LabCA
+from orchestrator.lab.config import LabConfig
+from orchestrator.lab.events import EventLog
+from orchestrator.lab.https import NodeHttpsServer
+from orchestrator.lab.sftp_server import SftpServer
+from orchestrator.lab.ssh_server import NodeSshServer
+from orchestrator.lab.world import World
+
+COP_CONTENT_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class NodeEndpoint:
+    name: str
+    address: str
+    ssh_port: int
+    https_port: int
+
+
+def cop_content(file_name: str) -> bytes:
+    """Deterministic bytes for a lab COP file, so its MD5 is stable across runs."""
+    return random.Random(file_name).randbytes(COP_CONTENT_BYTES)
+
+
+class Lab:
+    """A running lab cluster; use as a context manager."""
+
+    def __init__(self, config: LabConfig, workdir: Path, events_path: Path | None = None) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.events = EventLog(events_path)
+        self.world: World | None = None
+        self.endpoints: dict[str, NodeEndpoint] = {}
+        self.sftp_address = ""
+        self.sftp_port = 0
+        self.cop_dir = workdir / "sftp" / config.sftp.directory.strip("/")
+        self._ssh: list[NodeSshServer] = []
+        self._https: list[NodeHttpsServer] = []
+        self._sftp: SftpServer | None = None
+        self.ca: LabCA | None = None
+
+    # ----- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> Lab:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._write_cop_files()
+        self.sftp_address, addresses = allocate_block(len(self.config.nodes))
+        self._sftp = SftpServer(
+            self.workdir / "sftp",
+            self.sftp_address,
+            self.config.sftp.username,
+            self.config.sftp.password,
+        )
+        self.sftp_port = self._sftp.start()
+        world = World(self.config, addresses, self.events)
+        world.sftp_endpoint = (self.sftp_address, self.sftp_port)
+        world.sftp_host_key = self._sftp.host_key
+        self.world = world
+        self.ca = LabCA.create(self.workdir / "pki")
+        try:
+            for node in world.nodes.values():
+                cert, key = self.ca.issue(f"{node.name}.{self.config.domain}", node.address)
+                https = NodeHttpsServer(world, node.name, self.ca.server_context(cert, key))
+                self._https.append(https)
+                https_port = https.start()
+                ssh = NodeSshServer(world, node.name)
+                self._ssh.append(ssh)
+                ssh_port = ssh.start()
+                self.endpoints[node.name] = NodeEndpoint(
+                    node.name, node.address, ssh_port, https_port
+                )
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in [*self._ssh, *self._https]:
+            server.stop()
+        self._ssh.clear()
+        self._https.clear()
+        if self._sftp:
+            self._sftp.stop()
+            self._sftp = None
+        if self.world:
+            self.world.close()
+        self.events.close()
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----- what the orchestrator is given --------------------------------------------
+
+    def _write_cop_files(self) -> None:
+        self.cop_dir.mkdir(parents=True, exist_ok=True)
+        for pack in self.config.device_packs:
+            (self.cop_dir / pack.file).write_bytes(cop_content(pack.file))
+
+    def cop_md5(self, file_name: str) -> str:
+        return hashlib.md5(cop_content(file_name)).hexdigest()
+
+    def cop_sha512(self, file_name: str) -> str:
+        return hashlib.sha512(cop_content(file_name)).hexdigest()
+
+    def write_known_hosts(self, path: Path) -> Path:
+        assert self.world is not None
+        lines = []
+        for node in self.world.nodes.values():
+            port = self.endpoints[node.name].ssh_port
+            host = node.address if port == 22 else f"[{node.address}]:{port}"
+            key = node.host_key
+            lines.append(f"{host} {key.get_name()} {key.get_base64()}")
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def _secret_file(self, directory: Path, name: str, value: str) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / name
+        path.write_text(value + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def write_inventory(self, path: Path) -> Path:
+        """Inventory + known_hosts + CA bundle + password files beside it."""
+        assert self.world is not None and self.ca is not None
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = path.name.split(".")[0]
+        known_hosts = self.write_known_hosts(folder / f"{stem}.known_hosts")
+        bundle = folder / f"{stem}.ca.pem"
+        bundle.write_bytes(self.ca.bundle_path.read_bytes())
+        secrets = folder / f"{stem}.secrets"
+        platform_pw = self._secret_file(secrets, "platform", self.config.admin.password)
+        app_pw = self._secret_file(secrets, "application", self.config.application.password)
+        nodes = []
+        for node in self.world.nodes.values():
+            endpoint = self.endpoints[node.name]
+            nodes.append(
+                {
+                    "name": node.name,
+                    "address": node.address,
+                    "ssh_port": endpoint.ssh_port,
+                    "https_port": endpoint.https_port,
+                    "role": node.spec.role,
+                    "callmanager": node.spec.callmanager,
+                    "tftp": node.spec.tftp,
+                }
+            )
+        document = {
+            "cluster": self.config.cluster,
+            "nodes": nodes,
+            "callmanager_groups": {g: list(m) for g, m in self.config.groups.items()},
+            "credentials": {
+                "platform": {
+                    "username": self.config.admin.username,
+                    "password": f"file:{platform_pw.relative_to(folder)}",
+                },
+                "application": {
+                    "username": self.config.application.username,
+                    "password": f"file:{app_pw.relative_to(folder)}",
+                },
+            },
+            "known_hosts": known_hosts.name,
+            "ca_bundle": bundle.name,
+        }
+        _dump_yaml(document, path, header=f"Inventory of lab cluster {self.config.cluster}")
+        return path
+
+    def write_playbook(self, path: Path, file_name: str | None = None) -> Path:
+        """A playbook that installs the lab's (first) device pack from the lab SFTP server."""
+        pack = next(
+            p
+            for p in self.config.device_packs
+            if file_name is None or cop_base_name(p.file) == cop_base_name(file_name)
+        )
+        folder = path.parent
+        stem = path.name.split(".")[0]
+        sftp_pw = self._secret_file(folder / f"{stem}.secrets", "sftp", self.config.sftp.password)
+        document = {
+            "cop": {"file": pack.file, "md5": self.cop_md5(pack.file)},
+            "sftp": {
+                "host": self.sftp_address,
+                "port": self.sftp_port,
+                "directory": self.config.sftp.directory,
+                "username": self.config.sftp.username,
+                "password": f"file:{sftp_pw.relative_to(folder)}",
+            },
+            "models": [m.name for m in pack.models],
+            "restart": {"strategy": "auto"},
+        }
+        _dump_yaml(document, path, header=f"Playbook for lab device pack {pack.file}")
+        return path
+
+
+def _dump_yaml(document: dict, path: Path, header: str) -> None:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    with path.open("w") as handle:
+        handle.write(f"# {header} (written by `devpack lab up`)\n")
+        yaml.dump(document, handle)
