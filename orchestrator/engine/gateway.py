@@ -1,0 +1,90 @@
+"""What the engine needs from a cluster, independent of how it is reached.
+
+``orchestrator.engine.cluster`` implements it over the SSH CLI and SOAP drivers; unit
+tests of the state machine may implement it in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    state: str  # STARTED | STOPPED | STARTING | STOPPING | NOTRUNNING
+    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    start_time: float | None = None  # epoch seconds, when the source tells (Control Center)
+
+    @property
+    def counts_as_down(self) -> bool:
+        """A deactivated or out-of-service service is not "down"."""
+        return self.state != "STARTED" and not self.reason
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    file: str
+    md5: str | None
+    sftp_host: str
+    sftp_port: int
+    directory: str
+    username: str
+    password: object  # a Secret: .reveal() gives the text; never printed
+    timeout: float
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    outcome: str  # installed | already_installed | checksum_mismatch | failed | <error name>
+    message: str = ""
+    checksum: str | None = None
+    log: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("installed", "already_installed")
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    """What prechecks read from one node."""
+
+    reachable: bool
+    release: str = ""
+    options: list[str] = field(default_factory=list)
+    services: list[ServiceState] = field(default_factory=list)
+    upgrade_status: str = "Idle"
+    disk_active_pct: int | None = None
+    ntp_synchronised: bool | None = None
+    problem: str = ""
+
+
+class ClusterGateway(Protocol):
+    def health(self, node: str) -> NodeHealth: ...
+
+    def installed_options(self, node: str) -> list[str]: ...
+
+    def upgrade_status(self, node: str) -> str: ...
+
+    def install(
+        self, node: str, request: InstallRequest, on_phase: Callable[[str], None]
+    ) -> InstallReport: ...
+
+    def last_boot(self, node: str) -> float | None: ...
+
+    def request_reboot(self, node: str) -> None: ...
+
+    def ssh_ready(self, node: str) -> bool: ...
+
+    def services(self, node: str) -> list[ServiceState]: ...
+
+    def replication(self) -> dict[str, int]: ...
+
+    def restart_service(self, node: str, service: str) -> None: ...
+
+    def missing_models(self, models: list[str]) -> list[str]: ...
+
+    def close(self) -> None: ...

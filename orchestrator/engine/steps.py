@@ -1,0 +1,337 @@
+"""Executors for one step on one node, each a small state machine over the journal.
+
+Every executor writes the state it is about to enter *before* acting, and on resume
+reads the live cluster wherever the journal cannot know (a reboot requested but not
+confirmed, an install cut off by a dropped session), so no node is installed or
+restarted twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from orchestrator.cucm.release import cop_base_name
+from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
+from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.waits import NotYet, PollPolicy, WaitTimeout, wait_until
+
+log = structlog.get_logger(__name__)
+
+
+class StepFailed(Exception):
+    def __init__(self, node: str | None, step: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.node = node
+        self.step = step
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    install: float = 3600.0
+    reboot: float = 1800.0
+    services: float = 1800.0
+    replication: float = 7200.0
+
+
+@dataclass
+class StepContext:
+    run_id: str
+    journal: Journal
+    gateway: ClusterGateway
+    timeouts: Timeouts
+    poll: PollPolicy
+    replication_gate: bool = True
+    settle_seconds: float = 0.0
+    # errors a probe may raise while a node is rebooting (connection refused, ...)
+    transient: tuple[type[BaseException], ...] = ()
+    progress: Callable[[str, str], None] = lambda node, text: None
+    previous: dict[str, StepRecord] = field(default_factory=dict)
+
+    def mark(self, step: str, node: str | None, state: str, **detail: object) -> None:
+        self.journal.write(self.run_id, state, step=step, node=node, **detail)
+        log.info("step", run=self.run_id, step=step, node=node, state=state, **detail)
+        if node:
+            self.progress(node, state.replace("_", " "))
+
+    def prior(self, step: str) -> StepRecord | None:
+        return self.previous.get(step)
+
+
+def _has_option(options: list[str], file_name: str) -> bool:
+    wanted = cop_base_name(file_name)
+    return any(cop_base_name(option) == wanted for option in options)
+
+
+# ----- install -----------------------------------------------------------------------
+
+
+def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> str:
+    """Install the COP on ``node``; returns the outcome (installed / already_installed)."""
+    gateway = ctx.gateway
+    ctx.mark(step, node, "checking")
+    if _has_option(gateway.installed_options(node), request.file):
+        prior = ctx.prior(step)
+        outcome = "installed" if prior and "requested_at" in prior.detail else "already_installed"
+        ctx.mark(step, node, "done", outcome=outcome)
+        return outcome
+    if gateway.upgrade_status(node) == "Running":
+        # A previous session (ours, cut off, or another admin's) is installing.
+        ctx.mark(step, node, "waiting_for_running_install")
+        return _await_background_install(ctx, step, node, request)
+    ctx.mark(step, node, "requested", requested_at=time.time(), file=request.file)
+    try:
+        report = gateway.install(node, request, lambda phase: ctx.progress(node, phase))
+    except ctx.transient as exc:
+        ctx.mark(step, node, "session_lost", error=str(exc))
+        return _await_background_install(ctx, step, node, request)
+    if report.outcome == "installed" or (
+        report.outcome == "not_offered"
+        and _has_option(gateway.installed_options(node), request.file)
+    ):
+        if not _has_option(gateway.installed_options(node), request.file):
+            _fail(
+                ctx,
+                step,
+                node,
+                "the installer reported success but `show version active` does not list the option",
+                "check the upgrade log on the node",
+            )
+        ctx.mark(step, node, "done", outcome="installed", checksum=report.checksum, log=report.log)
+        return "installed"
+    hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
+    _fail(
+        ctx,
+        step,
+        node,
+        f"install {report.outcome}: {report.message}",
+        hint,
+        outcome=report.outcome,
+        checksum=report.checksum,
+    )
+    raise AssertionError("unreachable")
+
+
+_INSTALL_HINTS = {
+    "checksum_mismatch": "the file on the SFTP server is not the one the playbook names: "
+    "compare its MD5 with the playbook's cop.md5; nothing was installed",
+    "bad_credentials": "check the SFTP username and the password reference in the playbook",
+    "bad_directory": "check sftp.directory in the playbook",
+    "server_unreachable": "check sftp.host/port and that the node can reach the SFTP server",
+    "no_valid_options": "the file is missing from the directory, not valid for this release, "
+    "or already installed",
+    "not_offered": "the file is missing from the directory, or already installed",
+    "disk_space": "free space in the common partition (Log Partition Monitoring / CLI)",
+    "invalid_file": "install ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn first "
+    "for .sha512 files on this release",
+    "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
+    "failed": "read the node's upgrade log (utils system upgrade status)",
+}
+
+
+def _await_background_install(
+    ctx: StepContext, step: str, node: str, request: InstallRequest
+) -> str:
+    def finished() -> str:
+        status = ctx.gateway.upgrade_status(node)
+        if status == "Running":
+            raise NotYet("install still running")
+        return status
+
+    status = _wait(ctx, step, node, "the install to finish", finished, ctx.timeouts.install)
+    if _has_option(ctx.gateway.installed_options(node), request.file):
+        ctx.mark(step, node, "done", outcome="installed")
+        return "installed"
+    _fail(
+        ctx,
+        step,
+        node,
+        f"install ended with status {status} and the option is not listed",
+        "read the node's upgrade log (utils system upgrade status)",
+        outcome="failed",
+    )
+    raise AssertionError("unreachable")
+
+
+# ----- reboot ------------------------------------------------------------------------
+
+
+def run_reboot(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
+    """Reboot ``node`` and block until it is back: SSH, services, replication."""
+    prior = ctx.prior(step)
+    if prior is None or prior.state in ("pending", "checking"):
+        ctx.mark(step, node, "checking")
+        boot_before = ctx.gateway.last_boot(node)
+        _request_reboot(ctx, step, node, boot_before)
+    else:
+        boot_before = prior.detail.get("boot_before")
+        if prior.state == "requested" and not _reboot_under_way(ctx, node, boot_before):
+            log.info("reboot request was not taken, sending it again", node=node)
+            _request_reboot(ctx, step, node, boot_before)
+    _await_back(ctx, step, node, boot_before, expected)
+
+
+def _request_reboot(ctx: StepContext, step: str, node: str, boot_before: float | None) -> None:
+    ctx.mark(step, node, "requested", boot_before=boot_before, requested_at=time.time())
+    ctx.gateway.request_reboot(node)
+    ctx.mark(step, node, "down")
+
+
+def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) -> bool:
+    """After a kill between "requested" and "down": did the node take the request?"""
+    try:
+        boot = ctx.gateway.last_boot(node)
+        if boot is not None and boot_before is not None and boot > boot_before:
+            return True
+        services = ctx.gateway.services(node)
+    except ctx.transient:
+        return True  # refusing connections: it is rebooting
+    return any(s.state in ("STOPPING", "STOPPED") and not s.reason for s in services)
+
+
+def _await_back(
+    ctx: StepContext, step: str, node: str, boot_before: float | None, expected: set[str]
+) -> None:
+    gateway = ctx.gateway
+
+    def booted() -> float:
+        if not gateway.ssh_ready(node):
+            raise NotYet("SSH does not answer yet")
+        boot = gateway.last_boot(node)
+        if boot is None or (boot_before is not None and boot <= boot_before):
+            raise NotYet("the node has not rebooted yet")
+        return boot
+
+    boot = _wait(
+        ctx, step, node, "the node to answer SSH after reboot", booted, ctx.timeouts.reboot
+    )
+    ctx.mark(step, node, "booted", boot_time=boot)
+    wait_services(ctx, step, node, expected)
+    wait_replication(ctx, step, node)
+    if ctx.settle_seconds:
+        ctx.mark(step, node, "settling", seconds=ctx.settle_seconds)
+        time.sleep(ctx.settle_seconds)
+    ctx.mark(step, node, "done")
+
+
+# ----- service restarts --------------------------------------------------------------
+
+
+def run_service_restarts(
+    ctx: StepContext, step: str, node: str, services: list[str], expected: set[str]
+) -> None:
+    prior = ctx.prior(step)
+    done: list[str] = list(prior.detail.get("restarted", [])) if prior else []
+    for service in services:
+        if service in done:
+            continue
+        current = _service(ctx, node, service)
+        if current is None or current.reason:
+            ctx.mark(
+                step,
+                node,
+                "service_skipped",
+                service=service,
+                reason=(current.reason if current else "not present"),
+            )
+            done.append(service)
+            continue
+        requested = prior.detail.get("requested_service") if prior else None
+        before = prior.detail.get("start_before") if prior else None
+        if requested == service and before and current.start_time and current.start_time > before:
+            pass  # restarted before we were interrupted
+        else:
+            ctx.mark(
+                step,
+                node,
+                "service_restart_requested",
+                requested_service=service,
+                start_before=current.start_time,
+            )
+            ctx.gateway.restart_service(node, service)
+        done.append(service)
+        ctx.mark(step, node, "service_restarted", restarted=list(done))
+    wait_services(ctx, step, node, expected)
+    wait_replication(ctx, step, node)
+    ctx.mark(step, node, "done", restarted=done)
+
+
+def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:
+    return next((s for s in ctx.gateway.services(node) if s.name == name), None)
+
+
+# ----- gates -------------------------------------------------------------------------
+
+
+def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
+    ctx.mark(step, node, "waiting_for_services")
+
+    def all_started() -> None:
+        states = {s.name: s for s in ctx.gateway.services(node)}
+        missing = sorted(
+            name for name in expected if name not in states or states[name].counts_as_down
+        )
+        if missing:
+            shown = ", ".join(
+                f"{m} {states[m].state if m in states else 'absent'}" for m in missing
+            )
+            raise NotYet(f"not STARTED: {shown}")
+
+    _wait(ctx, step, node, "services to be STARTED", all_started, ctx.timeouts.services)
+    ctx.mark(step, node, "services_up")
+
+
+def wait_replication(ctx: StepContext, step: str, node: str | None) -> None:
+    if not ctx.replication_gate:
+        return
+    ctx.mark(step, node, "waiting_for_replication")
+
+    def all_two() -> None:
+        states = ctx.gateway.replication()
+        bad = {name: state for name, state in states.items() if state != 2}
+        if bad or not states:
+            shown = ", ".join(f"{n}={s}" for n, s in sorted(bad.items())) or "no rows"
+            raise NotYet(f"replication not 2 everywhere: {shown}")
+
+    _wait(
+        ctx,
+        step,
+        node,
+        "database replication state 2 on every node",
+        all_two,
+        ctx.timeouts.replication,
+    )
+    ctx.mark(step, node, "replicated")
+
+
+def _wait(
+    ctx: StepContext,
+    step: str,
+    node: str | None,
+    what: str,
+    probe: Callable[[], object],
+    timeout: float,
+) -> Any:
+    try:
+        return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient)
+    except WaitTimeout as exc:
+        _fail(ctx, step, node, str(exc), _TIMEOUT_HINT, outcome="timeout")
+
+
+_TIMEOUT_HINT = (
+    "check the node on its console or CLI; when it is healthy, resume the run "
+    "(raise the timeout in the playbook if the node is just slow)"
+)
+
+
+def _fail(
+    ctx: StepContext, step: str, node: str | None, message: str, hint: str, **detail: object
+) -> None:
+    ctx.mark(step, node, "failed", message=message, hint=hint, **detail)
+    raise StepFailed(node, step, message, hint)
