@@ -53,8 +53,8 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
     ]
     if log_file is None:
         structlog.configure(
-            processors=processors,
-            wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL + 1),
+            processors=[structlog.processors.JSONRenderer()],
+            logger_factory=structlog.ReturnLoggerFactory(),
             cache_logger_on_first_use=False,
         )
         return
