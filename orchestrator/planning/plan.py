@@ -1,0 +1,144 @@
+"""The plan: stages run one after another, the steps of a stage in parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from orchestrator.cucm.release import RestartScope, cop_base_name
+from orchestrator.planning.estimates import Estimates
+from orchestrator.planning.facts import ClusterFacts
+
+PLAN_VERSION = 1
+SIGNING_KEY_PREFIX = "ciscocm.enable-sha512sum"
+
+
+class Action(StrEnum):
+    PRECHECK = "precheck"
+    INSTALL = "install"
+    VERIFY = "verify"
+    REBOOT = "reboot"
+    RESTART_SERVICES = "restart_services"
+    POSTCHECK = "postcheck"
+
+
+class StageKind(StrEnum):
+    PRECHECKS = "prechecks"
+    INSTALL_PUBLISHER = "install_publisher"
+    INSTALL_TFTP = "install_tftp"
+    INSTALL_SUBSCRIBERS = "install_subscribers"
+    VERIFY = "verify"
+    RESTART_PUBLISHER = "restart_publisher"
+    RESTART_WAVE = "restart_wave"
+    POSTCHECKS = "postchecks"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Step(_Model):
+    id: str = Field(description="stable id for the journal, e.g. 'install-publisher/cucm-pub'")
+    stage: str
+    action: Action
+    nodes: list[str]
+    services: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    estimated_seconds: int
+    timeout_seconds: int | None = None
+    reason: str
+
+
+class Skip(_Model):
+    node: str
+    action: Action
+    reason: str
+
+
+class Gate(_Model):
+    """A wait after a stage before the next one may start."""
+
+    settle_seconds: int = 0
+    replication: bool = False
+    estimated_seconds: int
+    timeout_seconds: int | None = None
+    reason: str
+
+
+class Stage(_Model):
+    name: str
+    kind: StageKind
+    steps: list[Step]
+    skipped: list[Skip] = Field(default_factory=list)
+    gate: Gate | None = None
+    reason: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_seconds(self) -> int:
+        # Steps in a stage run in parallel; the gate waits after the slowest.
+        slowest = max((step.estimated_seconds for step in self.steps), default=0)
+        return slowest + (self.gate.estimated_seconds if self.gate else 0)
+
+
+class Plan(_Model):
+    version: int = PLAN_VERSION
+    cluster: str
+    cop_file: str
+    restart_scope: RestartScope | None
+    restart_reason: str
+    stages: list[Stage]
+    notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    estimates: Estimates
+    fingerprint: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_seconds(self) -> int:
+        """Critical path: stages one after another."""
+        return sum(stage.estimated_seconds for stage in self.stages)
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for stage in self.stages for step in stage.steps]
+
+    def is_current(self, facts: ClusterFacts) -> bool:
+        """Whether ``facts`` (reconciled like the planner's) still match this plan."""
+        return fingerprint(facts, self.cop_file) == self.fingerprint
+
+
+def relevant_options(options: list[str], cop_file: str) -> list[str]:
+    """Installed options that change the plan: this COP and the sha512 signing key."""
+    base = cop_base_name(cop_file)
+    return sorted(
+        o for o in options if cop_base_name(o) == base or o.startswith(SIGNING_KEY_PREFIX)
+    )
+
+
+def fingerprint(facts: ClusterFacts, cop_file: str) -> str:
+    """A digest of every fact the plan depends on; ports and unrelated options excluded."""
+    nodes = [
+        {
+            "name": node.name,
+            "address": node.address.lower(),
+            "role": str(node.role),
+            "release": str(node.release_number),
+            "callmanager": node.runs_callmanager,
+            "tftp": node.runs_tftp,
+            "options": relevant_options(node.installed_options, cop_file),
+            "pending_restart": node.pending_restart,
+        }
+        for node in sorted(facts.nodes, key=lambda n: n.name)
+    ]
+    document = {
+        "cluster": facts.cluster,
+        "cop": cop_base_name(cop_file),
+        "nodes": nodes,
+        "groups": {name: facts.groups[name] for name in sorted(facts.groups)},
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,325 @@
+"""Build a rollout plan from the inventory, playbook and discovered facts. Pure: no I/O."""
+
+from __future__ import annotations
+
+from orchestrator.config.inventory import Inventory
+from orchestrator.config.playbook import Playbook, Strategy
+from orchestrator.cucm.release import (
+    Release,
+    RestartScope,
+    cop_base_name,
+    restart_rule,
+    supports_sha512_files,
+)
+from orchestrator.planning.estimates import Estimates
+from orchestrator.planning.facts import ClusterFacts, NodeFacts, reconcile
+from orchestrator.planning.plan import (
+    SIGNING_KEY_PREFIX,
+    Action,
+    Gate,
+    Plan,
+    Skip,
+    Stage,
+    StageKind,
+    Step,
+    fingerprint,
+)
+from orchestrator.planning.waves import WaveProblem, WaveSchedule, schedule_waves
+
+TFTP = "Cisco Tftp"
+TOMCAT = "Cisco Tomcat"
+CALLMANAGER = "Cisco CallManager"
+
+
+def build_plan(
+    inventory: Inventory,
+    playbook: Playbook,
+    facts: ClusterFacts,
+    estimates: Estimates | None = None,
+) -> Plan:
+    """The whole rollout: prechecks, installs, verify, restarts, postchecks."""
+    estimates = estimates or Estimates()
+    merged, differences = reconcile(inventory, facts)
+    builder = _Builder(playbook, merged, estimates)
+    builder.warnings.extend(f"inventory and cluster differ: {d}" for d in differences)
+    return builder.build()
+
+
+def _batches(nodes: list[NodeFacts], size: int) -> list[list[NodeFacts]]:
+    return [nodes[i : i + size] for i in range(0, len(nodes), size)]
+
+
+def _numbered(name: str, index: int, total: int) -> str:
+    return name if total == 1 else f"{name}-{index + 1}"
+
+
+class _Builder:
+    def __init__(self, playbook: Playbook, facts: ClusterFacts, estimates: Estimates) -> None:
+        self.playbook = playbook
+        self.facts = facts
+        self.est = estimates
+        self.cop = playbook.cop.file
+        self.base = cop_base_name(self.cop)
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.stages: list[Stage] = []
+
+    # -- helpers ---------------------------------------------------------------
+
+    def has_cop(self, node: NodeFacts) -> bool:
+        return any(cop_base_name(option) == self.base for option in node.installed_options)
+
+    def step(self, stage: str, action: Action, node: NodeFacts, seconds: int, reason: str,
+             **extra: object) -> Step:
+        return Step(id=f"{stage}/{node.name}", stage=stage, action=action, nodes=[node.name],
+                    estimated_seconds=seconds, reason=reason, **extra)  # type: ignore[arg-type]
+
+    # -- stages ----------------------------------------------------------------
+
+    def build(self) -> Plan:
+        facts = self.facts
+        self.check_sha512()
+        self.prechecks()
+        needs_install = [n for n in facts.nodes if not self.has_cop(n)]
+        self.installs(needs_install)
+        self.verify()
+        scope, reason = self.restart_scope()
+        pending = [n.name for n in facts.nodes if n.pending_restart]
+        if needs_install or pending:
+            if pending and not needs_install:
+                self.notes.append(f"the COP is on every node but {', '.join(pending)} has "
+                                  "not been restarted since: restarting the cluster")
+            self.restarts(scope)
+        else:
+            self.notes.append(f"{self.base} is installed on every node and no node awaits "
+                              "a restart: nothing to install or restart")
+            scope = None
+        self.postchecks()
+        return Plan(
+            cluster=facts.cluster, cop_file=self.cop, restart_scope=scope,
+            restart_reason=reason, stages=self.stages, notes=self.notes,
+            warnings=self.warnings, estimates=self.est,
+            fingerprint=fingerprint(facts, self.cop),
+        )
+
+    def prechecks(self) -> None:
+        name = "prechecks"
+        steps = [
+            self.step(name, Action.PRECHECK, node, self.est.precheck,
+                      "before any change: SSH, services, disk space, NTP, replication "
+                      "state 2, no upgrade in progress")
+            for node in self.facts.nodes
+        ]
+        self.stages.append(Stage(name=name, kind=StageKind.PRECHECKS, steps=steps,
+                                 reason="check every node before changing anything"))
+
+    def installs(self, needs: list[NodeFacts]) -> None:
+        timeout = self.playbook.timeouts.install
+        skipped = [n for n in self.facts.nodes if n not in needs]
+        skips = {n.name: Skip(node=n.name, action=Action.INSTALL,
+                              reason=f"{self.base} is already installed (show version active)")
+                 for n in skipped}
+        pub = self.facts.publisher
+        name = "install-publisher"
+        steps = []
+        if pub in needs:
+            steps.append(self.step(
+                name, Action.INSTALL, pub, self.est.install_publisher,
+                "publisher first: Cisco installs the publisher before subscribers "
+                "(it loads the new device XML into the database)", timeout_seconds=timeout))
+        self.stages.append(Stage(
+            name=name, kind=StageKind.INSTALL_PUBLISHER, steps=steps,
+            skipped=[skips[pub.name]] if pub.name in skips else [],
+            reason="the publisher alone, before any other node"))
+
+        limit = self.playbook.waves.install_parallel
+        tftp = [n for n in self.facts.subscribers if n.runs_tftp]
+        rest = [n for n in self.facts.subscribers if not n.runs_tftp]
+        for kind, base_name, group, why in (
+            (StageKind.INSTALL_TFTP, "install-tftp", tftp,
+             "TFTP node: Cisco installs on the publisher and the TFTP nodes first, so "
+             "phones can fetch the new firmware"),
+            (StageKind.INSTALL_SUBSCRIBERS, "install-subscribers", rest,
+             "after the publisher and TFTP nodes"),
+        ):
+            todo = [n for n in group if n in needs]
+            batches = _batches(todo, limit) or ([[]] if group else [])
+            for index, batch in enumerate(batches):
+                stage = _numbered(base_name, index, len(batches))
+                steps = [self.step(stage, Action.INSTALL, node, self.est.install_subscriber,
+                                   why, timeout_seconds=timeout) for node in batch]
+                # Skips are listed once, on the first batch of their kind.
+                stage_skips = [skips[n.name] for n in group if n.name in skips] if index == 0 \
+                    else []
+                self.stages.append(Stage(
+                    name=stage, kind=kind, steps=steps, skipped=stage_skips,
+                    reason=f"in parallel, at most {limit} installs at once "
+                           "(playbook waves.install_parallel)"
+                           + (f"; batch {index + 1} of {len(batches)}" if len(batches) > 1
+                              else "")))
+
+    def verify(self) -> None:
+        name = "verify"
+        models = list(self.playbook.models)
+        step = self.step(name, Action.VERIFY, self.facts.publisher, self.est.verify,
+                         "the new models must be in the typemodel table (AXL on the "
+                         "publisher) before anything is restarted", models=models)
+        self.stages.append(Stage(name=name, kind=StageKind.VERIFY, steps=[step],
+                                 reason=f"check {len(models)} model(s) via AXL"))
+
+    def restart_scope(self) -> tuple[RestartScope, str]:
+        releases = sorted({n.release_number for n in self.facts.nodes})
+        lowest = releases[0]
+        rule = restart_rule(lowest)
+        mixed = ""
+        if len(releases) > 1:
+            listing = ", ".join(
+                f"{r} on {', '.join(n.name for n in self.facts.nodes if n.release_number == r)}"
+                for r in releases)
+            mixed = f"mixed releases ({listing}): Cisco's rule for the lowest, {lowest}, " \
+                    "applies. "
+            self.notes.append(mixed.strip())
+        strategy = self.playbook.restart.strategy
+        if strategy is Strategy.AUTO:
+            return rule.scope, mixed + rule.reason
+        forced = RestartScope(strategy.value)
+        reason = f"{forced} forced by playbook (restart.strategy: {strategy})"
+        if forced is RestartScope.SERVICES and rule.scope is RestartScope.REBOOT:
+            self.warnings.append(
+                f"restart.strategy: services overrides Cisco's rule for {lowest}, which "
+                "requires a cluster reboot: subscribers may keep rejecting the new models "
+                "(No typemodel table-entry for device)")
+        elif forced is RestartScope.REBOOT and rule.scope is RestartScope.SERVICES:
+            self.notes.append(f"a reboot is more than {lowest} needs (service restarts "
+                              "suffice); safe but slower")
+        return forced, reason
+
+    def services_for(self, node: NodeFacts) -> list[str]:
+        services = [TFTP] if node.runs_tftp else []
+        services.append(TOMCAT)
+        if node.is_publisher and node.runs_callmanager:
+            services.append(CALLMANAGER)
+        return services
+
+    def restart_step(self, stage: str, node: NodeFacts, scope: RestartScope,
+                     reason: str) -> Step:
+        timeouts = self.playbook.timeouts
+        if scope is RestartScope.REBOOT:
+            return self.step(stage, Action.REBOOT, node,
+                             self.est.reboot + self.est.services_back, reason,
+                             timeout_seconds=timeouts.reboot + timeouts.services)
+        services = self.services_for(node)
+        why = ", ".join(
+            f"{s} ({'TFTP node' if s == TFTP else 'every node' if s == TOMCAT else 'publisher'})"
+            for s in services)
+        return self.step(stage, Action.RESTART_SERVICES, node,
+                         len(services) * self.est.service_restart, f"{reason}; {why}",
+                         services=services, timeout_seconds=timeouts.services)
+
+    def gate(self, scope: RestartScope) -> Gate | None:
+        gates = self.playbook.gates
+        if scope is RestartScope.REBOOT and gates.replication:
+            return Gate(settle_seconds=gates.settle_seconds, replication=True,
+                        estimated_seconds=gates.settle_seconds + self.est.replication_settle,
+                        timeout_seconds=self.playbook.timeouts.replication,
+                        reason="Cisco: wait for database replication (state 2 on every "
+                               "node) before the next change")
+        if gates.settle_seconds:
+            return Gate(settle_seconds=gates.settle_seconds,
+                        estimated_seconds=gates.settle_seconds,
+                        reason="let services settle (playbook gates.settle_seconds)")
+        return None
+
+    def restarts(self, scope: RestartScope) -> None:
+        pub = self.facts.publisher
+        name = "restart-publisher"
+        step = self.restart_step(name, pub, scope,
+                                 "publisher first: Cisco restarts the publisher before "
+                                 "the subscribers")
+        if scope is RestartScope.SERVICES and not pub.runs_callmanager:
+            self.notes.append(f"{CALLMANAGER} does not run on the publisher: not restarted "
+                              "there, as Cisco says")
+        self.stages.append(Stage(name=name, kind=StageKind.RESTART_PUBLISHER, steps=[step],
+                                 gate=self.gate(scope),
+                                 reason="the publisher alone, and wait until it is back"))
+        schedule = schedule_waves(self.wave_problem())
+        self.notes.extend(schedule.notes)
+        total = len(schedule.waves)
+        for index, wave in enumerate(schedule.waves):
+            stage = f"restart-wave-{index + 1}"
+            steps = [self.restart_step(stage, self.facts.node(n), scope,
+                                       self.wave_reason(n, wave, schedule))
+                     for n in wave]
+            rules = (f"wave {index + 1} of {total}: at most "
+                     f"{self.playbook.waves.max_parallel} nodes, never two members of one "
+                     "CallManager group, at least one TFTP node up")
+            if schedule.optimal:
+                rules += f"; {total} is the fewest waves these rules allow"
+            self.stages.append(Stage(name=stage, kind=StageKind.RESTART_WAVE, steps=steps,
+                                     gate=self.gate(scope), reason=rules))
+
+    def wave_problem(self) -> WaveProblem:
+        subs = self.facts.subscribers
+        return WaveProblem(
+            nodes=tuple(sorted(n.name for n in subs)),
+            groups=self.facts.groups,
+            tftp=frozenset(n.name for n in subs if n.runs_tftp),
+            tftp_elsewhere=self.facts.publisher.runs_tftp,
+            max_parallel=self.playbook.waves.max_parallel,
+        )
+
+    def wave_reason(self, name: str, wave: list[str], schedule: WaveSchedule) -> str:
+        parts = []
+        groups = self.facts.groups
+        dropped = {(b, g) for b, _, g in schedule.dropped}
+        backup_of = sorted(g for g, m in groups.items() if name in m[1:])
+        primary_of = sorted(g for g, m in groups.items() if m and m[0] == name)
+        for group in backup_of:
+            primary = groups[group][0]
+            if (name, group) in dropped:
+                parts.append(f"backup of group {group}, after its primary {primary} "
+                             "(they back each other up)")
+            elif primary == self.facts.publisher.name:
+                parts.append(f"backup of group {group}, whose primary is the publisher")
+            else:
+                parts.append(f"backup of group {group} before its primary {primary}")
+        for group in primary_of:
+            backups = [m for m in groups[group][1:] if m != self.facts.publisher.name]
+            later = [b for b in backups if (b, group) in dropped]
+            earlier = [b for b in backups if b not in later]
+            text = f"primary of group {group}"
+            if earlier:
+                text += f" after its backups {', '.join(earlier)}"
+            if later:
+                text += f"; its backup {', '.join(later)} restarts later (they back each " \
+                        "other up)"
+            parts.append(text)
+        if not backup_of and not primary_of:
+            parts.append("in no CallManager group")
+        node = self.facts.node(name)
+        if node.runs_tftp:
+            up = [n.name for n in self.facts.nodes if n.runs_tftp and n.name not in wave]
+            if up:
+                parts.append(f"TFTP stays up on {', '.join(up)}")
+        return "; ".join(parts)
+
+    def postchecks(self) -> None:
+        name = "postchecks"
+        steps = [self.step(name, Action.POSTCHECK, node, self.est.precheck,
+                           "services STARTED, replication state 2, COP listed in "
+                           "show version active")
+                 for node in self.facts.nodes]
+        self.stages.append(Stage(name=name, kind=StageKind.POSTCHECKS, steps=steps,
+                                 reason="prove every node is healthy and has the pack"))
+
+    def check_sha512(self) -> None:
+        if not self.cop.endswith(".sha512"):
+            return
+        for node in self.facts.nodes:
+            has_key = any(o.startswith(SIGNING_KEY_PREFIX) for o in node.installed_options)
+            if not has_key and not supports_sha512_files(Release.parse(node.release)) \
+                    and not self.has_cop(node):
+                self.warnings.append(
+                    f"{node.name} runs {node.release}: .cop.sha512 files need "
+                    "ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn installed first "
+                    "(otherwise 'The selected file is not valid.')")
