@@ -1,0 +1,111 @@
+"""Typed failures of the SSH CLI driver.
+
+The engine decides on retries from the type alone (``retryable``), so every paramiko or
+socket failure is mapped to exactly one of these before it leaves the driver.
+"""
+
+from __future__ import annotations
+
+
+class DriverError(Exception):
+    """Base of every failure raised by the SSH CLI driver."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class HostKeyMismatch(DriverError):
+    """The node presented a key different from the pinned one: possible MITM, never retry."""
+
+    def __init__(
+        self,
+        host: str,
+        known_hosts: str,
+        *,
+        expected_fingerprint: str = "",
+        got_fingerprint: str = "",
+    ) -> None:
+        super().__init__(
+            f"host key for {host} does not match the one in {known_hosts} "
+            f"(expected {expected_fingerprint or '?'}, got {got_fingerprint or '?'}); "
+            "if the node was reinstalled, verify the new key out of band and update "
+            f"{known_hosts}",
+            host=host,
+        )
+        self.known_hosts = known_hosts
+        self.expected_fingerprint = expected_fingerprint
+        self.got_fingerprint = got_fingerprint
+
+
+class UnknownHostKey(DriverError):
+    """The node is not in the known_hosts file; we never trust on first use silently."""
+
+    def __init__(self, host: str, known_hosts: str, *, fingerprint: str = "") -> None:
+        detail = f" (it offered {fingerprint})" if fingerprint else ""
+        super().__init__(
+            f"no host key for {host} in {known_hosts}{detail}; add it after checking the "
+            "fingerprint on the node console (e.g. ssh-keyscan, then compare)",
+            host=host,
+        )
+        self.known_hosts = known_hosts
+        self.fingerprint = fingerprint
+
+
+class AuthenticationFailed(DriverError):
+    """Wrong user or password (retrying would only lock the account)."""
+
+
+class NodeUnreachable(DriverError):
+    """No SSH service right now: the node may be rebooting, so the caller may retry."""
+
+    retryable = True
+
+
+class ConnectionRefused(NodeUnreachable):
+    """TCP port closed: typical while a node is booting."""
+
+
+class SessionClosed(DriverError):
+    """The peer closed the channel (reboot, idle timeout, sshd restart);
+    ``output`` holds what was read before the close."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, output: str = "", host: str | None = None) -> None:
+        super().__init__(message, host=host)
+        self.output = output
+
+
+class CommandTimeout(DriverError):
+    """The expected text did not arrive in time; ``output`` holds what did arrive."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, output: str = "", host: str | None = None) -> None:
+        super().__init__(message, host=host)
+        self.output = output
+
+
+class CommandFailed(DriverError):
+    """The CLI said the command failed (``Executed command unsuccessfully`` and similar)."""
+
+    def __init__(
+        self, command: str, output: str, *, reason: str = "", host: str | None = None
+    ) -> None:
+        why = f": {reason}" if reason else ""
+        super().__init__(f"command {command!r} failed{why}", host=host)
+        self.command = command
+        self.output = output
+        self.reason = reason
+
+
+class ParseError(DriverError):
+    """A CLI output did not have the shape a parser needs."""
+
+    def __init__(self, what: str, text: str) -> None:
+        super().__init__(f"cannot parse {what}: {text[:200]!r}")
+        self.what = what
+        self.text = text

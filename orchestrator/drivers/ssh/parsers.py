@@ -1,0 +1,517 @@
+"""Pure parsers for CUCM CLI outputs.
+
+Tolerant by design: they accept CRLF, ANSI leftovers, extra spaces, an echoed command
+line and the trailing ``admin:`` prompt, skip lines they do not understand, and raise
+only ``ParseError`` (when the one thing a caller needs is missing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from orchestrator.drivers.ssh.channel import normalize
+from orchestrator.drivers.ssh.errors import ParseError
+
+_STATES = ("STARTED", "STOPPED", "STARTING", "STOPPING", "NOTRUNNING")
+_BUILD = r"\d+\.\d+\.\d+\.\d+(?:[-(]\d+\)?)?"
+
+
+def _lines(text: str) -> list[str]:
+    text = normalize(text)
+    return [ln.rstrip() for ln in text.split("\n") if not re.fullmatch(r"\s*admin:.*", ln)]
+
+
+# -- show version active|inactive -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    partition: str  # "active" | "inactive"
+    master_version: str
+    options: list[str] = field(default_factory=list)  # as listed (no .sgn / .sha512)
+
+
+_MASTER = re.compile(r"^\s*(?P<part>Active|Inactive)\s+Master\s+Version\s*:\s*(?P<v>\S+)", re.I)
+_OPTIONS_HEAD = re.compile(r"Installed\s+Software\s+Options\s*:", re.I)
+_NO_OPTIONS = re.compile(r"No\s+Installed\s+Software\s+Options\s+Found", re.I)
+
+
+def parse_show_version(text: str) -> VersionInfo:
+    partition = version = None
+    options: list[str] = []
+    in_options = False
+    for ln in _lines(text):
+        m = _MASTER.match(ln)
+        if m:
+            partition, version = m.group("part").lower(), m.group("v")
+            in_options = False
+            continue
+        if _OPTIONS_HEAD.search(ln):
+            in_options = True
+            continue
+        if _NO_OPTIONS.search(ln):
+            in_options = False
+            continue
+        token = ln.strip()
+        if in_options and token and " " not in token:
+            options.append(token)
+        elif in_options and token:
+            in_options = False  # a sentence: the list is over
+    if version is None or partition is None:
+        raise ParseError("show version (no 'Master Version' line)", text)
+    return VersionInfo(partition, version, options)
+
+
+# -- utils service list / utils service restart -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # STARTED, STOPPED, STARTING, STOPPING, NOTRUNNING (or what was printed)
+    reason: str = ""  # e.g. "Service Not Activated", "Commanded Out of Service"
+    platform: bool = False  # platform services print a space before "["
+
+    @property
+    def deliberately_down(self) -> bool:
+        """Deactivated or out of service: not running, but not "down" either."""
+        return bool(self.reason)
+
+
+@dataclass(frozen=True)
+class ServiceList:
+    services: list[ServiceStatus]
+    primary_node: bool | None = None
+    successful: bool = False
+
+    def get(self, name: str) -> ServiceStatus | None:
+        wanted = name.strip().lower()
+        for svc in reversed(self.services):  # last one wins: platform services print twice
+            if svc.name.lower() == wanted:
+                return svc
+        return None
+
+
+_SERVICE = re.compile(
+    r"^(?P<name>[A-Za-z0-9][^\[\]]*?)(?P<space>\s*)\[(?P<state>[A-Z_ ]+)\]"
+    r"(?:\s{2,}(?P<reason>\S.*))?\s*$"
+)
+_PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
+
+
+def _service(ln: str) -> ServiceStatus | None:
+    m = _SERVICE.match(ln.strip())
+    if not m:
+        return None
+    return ServiceStatus(
+        name=m.group("name").strip(),
+        state=m.group("state").strip(),
+        reason=(m.group("reason") or "").strip(),
+        platform=bool(m.group("space")),
+    )
+
+
+def parse_service_list(text: str) -> ServiceList:
+    services: list[ServiceStatus] = []
+    primary: bool | None = None
+    ok = False
+    for ln in _lines(text):
+        m = _PRIMARY.search(ln)
+        if m:
+            primary = m.group("v").lower() == "true"
+            continue
+        if re.search(r"Command\s+successful", ln, re.I):
+            ok = True
+            continue
+        svc = _service(ln)
+        if svc is not None:
+            services.append(svc)
+    return ServiceList(services, primary, ok)
+
+
+@dataclass(frozen=True)
+class ServiceRestart:
+    name: str
+    states: list[str]  # in order, repeats collapsed
+
+    @property
+    def final_state(self) -> str | None:
+        return self.states[-1] if self.states else None
+
+
+def parse_service_restart(text: str, name: str | None = None) -> ServiceRestart:
+    """State lines of ``utils service restart NAME`` (``Cisco Tftp[STOPPING]`` ...)."""
+    states: list[str] = []
+    seen_name = name
+    for ln in _lines(text):
+        svc = _service(ln)
+        if svc is None:
+            continue
+        if name is not None and svc.name.lower() != name.strip().lower():
+            continue
+        seen_name = seen_name or svc.name
+        if not states or states[-1] != svc.state:
+            states.append(svc.state)
+    if not states:
+        raise ParseError(f"service restart of {name or '?'} (no state line)", text)
+    return ServiceRestart(seen_name or "", states)
+
+
+# -- utils dbreplication runtimestate ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicationRow:
+    server: str
+    ip: str
+    ping_ms: float | None
+    db_rpc_dbmon: str  # e.g. "Y/Y/Y"
+    queue: str
+    group_id: str
+    state: int | None  # 0..4, 2 is good
+    details: str
+
+
+@dataclass(frozen=True)
+class ReplicationStatus:
+    rows: list[ReplicationRow]
+    db_version: str | None = None
+    status_completed: bool | None = None
+
+    @property
+    def all_good(self) -> bool:
+        return bool(self.rows) and all(r.state == 2 for r in self.rows)
+
+    def state_of(self, server: str) -> int | None:
+        for row in self.rows:
+            if row.server.lower() == server.lower() or row.ip == server:
+                return row.state
+        return None
+
+
+_IP = r"\d{1,3}(?:\.\d{1,3}){3}"
+_REPL_ROW = re.compile(
+    rf"^\s*(?P<server>[A-Za-z0-9][\w.-]*)\s+(?P<ip>{_IP})\s+(?P<middle>.*?)\s*"
+    r"\(\s*(?P<state>\d+)\s*\)\s*(?P<details>[^()]*?)\s*$"
+)
+
+
+def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
+    rows: list[ReplicationRow] = []
+    db_version = None
+    completed = None
+    for ln in _lines(text):
+        m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
+        if m:
+            db_version = m.group(1)
+            continue
+        if re.search(r"Replication status command COMPLETED", ln, re.I):
+            completed = True
+        m = _REPL_ROW.match(ln)
+        if not m:
+            continue
+        tokens = m.group("middle").split()
+        ping: float | None = None
+        if tokens:
+            try:
+                ping = float(tokens[0])
+            except ValueError:
+                ping = None
+        dbmon = next((t for t in tokens if re.fullmatch(r"[YN?-]/[YN?-]/[YN?-]", t)), "")
+        group = next((t for t in tokens if t.startswith("(") and t.endswith(")")), "")
+        rest = [t for t in tokens[1:] if t not in (dbmon, group)]
+        rows.append(
+            ReplicationRow(
+                server=m.group("server"),
+                ip=m.group("ip"),
+                ping_ms=ping,
+                db_rpc_dbmon=dbmon,
+                queue=rest[0] if rest else "",
+                group_id=group,
+                state=int(m.group("state")),
+                details=m.group("details"),
+            )
+        )
+    return ReplicationStatus(rows, db_version, completed)
+
+
+# -- show network cluster ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    ip: str
+    fqdn: str
+    hostname: str
+    role: str  # Publisher | Subscriber
+    product: str
+    db_role: str
+    auth: str  # rest of the line, e.g. "authenticated using TCP since ..."
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.role.lower() == "publisher"
+
+
+@dataclass(frozen=True)
+class NetworkCluster:
+    nodes: list[ClusterNode]
+    processnodes: list[str]
+
+
+_CLUSTER_ROW = re.compile(
+    rf"^\s*(?P<ip>{_IP}|[0-9a-fA-F:]+:[0-9a-fA-F:]+)\s+(?P<fqdn>\S+)\s+(?P<host>\S+)\s+"
+    r"(?P<role>Publisher|Subscriber)\s+(?P<product>\S+)\s+(?P<db>\S+)\s*(?P<auth>.*?)\s*$",
+    re.I,
+)
+
+
+def parse_network_cluster(text: str) -> NetworkCluster:
+    nodes: list[ClusterNode] = []
+    processnodes: list[str] = []
+    in_table = False
+    for ln in _lines(text):
+        m = _CLUSTER_ROW.match(ln)
+        if m and not in_table:
+            nodes.append(
+                ClusterNode(
+                    m.group("ip"),
+                    m.group("fqdn"),
+                    m.group("host"),
+                    m.group("role").capitalize(),
+                    m.group("product"),
+                    m.group("db"),
+                    m.group("auth"),
+                )
+            )
+            continue
+        if re.search(r"Server\s+Table\s+\(processnode\)", ln, re.I):
+            in_table = True
+            continue
+        token = ln.strip()
+        if in_table and token and not set(token) <= {"-"}:
+            if re.fullmatch(r"Successful\.?", token, re.I):
+                in_table = False
+            elif " " not in token:
+                processnodes.append(token)
+    return NetworkCluster(nodes, processnodes)
+
+
+# -- show status ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    name: str  # "active", "inactive", "logging"
+    total_kb: int | None
+    free_kb: int | None
+    used_kb: int | None
+    percent: int
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    hostname: str | None
+    product_version: str | None
+    uptime: str | None  # the raw uptime line
+    uptime_days: int | None
+    disks: list[DiskUsage]
+
+    def disk(self, name: str) -> DiskUsage | None:
+        return next((d for d in self.disks if d.name == name), None)
+
+
+_KB = r"(\d+)\s*K?"
+_DISK = re.compile(
+    rf"^\s*Disk/(?P<name>\w+)\s+(?:{_KB}\s+{_KB}\s+{_KB}\s*)?\(\s*(?P<pct>\d+)\s*%\s*\)",
+    re.I,
+)
+
+
+def parse_show_status(text: str) -> SystemStatus:
+    hostname = version = uptime = None
+    days: int | None = None
+    disks: list[DiskUsage] = []
+    for ln in _lines(text):
+        m = re.match(r"^\s*Host\s*Name\s*:\s*(\S+)", ln, re.I)
+        if m:
+            hostname = m.group(1)
+            continue
+        m = re.match(r"^\s*Product\s+Ver(?:sion)?\s*:\s*(\S+)", ln, re.I)
+        if m:
+            version = m.group(1)
+            continue
+        if re.search(r"\bup\b.*load average", ln):
+            uptime = ln.strip()
+            m = re.search(r"\bup\s+(\d+)\s+days?", ln)
+            days = int(m.group(1)) if m else 0
+            continue
+        m = _DISK.match(ln)
+        if m:
+            nums = [int(g) if g else None for g in m.group(2, 3, 4)]
+            disks.append(DiskUsage(m.group("name").lower(), *nums, int(m.group("pct"))))
+    return SystemStatus(hostname, version, uptime, days, disks)
+
+
+# -- utils ntp status -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NtpStatus:
+    synchronised: bool
+    server: str | None = None
+    stratum: int | None = None
+
+
+_NTP_SYNC = re.compile(
+    r"\bsynchroni[sz]ed\s+to\s+(?:NTP\s+)?server\s*\((?P<server>[^)]*)\)\s*at\s+stratum\s+(?P<stratum>\d+)",
+    re.I,
+)
+
+
+def parse_ntp_status(text: str) -> NtpStatus:
+    flat = " ".join(_lines(text))
+    m = _NTP_SYNC.search(flat)
+    if m and not re.search(r"\bunsynchroni[sz]ed\b", flat[: m.start()], re.I):
+        return NtpStatus(True, m.group("server").strip(), int(m.group("stratum")))
+    return NtpStatus(False)
+
+
+# -- file view install system-history.log -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    timestamp: datetime
+    kind: str  # "install" | "boot" | "other"
+    subject: str  # file name, version, or the rest of the line
+    outcome: str  # "Success", "Start", "Failure", ... ("" if none)
+    line: str
+
+
+_HISTORY = re.compile(
+    r"^\s*(?P<stamp>\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2})\s*\|\s*(?:(?P<who>[^:|]+):\s*)?"
+    r"(?P<rest>.*?)\s*$"
+)
+
+
+def parse_system_history(text: str) -> list[HistoryEntry]:
+    entries: list[HistoryEntry] = []
+    for ln in _lines(text):
+        m = _HISTORY.match(ln)
+        if not m:
+            continue
+        try:
+            stamp = datetime.strptime(re.sub(r"\s+", " ", m.group("stamp")), "%m/%d/%Y %H:%M:%S")
+        except ValueError:
+            continue
+        rest = m.group("rest")
+        kind, subject, outcome = "other", rest, ""
+        mm = re.match(
+            r"(?P<kind>Install|Boot|Upgrade|Uninstall)\s+(?P<subj>\S+)(?:\s+(?P<out>.*))?$",
+            rest,
+            re.I,
+        )
+        if mm:
+            kind = mm.group("kind").lower()
+            subject = mm.group("subj")
+            outcome = (mm.group("out") or "").strip()
+        entries.append(HistoryEntry(stamp, kind, subject, outcome, ln.strip()))
+    return entries
+
+
+def last_entry(entries: list[HistoryEntry], kind: str, contains: str = "") -> HistoryEntry | None:
+    found = [e for e in entries if e.kind == kind and contains in e.subject]
+    return max(found, key=lambda e: e.timestamp) if found else None
+
+
+# -- utils system upgrade status --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpgradeStatus:
+    state: str  # Idle | Running | Completed | Failed | (as printed)
+    file: str | None = None
+    log: str | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.state.lower() not in ("idle", "completed", "failed", "canceled", "cancelled")
+
+
+def parse_upgrade_status(text: str) -> UpgradeStatus:
+    fields: dict[str, str] = {}
+    for ln in _lines(text):
+        m = re.match(r"^\s*Upgrade\s+(status|file|log)\s*:\s*(.*?)\s*$", ln, re.I)
+        if m:
+            fields[m.group(1).lower()] = m.group(2)
+    if "status" not in fields or not fields["status"]:
+        raise ParseError("upgrade status (no 'Upgrade status:' line)", text)
+    return UpgradeStatus(fields["status"], fields.get("file") or None, fields.get("log") or None)
+
+
+# -- show myself ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Myself:
+    machine_name: str | None
+    account_name: str | None
+    privilege_level: int | None
+    fields: dict[str, str]
+
+
+def parse_show_myself(text: str) -> Myself:
+    fields: dict[str, str] = {}
+    for ln in _lines(text):
+        m = re.match(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*?)\s*$", ln)
+        if m:
+            fields[m.group(1).lower()] = m.group(2)
+    level = fields.get("privilege level", "")
+    return Myself(
+        fields.get("machine name"),
+        fields.get("account name"),
+        int(level) if level.isdigit() else None,
+        fields,
+    )
+
+
+# -- build strings ----------------------------------------------------------------------
+
+
+def find_build(text: str) -> str | None:
+    """First CUCM build number in ``text`` (``12.5.1.14900-63`` or ``15.0.1.10000(1)``)."""
+    m = re.search(_BUILD, text)
+    return m.group(0) if m else None
+
+
+__all__ = [
+    "ClusterNode",
+    "DiskUsage",
+    "HistoryEntry",
+    "Myself",
+    "NetworkCluster",
+    "NtpStatus",
+    "ReplicationRow",
+    "ReplicationStatus",
+    "ServiceList",
+    "ServiceRestart",
+    "ServiceStatus",
+    "SystemStatus",
+    "UpgradeStatus",
+    "VersionInfo",
+    "find_build",
+    "last_entry",
+    "parse_dbreplication_runtimestate",
+    "parse_network_cluster",
+    "parse_ntp_status",
+    "parse_service_list",
+    "parse_service_restart",
+    "parse_show_myself",
+    "parse_show_status",
+    "parse_show_version",
+    "parse_system_history",
+    "parse_upgrade_status",
+]

@@ -1,0 +1,317 @@
+"""``CucmCli``: the CUCM platform driver (login, commands, restarts, COP installs).
+
+One interactive session per node, reused across commands, because a CUCM login takes
+~10 s (up to 60 s on a loaded node).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+import structlog
+
+from orchestrator.drivers.ssh import parsers, patterns
+from orchestrator.drivers.ssh.channel import Channel
+from orchestrator.drivers.ssh.dialogs import (
+    SESSION_CLOSED,
+    Dialog,
+    DialogResult,
+    Progress,
+    run_dialog,
+)
+from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.system import RESTARTING, restart_system_dialog
+from orchestrator.drivers.ssh.transport import SshTarget, SshTransport, reveal
+from orchestrator.drivers.ssh.upgrade import (
+    CancelOutcome,
+    CopInstallRequest,
+    InstallResult,
+    cancel_dialog,
+    install_cop_dialog,
+    install_result,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CucmPlatform:
+    """What makes a CUCM CLI a CUCM CLI: prompt, failure texts, session set-up."""
+
+    prompt: re.Pattern[str] = patterns.PROMPT
+    failures: tuple[re.Pattern[str], ...] = patterns.FAILURES
+    on_open: tuple[tuple[str, re.Pattern[str]], ...] = field(
+        default=(("set cli pagination off", patterns.PAGINATION_OFF),)
+    )
+    newline: str = "\n"
+
+
+CUCM = CucmPlatform()
+
+
+def strip_echo(text: str, command: str) -> str:
+    """Drop the server's echo of ``command`` (first line) if it is there."""
+    first, sep, rest = text.partition("\n")
+    if sep and command.strip() and command.strip() in first:
+        return rest
+    if not sep and command.strip() and first.strip().endswith(command.strip()):
+        return ""
+    return text
+
+
+class CucmCli:
+    """A logged-in admin CLI session on one node.
+
+    >>> with CucmCli(SshTarget("10.1.1.10", "admin", secret, "known_hosts")) as cli:
+    ...     cli.run("show version active")
+    """
+
+    def __init__(
+        self,
+        target: SshTarget,
+        *,
+        platform: CucmPlatform = CUCM,
+        login_timeout: float = 60.0,
+        command_timeout: float = 120.0,
+    ) -> None:
+        self.target = target
+        self.platform = platform
+        self.login_timeout = login_timeout
+        self.command_timeout = command_timeout
+        self.banner = ""
+        self.pagination_off = False
+        self._transport: SshTransport | None = None
+        self._channel: Channel | None = None
+
+    @classmethod
+    def over_channel(
+        cls,
+        channel: Channel,
+        target: SshTarget,
+        *,
+        platform: CucmPlatform = CUCM,
+        login_timeout: float = 60.0,
+        command_timeout: float = 120.0,
+    ) -> CucmCli:
+        """A session on an already open channel (tests, or another transport)."""
+        cli = cls(
+            target,
+            platform=platform,
+            login_timeout=login_timeout,
+            command_timeout=command_timeout,
+        )
+        cli._channel = channel
+        return cli
+
+    # -- session ------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self.target.host
+
+    @property
+    def channel(self) -> Channel:
+        if self._channel is None or self._channel.closed:
+            raise SessionClosed(f"no open CLI session to {self.host}", host=self.host)
+        return self._channel
+
+    @property
+    def is_open(self) -> bool:
+        return self._channel is not None and not self._channel.closed
+
+    def open(self) -> Self:
+        if self._channel is None:
+            self._transport = SshTransport(self.target)
+            self._transport.connect()
+            try:
+                raw = self._transport.open_shell()
+            except BaseException:
+                self._transport.close()
+                raise
+            self._channel = Channel(raw, host=self.host, newline=self.platform.newline)
+        self.login()
+        return self
+
+    def login(self) -> None:
+        """Wait for the first prompt and prepare the session (pagination off)."""
+        try:
+            hit = self.channel.read_until(self.platform.prompt, self.login_timeout)
+        except CommandTimeout as exc:
+            self.close()
+            raise CommandTimeout(
+                f"{self.host}: no admin: prompt within {self.login_timeout:g} s of login",
+                output=exc.output,
+                host=self.host,
+            ) from exc
+        self.banner = hit.text[: hit.match.start()]
+        log.debug("cli.login", host=self.host)
+        for command, ack in self.platform.on_open:
+            output = self.run(command, check=False)
+            ok = bool(ack.search(output))
+            if command == "set cli pagination off":
+                self.pagination_off = ok
+            if not ok:
+                # Not fatal: Channel answers pager prompts, so output stays complete.
+                log.warning("cli.setup_unacknowledged", host=self.host, command=command)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- commands -----------------------------------------------------------------------
+
+    def run(self, command: str, timeout: float | None = None, *, check: bool = True) -> str:
+        """Type ``command``, return its output (no echo, no prompt).
+
+        A timeout leaves the CLI in an unknown state, so the session is closed; the
+        caller opens a new one.
+        """
+        channel = self.channel
+        stale = channel.drain()
+        if stale.strip():
+            log.debug("cli.stale_output", host=self.host, text=stale[-200:])
+        log.debug("cli.run", host=self.host, command=command)
+        channel.send_line(command)
+        try:
+            hit = channel.read_until(self.platform.prompt, timeout or self.command_timeout)
+        except CommandTimeout:
+            self.close()
+            raise
+        output = strip_echo(hit.text[: hit.match.start()], command).strip("\n")
+        if check:
+            for failure in self.platform.failures:
+                m = failure.search(output)
+                if m:
+                    raise CommandFailed(command, output, reason=m.group(0), host=self.host)
+        return output
+
+    def run_dialog(
+        self,
+        dialog: Dialog,
+        command: str | None = None,
+        *,
+        progress: Progress | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> DialogResult:
+        channel = self.channel
+        channel.drain()
+        result = run_dialog(channel, dialog, command=command, progress=progress, secrets=secrets)
+        if not result.at_prompt and dialog.end_prompt is not None:
+            self.close()  # unknown state (timeout, closed, no prompt): never reuse it
+        return result
+
+    # -- upgrade wizard -------------------------------------------------------------------
+
+    def install_cop(
+        self, request: CopInstallRequest, *, progress: Progress | None = None
+    ) -> InstallResult:
+        """Run ``utils system upgrade initiate`` for one COP file; never raises on outcomes."""
+        result = self.run_dialog(
+            install_cop_dialog(request),
+            "utils system upgrade initiate",
+            progress=progress,
+            secrets=(reveal(request.password), reveal(self.target.password)),
+        )
+        return install_result(request, result)
+
+    def upgrade_status(self, timeout: float | None = None) -> parsers.UpgradeStatus:
+        return parsers.parse_upgrade_status(
+            self.run("utils system upgrade status", timeout, check=False)
+        )
+
+    def upgrade_cancel(self, timeout: float = 120.0) -> CancelOutcome:
+        result = self.run_dialog(cancel_dialog(timeout), "utils system upgrade cancel")
+        return (
+            CancelOutcome(result.outcome)
+            if result.outcome in set(CancelOutcome)
+            else (CancelOutcome.UNKNOWN)
+        )
+
+    # -- restarts -------------------------------------------------------------------------
+
+    def restart_system(
+        self, *, confirm_timeout: float = 120.0, close_timeout: float = 900.0
+    ) -> str:
+        """``utils system restart``; returns the transcript once the node hung up on us."""
+        dialog = restart_system_dialog(confirm_timeout=confirm_timeout, close_timeout=close_timeout)
+        result = run_dialog(self.channel, dialog, command="utils system restart")
+        text = result.text
+        if result.outcome == SESSION_CLOSED and RESTARTING in result.phases:
+            self.close()
+            return text
+        if result.outcome == SESSION_CLOSED:
+            self.close()
+            raise SessionClosed(
+                f"{self.host}: session closed before the restart was confirmed",
+                output=text,
+                host=self.host,
+            )
+        if RESTARTING in result.phases:
+            # Banner seen but the node kept the session open past close_timeout.
+            self.close()
+            raise CommandTimeout(
+                f"{self.host}: restart announced but the session stayed open", output=text
+            )
+        raise CommandFailed("utils system restart", text, reason=result.message, host=self.host)
+
+    def restart_service(
+        self, name: str, *, timeout: float = 900.0, check: bool = True
+    ) -> parsers.ServiceRestart:
+        """``utils service restart NAME``; with ``check``, anything but STARTED raises."""
+        command = f"utils service restart {name}"
+        output = self.run(command, timeout)
+        restart = parsers.parse_service_restart(output, name)
+        if check and restart.final_state != "STARTED":
+            raise CommandFailed(
+                command,
+                output,
+                reason=f"{name} ended {restart.final_state}, not STARTED",
+                host=self.host,
+            )
+        return restart
+
+    # -- typed reads ----------------------------------------------------------------------
+
+    def show_version(self, partition: str = "active") -> parsers.VersionInfo:
+        return parsers.parse_show_version(self.run(f"show version {partition}"))
+
+    def service_list(self, timeout: float | None = None) -> parsers.ServiceList:
+        return parsers.parse_service_list(self.run("utils service list", timeout))
+
+    def dbreplication_runtimestate(self, timeout: float = 300.0) -> parsers.ReplicationStatus:
+        return parsers.parse_dbreplication_runtimestate(
+            self.run("utils dbreplication runtimestate", timeout)
+        )
+
+    def network_cluster(self) -> parsers.NetworkCluster:
+        return parsers.parse_network_cluster(self.run("show network cluster"))
+
+    def status(self) -> parsers.SystemStatus:
+        return parsers.parse_show_status(self.run("show status"))
+
+    def ntp_status(self) -> parsers.NtpStatus:
+        return parsers.parse_ntp_status(self.run("utils ntp status"))
+
+    def install_history(self) -> list[parsers.HistoryEntry]:
+        return parsers.parse_system_history(self.run("file view install system-history.log"))
+
+    def myself(self) -> parsers.Myself:
+        return parsers.parse_show_myself(self.run("show myself"))

@@ -1,0 +1,34 @@
+"""``utils system restart`` as dialog data.
+
+The restart succeeds when the channel closes *after* the restart banner: a close
+before it (or the prompt coming back) means the node did not take the order.
+"""
+
+from __future__ import annotations
+
+from orchestrator.drivers.ssh import patterns
+from orchestrator.drivers.ssh.dialogs import Dialog, Rule, line
+
+RESTARTING = "restarting"
+REFUSED = "refused"
+
+
+def restart_system_dialog(
+    *, confirm_timeout: float = 120.0, close_timeout: float = 900.0
+) -> Dialog:
+    return Dialog(
+        name="restart_system",
+        rules=[
+            Rule("confirm", patterns.RESTART_CONFIRM, "yes"),
+            Rule("banner", line(patterns.RESTART_BANNER.pattern), phase=RESTARTING),
+            Rule(
+                "failed",
+                line(r"(?:Executed command unsuccessfully|No valid command entered)"),
+                outcome=REFUSED,
+            ),
+            # The prompt coming back means no restart (e.g. refused during an upgrade).
+            Rule("prompt", patterns.PROMPT, outcome=REFUSED),
+        ],
+        timeouts={"default": confirm_timeout, RESTARTING: close_timeout},
+        end_prompt=None,
+    )

@@ -1,0 +1,315 @@
+"""The ``utils system upgrade`` wizard as dialog data (COP install, status, cancel).
+
+Covers 10.x/11.x and 12.5+ (readiness warning, publisher-credentials question,
+4-entry Source menu, continue/switch-version questions). We always answer
+``Continue with upgrade after download`` with ``no`` so the wizard shows the checksum
+and asks ``Start installation``: that is the only point where a wrong file can be
+refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from orchestrator.drivers.ssh import patterns
+from orchestrator.drivers.ssh.dialogs import (
+    SESSION_CLOSED,
+    TIMEOUT,
+    UNEXPECTED,
+    Action,
+    Callback,
+    Dialog,
+    DialogResult,
+    DialogState,
+    Rule,
+    line,
+    prompt,
+)
+from orchestrator.drivers.ssh.transport import PasswordLike, reveal
+
+
+class InstallOutcome(StrEnum):
+    INSTALLED = "installed"
+    FAILED = "failed"
+    NOT_OFFERED = "not_offered"  # our file is not in the list (installed already? wrong dir?)
+    CHECKSUM_MISMATCH = "checksum_mismatch"  # we answered "no" to Start installation
+    SERVER_UNREACHABLE = "server_unreachable"
+    BAD_CREDENTIALS = "bad_credentials"
+    BAD_DIRECTORY = "bad_directory"
+    NO_VALID_OPTIONS = "no_valid_options"
+    DISK_SPACE = "disk_space"
+    CHECKSUM_FAILED = "checksum_failed"  # the node's own signature/checksum check
+    INVALID_FILE = "invalid_file"
+    ALREADY_IN_PROGRESS = "already_in_progress"
+    LOCKED = "locked"  # another session holds the wizard and we may not take it over
+    COMMAND_FAILED = "command_failed"
+    UNEXPECTED = UNEXPECTED
+    TIMEOUT = TIMEOUT
+    SESSION_CLOSED = SESSION_CLOSED
+
+
+# Error texts of the upgrade framework (reference section 2), first words only.
+ERROR_TEXTS: dict[InstallOutcome, str] = {
+    InstallOutcome.SERVER_UNREACHABLE: r"The remote server could not be located",
+    InstallOutcome.BAD_CREDENTIALS: r"The user name or password is not valid",
+    InstallOutcome.BAD_DIRECTORY: r"The directory could not be located",
+    InstallOutcome.NO_VALID_OPTIONS: r"The given directory was located and searched but no valid",
+    InstallOutcome.DISK_SPACE: r"There is not enough disk space",
+    InstallOutcome.CHECKSUM_FAILED: r"Checksum of file failed",
+    InstallOutcome.INVALID_FILE: r"The selected file is not valid",
+    InstallOutcome.ALREADY_IN_PROGRESS: r"An upgrade is already in progress",
+    InstallOutcome.COMMAND_FAILED: r"(?:Executed command unsuccessfully|No valid command entered)",
+}
+
+SOURCE_LABELS = {"sftp": r"via\s+SFTP", "ftp": r"via\s+FTP"}
+
+# "Directory [/cop]:" or "Server (10.1.1.50):" -- a remembered default; we type ours anyway.
+_DEFAULT = r"(?:\s*[\[(][^\])\n]*[\])])?"
+_YES_NO = r"\(yes/no\)(?:\s*\[(?:yes|no)\])?"
+_MENU_ITEM = re.compile(r"(?m)^[ \t]*(?P<key>\d+)\)[ \t]*(?P<label>\S.*?)[ \t]*$")
+
+
+def md5_key(checksum: str) -> str:
+    """Checksums compare case- and separator-insensitively (the CLI prints aa:bb:...)."""
+    return re.sub(r"[^0-9a-f]", "", checksum.lower())
+
+
+@dataclass(frozen=True)
+class CopInstallRequest:
+    file_name: str  # exactly as listed by the wizard, e.g. cmterm-...cop.sgn
+    expected_md5: str
+    server: str
+    directory: str
+    user: str
+    password: PasswordLike = field(repr=False)
+    source: str = "sftp"  # "sftp" | "ftp"
+    use_publisher_credentials: bool = False  # "no": use our SFTP source on subscribers too
+    assume_control: bool = True
+    smtp_host: str = ""
+    prompt_timeout: float = 120.0
+    # An unreachable SFTP server can take many minutes to be reported.
+    download_timeout: float = 1800.0
+    install_timeout: float = 3600.0
+
+
+@dataclass
+class InstallResult:
+    outcome: InstallOutcome
+    message: str
+    file_name: str
+    checksum: str | None
+    checksum_ok: bool | None
+    file_version: str | None
+    upgrade_log: str | None
+    phases: list[str]
+    transcript: str  # password masked
+    answers: list[str]  # what we typed, password masked
+    at_prompt: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is InstallOutcome.INSTALLED
+
+
+def _menu(text: str) -> dict[str, str]:
+    return {m.group("key"): m.group("label") for m in _MENU_ITEM.finditer(text)}
+
+
+def _select(request: CopInstallRequest) -> Callback:
+    source_label = re.compile(SOURCE_LABELS.get(request.source, request.source), re.I)
+
+    def choose(state: DialogState, match: re.Match[str]) -> Action:
+        items = _menu(state.pending_text)
+        if any("Remote Filesystem" in label for label in items.values()):
+            for key, label in items.items():
+                if source_label.search(label):
+                    return Action(key)
+            return Action("q", InstallOutcome.UNEXPECTED, f"no {request.source} source: {items}")
+        if "Available options and upgrades" in state.pending_text or state.hits["available"]:
+            for key, label in items.items():
+                if label.strip() == request.file_name:
+                    state.captures["selected"] = key
+                    return Action(key)
+            offered = ", ".join(items.values()) or "nothing"
+            return Action(
+                "q",
+                InstallOutcome.NOT_OFFERED,
+                f"{request.file_name} not offered in {request.server}:{request.directory} "
+                f"(offered: {offered})",
+            )
+        return Action("q", InstallOutcome.UNEXPECTED, f"unknown menu: {items}")
+
+    return choose
+
+
+def _start_installation(request: CopInstallRequest) -> Callback:
+    def decide(state: DialogState, match: re.Match[str]) -> Action:
+        printed = state.captures.get("checksum")
+        if printed is None:
+            return Action("no", InstallOutcome.CHECKSUM_MISMATCH, "no checksum was printed")
+        if md5_key(printed) != md5_key(request.expected_md5):
+            return Action(
+                "no",
+                InstallOutcome.CHECKSUM_MISMATCH,
+                f"checksum {printed} does not match the expected {request.expected_md5}",
+            )
+        return Action("yes")
+
+    return decide
+
+
+def _back_at_prompt(state: DialogState, match: re.Match[str]) -> Action:
+    tail = [ln.strip() for ln in state.pending_text.splitlines() if ln.strip()][-4:-1]
+    return Action(
+        None,
+        InstallOutcome.UNEXPECTED,
+        "the wizard returned to the admin prompt without a result"
+        + (f" (last lines: {' | '.join(tail)})" if tail else ""),
+    )
+
+
+def install_cop_dialog(request: CopInstallRequest) -> Dialog:
+    """Rules for ``utils system upgrade initiate`` installing ``request.file_name``."""
+    yes_no = {True: "yes", False: "no"}
+
+    def assume(state: DialogState, match: re.Match[str]) -> Action:
+        if request.assume_control:
+            return Action("yes")
+        return Action("no", InstallOutcome.LOCKED, "another session is configuring an upgrade")
+
+    rules: list[Rule] = [
+        Rule(
+            "installed",
+            line(r"Successfully installed\s+(?P<value>\S+)"),
+            outcome=InstallOutcome.INSTALLED,
+            capture="installed",
+        ),
+        Rule(
+            "install_failed",
+            line(r"Installation of\s+(?P<value>\S+)\s+failed"),
+            outcome=InstallOutcome.FAILED,
+        ),
+        *(
+            Rule(outcome.value, line(text), outcome=outcome)
+            for outcome, text in ERROR_TEXTS.items()
+        ),
+        Rule("another_session", line(r"Another user session is currently configuring")),
+        Rule("assume_control", prompt(r"Assume control\s*" + _YES_NO + ":"), assume),
+        Rule(
+            "publisher_credentials",
+            prompt(r"Use download credentials from Publisher\s*" + _YES_NO + ":"),
+            yes_no[request.use_publisher_credentials],
+        ),
+        Rule(
+            "select",
+            prompt(r"Please select an option\s*\(\s*1\s*-\s*\d+\s*or\s*\"?q\"?\s*\)\s*:"),
+            _select(request),
+            repeatable=True,  # the Source menu, then the file list
+        ),
+        Rule("directory", prompt(r"Directory" + _DEFAULT + ":"), request.directory),
+        Rule("server", prompt(r"Server" + _DEFAULT + ":"), request.server),
+        Rule("user", prompt(r"User\s*Name" + _DEFAULT + ":"), request.user),
+        Rule(
+            "password",
+            prompt(r"Password" + _DEFAULT + ":"),
+            lambda s, m: reveal(request.password),
+            secret=True,
+        ),
+        Rule(
+            "smtp",
+            prompt(r"Please enter SMTP Host Server[^\n]*:"),
+            request.smtp_host,
+            phase="checking",
+        ),
+        Rule(
+            "continue_after_download",
+            prompt(r"Continue with upgrade after download\s*" + _YES_NO + ":"),
+            "no",
+        ),
+        Rule(
+            "switch_version",
+            prompt(r"Switch-version server after upgrade[^\n]*" + _YES_NO + ":"),
+            "no",
+        ),
+        Rule("checking", line(r"Checking for valid upgrades"), phase="checking"),
+        Rule("available", line(r"Available options and upgrades in")),
+        Rule("accessing", line(r"Accessing the file"), phase="downloading"),
+        Rule("file_version", line(r"File version:\s*(?P<value>\S+)"), capture="file_version"),
+        Rule(
+            "checksum",
+            line(r"File checksum:\s*(?P<value>[0-9A-Fa-f:]+)"),
+            capture="checksum",
+            phase="checksum",
+        ),
+        Rule(
+            "start_installation",
+            prompt(r"Start installation\s*" + _YES_NO + ":"),
+            _start_installation(request),
+        ),
+        Rule("upgrade_log", line(r"The upgrade log is\s*(?P<value>\S+)"), capture="upgrade_log"),
+        Rule("upgrading", line(r"Upgrading the system"), phase="installing"),
+        Rule("back_at_prompt", patterns.PROMPT, _back_at_prompt, repeatable=True),
+    ]
+    return Dialog(
+        name="install_cop",
+        rules=rules,
+        timeouts={
+            "default": request.prompt_timeout,
+            "checking": request.download_timeout,
+            "downloading": request.download_timeout,
+            "installing": request.install_timeout,
+            "end": request.prompt_timeout,
+        },
+        end_prompt=patterns.PROMPT,
+    )
+
+
+def install_result(request: CopInstallRequest, result: DialogResult) -> InstallResult:
+    outcome = InstallOutcome(result.outcome)
+    message = result.message
+    checksum = result.captures.get("checksum")
+    return InstallResult(
+        outcome=outcome,
+        message=message,
+        file_name=request.file_name,
+        checksum=checksum,
+        checksum_ok=None
+        if checksum is None
+        else md5_key(checksum) == md5_key(request.expected_md5),
+        file_version=result.captures.get("file_version"),
+        upgrade_log=result.captures.get("upgrade_log"),
+        phases=result.phases,
+        transcript=result.transcript.text(),
+        answers=result.transcript.sent,
+        at_prompt=result.at_prompt,
+    )
+
+
+# -- utils system upgrade cancel -------------------------------------------------------
+
+
+class CancelOutcome(StrEnum):
+    CANCELED = "canceled"
+    NOT_CANCELABLE = "not_cancelable"  # a COP install is running: wait for it instead
+    UNKNOWN = "unknown"
+
+
+def cancel_dialog(timeout: float = 120.0) -> Dialog:
+    # Whether cancel asks for confirmation is not documented: answer one if it does.
+    return Dialog(
+        name="upgrade_cancel",
+        rules=[
+            Rule("canceled", line(r"The upgrade was canceled"), outcome=CancelOutcome.CANCELED),
+            Rule(
+                "cannot_cancel",
+                line(r"Installation of a Cisco Options Package \(COP\) cannot be canceled"),
+                outcome=CancelOutcome.NOT_CANCELABLE,
+            ),
+            Rule("confirm", prompt(r"[^\n]*\(yes/no\)[^\n]*[:?]"), "yes"),
+            Rule("prompt", patterns.PROMPT, outcome=CancelOutcome.UNKNOWN),
+        ],
+        timeouts={"default": timeout},
+        end_prompt=patterns.PROMPT,
+    )
