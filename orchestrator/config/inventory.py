@@ -94,7 +94,7 @@ class Inventory(StrictModel):
                 if member not in names:
                     raise Invalid(
                         f"{member!r} is not a node of this inventory",
-                        did_you_mean(member, names)
+                        did_you_mean(member, sorted(names))
                         or "list it under nodes: with its name and address",
                         loc=("callmanager_groups", group, index),
                     )

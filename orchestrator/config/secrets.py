@@ -107,6 +107,14 @@ class SecretRef(BaseModel):
     def __str__(self) -> str:
         return self.reference
 
+    def __eq__(self, other: object) -> bool:
+        # Where it was written and whether it was resolved do not change what it is.
+        if not isinstance(other, SecretRef):
+            return NotImplemented
+        return (self.kind, self.target) == (other.kind, other.target)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def locate(self, file: str | None, line: int | None, field: str | None) -> None:
         self._origin = (file, line, field)
 
