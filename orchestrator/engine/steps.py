@@ -47,8 +47,6 @@ class StepContext:
     gateway: ClusterGateway
     timeouts: Timeouts
     poll: PollPolicy
-    replication_gate: bool = True
-    settle_seconds: float = 0.0
     # errors a probe may raise while a node is rebooting (connection refused, ...)
     transient: tuple[type[BaseException], ...] = ()
     progress: Callable[[str, str], None] = lambda node, text: None
@@ -213,10 +211,6 @@ def _await_back(
     )
     ctx.mark(step, node, "booted", boot_time=boot)
     wait_services(ctx, step, node, expected)
-    wait_replication(ctx, step, node)
-    if ctx.settle_seconds:
-        ctx.mark(step, node, "settling", seconds=ctx.settle_seconds)
-        time.sleep(ctx.settle_seconds)
     ctx.mark(step, node, "done")
 
 
@@ -258,7 +252,6 @@ def run_service_restarts(
         done.append(service)
         ctx.mark(step, node, "service_restarted", restarted=list(done))
     wait_services(ctx, step, node, expected)
-    wait_replication(ctx, step, node)
     ctx.mark(step, node, "done", restarted=done)
 
 
@@ -287,10 +280,9 @@ def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) ->
     ctx.mark(step, node, "services_up")
 
 
-def wait_replication(ctx: StepContext, step: str, node: str | None) -> None:
-    if not ctx.replication_gate:
-        return
-    ctx.mark(step, node, "waiting_for_replication")
+def wait_replication(ctx: StepContext, step: str, timeout: float) -> None:
+    """Cisco: database replication must be 2 on every node before the next change."""
+    ctx.mark(step, None, "waiting_for_replication")
 
     def all_two() -> None:
         states = ctx.gateway.replication()
@@ -299,15 +291,8 @@ def wait_replication(ctx: StepContext, step: str, node: str | None) -> None:
             shown = ", ".join(f"{n}={s}" for n, s in sorted(bad.items())) or "no rows"
             raise NotYet(f"replication not 2 everywhere: {shown}")
 
-    _wait(
-        ctx,
-        step,
-        node,
-        "database replication state 2 on every node",
-        all_two,
-        ctx.timeouts.replication,
-    )
-    ctx.mark(step, node, "replicated")
+    _wait(ctx, step, None, "database replication state 2 on every node", all_two, timeout)
+    ctx.mark(step, None, "replicated")
 
 
 def _wait(

@@ -1,0 +1,242 @@
+"""``DriverGateway``: the engine's view of a cluster over the SSH CLI and SOAP drivers.
+
+One CLI session per node, opened on first use and reused across steps (a real login
+takes ~10 s); commands on one node are serialised; a session is dropped after a
+restart or any error and reopened on the next use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+
+import structlog
+
+from orchestrator.config.inventory import Inventory, Node
+from orchestrator.config.secrets import Secret
+from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.errors import (
+    CommandTimeout,
+    DriverError,
+    NodeUnreachable,
+    SessionClosed,
+)
+from orchestrator.drivers.ssh.platform import CucmCli
+from orchestrator.drivers.ssh.transport import SshTarget
+from orchestrator.drivers.ssh.upgrade import CopInstallRequest, InstallOutcome
+from orchestrator.engine.gateway import (
+    InstallReport,
+    InstallRequest,
+    NodeHealth,
+    ServiceState,
+)
+
+log = structlog.get_logger(__name__)
+
+# A node that is rebooting refuses connections or drops sessions: worth retrying.
+TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, CommandTimeout)
+
+
+class DriverGateway:
+    def __init__(
+        self,
+        inventory: Inventory,
+        platform_password: Secret,
+        application_password: Secret,
+        *,
+        known_hosts: Path,
+        ca_bundle: Path | None,
+        login_timeout: float = 60.0,
+        command_timeout: float = 300.0,
+        connect_timeout: float = 10.0,
+        axl_factory: Callable[[], object] | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self._platform_password = platform_password
+        self._application_password = application_password
+        self.known_hosts = known_hosts
+        self.ca_bundle = ca_bundle
+        self.login_timeout = login_timeout
+        self.command_timeout = command_timeout
+        self.connect_timeout = connect_timeout
+        self._sessions: dict[str, CucmCli] = {}
+        self._locks: dict[str, threading.Lock] = {
+            n.label: threading.Lock() for n in inventory.nodes
+        }
+        self._axl_factory = axl_factory
+        self._axl: object | None = None
+        self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
+
+    # ----- sessions ------------------------------------------------------------------
+
+    def _node(self, name: str) -> Node:
+        node = self.inventory.node(name)
+        if node is None:
+            raise KeyError(f"node {name} is not in the inventory")
+        return node
+
+    def _target(self, node: Node) -> SshTarget:
+        return SshTarget(
+            host=node.address,
+            port=node.ssh_port,
+            username=self.inventory.credentials.platform.username,
+            password=self._platform_password,
+            known_hosts=str(self.known_hosts),
+            connect_timeout=self.connect_timeout,
+        )
+
+    @contextmanager
+    def cli(self, name: str) -> Iterator[CucmCli]:
+        """The node's session, opened if needed; dropped if a command breaks it."""
+        with self._locks[name]:
+            session = self._sessions.get(name)
+            if session is None or not session.is_open:
+                session = CucmCli(
+                    self._target(self._node(name)),
+                    login_timeout=self.login_timeout,
+                    command_timeout=self.command_timeout,
+                )
+                session.open()
+                self.logins += 1
+                self._sessions[name] = session
+            try:
+                yield session
+            except DriverError:
+                session.close()
+                self._sessions.pop(name, None)
+                raise
+
+    def drop(self, name: str) -> None:
+        with self._locks[name]:
+            session = self._sessions.pop(name, None)
+            if session:
+                session.close()
+
+    def close(self) -> None:
+        for name in list(self._sessions):
+            self.drop(name)
+
+    # ----- reads ---------------------------------------------------------------------
+
+    def health(self, node: str) -> NodeHealth:
+        try:
+            with self.cli(node) as cli:
+                version = cli.show_version()
+                services = cli.service_list()
+                upgrade = cli.upgrade_status()
+                status = cli.status()
+                ntp = cli.ntp_status()
+        except TRANSIENT as exc:
+            return NodeHealth(reachable=False, problem=str(exc))
+        disk = status.disk("active")
+        return NodeHealth(
+            reachable=True,
+            release=version.master_version,
+            options=list(version.options),
+            services=[_service_state(s) for s in services.services],
+            upgrade_status="Running" if upgrade.busy else upgrade.state,
+            disk_active_pct=disk.percent if disk else None,
+            ntp_synchronised=ntp.synchronised,
+        )
+
+    def installed_options(self, node: str) -> list[str]:
+        with self.cli(node) as cli:
+            return list(cli.show_version().options)
+
+    def upgrade_status(self, node: str) -> str:
+        with self.cli(node) as cli:
+            status = cli.upgrade_status()
+        return "Running" if status.busy else status.state
+
+    def last_boot(self, node: str) -> float | None:
+        with self.cli(node) as cli:
+            entries = cli.install_history()
+        boot = parsers.last_entry(entries, "boot")
+        # Only compared with other stamps from the same node, so the node's time zone
+        # does not matter.
+        return boot.timestamp.replace(tzinfo=UTC).timestamp() if boot else None
+
+    def ssh_ready(self, node: str) -> bool:
+        try:
+            with self.cli(node) as cli:
+                cli.run("show myself", check=False)
+        except TRANSIENT:
+            return False
+        return True
+
+    def services(self, node: str) -> list[ServiceState]:
+        with self.cli(node) as cli:
+            return [_service_state(s) for s in cli.service_list().services]
+
+    def replication(self) -> dict[str, int]:
+        with self.cli(self.inventory.publisher.label) as cli:
+            status = cli.dbreplication_runtimestate()
+        return {row.server: (row.state if row.state is not None else -1) for row in status.rows}
+
+    def missing_models(self, models: list[str]) -> list[str]:
+        if not models:
+            return []
+        axl = self._axl_client()
+        quoted = ", ".join("'" + m.replace("'", "''") + "'" for m in models)
+        rows = axl.sql(f"select name from typemodel where name in ({quoted})")  # type: ignore[attr-defined]
+        present = {row["name"] for row in rows}
+        return [m for m in models if m not in present]
+
+    def _axl_client(self) -> object:
+        if self._axl is None:
+            if self._axl_factory is not None:
+                self._axl = self._axl_factory()
+            else:
+                from orchestrator.drivers.soap.axl import AxlClient
+
+                pub = self.inventory.publisher
+                self._axl = AxlClient(
+                    pub.address,
+                    pub.https_port,
+                    self.inventory.credentials.application.username,
+                    self._application_password,
+                    ca_bundle=self.ca_bundle,
+                )
+        return self._axl
+
+    # ----- changes -------------------------------------------------------------------
+
+    def install(
+        self, node: str, request: InstallRequest, on_phase: Callable[[str], None]
+    ) -> InstallReport:
+        cop = CopInstallRequest(
+            file_name=request.file,
+            expected_md5=request.md5 or "",
+            server=request.sftp_host,
+            directory=request.directory,
+            user=request.username,
+            password=request.password,  # type: ignore[arg-type]
+            install_timeout=request.timeout,
+        )
+        with self.cli(node) as cli:
+            result = cli.install_cop(cop, progress=on_phase)
+        if result.outcome in (InstallOutcome.SESSION_CLOSED, InstallOutcome.TIMEOUT):
+            self.drop(node)
+            raise SessionClosed(f"{node}: session lost during install ({result.message})")
+        return InstallReport(
+            outcome=str(result.outcome),
+            message=result.message,
+            checksum=result.checksum,
+            log=result.upgrade_log,
+        )
+
+    def request_reboot(self, node: str) -> None:
+        with self.cli(node) as cli:
+            cli.restart_system()
+        self.drop(node)
+
+    def restart_service(self, node: str, service: str) -> None:
+        with self.cli(node) as cli:
+            cli.restart_service(service, timeout=self.command_timeout)
+
+
+def _service_state(status: parsers.ServiceStatus) -> ServiceState:
+    return ServiceState(status.name, status.state, status.reason)

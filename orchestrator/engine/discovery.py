@@ -1,0 +1,97 @@
+"""Discover the cluster's facts (read-only) over the CLI and AXL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import structlog
+
+from orchestrator.config.inventory import Inventory, Node, Role
+from orchestrator.drivers.ssh import parsers
+from orchestrator.engine.cluster import DriverGateway
+from orchestrator.planning.facts import ClusterFacts, NodeFacts
+
+log = structlog.get_logger(__name__)
+
+GROUPS_SQL = (
+    "select g.name as groupname, p.name as nodename, p.description as description,"
+    " m.priority as priority"
+    " from callmanagergroup g, callmanagergroupmember m, callmanager c, processnode p"
+    " where m.fkcallmanagergroup = g.pkid and m.fkcallmanager = c.pkid"
+    " and c.fkprocessnode = p.pkid order by g.name, m.priority"
+)
+NODES_SQL = (
+    "select name, description, tknodeusage from processnode where name != 'EnterpriseWideData'"
+)
+
+
+@dataclass
+class Discovery:
+    facts: ClusterFacts
+    unknown_nodes: list[str] = field(default_factory=list)  # in the cluster, not inventory
+    notes: list[str] = field(default_factory=list)
+
+
+def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
+    with gateway.cli(node.label) as cli:
+        version = cli.show_version()
+        services = cli.service_list()
+        status = cli.status()
+        history = cli.install_history()
+
+    def activated(name: str) -> bool:
+        svc = services.get(name)
+        return svc is not None and not svc.reason
+
+    boot = parsers.last_entry(history, "boot")
+    pack = parsers.last_entry(history, "install", "devicepack")
+    pending = bool(
+        boot and pack and pack.outcome.lower() == "success" and pack.timestamp > boot.timestamp
+    )
+    return NodeFacts(
+        name=node.name or status.hostname or node.address,
+        address=node.address,
+        role=node.role,
+        release=version.master_version,
+        runs_callmanager=activated("Cisco CallManager"),
+        runs_tftp=activated("Cisco Tftp"),
+        installed_options=list(version.options),
+        ssh_port=node.ssh_port,
+        https_port=node.https_port,
+        pending_restart=pending,
+    )
+
+
+def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
+    with ThreadPoolExecutor(max_workers=min(16, len(inventory.nodes))) as pool:
+        nodes = list(pool.map(lambda n: _node_facts(gateway, n), inventory.nodes))
+    by_key = {n.address.lower(): n.name for n in nodes} | {n.name.lower(): n.name for n in nodes}
+    notes: list[str] = []
+    unknown: list[str] = []
+    groups: dict[str, list[str]] = {}
+    try:
+        axl = gateway._axl_client()
+        for row in axl.sql(NODES_SQL):  # type: ignore[attr-defined]
+            keys = {row.get("name", "").lower(), row.get("description", "").lower()}
+            if not keys & set(by_key):
+                unknown.append(row.get("name", "?"))
+            usage = row.get("tknodeusage")
+            name = next((by_key[k] for k in keys if k in by_key), None)
+            if name and usage in ("0", "1"):
+                role = Role.PUBLISHER if usage == "0" else Role.SUBSCRIBER
+                for i, fact in enumerate(nodes):
+                    if fact.name == name and fact.role is not role:
+                        notes.append(f"node {name}: the cluster says {role}")
+                        nodes[i] = fact.model_copy(update={"role": role})
+        for row in axl.sql(GROUPS_SQL):  # type: ignore[attr-defined]
+            keys = [row.get("nodename", "").lower(), row.get("description", "").lower()]
+            member = next((by_key[k] for k in keys if k in by_key), row.get("nodename", "?"))
+            groups.setdefault(row["groupname"], []).append(member)
+    except Exception as exc:  # AXL is optional for discovery: the inventory has groups
+        log.warning("discovery.axl_unavailable", error=str(exc))
+        notes.append(
+            f"AXL unavailable for discovery ({exc}); CallManager groups from the inventory"
+        )
+    facts = ClusterFacts(cluster=inventory.cluster, nodes=nodes, groups=groups)
+    return Discovery(facts, unknown, notes)

@@ -1,0 +1,324 @@
+"""The rollout: the plan's stages in order, each stage's steps in parallel, gates between.
+
+States of a run (journal entries without a step): running -> completed | failed |
+paused_window. Stages and gates are journaled as steps named ``stage/<name>`` and
+``gate/<name>`` so a resumed run skips what is done and redoes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from orchestrator.engine.gateway import ClusterGateway, InstallRequest
+from orchestrator.engine.journal import TERMINAL, Journal
+from orchestrator.engine.prechecks import check_node, check_replication
+from orchestrator.engine.steps import (
+    StepContext,
+    StepFailed,
+    Timeouts,
+    run_install,
+    run_reboot,
+    run_service_restarts,
+    wait_replication,
+)
+from orchestrator.engine.waits import PollPolicy
+from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
+
+log = structlog.get_logger(__name__)
+
+RESTART_STAGES = {StageKind.RESTART_PUBLISHER, StageKind.RESTART_WAVE}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class RolloutSettings:
+    install: InstallRequest
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    window: Window | None = None
+    # exceptions that mean "not reachable right now" (a node rebooting)
+    transient: tuple[type[BaseException], ...] = ()
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str  # completed | failed | paused_window
+    message: str = ""
+    hint: str = ""
+    failed_node: str | None = None
+
+
+class Progress:
+    """Console hooks; the CLI supplies a live view or plain lines."""
+
+    def stage(self, name: str, reason: str) -> None: ...
+
+    def node(self, node: str, text: str) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+class Rollout:
+    def __init__(
+        self,
+        run_id: str,
+        plan: Plan,
+        gateway: ClusterGateway,
+        journal: Journal,
+        settings: RolloutSettings,
+        progress: Progress | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.run_id = run_id
+        self.plan = plan
+        self.gateway = gateway
+        self.journal = journal
+        self.settings = settings
+        self.progress = progress or Progress()
+        self.clock = clock
+        self.expected: dict[str, set[str]] = {}
+
+    # ----- the run -------------------------------------------------------------------
+
+    def execute(self) -> RunOutcome:
+        previous = self.journal.steps(self.run_id)
+        ctx = StepContext(
+            run_id=self.run_id,
+            journal=self.journal,
+            gateway=self.gateway,
+            timeouts=self.settings.timeouts,
+            poll=self.settings.poll,
+            transient=self.settings.transient,
+            progress=self.progress.node,
+            previous=previous,
+        )
+        self.journal.write(self.run_id, "running")
+        for step_id, record in previous.items():
+            if "expected_services" in record.detail:
+                self.expected[record.node or step_id] = set(record.detail["expected_services"])
+        paused = self._wait_for_window_start()
+        if paused:
+            return paused
+        for stage in self.plan.stages:
+            stage_key = f"stage/{stage.name}"
+            if previous.get(stage_key) and previous[stage_key].state == "done":
+                continue
+            if stage.kind in RESTART_STAGES:
+                paused = self._window_refuses(stage)
+                if paused:
+                    return paused
+            self.progress.stage(stage.name, stage.reason)
+            self.journal.write(self.run_id, "started", step=stage_key)
+            try:
+                self._run_stage(ctx, stage)
+                self._run_gate(ctx, stage)
+            except StepFailed as failure:
+                return self._failed(failure)
+            self.journal.write(self.run_id, "done", step=stage_key)
+        self.journal.write(self.run_id, "completed")
+        return RunOutcome(self.run_id, "completed", "every stage completed")
+
+    def _run_stage(self, ctx: StepContext, stage: Stage) -> None:
+        pending = [
+            step
+            for step in stage.steps
+            if not (
+                ctx.previous.get(step.id) and ctx.previous[step.id].state in ("done", "skipped")
+            )
+        ]
+        if not pending:
+            return
+        if stage.kind is StageKind.PRECHECKS:
+            self._prechecks(ctx, pending)
+            return
+        # Every step of a stage runs; a failure lets the others finish (a reboot already
+        # under way must come back before we stop) and then stops the run.
+        with ThreadPoolExecutor(max_workers=len(pending), thread_name_prefix="step") as pool:
+            futures = [pool.submit(self._run_step, ctx, step) for step in pending]
+            failures = [f.exception() for f in futures if f.exception() is not None]
+        for failure in failures:
+            if isinstance(failure, StepFailed):
+                raise failure
+        if failures:
+            error = failures[0]
+            raise StepFailed(None, stage.name, f"{type(error).__name__}: {error}")
+
+    def _run_step(self, ctx: StepContext, step: Step) -> None:
+        node = step.nodes[0]
+        try:
+            if step.action is Action.INSTALL:
+                run_install(ctx, step.id, node, self.settings.install)
+            elif step.action is Action.VERIFY:
+                self._verify(ctx, step)
+            elif step.action is Action.REBOOT:
+                run_reboot(ctx, step.id, node, self._expected(node))
+            elif step.action is Action.RESTART_SERVICES:
+                run_service_restarts(ctx, step.id, node, step.services, self._expected(node))
+            elif step.action is Action.POSTCHECK:
+                self._postcheck(ctx, step)
+            else:
+                raise StepFailed(node, step.id, f"unknown action {step.action}")
+        except StepFailed:
+            raise
+        except ctx.transient as exc:
+            ctx.mark(step.id, node, "failed", message=str(exc))
+            raise StepFailed(
+                node,
+                step.id,
+                f"{node} is not reachable: {exc}",
+                "check the node; resume when it answers",
+            ) from exc
+        except Exception as exc:
+            log.exception("step crashed", step=step.id)
+            ctx.mark(step.id, node, "failed", message=f"{type(exc).__name__}: {exc}")
+            raise StepFailed(node, step.id, f"{type(exc).__name__}: {exc}") from exc
+
+    def _expected(self, node: str) -> set[str]:
+        return self.expected.get(node, set())
+
+    # ----- stage kinds ---------------------------------------------------------------
+
+    def _prechecks(self, ctx: StepContext, steps: list[Step]) -> None:
+        nodes = [step.nodes[0] for step in steps]
+        for step in steps:
+            ctx.mark(step.id, step.nodes[0], "checking")
+        with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="precheck") as pool:
+            results = list(pool.map(lambda n: check_node(self.gateway, n), nodes))
+        problems: list[str] = []
+        for step, result in zip(steps, results, strict=True):
+            self.expected[result.node] = set(result.expected_services)
+            if result.ok:
+                ctx.mark(
+                    step.id,
+                    result.node,
+                    "done",
+                    expected_services=result.expected_services,
+                    warnings=result.warnings,
+                )
+            else:
+                ctx.mark(step.id, result.node, "failed", problems=result.problems)
+                problems += [f"{result.node}: {p}" for p in result.problems]
+        if not problems:
+            problems += check_replication(self.gateway)
+        if problems:
+            raise StepFailed(
+                None,
+                "prechecks",
+                "prechecks failed: " + "; ".join(problems),
+                "fix these before the rollout; nothing was changed",
+            )
+
+    def _verify(self, ctx: StepContext, step: Step) -> None:
+        ctx.mark(step.id, step.nodes[0], "checking", models=step.models)
+        missing = self.gateway.missing_models(step.models)
+        if missing:
+            ctx.mark(step.id, step.nodes[0], "failed", missing=missing)
+            raise StepFailed(
+                step.nodes[0],
+                step.id,
+                f"models missing from typemodel after install: {', '.join(missing)}",
+                "check the playbook's models list matches this device pack",
+            )
+        ctx.mark(step.id, step.nodes[0], "done", verified=step.models)
+
+    def _postcheck(self, ctx: StepContext, step: Step) -> None:
+        node = step.nodes[0]
+        ctx.mark(step.id, node, "checking")
+        result = check_node(self.gateway, node)
+        missing = sorted(self._expected(node) - set(result.expected_services))
+        problems = result.problems + [f"service {m} not STARTED" for m in missing]
+        if problems:
+            ctx.mark(step.id, node, "failed", problems=problems)
+            raise StepFailed(node, step.id, "; ".join(problems))
+        ctx.mark(step.id, node, "done")
+
+    def _run_gate(self, ctx: StepContext, stage: Stage) -> None:
+        gate = stage.gate
+        if gate is None:
+            return
+        key = f"gate/{stage.name}"
+        if gate.replication:
+            timeout = gate.timeout_seconds or self.settings.timeouts.replication
+            wait_replication(ctx, key, float(timeout))
+        if gate.settle_seconds:
+            self.journal.write(self.run_id, "settling", step=key, seconds=gate.settle_seconds)
+            time.sleep(gate.settle_seconds)
+        self.journal.write(self.run_id, "done", step=key)
+
+    # ----- window and failure --------------------------------------------------------
+
+    def _wait_for_window_start(self) -> RunOutcome | None:
+        window = self.settings.window
+        if window is None:
+            return None
+        now = self.clock()
+        if now >= window.end.timestamp():
+            return self._pause(f"the maintenance window ended at {window.end.isoformat()}")
+        if now < window.start.timestamp():
+            delay = window.start.timestamp() - now
+            self.journal.write(self.run_id, "waiting_for_window", start=window.start.isoformat())
+            self.progress.message(
+                f"waiting {delay:.0f} s for the window to open at {window.start.isoformat()}"
+            )
+            time.sleep(delay)
+        return None
+
+    def _window_refuses(self, stage: Stage) -> RunOutcome | None:
+        window = self.settings.window
+        if window is None:
+            return None
+        finish = self.clock() + stage.estimated_seconds
+        if finish <= window.end.timestamp():
+            return None
+        at = datetime.fromtimestamp(finish, UTC).isoformat(timespec="seconds")
+        return self._pause(
+            f"{stage.name} is estimated to take {stage.estimated_seconds} s and would end at "
+            f"{at}, after the window closes at {window.end.isoformat()}"
+        )
+
+    def _pause(self, why: str) -> RunOutcome:
+        self.journal.write(self.run_id, "paused_window", reason=why)
+        return RunOutcome(
+            self.run_id,
+            "paused_window",
+            why,
+            f"resume in the next window: devpack resume {self.run_id} --window START/END",
+        )
+
+    def _failed(self, failure: StepFailed) -> RunOutcome:
+        self.journal.write(
+            self.run_id, "failed", message=failure.message, node=failure.node, at_step=failure.step
+        )
+        hint = failure.hint or "fix the cause"
+        return RunOutcome(
+            self.run_id,
+            "failed",
+            failure.message,
+            f"{hint}; then continue with: devpack resume {self.run_id}",
+            failure.node,
+        )
+
+
+def node_states(journal: Journal, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
+    """Per node, each planned step and its journaled state (for failure reports)."""
+    steps = journal.steps(run_id)
+    result: dict[str, list[tuple[str, str]]] = {}
+    for step in plan.steps:
+        record = steps.get(step.id)
+        state = record.state if record else "pending"
+        if state not in TERMINAL and record is not None:
+            state = f"interrupted while {state}"
+        result.setdefault(step.nodes[0], []).append((step.id, state))
+    return result
