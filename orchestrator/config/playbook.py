@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from orchestrator.config.errors import Invalid
+from orchestrator.config.estimates import Estimates
 from orchestrator.config.fields import Address, Name, Port, PositiveSeconds, StrictModel
 from orchestrator.config.secrets import SecretRef
 from orchestrator.cucm.release import cop_base_name
@@ -147,6 +148,13 @@ class Window(StrictModel):
         return self
 
 
+class Polling(StrictModel):
+    """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s."""
+
+    first: float = Field(default=2.0, gt=0)
+    max: float = Field(default=15.0, gt=0)
+
+
 class Playbook(StrictModel):
     cop: Cop
     sftp: Sftp
@@ -156,6 +164,9 @@ class Playbook(StrictModel):
     gates: Gates = Field(default_factory=Gates)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     window: Window | None = None
+    polling: Polling = Field(default_factory=Polling)
+    # How long things take on this cluster; the plan's durations and the window check.
+    estimates: Estimates = Field(default_factory=Estimates)
 
     @field_validator("models")
     @classmethod
