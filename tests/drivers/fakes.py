@@ -17,11 +17,10 @@ class Out:
 
 @dataclass(frozen=True)
 class In:
-    """The server waits for a typed line equal to ``expect``; ``drop`` discards it
-    (type-ahead lost), ``echo`` overrides what is echoed back."""
+    """The server waits for a typed line equal to ``expect``; ``echo`` overrides what is
+    echoed back (a swallowed answer is an ``In`` followed by the same prompt again)."""
 
     expect: str
-    drop: bool = False
     echo: str | None = None
 
 

@@ -106,12 +106,12 @@ Progress = Callable[[str], None]
 
 def prompt(body: str) -> re.Pattern[str]:
     """A prompt: at a line start, the last thing printed (the CLI waits for us)."""
-    return re.compile(r"(?:^|\n)[ \t]*" + body + r"[ \t]*\Z")
+    return re.compile(r"(?:^|\n)[ \t]*(?:" + body + r")[ \t]*\Z")
 
 
 def line(body: str) -> re.Pattern[str]:
     """A complete output line starting with ``body``; ``message`` is the whole line."""
-    return re.compile(r"(?:^|\n)[ \t]*(?P<message>" + body + r"[^\n]*)\n")
+    return re.compile(r"(?:^|\n)[ \t]*(?P<message>(?:" + body + r")[^\n]*)\n")
 
 
 def run_dialog(

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from orchestrator.cucm import texts as T
+from orchestrator.drivers.ssh.channel import Channel
+from orchestrator.drivers.ssh.dialogs import UNEXPECTED, Dialog, Rule, prompt, run_dialog
+from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.platform import CucmCli, strip_echo
+from orchestrator.drivers.ssh.transport import SshTarget
+from orchestrator.drivers.ssh.upgrade import CancelOutcome, InstallOutcome
+
+from . import scripts as S
+from .conftest import fixture_text
+from .fakes import Close, FakeRaw, In, Out, Step
+from .test_upgrade_dialog import request
+
+NL = T.CRLF
+PROMPT = S.PROMPT
+TARGET = SshTarget("10.1.1.10", "admin", "node-pw", "/nonexistent/known_hosts")
+
+
+def login() -> list[Step]:
+    return [
+        Out(T.BANNER + PROMPT),
+        In("set cli pagination off"),
+        Out(T.PAGINATION_OFF + NL + PROMPT),
+    ]
+
+
+def command(cmd: str, output: str) -> list[Step]:
+    return [In(cmd), Out(output.replace("\n", NL) + PROMPT)]
+
+
+def cli_for(script: list[Step], **kwargs: float) -> tuple[CucmCli, FakeRaw]:
+    raw = FakeRaw(script)
+    cli = CucmCli.over_channel(Channel(raw, host="10.1.1.10"), TARGET, **kwargs)
+    cli.login()
+    return cli, raw
+
+
+def test_login_waits_for_prompt_and_turns_pagination_off() -> None:
+    cli, raw = cli_for(login())
+    assert cli.pagination_off
+    assert "Welcome to the Platform Command Line Interface" in cli.banner
+    assert raw.typed == ["set cli pagination off"] and not raw.errors
+
+
+def test_login_timeout_closes_session() -> None:
+    raw = FakeRaw([Out("Command Line Interface is starting up, please wait ..."), In("x")])
+    cli = CucmCli.over_channel(Channel(raw), TARGET, login_timeout=0.05)
+    with pytest.raises(CommandTimeout, match="no admin: prompt"):
+        cli.login()
+    assert not cli.is_open
+
+
+def test_run_strips_echo_and_prompt_and_reuses_session() -> None:
+    version = fixture_text("show_version_active.txt").split("\n", 1)[1]
+    script = [
+        *login(),
+        *command("show version active", version),
+        *command("show myself", fixture_text("show_myself.txt").split("\n", 1)[1]),
+    ]
+    cli, raw = cli_for(script)
+    out = cli.run("show version active")
+    assert out.splitlines()[0] == "Active Master Version: 12.5.1.14900-63"
+    assert "admin:" not in out
+    assert cli.myself().machine_name == "cucmpub"
+    assert raw.done and not raw.errors
+
+
+def test_typed_reads_go_through_parsers() -> None:
+    script = [
+        *login(),
+        *command("show version active", fixture_text("show_version_active.txt").split("\n", 1)[1]),
+        *command("utils service list", fixture_text("service_list.txt").split("\n", 1)[1]),
+        *command("utils system upgrade status", "Upgrade status: Idle"),
+    ]
+    cli, raw = cli_for(script)
+    assert cli.show_version().master_version == "12.5.1.14900-63"
+    svc = cli.service_list().get(T.SVC_TFTP)
+    assert svc is not None and svc.state == "STARTED"
+    assert cli.upgrade_status().state == "Idle"
+    assert raw.done
+
+
+@pytest.mark.parametrize("failure", [T.COMMAND_FAILED, T.UNKNOWN_COMMAND])
+def test_failed_command_raises_with_output(failure: str) -> None:
+    cli, _ = cli_for([*login(), *command("show bogus", failure)])
+    with pytest.raises(CommandFailed) as info:
+        cli.run("show bogus")
+    assert info.value.output == failure
+    assert not info.value.retryable
+
+
+def test_command_timeout_closes_session() -> None:
+    cli, _ = cli_for([*login(), In("utils slow"), Out("working...")], command_timeout=0.05)
+    with pytest.raises(CommandTimeout):
+        cli.run("utils slow")
+    with pytest.raises(SessionClosed):
+        cli.run("show myself")
+
+
+def test_strip_echo() -> None:
+    assert strip_echo("show status\nHost Name : x", "show status") == "Host Name : x"
+    assert strip_echo("Host Name : x", "show status") == "Host Name : x"
+    assert strip_echo("show status", "show status") == ""
+
+
+def test_restart_system_answers_after_prompt_and_returns_on_close() -> None:
+    script = [
+        *login(),
+        In("utils system restart"),
+        Out(T.RESTART_WARNING + T.RESTART_CONFIRM + " "),
+        In("yes"),
+        Out(T.RESTART_BEGIN + T.GOING_DOWN + NL),
+        Close(),
+    ]
+    cli, raw = cli_for(script)
+    text = cli.restart_system(confirm_timeout=1, close_timeout=1)
+    assert raw.done and not raw.errors
+    assert "Stopping Service Manager" in text
+    assert not cli.is_open
+
+
+def test_restart_system_refused_when_prompt_returns() -> None:
+    script = [
+        *login(),
+        In("utils system restart"),
+        Out(T.RESTART_WARNING + T.RESTART_CONFIRM + " "),
+        In("yes"),
+        Out(T.COMMAND_FAILED + NL + PROMPT),
+    ]
+    cli, _ = cli_for(script)
+    with pytest.raises(CommandFailed):
+        cli.restart_system(confirm_timeout=1, close_timeout=1)
+
+
+def test_restart_system_close_before_banner_is_an_error() -> None:
+    script = [*login(), In("utils system restart"), Out(T.RESTART_WARNING), Close()]
+    cli, _ = cli_for(script)
+    with pytest.raises(SessionClosed, match="before the restart was confirmed"):
+        cli.restart_system(confirm_timeout=1, close_timeout=1)
+
+
+def test_restart_service_returns_final_state() -> None:
+    output = fixture_text("service_restart_tftp.txt").split("\n", 1)[1].rsplit("admin:", 1)[0]
+    cli, _ = cli_for([*login(), *command("utils service restart Cisco Tftp", output.rstrip())])
+    restart = cli.restart_service(T.SVC_TFTP)
+    assert restart.final_state == "STARTED"
+    assert restart.states == ["STOPPING", "STARTING", "STARTED"]
+
+
+def test_restart_service_not_started_raises() -> None:
+    output = f"{T.SERVICE_MANAGER_RUNNING}\nCisco Tftp[STOPPING]\nCisco Tftp[STOPPED]"
+    cli, _ = cli_for([*login(), *command("utils service restart Cisco Tftp", output)])
+    with pytest.raises(CommandFailed, match="ended STOPPED"):
+        cli.restart_service(T.SVC_TFTP)
+
+
+def test_install_cop_through_the_cli_masks_both_passwords() -> None:
+    cli, raw = cli_for([*login(), *S.legacy_happy()])
+    result = cli.install_cop(request())
+    assert result.outcome is InstallOutcome.INSTALLED
+    assert cli.is_open  # back at the prompt: the session is reusable
+    assert "node-pw" not in result.transcript and S.PASSWORD not in result.transcript
+    assert raw.done and not raw.errors
+
+
+def test_install_cop_timeout_drops_the_session() -> None:
+    cli, _ = cli_for([*login(), *S.start(), In("never")])
+    result = cli.install_cop(request(prompt_timeout=0.05))
+    assert result.outcome is InstallOutcome.TIMEOUT
+    assert not cli.is_open
+
+
+@pytest.mark.parametrize(
+    ("printed", "outcome"),
+    [
+        (T.UPGRADE_CANCELED, CancelOutcome.CANCELED),
+        (T.COP_CANNOT_CANCEL, CancelOutcome.NOT_CANCELABLE),
+        ("Nothing to do", CancelOutcome.UNKNOWN),
+    ],
+)
+def test_upgrade_cancel(printed: str, outcome: CancelOutcome) -> None:
+    cli, raw = cli_for([*login(), *command("utils system upgrade cancel", printed)])
+    assert cli.upgrade_cancel(timeout=1) is outcome
+    assert raw.done and cli.is_open
+
+
+def test_runner_stops_when_a_one_shot_prompt_comes_back_later() -> None:
+    dialog = Dialog(
+        name="t",
+        rules=[
+            Rule("name", prompt(r"Name:"), "bob"),
+            Rule("age", prompt(r"Age:"), "42"),
+            Rule("done", re.compile(r"done\n"), outcome="ok"),
+        ],
+        timeouts={"default": 1},
+    )
+    raw = FakeRaw([Out("Name: "), In("bob"), Out("Age: "), In("42"), Out("Name: "), In("x")])
+    result = run_dialog(Channel(raw), dialog)
+    assert result.outcome == UNEXPECTED and "came back" in result.message
+    assert raw.typed == ["bob", "42"]
