@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import GOOD_INVENTORY, GOOD_PLAYBOOK, line_of
+from config_samples import GOOD_INVENTORY, GOOD_PLAYBOOK, line_of
 
 from orchestrator.config import ConfigError, load_inventory, load_playbook
 from orchestrator.config.errors import did_you_mean

@@ -6,7 +6,7 @@ import logging
 import pickle
 
 import pytest
-from conftest import GOOD_INVENTORY, GOOD_PLAYBOOK, line_of
+from config_samples import GOOD_INVENTORY, GOOD_PLAYBOOK, line_of
 
 from orchestrator.config import (
     Secret,

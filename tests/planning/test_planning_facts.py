@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import COP, cluster, inventory_for, node
+from planning_samples import COP, cluster, inventory_for, node
 from pydantic import ValidationError
 
 from orchestrator.planning import ClusterFacts, fingerprint, reconcile

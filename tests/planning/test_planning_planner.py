@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import COP, cluster, inventory_for, node, playbook
+from planning_samples import COP, cluster, inventory_for, node, playbook
 
 from orchestrator.cucm.release import RestartScope
 from orchestrator.planning import (
