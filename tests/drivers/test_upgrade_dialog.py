@@ -164,7 +164,7 @@ def test_prompt_repeating_forever_gives_up() -> None:
     script = S.legacy_happy()
     i = script.index(S.ask(T.DIRECTORY))
     script[i + 1 :] = [step for _ in range(4) for step in (In(S.DIRECTORY), S.ask(T.DIRECTORY))]
-    result, raw, _ = play(script)
+    result, raw, _ = play(script, request(prompt_timeout=0.2))
     assert not raw.errors
     assert result.outcome is InstallOutcome.UNEXPECTED
     assert "repeated" in result.message

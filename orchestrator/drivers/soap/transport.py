@@ -1,0 +1,266 @@
+"""HTTPS plumbing shared by the SOAP clients: verified TLS, Basic auth, error mapping,
+bounded retries and a per-process WSDL cache.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar, runtime_checkable
+
+import requests
+import structlog
+import tenacity
+import zeep
+import zeep.exceptions
+from lxml import etree
+from requests.auth import AuthBase, _basic_auth_str
+from zeep.wsdl import Document
+
+from orchestrator.drivers.soap.errors import (
+    RisRateLimited,
+    SoapAuthError,
+    SoapConnectionError,
+    SoapError,
+    SoapFault,
+    SoapRetryableError,
+    TlsVerificationError,
+)
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+DEFAULT_PORT = 8443
+RIS_RATE_MARKER = "Exceeded allowed rate"
+AXL_MEMORY_CODE = "-1"
+
+
+@runtime_checkable
+class SupportsReveal(Protocol):
+    """A secret wrapper (config's ``Secret``): the clear text only leaves via ``reveal()``."""
+
+    def reveal(self) -> str: ...
+
+
+PasswordLike = str | SupportsReveal
+
+
+def reveal(password: PasswordLike) -> str:
+    return password if isinstance(password, str) else password.reveal()
+
+
+class _BasicAuth(AuthBase):
+    """Basic auth that keeps the secret wrapped until each request is signed."""
+
+    def __init__(self, username: str, password: PasswordLike) -> None:
+        self.username = username
+        self._password = password
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = _basic_auth_str(self.username, reveal(self._password))
+        return request
+
+    def __repr__(self) -> str:
+        return f"<BasicAuth {self.username}:********>"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries of retryable errors (auth and TLS errors are never retried)."""
+
+    attempts: int = 4
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    multiplier: float = 2.0
+
+    def wait_for(self, attempt: int, error: BaseException | None) -> float:
+        if isinstance(error, RisRateLimited):
+            return error.retry_after
+        return min(self.max_wait, self.initial_wait * self.multiplier ** max(0, attempt - 1))
+
+
+def call_with_retry(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    retry_if: Callable[[SoapError], bool] = lambda e: e.retryable,
+) -> T:
+    def should_retry(state: tenacity.RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        return isinstance(error, SoapError) and retry_if(error)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return policy.wait_for(state.attempt_number, error)
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.info(
+            "soap retry",
+            what=what,
+            attempt=state.attempt_number,
+            error=type(error).__name__,
+            detail=str(error),
+        )
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(max(1, policy.attempts)),
+        wait=wait,
+        retry=should_retry,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(fn)
+
+
+def build_session(
+    username: str,
+    password: PasswordLike,
+    ca_bundle: Path | str | None,
+) -> requests.Session:
+    """A session that always verifies TLS: against ``ca_bundle``, else the system store."""
+    session = requests.Session()
+    session.auth = _BasicAuth(username, password)
+    if ca_bundle is not None:
+        path = Path(ca_bundle)
+        if not path.is_file():
+            raise TlsVerificationError(f"CA bundle {path} does not exist or is not a file")
+        session.verify = str(path)
+    else:
+        session.verify = True
+    return session
+
+
+def _status_error(response: requests.Response, url: str) -> SoapError | None:
+    status = response.status_code
+    if status in (200, 201, 202):
+        return None
+    if status in (401, 403):
+        return SoapAuthError(
+            f"HTTP {status} from {url}: the application user was refused "
+            "(check the user name, password and its AXL/Serviceability roles)",
+            code=str(status),
+            url=url,
+        )
+    if status == 503:
+        return SoapRetryableError(f"HTTP 503 from {url}: service unavailable", code="503", url=url)
+    body = response.content.lstrip()[:200]
+    if status == 500 and (body.startswith(b"<") and b"Envelope" in response.content[:2000]):
+        return None  # a SOAP fault: zeep parses it and we map the Fault
+    reason = response.text.strip()[:300] or response.reason
+    return SoapFault(f"HTTP {status} from {url}: {reason}", code=str(status), url=url)
+
+
+class CheckedTransport(zeep.Transport):
+    """A zeep transport that turns HTTP statuses and TLS/connection failures into our errors."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        timeout: float = 30.0,
+        ca_label: str = "the system trust store",
+    ) -> None:
+        super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
+        self.ca_label = ca_label
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        try:
+            response = super().post(address, message, headers)
+        except requests.exceptions.SSLError as exc:
+            raise TlsVerificationError(
+                f"TLS verification of {address} failed against CA bundle {self.ca_label}: "
+                f"{_root_cause(exc)}. Export the node's Tomcat certificate (or its CA) into "
+                "that bundle.",
+                url=address,
+            ) from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise SoapConnectionError(
+                f"no answer from {address}: {_root_cause(exc)}", url=address
+            ) from exc
+        error = _status_error(response, address)
+        if error is not None:
+            raise error
+        return response
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__context__ is not None and exc.__context__ is not exc:
+        exc = exc.__context__
+    return str(exc) or type(exc).__name__
+
+
+def map_fault(fault: zeep.exceptions.Fault, url: str, *, rate_wait: float = 4.0) -> SoapError:
+    message = fault.message or "SOAP fault"
+    detail = fault.detail
+    axlcode = None
+    if isinstance(detail, etree._Element):
+        found = detail.find(".//{*}axlcode")
+        if found is None:
+            found = detail.find(".//axlcode")
+        if found is not None and found.text:
+            axlcode = found.text.strip()
+    if RIS_RATE_MARKER in message:
+        return RisRateLimited(message, retry_after=rate_wait, url=url)
+    if axlcode == AXL_MEMORY_CODE:
+        return SoapRetryableError(message, code=axlcode, url=url)
+    return SoapFault(message, code=axlcode or fault.code, url=url)
+
+
+def guarded(fn: Callable[[], T], url: str, *, rate_wait: float = 4.0) -> T:
+    """Run one zeep call, mapping what zeep raises into our error types."""
+    try:
+        return fn()
+    except SoapError:
+        raise
+    except zeep.exceptions.Fault as exc:
+        raise map_fault(exc, url, rate_wait=rate_wait) from exc
+    except zeep.exceptions.TransportError as exc:
+        raise SoapFault(
+            f"HTTP {exc.status_code} from {url}: {exc.message}", code=str(exc.status_code), url=url
+        ) from exc
+    except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.ValidationError) as exc:
+        raise SoapFault(f"unexpected answer from {url}: {exc}", url=url) from exc
+
+
+# ----- WSDL cache -----------------------------------------------------------------------
+
+_documents: dict[tuple[str, str], Document] = {}
+_documents_lock = threading.Lock()
+_SETTINGS = zeep.Settings(strict=False, xml_huge_tree=True, forbid_entities=True)
+
+
+def load_wsdl(path: Path, rewrite: dict[str, str] | None = None) -> Document:
+    """Parse a WSDL once per process (Cisco's full AXL WSDL takes ~0.7 s and 90 MiB).
+
+    ``rewrite`` substitutes text before parsing (our AXL WSDL's version suffix).
+    """
+    path = path.resolve()
+    key = (str(path), repr(sorted((rewrite or {}).items())))
+    with _documents_lock:
+        cached = _documents.get(key)
+        if cached is not None:
+            return cached
+        loader = zeep.Transport()
+        if rewrite:
+            text = path.read_text()
+            for old, new in rewrite.items():
+                text = text.replace(old, new)
+            document = Document(
+                io.BytesIO(text.encode()), loader, base=str(path), settings=_SETTINGS
+            )
+        else:
+            document = Document(str(path), loader, settings=_SETTINGS)
+        _documents[key] = document
+        return document
+
+
+def make_client(
+    wsdl: Document, session: requests.Session, *, timeout: float, ca_label: str
+) -> zeep.Client:
+    transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label)
+    return zeep.Client(wsdl, transport=transport, settings=_SETTINGS)
