@@ -144,8 +144,7 @@ RIS_RATE_FAULT = (
     "realtime information is {rate} requests per minute."
 )
 AXL_MEMORY_FAULT = (
-    "Maximum AXL Memory Allocation Consumed. Please retry once requests in progress have "
-    "completed"
+    "Maximum AXL Memory Allocation Consumed. Please retry once requests in progress have completed"
 )
 
 # Service names
@@ -171,3 +170,56 @@ REPLICATION_STATES = {
     3: "Tables Suspect",
     4: "Setup Failed / Dropped",
 }
+
+# ----- lab SSH side: further texts (layouts of show/utils outputs; inferred where marked)
+PAGINATION_ON = "Automatic pagination is turned on"  # (inferred)
+FILE_VIEW_PAGER = (
+    "options: q=quit, n=next, p=prev, b=begin, e=end (lines {first} - {last} of {total}) :"
+)
+MENU_QUIT = "q) quit"
+UPGRADE_STATUS = "Upgrade status: {status}"
+UPGRADE_STATUS_FILE = "Upgrade file: {file}"
+UPGRADE_STATUS_LOG = "Upgrade log: {log}"
+SHOW_MYSELF = (
+    "Machine Name    : {host}\r\n"
+    "account name    : {account}\r\n"
+    "privilege level : 4\r\n"
+    "command count disabled : false\r\n"
+)
+PRIMARY_NODE = "Primary Node ={value}"  # "true" on the publisher (inferred for subscribers)
+CLUSTER_ROW = "{ip} {fqdn} {host} {role} callmanager {dbrole} {auth}"
+CLUSTER_AUTH_PUB = "authenticated"
+CLUSTER_AUTH_SUB = "authenticated using TCP since {since}"
+CLUSTER_NOT_AUTH = "Not Authenticated"  # (inferred) a node that is down
+CLUSTER_TABLE_HEAD = "Server Table (processnode) Entries\r\n----------------------------------"
+SUCCESSFUL = "Successful"
+DBREPL_SERVER_TIME = "Server Time: {time}"
+DBREPL_CLUSTER_STATE = (
+    "Cluster Replication State: BROADCAST SYNC Completed on {count} servers at: {at}\r\n"
+    "     Last Sync Result: SYNC COMPLETED on 672 tables out of 672\r\n"
+    "     Sync Status: NO ERRORS\r\n"
+    "     Use CLI to see detail: 'file view activelog "
+    "cm/trace/dbl/{stamp}_dbl_repl_output_Broadcast.log'"
+)
+DBREPL_DB_VERSION = "DB Version: ccm{version}"
+DBREPL_TIMEOUT = "Repltimeout set to: 300s"
+DBREPL_PROCESS = "PROCESS option set to: 1"
+DBREPL_DETAILED = "Cluster Detailed View from {host} ({count} Servers):"
+DBREPL_HEAD = (
+    "                                PING      DB/RPC/   REPL.    Replication    "
+    "REPLICATION SETUP\r\n"
+    "SERVER-NAME     IP ADDRESS      (msec)    DbMon?    QUEUE    Group ID       "
+    "(RTMT) & Details\r\n"
+    "-----------     ----------      ------    -------   -----    -----------    "
+    "------------------"
+)
+DBREPL_ROW = "{host:<15} {ip:<15} {ping:<9} {rpc:<9} {queue:<8} {group:<14} ({state}) {text}"
+NTP_DAEMON = "ntpd (pid {pid}) is running..."
+NTP_TABLE = (
+    "     remote           refid      st t when poll reach   delay   offset  jitter\r\n"
+    "=============================================================================="
+)
+NTP_PEER = "{mark}{server:<15} .GPS.            2 u  101  128  {reach}    0.358    0.021   0.040"
+NTP_SYNC_DETAIL = "   time correct to within 21 ms\r\n   polling server every 128 s"
+NTP_UNSYNC_DETAIL = "  time server re-starting\r\n   polling server every 64 s"
+NTP_CURRENT_TIME = "Current time in UTC is : {time}"

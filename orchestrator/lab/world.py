@@ -132,6 +132,8 @@ class World:
         self.scheduler = Scheduler()
         self.db = ClusterDatabase()
         self.sftp_endpoint: tuple[str, int] | None = None
+        # the lab SFTP server's host key, which nodes verify before downloading (runner sets)
+        self.sftp_host_key: paramiko.PKey | None = None
         self._down_listeners: list[Callable[[Node], None]] = []
         self._up_listeners: list[Callable[[Node], None]] = []
         self.nodes: dict[str, Node] = {}
@@ -369,6 +371,18 @@ class World:
                 if pack and node.is_publisher:
                     self._add_pack_models(pack)
                 self.events.emit(node.name, "install_finished", file=file_name)
+            self._notify()
+
+    def abort_install(self, node_name: str, file_name: str, reason: str) -> None:
+        """An install that dies with its SSH session (rules.install_survives_disconnect off)."""
+        with self.lock:
+            node = self.nodes[node_name]
+            if node.upgrade.status != "Running" or node.upgrade.file != file_name:
+                return
+            node.upgrade.status = "Failed"
+            line = texts.HISTORY_INSTALL.format(stamp="", file=file_name, outcome="Failure")
+            node.history.append((time.time(), line))
+            self.events.emit(node.name, "install_failed", file=file_name, reason=reason)
             self._notify()
 
     # ----- reboot --------------------------------------------------------------------

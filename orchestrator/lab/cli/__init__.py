@@ -1,0 +1,1 @@
+"""The simulated nodes' platform admin CLI: commands and their output layouts."""

@@ -1,0 +1,269 @@
+"""The admin CLI commands a device-pack rollout uses, printing what CUCM prints.
+
+Output layouts follow the reference (docs: cucm-platform.md); where it gives only the
+shape, the layout is modelled on real CUCM output and marked *(inferred)*.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from orchestrator.cucm import texts
+from orchestrator.lab.cli import reports
+from orchestrator.lab.database import SqlError
+from orchestrator.lab.shell import SessionClosed, Shell
+from orchestrator.lab.world import STARTED
+
+Handler = Callable[[Shell, list[str]], None]
+
+
+def dispatch(shell: Shell, line: str) -> None:
+    words = line.split()
+    lowered = [w.lower() for w in words]
+    for pattern, handler in _COMMANDS:
+        if lowered[: len(pattern)] == list(pattern):
+            shell.delay()
+            handler(shell, words[len(pattern) :])
+            return
+    shell.delay()
+    shell.term.line(texts.UNKNOWN_COMMAND)
+
+
+def _upgrade_running(shell: Shell) -> bool:
+    """Restarts and upgrades are refused while an install runs (reference 2)."""
+    if shell.node.upgrade.status == "Running":
+        shell.term.line(texts.ALREADY_IN_PROGRESS)  # wording for non-upgrade commands inferred
+        return True
+    return False
+
+
+# ----- session ---------------------------------------------------------------------------
+
+
+def _exit(shell: Shell, args: list[str]) -> None:
+    raise SessionClosed
+
+
+def _pagination(shell: Shell, args: list[str]) -> None:
+    if args and args[0].lower() == "off":
+        shell.pagination = False
+        shell.term.line(texts.PAGINATION_OFF)
+    elif args and args[0].lower() == "on":
+        shell.pagination = True
+        shell.term.line(texts.PAGINATION_ON)
+    else:
+        shell.term.line(texts.COMMAND_FAILED)
+
+
+# ----- show ------------------------------------------------------------------------------
+
+
+def _show_version(shell: Shell, args: list[str]) -> None:
+    which = args[0].lower() if args else ""
+    node = shell.node
+    if which == "active":
+        with shell.world.lock:
+            options = sorted(node.options, key=node.options.__getitem__)
+        lines = [texts.ACTIVE_MASTER.format(version=node.release_text), texts.ACTIVE_OPTIONS]
+        lines += options or [texts.NO_OPTIONS]
+    elif which == "inactive":
+        # The lab does not model the inactive partition's history: it holds the same
+        # release with no options (inferred).
+        lines = [
+            texts.INACTIVE_MASTER.format(version=node.release_text),
+            texts.INACTIVE_OPTIONS,
+            texts.NO_OPTIONS,
+        ]
+    else:
+        lines = [texts.COMMAND_FAILED]
+    shell.out(lines)
+
+
+def _show_myself(shell: Shell, args: list[str]) -> None:
+    text = texts.SHOW_MYSELF.format(host=shell.node.name, account=shell.username)
+    shell.out(text.rstrip(texts.CRLF).split(texts.CRLF))
+
+
+def _show_status(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.show_status(shell.world, shell.node))
+
+
+def _show_network_cluster(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.network_cluster(shell.world))
+
+
+def _dbreplication(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.dbreplication(shell.world, shell.node))
+
+
+def _ntp(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.ntp_status(shell.node))
+
+
+# ----- services --------------------------------------------------------------------------
+
+
+def _service_list(shell: Shell, args: list[str]) -> None:
+    node = shell.node
+    with shell.world.lock:
+        services = [s for s in node.services.values() if s.name not in reports.PLATFORM]
+        lines = [
+            f"{s.name}[{s.state}]" + (f"  {s.reason}" if s.reason else "")
+            for s in sorted(services, key=lambda s: s.name)
+        ]
+    head = texts.SERVICE_LIST_HEAD.rstrip(texts.CRLF).split(texts.CRLF)
+    value = "true" if node.is_publisher else "false"
+    shell.out([*head, *lines, texts.PRIMARY_NODE.format(value=value), texts.COMMAND_SUCCESSFUL])
+
+
+def _service_restart(shell: Shell, args: list[str]) -> None:
+    name = " ".join(args)
+    world, node = shell.world, shell.node
+    service = next((s for s in node.services.values() if s.name.lower() == name.lower()), None)
+    if service is None:
+        shell.term.line(texts.COMMAND_FAILED)
+        return
+    if _upgrade_running(shell):
+        return
+    shell.term.line(texts.SERVICE_RESTART_NOTICE)
+    shell.term.line(texts.SERVICE_MANAGER_RUNNING)
+    events = world.events
+    with world.lock:
+        seen = len(events.select("service_state", node.name, service=service.name))
+        restarting = world.restart_service(node.name, service.name)
+    if not restarting:
+        # not activated or out of service: the real CLI reports the state and fails (inferred)
+        shell.term.line(f"{service.name}[{service.state}]  {service.reason}".rstrip())
+        shell.term.line(texts.COMMAND_FAILED)
+        return
+    # Follow the world's own state changes (from the event log, so no state is missed);
+    # a state line repeats while it lasts, and the command gives up, leaving the service
+    # STARTING, after a few restart durations (inferred).
+    step = max(world.timing.service_restart_seconds / 3, 0.01)
+    deadline = time.monotonic() + world.timing.service_restart_seconds * 4 + 1
+
+    def states() -> list[str]:
+        return [e.data["state"] for e in events.select("service_state", node.name, service=name)]
+
+    name, state = service.name, ""
+    while time.monotonic() < deadline:
+        new = states()[seen:]
+        seen += len(new)
+        for state in new:
+            shell.term.line(f"{name}[{state}]")
+        if state == STARTED:
+            return
+        if not new and state:
+            shell.term.line(f"{name}[{state}]")
+        count = seen
+        world.wait_for(lambda: len(states()) > count, step)  # noqa: B023
+
+
+# ----- system ----------------------------------------------------------------------------
+
+
+def _system_restart(shell: Shell, args: list[str]) -> None:
+    if _upgrade_running(shell):
+        return
+    shell.term.write(texts.RESTART_WARNING)
+    if not shell.ask_yes_no(texts.RESTART_CONFIRM):
+        return
+    shell.term.write(texts.RESTART_BEGIN)
+    shell.world.restart_node(shell.node_name)
+    shell.term.line(texts.GOING_DOWN)
+    # The prompt never comes back: the server cuts this session when the node goes down.
+    while shell.alive:
+        shell.world.wait_for(lambda: shell.node.phase == "down", 0.2)
+        if shell.node.phase == "down":
+            shell.disconnect()
+    raise SessionClosed
+
+
+def _upgrade(shell: Shell, args: list[str]) -> None:
+    from orchestrator.lab import upgrade_wizard
+
+    action = args[0].lower() if args else ""
+    if action == "initiate":
+        upgrade_wizard.initiate(shell)
+    elif action == "status":
+        upgrade_wizard.status(shell)
+    elif action == "cancel":
+        upgrade_wizard.cancel(shell)
+    else:
+        shell.term.line(texts.COMMAND_FAILED)
+
+
+# ----- files and SQL ---------------------------------------------------------------------
+
+
+def _file_view(shell: Shell, args: list[str]) -> None:
+    if [a.lower() for a in args] != ["install", "system-history.log"]:
+        shell.term.line(texts.COMMAND_FAILED)
+        return
+    with shell.world.lock:
+        lines = shell.world.history_lines(shell.node)
+    if not shell.pagination:
+        for text in lines:
+            shell.term.line(text)
+        return
+    _file_pager(shell, lines)
+
+
+def _file_pager(shell: Shell, lines: list[str]) -> None:
+    """The `file view` pager: q, n(ext), p(rev), b(egin), e(nd), 20 lines a page."""
+    size, total = 20, len(lines)
+    first = 0
+    while True:
+        page = lines[first : first + size]
+        for text in page:
+            shell.term.line(text)
+        last = first + len(page)
+        shell.term.write(texts.FILE_VIEW_PAGER.format(first=first + 1, last=last, total=total))
+        key = shell.term.read_key().lower()
+        shell.term.write(texts.CRLF)
+        if key == "q" or (key in "n\r " and last >= total):
+            return
+        if key in "n\r ":
+            first = last
+        elif key == "p":
+            first = max(0, first - size)
+        elif key == "b":
+            first = 0
+        elif key == "e":
+            first = max(0, total - size)
+
+
+def _run_sql(shell: Shell, args: list[str]) -> None:
+    try:
+        columns, rows = shell.world.db.query(" ".join(args))
+    except SqlError as exc:
+        shell.term.line(str(exc))
+        shell.term.line(texts.COMMAND_FAILED)
+        return
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    lines = [
+        " ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
+        " ".join("=" * w for w in widths),
+        *(" ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows),
+    ]
+    shell.out(lines)
+
+
+_COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
+    (("exit",), _exit),
+    (("quit",), _exit),
+    (("set", "cli", "pagination"), _pagination),
+    (("show", "version"), _show_version),
+    (("show", "myself"), _show_myself),
+    (("show", "status"), _show_status),
+    (("show", "network", "cluster"), _show_network_cluster),
+    (("utils", "service", "list"), _service_list),
+    (("utils", "service", "restart"), _service_restart),
+    (("utils", "system", "restart"), _system_restart),
+    (("utils", "system", "upgrade"), _upgrade),
+    (("utils", "dbreplication", "runtimestate"), _dbreplication),
+    (("utils", "ntp", "status"), _ntp),
+    (("file", "view"), _file_view),
+    (("run", "sql"), _run_sql),
+]

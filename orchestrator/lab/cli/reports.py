@@ -1,0 +1,168 @@
+"""Status reports of the admin CLI: `show status`, `show network cluster`,
+`utils dbreplication runtimestate`, `utils ntp status`.
+
+The reference gives their key lines; the surrounding layout is modelled on real
+CUCM 11.5/12.5 output *(inferred)*, with the lab's own values.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from orchestrator.cucm import texts
+from orchestrator.lab.world import PLATFORM_SERVICES, Node, World
+
+PLATFORM = set(PLATFORM_SERVICES)
+_CTIME = "%a %b %d %H:%M:%S %Y"
+_DATE = "%a %b %d %H:%M:%S UTC %Y"
+
+_STATUS_LAYOUT = """\
+Host Name          : {host}
+Date               : {date}
+Time Zone          : Coordinated Universal Time (Etc/UTC)
+Locale             : en_US.UTF-8
+Product Ver        : {version}
+Unified OS Version : 7.0.0.0-4
+
+Uptime:
+{uptime}
+
+CPU Idle:   95.45%  System:   02.02%    User:   02.53%
+  IOWAIT:   00.00%     IRQ:   00.00%    Soft:   00.00%
+
+Memory Total:        8062756K
+        Free:         216468K
+        Used:        7846288K
+       Cached:        2317544K
+       Shared:         285616K
+      Buffers:         178828K
+
+                        Total            Free            Used
+{active}
+{inactive}
+{logging}"""
+
+
+def _utc(epoch: float, fmt: str) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(fmt)
+
+
+def uptime_line(now: float, boot: float) -> str:
+    """Linux `uptime`: ` 16:07:17 up 72 days, 21:01,  1 user,  load average: ...`."""
+    seconds = max(0, int(now - boot))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    clock = f"{hours}:{minutes:02d}" if hours else f"{minutes} min"
+    since = f"{days} day{'s' if days != 1 else ''}, {clock}" if days else clock
+    return f" {_utc(now, '%H:%M:%S')} up {since},  1 user,  load average: 0.21, 0.19, 0.18"
+
+
+def _disk(label: str, total_k: int, used_k: int) -> str:
+    pct = round(100 * used_k / total_k) if total_k else 0
+    return f"{label:<14}{total_k:>14}K{total_k - used_k:>14}K{used_k:>14}K ({pct}%)"
+
+
+def show_status(world: World, node: Node) -> list[str]:
+    now = time.time()
+    active_total = 19_805_412
+    logging_total = max(69_234_984, node.common_free_mb * 1024 + 1_000_000)
+    text = _STATUS_LAYOUT.format(
+        host=node.name,
+        date=_utc(now, "%a %b %d, %Y %H:%M:%S"),
+        version=node.release_text,
+        uptime=uptime_line(now, node.boot_time),
+        active=_disk("Disk/active", active_total, active_total * node.spec.disk_active_pct // 100),
+        inactive=_disk("Disk/inactive", active_total, 91_956),
+        logging=_disk("Disk/logging", logging_total, logging_total - node.common_free_mb * 1024),
+    )
+    return text.split("\n")
+
+
+def network_cluster(world: World) -> list[str]:
+    domain = world.config.domain
+    lines: list[str] = []
+    with world.lock:
+        nodes = list(world.nodes.values())
+        for node in nodes:
+            if node.phase == "down":
+                auth = texts.CLUSTER_NOT_AUTH
+            elif node.is_publisher:
+                auth = texts.CLUSTER_AUTH_PUB
+            else:
+                auth = texts.CLUSTER_AUTH_SUB.format(since=_utc(node.boot_time, _CTIME))
+            lines.append(
+                texts.CLUSTER_ROW.format(
+                    ip=node.address,
+                    fqdn=f"{node.name}.{domain}",
+                    host=node.name,
+                    role="Publisher" if node.is_publisher else "Subscriber",
+                    dbrole="DBPub" if node.is_publisher else "DBSub",
+                    auth=auth,
+                )
+            )
+    table = [f"{n.name}.{domain}" if n.is_publisher else n.address for n in nodes]
+    return [*lines, "", *texts.CLUSTER_TABLE_HEAD.split(texts.CRLF), *table, "", texts.SUCCESSFUL]
+
+
+def dbreplication(world: World, here: Node) -> list[str]:
+    now = time.time()
+    with world.lock:
+        nodes = list(world.nodes.values())
+        rows = [
+            texts.DBREPL_ROW.format(
+                host=node.name,
+                ip=node.address,
+                ping="" if node.phase == "down" else f"{0.035 + 0.1 * index:.3f}",
+                rpc="N/N/N" if node.phase == "down" else "Y/Y/Y",
+                queue="--" if node.phase == "down" else "0",
+                group=f"(g_{index + 2})",
+                state=node.replication,
+                text=texts.REPLICATION_STATES.get(node.replication, "Unknown"),
+            ).rstrip()
+            for index, node in enumerate(nodes)
+        ]
+        settled = min((n.boot_time for n in nodes), default=now)
+    return [
+        "",
+        texts.DBREPL_SERVER_TIME.format(time=_utc(now, _DATE)),
+        "",
+        *texts.DBREPL_CLUSTER_STATE.format(
+            count=len(nodes) - 1,
+            at=_utc(settled, "%Y-%m-%d-%H-%M"),
+            stamp=_utc(settled, "%Y_%m_%d_%H_%M_%S"),
+        ).split(texts.CRLF),
+        "",
+        texts.DBREPL_DB_VERSION.format(
+            version=here.release_text.replace(".", "_").replace("-", "_")
+        ),
+        texts.DBREPL_TIMEOUT,
+        texts.DBREPL_PROCESS,
+        "",
+        texts.DBREPL_DETAILED.format(host=here.name, count=len(nodes)),
+        "",
+        *texts.DBREPL_HEAD.split(texts.CRLF),
+        *rows,
+        "",
+    ]
+
+
+def ntp_status(node: Node) -> list[str]:
+    server = "127.0.0.1"
+    synced = node.spec.ntp_synchronised
+    lines = [
+        texts.NTP_DAEMON.format(pid=28435),
+        "",
+        *texts.NTP_TABLE.split(texts.CRLF),
+        texts.NTP_PEER.format(
+            mark="*" if synced else " ", server=server, reach=377 if synced else 0
+        ),
+        "",
+    ]
+    if synced:
+        lines.append(texts.NTP_SYNCHRONISED.format(server=server, stratum=3))
+        lines += texts.NTP_SYNC_DETAIL.split(texts.CRLF)
+    else:
+        lines.append(texts.NTP_UNSYNCHRONISED)
+        lines += texts.NTP_UNSYNC_DETAIL.split(texts.CRLF)
+    return [*lines, "", texts.NTP_CURRENT_TIME.format(time=_utc(time.time(), _DATE))]

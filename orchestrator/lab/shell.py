@@ -1,0 +1,233 @@
+"""The admin CLI of one SSH session: terminal line discipline, pager, command loop.
+
+Like the real platform CLI, it echoes what is typed (the client's PTY is in raw mode),
+ends lines with CRLF, pages long outputs until ``set cli pagination off``, and prompts
+``admin:`` whatever the account is called.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import time
+from collections.abc import Callable
+
+import paramiko
+
+from orchestrator.cucm import texts
+from orchestrator.lab.world import Node, World
+
+CRLF = texts.CRLF
+BOLD, NORMAL = "\x1b[1m", "\x1b[0m"
+ERASE_LINE = "\r\x1b[K"
+_BACKSPACES = ("\x7f", "\x08")
+
+
+class SessionClosed(Exception):
+    """The client went away, the node went down, or the user typed exit."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: abandon the current command or dialog and show the prompt again."""
+
+
+class Terminal:
+    """Line discipline over a paramiko channel (what the real CLI's readline does)."""
+
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self._channel = channel
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+        self._skip_lf = False  # a CRLF from the client ends one line, not two
+
+    @property
+    def closed(self) -> bool:
+        return self._channel.closed or not self._channel.get_transport().is_active()
+
+    def write(self, text: str) -> None:
+        try:
+            self._channel.sendall(text.encode())
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise SessionClosed from exc
+
+    def line(self, text: str = "") -> None:
+        self.write(text + CRLF)
+
+    def _char(self) -> str:
+        while not self._pending:
+            try:
+                data = self._channel.recv(4096)
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                raise SessionClosed from exc
+            if not data:
+                raise SessionClosed
+            self._pending = self._decoder.decode(data)
+        char, self._pending = self._pending[0], self._pending[1:]
+        return char
+
+    def _swallow_escape(self) -> None:
+        """Arrow keys and other escape sequences are not part of an answer."""
+        char = self._char()
+        if char in "[O":
+            while not ("@" <= self._char() <= "~"):
+                pass
+
+    def read_line(self, mask: str | None = None) -> str:
+        """One line; ``mask`` echoes that character instead of what was typed."""
+        buffer: list[str] = []
+        while True:
+            char = self._char()
+            if self._skip_lf and char == "\n":
+                self._skip_lf = False
+                continue
+            self._skip_lf = False
+            if char in "\r\n":
+                self._skip_lf = char == "\r"
+                self.write(CRLF)
+                return "".join(buffer)
+            if char in _BACKSPACES:
+                if buffer:
+                    buffer.pop()
+                    self.write("\b \b")
+            elif char == "\x03":
+                self.write("^C" + CRLF)
+                raise Interrupted
+            elif char == "\x1b":
+                self._swallow_escape()
+            elif char >= " ":
+                buffer.append(char)
+                self.write(mask or char)
+
+    def read_key(self) -> str:
+        """One key press (the pagers); a CR counts as Enter."""
+        while True:
+            char = self._char()
+            if self._skip_lf and char == "\n":
+                self._skip_lf = False
+                continue
+            self._skip_lf = char == "\r"
+            if char == "\x03":
+                raise Interrupted
+            return "\r" if char == "\n" else char
+
+    def discard_typeahead(self) -> None:
+        """Confirmation prompts drop what was typed before they appeared (reference 1)."""
+        self._pending = ""
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            while self._channel.recv_ready():
+                self._channel.recv(4096)
+
+
+class Shell:
+    """One admin CLI session on one node."""
+
+    def __init__(
+        self,
+        world: World,
+        node_name: str,
+        channel: paramiko.Channel,
+        *,
+        username: str,
+        disconnect: Callable[[], None],
+        connected_at: float,
+    ) -> None:
+        self.world = world
+        self.node_name = node_name
+        self.term = Terminal(channel)
+        self.username = username
+        self.pagination = True
+        self._disconnect = disconnect
+        self._connected_at = connected_at
+
+    @property
+    def node(self) -> Node:
+        return self.world.nodes[self.node_name]
+
+    @property
+    def alive(self) -> bool:
+        return not self.term.closed
+
+    def disconnect(self) -> None:
+        self._disconnect()
+
+    # ----- I/O helpers for commands -------------------------------------------------------
+
+    def delay(self) -> None:
+        if self.world.timing.command_delay:
+            time.sleep(self.world.timing.command_delay)
+
+    def out(self, lines: list[str]) -> None:
+        """Print a command's output through the pager when pagination is on."""
+        size = self.world.config.rules.pagination_lines
+        if not self.pagination or len(lines) <= size:
+            for text in lines:
+                self.term.line(text)
+            return
+        shown, budget = 0, size
+        while shown < len(lines):
+            for text in lines[shown : shown + budget]:
+                self.term.line(text)
+            shown += budget
+            if shown >= len(lines):
+                return
+            self.term.write(BOLD + texts.PAGER_PROMPT + NORMAL)
+            key = self._key_of("\r q")
+            self.term.write(ERASE_LINE)
+            if key == "q":
+                return
+            budget = 1 if key == "\r" else size
+
+    def _key_of(self, allowed: str) -> str:
+        while (key := self.term.read_key().lower()) not in allowed:
+            pass
+        return key
+
+    def ask(self, prompt: str, *, mask: str | None = None, confirm: bool = False) -> str:
+        """Show a prompt and read the answer (stripped)."""
+        if confirm:
+            self.term.discard_typeahead()
+        self.term.write(prompt + " ")
+        return self.term.read_line(mask).strip()
+
+    def ask_yes_no(self, prompt: str, default: bool | None = None) -> bool:
+        """Re-prompt until yes or no (or Enter when there is a default)."""
+        while True:
+            answer = self.ask(prompt, confirm=True).lower()
+            if answer in ("yes", "y"):
+                return True
+            if answer in ("no", "n"):
+                return False
+            if answer == "" and default is not None:
+                return default
+
+    # ----- the session ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        from orchestrator.lab.cli.commands import dispatch  # commands import Shell's types
+
+        first, rest = texts.BANNER.split(CRLF, 1)
+        try:
+            self.term.write(first + CRLF)
+            remaining = self._connected_at + self.world.timing.login_delay - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+            self.term.write(rest)
+            while True:
+                self.term.write(texts.PROMPT)
+                try:
+                    line = self.term.read_line()
+                    if line.strip():
+                        dispatch(self, line)
+                except Interrupted:
+                    continue
+        except SessionClosed:
+            pass
+        finally:
+            self._release_wizard()
+
+    def _release_wizard(self) -> None:
+        with self.world.lock:
+            upgrade = self.node.upgrade
+            if upgrade.owner is self:
+                upgrade.owner = None
+                self.world.changed.notify_all()
