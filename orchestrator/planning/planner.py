@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import Playbook, Strategy
 from orchestrator.cucm.release import (
@@ -11,7 +12,6 @@ from orchestrator.cucm.release import (
     restart_rule,
     supports_sha512_files,
 )
-from orchestrator.planning.estimates import Estimates
 from orchestrator.planning.facts import ClusterFacts, NodeFacts, reconcile
 from orchestrator.planning.plan import (
     SIGNING_KEY_PREFIX,
@@ -37,8 +37,11 @@ def build_plan(
     facts: ClusterFacts,
     estimates: Estimates | None = None,
 ) -> Plan:
-    """The whole rollout: prechecks, installs, verify, restarts, postchecks."""
-    estimates = estimates or Estimates()
+    """The whole rollout: prechecks, installs, verify, restarts, postchecks.
+
+    ``estimates`` defaults to the playbook's (which default to a real cluster's).
+    """
+    estimates = estimates or playbook.estimates
     merged, differences = reconcile(inventory, facts)
     builder = _Builder(playbook, merged, estimates)
     builder.warnings.extend(f"inventory and cluster differ: {d}" for d in differences)

@@ -115,13 +115,38 @@ def _order(problem: WaveProblem, edges: list[tuple[str, str, str]]) -> list[str]
                    if before in remaining and after in remaining}
         ready = sorted(remaining - blocked, key=lambda n: (n in primaries, n))
         if not ready:
-            def cost(node: str) -> tuple[int, str]:
-                waiting = sum(1 for b, a, _ in edges if a == node and b in remaining)
-                return waiting, node
-            ready = [min(remaining, key=cost)]
+            ready = [_cycle_breaker(edges, remaining)]
         order.append(ready[0])
         remaining.discard(ready[0])
     return order
+
+
+def _reachable(edges: list[tuple[str, str, str]], start: str, within: set[str]) -> set[str]:
+    seen, frontier = {start}, [start]
+    while frontier:
+        current = frontier.pop()
+        for before, after, _ in edges:
+            if before == current and after in within and after not in seen:
+                seen.add(after)
+                frontier.append(after)
+    return seen
+
+
+def _cycle_breaker(edges: list[tuple[str, str, str]], remaining: set[str]) -> str:
+    """The node to release when every remaining node waits for another.
+
+    Only a node whose waiting-for nodes all lie on a cycle through it may go: then
+    each backup->primary rule we give up was impossible anyway. A source component
+    of the remaining graph always has such nodes. Among them, break fewest rules.
+    """
+    def waits_for(node: str) -> list[str]:
+        return [b for b, a, _ in edges if a == node and b in remaining]
+
+    candidates = [
+        node for node in sorted(remaining)
+        if set(waits_for(node)) <= _reachable(edges, node, remaining)
+    ]
+    return min(candidates, key=lambda node: (len(waits_for(node)), node))
 
 
 class _OutOfBudget(Exception):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from orchestrator.config import Inventory, Playbook
@@ -7,13 +8,15 @@ from orchestrator.planning import ClusterFacts, NodeFacts
 
 COP = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 R125 = "12.5.1.14900-63"
+_addresses = itertools.count(20)
 
 
 def node(name: str, *, pub: bool = False, release: str = R125, cm: bool = True,
          tftp: bool = False, options: tuple[str, ...] = (), address: str | None = None,
          pending: bool = False) -> NodeFacts:
+    number = next(_addresses)
     return NodeFacts(
-        name=name, address=address or f"10.0.0.{abs(hash(name)) % 200 + 20}",
+        name=name, address=address or f"10.{number // 200}.0.{number % 200 + 20}",
         role="publisher" if pub else "subscriber", release=release, runs_callmanager=cm,
         runs_tftp=tftp, installed_options=list(options), pending_restart=pending)
 

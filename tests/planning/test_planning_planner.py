@@ -299,11 +299,12 @@ def test_replication_gate_uses_playbook_timeout():
 
 
 def test_step_ids_are_unique_and_stable():
-    plan = plan_for(typical())
+    facts = typical()
+    plan = plan_for(facts)
     ids = [s.id for s in plan.steps]
     assert len(ids) == len(set(ids))
     assert "install-publisher/pub" in ids
-    assert plan_for(typical()).model_dump() == plan.model_dump()
+    assert plan_for(facts).model_dump() == plan.model_dump()
 
 
 def test_json_round_trip():
@@ -349,5 +350,10 @@ def test_is_current(monkeypatch):
     assert not plan.is_current(changed)
 
 
-def test_cop_constant_is_a_valid_playbook_name():
-    assert playbook().cop.file == COP
+def test_playbook_estimates_are_the_default():
+    facts = typical()
+    book = playbook(estimates={"verify": 1234})
+    plan = build_plan(inventory_for(facts), book, facts)
+    assert plan.estimates.verify == 1234
+    assert stage(plan, "verify").steps[0].estimated_seconds == 1234
+    assert book.cop.file == COP
