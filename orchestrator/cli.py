@@ -1,20 +1,39 @@
-"""The ``devpack`` command line."""
+"""The ``devpack`` command line: thin wrappers over ``orchestrator.app``."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
 import typer
+from rich.console import Console
 
-from orchestrator import __version__
+from orchestrator import __version__, app
 from orchestrator.cli_lab import lab_app
+from orchestrator.config.errors import ConfigError
+from orchestrator.console import LiveProgress, PlainProgress
+from orchestrator.engine.journal import Journal
+from orchestrator.engine.rollout import Progress, RunOutcome, node_states
+from orchestrator.planning.plan import Plan
+from orchestrator.planning.render import render_plan
 
-app = typer.Typer(
+cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
+cli.add_typer(lab_app, name="lab")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
 
-
-app.add_typer(lab_app, name="lab")
+INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
+PLAYBOOK = typer.Option(..., "--playbook", "-p", help="Playbook YAML (playbooks/*.yml)")
+STATE_DIR = typer.Option(None, "--state-dir", help="Journal and run folders (default .devpack)")
 
 
 def _version(value: bool) -> None:
@@ -23,12 +42,211 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@cli.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
     """devpack."""
 
 
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Anything a user could have typed or a cluster could have answered: no traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(app.EXIT_INPUT) from None
+    except app.UserError as exc:
+        err.print(f"[red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"  what to do: {exc.hint}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _progress(nodes: list[str]) -> Progress:
+    return LiveProgress(nodes, out) if sys.stdout.isatty() else PlainProgress()
+
+
+def _run_with_progress(plan: Plan, body: Callable[[Progress], T]) -> T:
+    nodes = sorted({step.nodes[0] for step in plan.steps})
+    progress = _progress(nodes)
+    if isinstance(progress, LiveProgress):
+        with progress:
+            return body(progress)
+    return body(progress)
+
+
+def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
+    journal = Journal(states / "journal.sqlite")
+    try:
+        per_node = node_states(journal, outcome.run_id, plan)
+    finally:
+        journal.close()
+    if outcome.status == "completed":
+        out.print(f"[green]run {outcome.run_id} completed[/]: {outcome.message}")
+        return app.EXIT_OK
+    colour = "yellow" if outcome.status == "paused_window" else "red"
+    err.print(
+        f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {outcome.message}", highlight=False
+    )
+    err.print("where each node stands:")
+    for node, steps in sorted(per_node.items()):
+        done = [s for s, state in steps if state in ("done", "skipped")]
+        open_steps = [f"{s} ({state})" for s, state in steps if state not in ("done", "skipped")]
+        err.print(
+            f"  {node}: done {', '.join(done) or 'nothing'}; "
+            f"open {', '.join(open_steps) or 'nothing'}",
+            highlight=False,
+        )
+    err.print(f"to continue: {outcome.hint}", highlight=False)
+    return app.EXIT_PAUSED if outcome.status == "paused_window" else app.EXIT_FAILED
+
+
+@cli.command()
+def plan(
+    inventory: Path = INVENTORY,
+    playbook: Path = PLAYBOOK,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the plan as JSON"),
+) -> None:
+    """Discover the cluster (read-only) and print the rollout plan."""
+    with user_errors():
+        inputs = app.load_inputs(inventory, playbook)
+        gateway = app.open_gateway(inputs)
+        try:
+            the_plan, _ = app.make_plan(inputs, gateway)
+        finally:
+            gateway.close()
+        out.print(render_plan(the_plan))
+        if output:
+            output.write_text(the_plan.model_dump_json(indent=2))
+            out.print(f"plan written to {output}")
+
+
+@cli.command()
+def run(
+    inventory: Path = INVENTORY,
+    playbook: Path = PLAYBOOK,
+    plan_file: Path | None = typer.Option(None, "--plan", help="Execute exactly this plan"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Prechecks and plan only"),
+    window: str | None = typer.Option(None, "--window", help="START/END, ISO 8601"),
+    state_dir: Path | None = STATE_DIR,
+) -> None:
+    """Roll the playbook's device pack out to the inventory's cluster."""
+    with user_errors():
+        code = _run(inventory, playbook, plan_file, dry_run, window, app.state_dir(state_dir))
+    raise typer.Exit(code)
+
+
+def _run(
+    inventory: Path,
+    playbook: Path,
+    plan_file: Path | None,
+    dry_run: bool,
+    window_text: str | None,
+    states: Path,
+) -> int:
+    window = app.parse_window(window_text) if window_text else None
+    inputs = app.load_inputs(inventory, playbook)
+    gateway = app.open_gateway(inputs)
+    try:
+        the_plan, _ = app.make_plan(inputs, gateway)
+        if plan_file:
+            try:
+                given = Plan.model_validate_json(plan_file.read_text())
+            except (OSError, ValueError) as exc:
+                raise app.UserError(
+                    f"{plan_file}: not a devpack plan ({exc})",
+                    "write one with devpack plan --output FILE",
+                ) from None
+            if given.fingerprint != the_plan.fingerprint:
+                raise app.UserError(
+                    f"the cluster no longer matches {plan_file} (fingerprint differs)",
+                    "run devpack plan again and review the new plan",
+                    app.EXIT_PRECHECK,
+                )
+            the_plan = given
+        out.print(render_plan(the_plan))
+        if dry_run:
+            return _dry_run(gateway, the_plan)
+        outcome = _run_with_progress(
+            the_plan,
+            lambda progress: app.execute(
+                inputs, the_plan, states, progress, window=window, gateway=gateway
+            ),
+        )
+    finally:
+        gateway.close()
+    return report_outcome(outcome, states, the_plan)
+
+
+def _dry_run(gateway: app.DriverGateway, the_plan: Plan) -> int:
+    from orchestrator.engine.prechecks import check_node, check_replication
+
+    problems: list[str] = []
+    for node in sorted({s.nodes[0] for s in the_plan.steps}):
+        result = check_node(gateway, node)
+        problems += [f"{node}: {p}" for p in result.problems]
+        for warning in result.warnings:
+            out.print(f"[yellow]warning[/] {node}: {warning}")
+    problems += check_replication(gateway)
+    for problem in problems:
+        err.print(f"[red]precheck[/] {problem}", highlight=False)
+    if problems:
+        err.print("dry run: prechecks failed; nothing was changed")
+        return app.EXIT_PRECHECK
+    out.print("dry run: prechecks passed; nothing was changed")
+    return app.EXIT_OK
+
+
+@cli.command()
+def resume(
+    run_id: str = typer.Argument(..., help="The run to continue (devpack status lists them)"),
+    window: str | None = typer.Option(None, "--window", help="START/END, ISO 8601"),
+    state_dir: Path | None = STATE_DIR,
+) -> None:
+    """Continue a run that stopped, failed or was killed, without redoing finished work."""
+    states = app.state_dir(state_dir)
+    with user_errors():
+        the_plan, inventory, playbook = app.load_run(states, run_id)
+        inputs = app.load_inputs(inventory, playbook)
+        parsed = app.parse_window(window) if window else None
+        outcome = _run_with_progress(
+            the_plan,
+            lambda progress: app.execute(
+                inputs, the_plan, states, progress, run_id=run_id, window=parsed
+            ),
+        )
+        code = report_outcome(outcome, states, the_plan)
+    raise typer.Exit(code)
+
+
+@cli.command()
+def status(
+    run_id: str | None = typer.Argument(None, help="Show one run in detail"),
+    state_dir: Path | None = STATE_DIR,
+) -> None:
+    """List runs, or show where each node of one run stands."""
+    states = app.state_dir(state_dir)
+    journal = Journal(states / "journal.sqlite")
+    try:
+        if run_id is None:
+            runs = journal.runs()
+            if not runs:
+                out.print(f"no runs in {states}")
+            for record in runs:
+                out.print(f"{record.run_id}  {record.cluster}  {journal.run_state(record.run_id)}")
+            return
+        with user_errors():
+            the_plan, _, _ = app.load_run(states, run_id)
+        out.print(f"run {run_id}: {journal.run_state(run_id)}")
+        for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
+            out.print(
+                f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps), highlight=False
+            )
+    finally:
+        journal.close()
+
+
 def main() -> None:
-    app()
+    cli()

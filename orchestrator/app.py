@@ -1,0 +1,252 @@
+"""Use cases behind the CLI: load inputs, discover, plan, run, resume.
+
+Everything a user could get wrong surfaces as ``UserError`` (or ``ConfigError``) with
+what is wrong and what to do; the CLI turns them into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as token
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from orchestrator import logs
+from orchestrator.config.inventory import Inventory
+from orchestrator.config.loader import load_inventory, load_playbook
+from orchestrator.config.playbook import Playbook
+from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.engine.cluster import TRANSIENT, DriverGateway
+from orchestrator.engine.discovery import Discovery, discover
+from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.journal import Journal
+from orchestrator.engine.lock import ClusterLock, ClusterLocked
+from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
+from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.waits import PollPolicy
+from orchestrator.planning.plan import Plan
+from orchestrator.planning.planner import build_plan
+
+log = structlog.get_logger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a step failed; the run stopped safely and can be resumed
+EXIT_INPUT = 2  # bad inventory, playbook or arguments
+EXIT_PRECHECK = 3  # prechecks failed, or the cluster does not match the plan
+EXIT_PAUSED = 4  # stopped at the end of the maintenance window; resumable
+EXIT_LOCKED = 5  # another run holds this cluster
+EXIT_UNREACHABLE = 6  # could not reach or log in to the cluster
+
+
+class UserError(Exception):
+    def __init__(self, message: str, hint: str = "", exit_code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
+
+
+@dataclass
+class Inputs:
+    inventory_path: Path
+    playbook_path: Path
+    inventory: Inventory
+    playbook: Playbook
+    platform_password: Secret
+    application_password: Secret
+    sftp_password: Secret
+    known_hosts: Path
+    ca_bundle: Path | None
+
+
+def state_dir(override: Path | None = None) -> Path:
+    return override or Path(os.environ.get("DEVPACK_STATE_DIR", ".devpack"))
+
+
+def load_inputs(
+    inventory_path: Path, playbook_path: Path, prompt: Prompter | None = None
+) -> Inputs:
+    inventory = load_inventory(inventory_path)
+    playbook = load_playbook(playbook_path)
+    known_hosts = inventory.known_hosts or Path.home() / ".ssh" / "known_hosts"
+    if not Path(known_hosts).is_file():
+        raise UserError(
+            f"{inventory_path}: known_hosts file {known_hosts} does not exist",
+            "devpack verifies every node's SSH host key: set known_hosts in the inventory to a "
+            "file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked against the console)",
+        )
+    if inventory.ca_bundle is not None and not Path(inventory.ca_bundle).is_file():
+        raise UserError(
+            f"{inventory_path}: ca_bundle {inventory.ca_bundle} does not exist",
+            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
+        )
+    creds = inventory.credentials
+    inputs = Inputs(
+        inventory_path=inventory_path,
+        playbook_path=playbook_path,
+        inventory=inventory,
+        playbook=playbook,
+        platform_password=creds.platform.password.resolve(prompt),
+        application_password=creds.application.password.resolve(prompt),
+        sftp_password=playbook.sftp.password.resolve(prompt),
+        known_hosts=Path(known_hosts),
+        ca_bundle=Path(inventory.ca_bundle) if inventory.ca_bundle else None,
+    )
+    for secret in (inputs.platform_password, inputs.application_password, inputs.sftp_password):
+        logs.REDACTOR.add(secret.reveal())
+    return inputs
+
+
+def open_gateway(inputs: Inputs) -> DriverGateway:
+    return DriverGateway(
+        inputs.inventory,
+        inputs.platform_password,
+        inputs.application_password,
+        known_hosts=inputs.known_hosts,
+        ca_bundle=inputs.ca_bundle,
+    )
+
+
+def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
+    try:
+        found = discover(gateway, inputs.inventory)
+    except TRANSIENT as exc:
+        raise UserError(
+            f"cannot reach the cluster: {exc}",
+            "check addresses, ports and that the nodes are up",
+            EXIT_UNREACHABLE,
+        ) from exc
+    except DriverError as exc:
+        raise UserError(
+            str(exc),
+            getattr(exc, "hint", "") or "check credentials and known_hosts",
+            EXIT_UNREACHABLE,
+        ) from exc
+    if found.unknown_nodes:
+        raise UserError(
+            "the cluster has nodes the inventory does not list: " + ", ".join(found.unknown_nodes),
+            "add them to the inventory: every node needs the device pack and a restart",
+            EXIT_PRECHECK,
+        )
+    return found
+
+
+def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
+    found = discover_cluster(inputs, gateway)
+    plan = build_plan(inputs.inventory, inputs.playbook, found.facts, inputs.playbook.estimates)
+    plan.notes.extend(found.notes)
+    return plan, found
+
+
+def install_request(inputs: Inputs) -> InstallRequest:
+    pb = inputs.playbook
+    return InstallRequest(
+        file=pb.cop.file,
+        md5=pb.cop.md5,
+        sftp_host=pb.sftp.host,
+        sftp_port=pb.sftp.port,
+        directory=pb.sftp.directory,
+        username=pb.sftp.username,
+        password=inputs.sftp_password,
+        timeout=float(pb.timeouts.install),
+    )
+
+
+def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
+    pb = inputs.playbook
+    if window is None and pb.window is not None:
+        window = Window(pb.window.start, pb.window.end)
+    return RolloutSettings(
+        install=install_request(inputs),
+        timeouts=Timeouts(
+            install=float(pb.timeouts.install),
+            reboot=float(pb.timeouts.reboot),
+            services=float(pb.timeouts.services),
+            replication=float(pb.timeouts.replication),
+        ),
+        poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
+        window=window,
+        transient=TRANSIENT,
+    )
+
+
+def parse_window(text: str) -> Window:
+    try:
+        start_text, end_text = text.split("/", 1)
+        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+    except ValueError:
+        raise UserError(
+            f"--window {text!r} is not START/END in ISO 8601",
+            "e.g. --window 2026-11-28T01:00+01:00/2026-11-28T05:00+01:00",
+        ) from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
+    if end <= start:
+        raise UserError(f"--window {text!r} ends before it starts")
+    return Window(start, end)
+
+
+def new_run_id(cluster: str) -> str:
+    return f"{cluster}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token.token_hex(2)}"
+
+
+def run_folder(states: Path, run_id: str) -> Path:
+    return states / "runs" / run_id
+
+
+def execute(
+    inputs: Inputs,
+    plan: Plan,
+    states: Path,
+    progress: Progress,
+    *,
+    run_id: str | None = None,
+    window: Window | None = None,
+    gateway: DriverGateway | None = None,
+) -> RunOutcome:
+    """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock."""
+    journal = Journal(states / "journal.sqlite")
+    lock = ClusterLock(states / "locks", plan.cluster)
+    run_id = run_id or new_run_id(plan.cluster)
+    try:
+        lock.acquire(run_id)
+    except ClusterLocked as exc:
+        raise UserError(str(exc), "devpack status shows the runs", EXIT_LOCKED) from exc
+    own_gateway = gateway is None
+    gateway = gateway or open_gateway(inputs)
+    try:
+        logs.configure(run_folder(states, run_id) / "log.jsonl")
+        if journal.run(run_id) is None:
+            journal.create_run(
+                run_id,
+                plan.cluster,
+                plan.model_dump_json(),
+                str(inputs.inventory_path.resolve()),
+                str(inputs.playbook_path.resolve()),
+            )
+        settings = rollout_settings(inputs, window)
+        rollout = Rollout(run_id, plan, gateway, journal, settings, progress)
+        return rollout.execute()
+    finally:
+        if own_gateway:
+            gateway.close()
+        lock.release()
+        journal.close()
+
+
+def load_run(states: Path, run_id: str) -> tuple[Plan, Path, Path]:
+    journal = Journal(states / "journal.sqlite")
+    try:
+        record = journal.run(run_id)
+    finally:
+        journal.close()
+    if record is None:
+        raise UserError(
+            f"no run {run_id} in {states / 'journal.sqlite'}",
+            "devpack status lists the runs (use --state-dir if they live elsewhere)",
+        )
+    return Plan.model_validate_json(record.plan), Path(record.inventory), Path(record.playbook)
