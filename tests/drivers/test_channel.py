@@ -16,6 +16,9 @@ def test_normalize_crlf_ansi_and_erase_line() -> None:
     assert normalize("done\x1b[Kadmin:") == "done\nadmin:"
     assert normalize("\x1b[1mbold\x1b[0m\x07\r\n") == "bold\n"
     assert normalize("\x1b[Kadmin:", at_line_start=True) == "admin:"
+    assert normalize("\x1b[Kadmin:") == "\nadmin:"  # may continue a line of the last chunk
+    # the lab/CUCM pager wipe: CR + erase-line at a line start leaves nothing behind
+    assert normalize("one\r\n\r\x1b[Ktwo\r\n") == "one\ntwo\n"
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 3])

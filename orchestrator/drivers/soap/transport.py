@@ -169,8 +169,16 @@ class CheckedTransport(zeep.Transport):
         self.ca_label = ca_label
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        # Pass ``verify`` on every request: requests lets REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE override ``session.verify``, which would silently swap our bundle.
         try:
-            response = super().post(address, message, headers)
+            response = self.session.post(
+                address,
+                data=message,
+                headers=headers,
+                timeout=self.operation_timeout,
+                verify=self.session.verify,
+            )
         except requests.exceptions.SSLError as exc:
             raise TlsVerificationError(
                 f"TLS verification of {address} failed against CA bundle {self.ca_label}: "

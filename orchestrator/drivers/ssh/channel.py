@@ -25,9 +25,9 @@ log = structlog.get_logger(__name__)
 _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78cDEHM]|\x1b\][^\x07]*\x07"
 )
-# "Erase to end of line" is what CUCM puts before a redrawn prompt: where it is not
-# already at a line start it behaves like a line break for our purposes.
-_ERASE_LINE = re.compile(r"(?<!\n)\x1b\[K")
+# "Erase to end of line" (often after a CR) is how CUCM redraws the prompt and wipes a
+# pager prompt: at a line start it erases nothing we keep, elsewhere it acts as a break.
+_ERASE_LINE = re.compile(r"\r*\x1b\[K")
 # An escape that may continue in the next chunk.
 _PARTIAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[()]|\][^\x07]*)?\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
@@ -48,7 +48,9 @@ def normalize(text: str, *, at_line_start: bool = False) -> str:
     if at_line_start:
         return normalize("\n" + text)[1:]
     text = text.replace("\r\n", "\n")
-    text = _ERASE_LINE.sub("\n", text)
+    text = _ERASE_LINE.sub(
+        lambda m: "" if m.start() > 0 and text[m.start() - 1] == "\n" else "\n", text
+    )
     text = _ANSI.sub("", text)
     text = text.replace("\r", "\n")
     return _CONTROL.sub("", text)
