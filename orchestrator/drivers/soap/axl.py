@@ -66,9 +66,7 @@ class AxlClient:
         self.url = f"https://{host}:{port}/axl/"
         self.version = version
         self.retry = retry or RetryPolicy()
-        document = (
-            load_wsdl(Path(wsdl)) if wsdl else load_wsdl(AXL_WSDL, _version_rewrite(version))
-        )
+        document = load_wsdl(Path(wsdl)) if wsdl else load_wsdl(AXL_WSDL, _version_rewrite(version))
         session = build_session(username, password, ca_bundle)
         self._client = make_client(
             document, session, timeout=timeout, ca_label=str(ca_bundle or "the system store")
