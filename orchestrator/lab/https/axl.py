@@ -55,7 +55,20 @@ def accepted_versions(release: Release) -> list[str]:
 
     Reference: 12.5 requests are accepted by 12.5, 14 and 15.
     """
-    known = ["10.0", "10.5", "11.0", "11.5", "12.0", "12.5", "14.0", "15.0"]
+    known = [
+        "8.0",
+        "8.5",
+        "9.0",
+        "9.1",
+        "10.0",
+        "10.5",
+        "11.0",
+        "11.5",
+        "12.0",
+        "12.5",
+        "14.0",
+        "15.0",
+    ]
     own = (release.major, release.minor)
     return [v for v in known if release.major - 3 <= _version_key(v)[0] and _version_key(v) <= own]
 

@@ -1,0 +1,148 @@
+"""Control Center Services client (one node's local services): status and restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from orchestrator.drivers.soap.errors import SoapError
+from orchestrator.drivers.soap.transport import (
+    DEFAULT_PORT,
+    PasswordLike,
+    RetryPolicy,
+    build_session,
+    call_with_retry,
+    guarded,
+    load_wsdl,
+    make_client,
+)
+from orchestrator.soap import CONTROL_CENTER_BINDING, CONTROL_CENTER_WSDL
+
+PATH = "/controlcenterservice2/services/ControlCenterServices"
+REASON_OK = -1
+REASON_NOT_ACTIVATED = -1068
+REASON_OUT_OF_SERVICE = -1069
+# ``Thu Nov 26 01:40:12 2026``; some builds add the zone name before the year.
+_TIME_FORMATS = ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M:%S %Z %Y")
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    status: str  # Started | Stopped | Starting | Stopping | Unknown
+    reason_code: int
+    start_time: datetime | None
+    up_time: int
+    reason: str = ""
+
+    @property
+    def activated(self) -> bool:
+        return self.reason_code != REASON_NOT_ACTIVATED
+
+    @property
+    def deliberately_stopped(self) -> bool:
+        """Not activated or commanded out of service: stopped, but not "down"."""
+        return self.reason_code in (REASON_NOT_ACTIVATED, REASON_OUT_OF_SERVICE)
+
+
+def parse_start_time(text: str | None, zone: tzinfo = UTC) -> datetime | None:
+    """Parse Control Center's StartTime; the node prints its local time without a zone."""
+    if not text or not text.strip():
+        return None
+    value = " ".join(text.split())
+    for layout in _TIME_FORMATS:
+        try:
+            parsed = datetime.strptime(value, layout)
+        except ValueError:
+            continue
+        return parsed.replace(tzinfo=zone)
+    return None
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class ControlCenterClient:
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        username: str = "",
+        password: PasswordLike = "",
+        ca_bundle: Path | str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        node_timezone: tzinfo = UTC,
+    ) -> None:
+        self.host = host
+        self.url = f"https://{host}:{port}{PATH}"
+        self.retry = retry or RetryPolicy()
+        self.node_timezone = node_timezone
+        session = build_session(username, password, ca_bundle)
+        self._client = make_client(
+            load_wsdl(CONTROL_CENTER_WSDL),
+            session,
+            timeout=timeout,
+            ca_label=str(ca_bundle or "the system store"),
+        )
+        self._service = self._client.create_service(CONTROL_CENTER_BINDING, self.url)
+
+    def service_status(self, names: list[str] | None = None) -> list[ServiceStatus]:
+        """Status of ``names`` (all of the node's services when None or empty)."""
+        response = call_with_retry(
+            lambda: guarded(
+                lambda: self._service.soapGetServiceStatus(ServiceStatus={"item": names or []}),
+                self.url,
+            ),
+            self.retry,
+            what="ControlCenter soapGetServiceStatus",
+        )
+        return self._statuses(response)
+
+    def restart(self, node_name: str, services: list[str]) -> list[ServiceStatus]:
+        """Ask the node to restart ``services``; answers with their status right after.
+
+        Retried only on an explicit HTTP 503 (request not taken): a restart that may have
+        been accepted is not sent twice.
+        """
+        request = {
+            "NodeName": node_name,
+            "ControlType": "Restart",
+            "ServiceList": {"item": list(services)},
+        }
+        response = call_with_retry(
+            lambda: guarded(
+                lambda: self._service.soapDoControlServices(ControlServiceRequest=request),
+                self.url,
+            ),
+            self.retry,
+            what="ControlCenter soapDoControlServices",
+            retry_if=_not_taken,
+        )
+        return self._statuses(response)
+
+    def _statuses(self, response: Any) -> list[ServiceStatus]:
+        listing = response["ServiceInfoList"] if response is not None else None
+        items = (listing["item"] if listing is not None else None) or []
+        return [
+            ServiceStatus(
+                name=str(item["ServiceName"]),
+                status=str(item["ServiceStatus"] or "Unknown"),
+                reason_code=_int(item["ReasonCode"], REASON_OK),
+                start_time=parse_start_time(item["StartTime"], self.node_timezone),
+                up_time=_int(item["UpTime"], -1),
+                reason=(item["ReasonCodeString"] or "").strip(),
+            )
+            for item in items
+        ]
+
+
+def _not_taken(error: SoapError) -> bool:
+    return error.code == "503"
