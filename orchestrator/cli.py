@@ -11,7 +11,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from orchestrator import __version__, app
+from orchestrator import __version__, app, logs
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
@@ -27,8 +27,9 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(lab_app, name="lab")
-out = Console()
-err = Console(stderr=True)
+# Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 T = TypeVar("T")
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
@@ -47,6 +48,8 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
     """devpack."""
+    # Structured logs go to each run's log.jsonl, never to the operator's console.
+    logs.configure(None)
 
 
 @contextmanager

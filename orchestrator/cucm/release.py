@@ -112,3 +112,14 @@ def cop_base_name(file_name: str) -> str:
         if file_name.endswith(suffix):
             return file_name[: -len(suffix)]
     return file_name
+
+
+def axl_version_for(release: Release) -> str:
+    """The AXL schema version to speak to a publisher of ``release``.
+
+    Requests must name a version the publisher knows; 12.5 requests are accepted by
+    12.5, 14 and 15, so newer clusters are spoken to in 12.5 (the WSDL we ship).
+    """
+    if (release.major, release.minor) >= (12, 5):
+        return "12.5"
+    return f"{release.major}.{release.minor}"

@@ -68,6 +68,8 @@ class DriverGateway:
         }
         self._axl_factory = axl_factory
         self._axl: object | None = None
+        # set by discovery from the publisher's release; AXL rejects unknown versions
+        self.axl_version = "12.5"
         self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
 
     # ----- sessions ------------------------------------------------------------------
@@ -199,6 +201,7 @@ class DriverGateway:
                     self.inventory.credentials.application.username,
                     self._application_password,
                     ca_bundle=self.ca_bundle,
+                    version=self.axl_version,
                 )
         return self._axl
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from orchestrator.config.inventory import Inventory, Node, Role
+from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.ssh import parsers
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.planning.facts import ClusterFacts, NodeFacts
@@ -67,6 +68,9 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
     with ThreadPoolExecutor(max_workers=min(16, len(inventory.nodes))) as pool:
         nodes = list(pool.map(lambda n: _node_facts(gateway, n), inventory.nodes))
     by_key = {n.address.lower(): n.name for n in nodes} | {n.name.lower(): n.name for n in nodes}
+    publisher = next((n for n in nodes if n.role is Role.PUBLISHER), None)
+    if publisher is not None:
+        gateway.axl_version = axl_version_for(Release.parse(publisher.release))
     notes: list[str] = []
     unknown: list[str] = []
     groups: dict[str, list[str]] = {}

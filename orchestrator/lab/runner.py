@@ -8,6 +8,7 @@ device pack.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from orchestrator.lab.events import EventLog
 from orchestrator.lab.https import NodeHttpsServer
 from orchestrator.lab.sftp_server import SftpServer
 from orchestrator.lab.ssh_server import NodeSshServer
-from orchestrator.lab.world import World
+from orchestrator.lab.timing import timing_for
+from orchestrator.lab.world import BOOT_ORDER, World
 
 COP_CONTENT_BYTES = 256 * 1024
 
@@ -124,6 +126,9 @@ class Lab:
     def cop_sha512(self, file_name: str) -> str:
         return hashlib.sha512(cop_content(file_name)).hexdigest()
 
+    def pacing(self) -> dict[str, dict[str, float | int]]:
+        return lab_pacing(self.config)
+
     def write_known_hosts(self, path: Path) -> Path:
         assert self.world is not None
         lines = []
@@ -209,9 +214,44 @@ class Lab:
             },
             "models": [m.name for m in pack.models],
             "restart": {"strategy": "auto"},
+            **self.pacing(),
         }
         _dump_yaml(document, path, header=f"Playbook for lab device pack {pack.file}")
         return path
+
+
+def _seconds(value: float) -> int:
+    return max(1, math.ceil(value))
+
+
+def lab_pacing(config: LabConfig) -> dict[str, dict[str, float | int]]:
+    """Playbook sections that fit the lab's timing profile: estimates, timeouts, polling."""
+    t = timing_for(config.profile, config.timing)
+    services_back = len(BOOT_ORDER) * t.service_step_seconds + t.service_starting_seconds
+    reboot = t.shutdown_seconds + t.reboot_down_seconds
+    return {
+        "estimates": {
+            "precheck": 1,
+            "install_publisher": _seconds(t.install_seconds * t.publisher_install_factor),
+            "install_subscriber": _seconds(t.install_seconds),
+            "verify": 1,
+            "reboot": _seconds(reboot),
+            "services_back": _seconds(services_back),
+            "replication_settle": _seconds(t.replication_settle_seconds),
+            "service_restart": _seconds(t.service_restart_seconds),
+        },
+        "timeouts": {
+            "install": _seconds(20 * t.install_seconds * t.publisher_install_factor + 10),
+            "reboot": _seconds(10 * reboot + 10),
+            "services": _seconds(10 * services_back + 10),
+            "replication": _seconds(10 * t.replication_settle_seconds + 10),
+        },
+        "gates": {"replication": True, "settle_seconds": 0},
+        "polling": {
+            "first": min(0.05, t.service_step_seconds),
+            "max": max(0.1, t.service_step_seconds * 2),
+        },
+    }
 
 
 def _dump_yaml(document: dict, path: Path, header: str) -> None:
