@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from orchestrator.lab.addresses import allocate_block
 from orchestrator.lab.certs import LabCA
+from orchestrator.lab.config import LabConfig
+from orchestrator.lab.events import EventLog
 from orchestrator.lab.https.server import NodeHttpsServer
 from orchestrator.lab.world import World
 
@@ -58,3 +62,37 @@ class HttpsFleet:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
+
+
+@dataclass
+class HttpsLab:
+    """World + CA + HTTPS servers and nothing else: for tests of the SOAP side."""
+
+    world: World
+    ca: LabCA
+    fleet: HttpsFleet
+
+    @classmethod
+    def start(
+        cls, config: LabConfig, directory: Path, *, ris_window_seconds: float = 60.0
+    ) -> HttpsLab:
+        _, addresses = allocate_block(len(config.nodes))
+        world = World(config, addresses, EventLog())
+        try:
+            ca = LabCA.create(directory)
+            fleet = HttpsFleet.start(world, ca, ris_window_seconds=ris_window_seconds)
+        except Exception:
+            world.close()
+            raise
+        return cls(world, ca, fleet)
+
+    def address(self, node_name: str) -> tuple[str, int]:
+        return self.fleet.address(node_name)
+
+    def url(self, node_name: str, path: str) -> str:
+        host, port = self.address(node_name)
+        return f"https://{host}:{port}{path}"
+
+    def close(self) -> None:
+        self.fleet.stop()
+        self.world.close()
