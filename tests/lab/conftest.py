@@ -116,7 +116,7 @@ class Cli:
         self.send(command + "\r")
         out = self.prompt(timeout)
         body = out.split("\r\n", 1)[1] if "\r\n" in out else ""
-        return PROMPT.sub("", body)
+        return re.sub(r"admin:\s*$", "", body)
 
     def answer(self, prompt: str, text: str, timeout: float = 5.0) -> str:
         """Wait for a dialog prompt, then type the answer."""
@@ -128,8 +128,10 @@ class Cli:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if not self.channel.recv(65536):
+                data = self.channel.recv(65536)
+                if not data:
                     return True
+                self.buffer += data.decode()
             except TimeoutError:
                 continue
             except OSError:
@@ -154,9 +156,8 @@ def make_lab(tmp_path: Path) -> Iterator[Callable[..., LabHandle]]:
         pack = DevicePackSpec(
             file=PACK, version="12.5.1.17123-1", models=[ModelSpec(name="Cisco 8851", enum=683)]
         )
-        cfg = LabConfig(
-            release="11.5.1.10000-6", profile="fast", nodes=nodes, device_packs=[pack], **config
-        )
+        settings: dict[str, object] = {"release": "11.5.1.10000-6", **config}
+        cfg = LabConfig(profile="fast", nodes=nodes, device_packs=[pack], **settings)  # type: ignore[arg-type]
         root = tmp_path / f"sftp{len(labs)}"
         (root / "cop").mkdir(parents=True)
         (root / "cop" / PACK).write_bytes(os.urandom(300_000))
