@@ -28,6 +28,8 @@ class EventLog:
     def __init__(self, path: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._events: list[Event] = []
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._file: TextIO | None = path.open("a", buffering=1) if path else None
         self._listeners: list[Callable[[Event], None]] = []
 

@@ -1,0 +1,111 @@
+"""End-to-end rollouts against the lab over real SSH and HTTPS; judged by lab events."""
+
+from __future__ import annotations
+
+from lab_truth import (
+    CM,
+    TFTP,
+    assert_all_know,
+    assert_groups_never_fully_down,
+    assert_one_tftp_always_up,
+    assert_phones_home,
+    first,
+)
+from typer.testing import CliRunner
+
+from orchestrator.cli import cli
+from orchestrator.lab.config import demo_config
+
+PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
+MODELS = ["Cisco 8851", "Cisco 8865"]
+
+
+def run_devpack(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_reboot_release_rollout(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
+    world, events = cluster.world, cluster.lab.events
+    code, output = run_devpack(
+        "run",
+        "-i",
+        str(cluster.inventory),
+        "-p",
+        str(cluster.playbook),
+        "--state-dir",
+        str(tmp_path / "state"),
+    )
+    assert code == 0, output
+    assert "reboot" in output and "older than 11.5(1)" in output
+    log = events.all()
+    pub = world.publisher.name
+    subscribers = [n for n in world.nodes if n != pub]
+    # every node installed before its restart; exactly one install and one reboot each
+    for node in world.nodes:
+        assert len(events.select("install_finished", node)) == 1
+        assert len(events.select("reboot_started", node)) == 1
+        assert first(log, node, "install_finished").time < first(log, node, "reboot_started").time
+    # the publisher is back (services STARTED, replication 2) before any subscriber restarts
+    first_sub_reboot = min(first(log, n, "reboot_started").time for n in subscribers)
+    pub_back = max(
+        first(log, pub, "service_state", service=s, state="STARTED").time
+        for s in (CM, TFTP, "Cisco Tomcat")
+    )
+    pub_replicated = first(log, pub, "replication_state", state=2).time
+    assert pub_back < first_sub_reboot and pub_replicated < first_sub_reboot
+    # installs: publisher first, before any subscriber install starts
+    pub_installed = first(log, pub, "install_finished").time
+    assert all(first(log, n, "install_started").time > pub_installed for n in subscribers)
+    assert_groups_never_fully_down(world, log)
+    assert_one_tftp_always_up(world, log)
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)
+
+
+def test_service_restart_release_rollout(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    world, events = cluster.world, cluster.lab.events
+    code, output = run_devpack(
+        "run",
+        "-i",
+        str(cluster.inventory),
+        "-p",
+        str(cluster.playbook),
+        "--state-dir",
+        str(tmp_path / "state"),
+    )
+    assert code == 0, output
+    assert not events.select("reboot_started"), "a 12.5 cluster must not be rebooted"
+    log = events.all()
+    pub = world.publisher.name
+    restarted = {(e.node, e.data["service"]) for e in events.select("service_restart_requested")}
+    for name, node in world.nodes.items():
+        assert (name, "Cisco Tomcat") in restarted
+        assert ((name, TFTP) in restarted) == node.spec.tftp
+        assert ((name, CM) in restarted) == (name == pub)
+        installed = first(log, name, "install_finished").time
+        assert all(e.time > installed for e in events.select("service_restart_requested", name))
+    assert_one_tftp_always_up(world, log)
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)
+    assert PACK.removesuffix(".sgn") in world.publisher.options
+
+
+def test_second_run_changes_nothing(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    args = [
+        "run",
+        "-i",
+        str(cluster.inventory),
+        "-p",
+        str(cluster.playbook),
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
+    assert run_devpack(*args)[0] == 0
+    before = len(cluster.lab.events.select("install_started"))
+    code, output = run_devpack(*args)
+    assert code == 0, output
+    assert len(cluster.lab.events.select("install_started")) == before
