@@ -19,16 +19,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import structlog
-
 from orchestrator.cucm import texts
 from orchestrator.lab.config import FaultKind
 from orchestrator.lab.https import axl, controlcenter, risport
 from orchestrator.lab.https.soapxml import XML_TYPE, Reply, Request, html_page
 from orchestrator.lab.world import STARTED, Node, World
 from orchestrator.soap import CONTROL_CENTER_WSDL, RISPORT_WSDL
-
-log = structlog.get_logger(__name__)
 
 AXL_PATH = "/axl/"
 CONTROL_CENTER_PATH = "/controlcenterservice2/services/ControlCenterServices"
@@ -211,8 +207,8 @@ class NodeHttpsServer:
             self._connections.add(raw)
         try:
             conn = self.ssl_context.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.debug("lab https handshake failed", node=self.node_name, error=str(exc))
+        except (ssl.SSLError, OSError):
+            # e.g. a client that does not trust the lab CA: its side reports it clearly
             self._forget(raw)
             raw.close()
             return
