@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from orchestrator import __version__, app, logs
+from orchestrator.cli_demo import demo
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
@@ -71,7 +72,7 @@ def _progress(nodes: list[str]) -> Progress:
     return LiveProgress(nodes, out) if sys.stdout.isatty() else PlainProgress()
 
 
-def _run_with_progress(plan: Plan, body: Callable[[Progress], T]) -> T:
+def run_with_progress(plan: Plan, body: Callable[[Progress], T]) -> T:
     nodes = sorted({step.nodes[0] for step in plan.steps})
     progress = _progress(nodes)
     if isinstance(progress, LiveProgress):
@@ -172,7 +173,7 @@ def _run(
         out.print(render_plan(the_plan))
         if dry_run:
             return _dry_run(gateway, the_plan)
-        outcome = _run_with_progress(
+        outcome = run_with_progress(
             the_plan,
             lambda progress: app.execute(
                 inputs, the_plan, states, progress, window=window, gateway=gateway
@@ -214,7 +215,7 @@ def resume(
         the_plan, inventory, playbook = app.load_run(states, run_id)
         inputs = app.load_inputs(inventory, playbook)
         parsed = app.parse_window(window) if window else None
-        outcome = _run_with_progress(
+        outcome = run_with_progress(
             the_plan,
             lambda progress: app.execute(
                 inputs, the_plan, states, progress, run_id=run_id, window=parsed
@@ -249,6 +250,9 @@ def status(
             )
     finally:
         journal.close()
+
+
+cli.command()(demo)
 
 
 def main() -> None:

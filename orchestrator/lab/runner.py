@@ -220,6 +220,32 @@ class Lab:
         return path
 
 
+@dataclass
+class LabCluster:
+    """A started lab plus the inventory and playbook written for it."""
+
+    lab: Lab
+    inventory: Path
+    playbook: Path
+    folder: Path
+
+    @property
+    def world(self) -> World:
+        assert self.lab.world is not None
+        return self.lab.world
+
+
+def start_lab_cluster(config: LabConfig, folder: Path) -> LabCluster:
+    lab = Lab(config, folder / "lab", events_path=folder / "events.jsonl").start()
+    try:
+        inventory = lab.write_inventory(folder / "inventory" / "lab.yml")
+        playbook = lab.write_playbook(folder / "playbooks" / "lab.yml")
+    except Exception:
+        lab.stop()
+        raise
+    return LabCluster(lab, inventory, playbook, folder)
+
+
 def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
