@@ -196,6 +196,8 @@ def test_listener_follows_the_node_through_a_reboot(tmp_path: Path) -> None:
         world.restart_node("cucmpub")
         assert world.wait_for(lambda: world.nodes["cucmpub"].phase == "down", 5)
         assert _refused(address)
+        with pytest.raises(requests.ConnectionError):  # kept-alive connections are cut too
+            session.get(lab.url("cucmpub", AXL_PATH), auth=AUTH, timeout=5)
         assert world.wait_for(lambda: world.nodes["cucmpub"].phase == "up", 5)
         deadline = time.monotonic() + 2
         while _refused(address) and time.monotonic() < deadline:
