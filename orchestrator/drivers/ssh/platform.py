@@ -85,6 +85,7 @@ class CucmCli:
         self.pagination_off = False
         self._transport: SshTransport | None = None
         self._channel: Channel | None = None
+        self._logged_in = False
 
     @classmethod
     def over_channel(
@@ -123,6 +124,9 @@ class CucmCli:
         return self._channel is not None and not self._channel.closed
 
     def open(self) -> Self:
+        """Connect and log in; a no-op on a session that is already open."""
+        if self._logged_in and self.is_open:
+            return self
         if self._channel is None:
             self._transport = SshTransport(self.target)
             self._transport.connect()
@@ -147,6 +151,7 @@ class CucmCli:
                 host=self.host,
             ) from exc
         self.banner = hit.text[: hit.match.start()]
+        self._logged_in = True
         log.debug("cli.login", host=self.host)
         for command, ack in self.platform.on_open:
             output = self.run(command, check=False)
@@ -158,6 +163,7 @@ class CucmCli:
                 log.warning("cli.setup_unacknowledged", host=self.host, command=command)
 
     def close(self) -> None:
+        self._logged_in = False
         if self._channel is not None:
             self._channel.close()
             self._channel = None

@@ -1,0 +1,227 @@
+"""End to end: the SSH CLI driver against the simulated cluster over real sockets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cucm import texts as T
+from orchestrator.drivers.ssh import (
+    AuthenticationFailed,
+    CopInstallRequest,
+    CucmCli,
+    CucmPlatform,
+    InstallOutcome,
+    NodeUnreachable,
+    SshTarget,
+)
+from orchestrator.lab.config import (
+    DevicePackSpec,
+    FaultKind,
+    FaultSpec,
+    LabConfig,
+    ModelSpec,
+    NodeSpec,
+)
+from orchestrator.lab.runner import Lab
+
+pytestmark = pytest.mark.e2e
+
+PACK = DevicePackSpec(
+    file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
+    version="12.5.1.17123-1",
+    models=[ModelSpec(name="Cisco 8851", enum=683)],
+)
+OTHER = DevicePackSpec(
+    file="cmterm-devicepack12.5.1.18000-1.cop.sgn",
+    version="12.5.1.18000-1",
+    models=[ModelSpec(name="Cisco 8865", enum=36670)],
+)
+
+
+def config(*faults: FaultSpec) -> LabConfig:
+    return LabConfig(
+        cluster="drv",
+        release="12.5.1.14900-63",
+        profile="fast",
+        # sub-second already; shorter still so the whole file stays within a few seconds
+        timing={"install_seconds": 0.05, "sftp_unreachable_seconds": 0.05, "login_delay": 0.0},
+        nodes=[
+            NodeSpec(name="pub", role="publisher", tftp=True),
+            NodeSpec(name="sub1"),
+            NodeSpec(name="old", release="11.5.1.15900-18"),
+            NodeSpec(name="new", release="15.0.1.10000-1"),
+        ],
+        device_packs=[PACK, OTHER],
+        faults=list(faults),
+    )
+
+
+class Env:
+    def __init__(self, lab: Lab, workdir: Path) -> None:
+        self.lab = lab
+        self.known_hosts = lab.write_known_hosts(workdir / "known_hosts")
+
+    def target(self, node: str, password: str | None = None) -> SshTarget:
+        ep = self.lab.endpoints[node]
+        cfg = self.lab.config
+        return SshTarget(
+            ep.address,
+            cfg.admin.username,
+            password or cfg.admin.password,
+            str(self.known_hosts),
+            port=ep.ssh_port,
+            connect_timeout=3,
+        )
+
+    def cli(self, node: str, **kwargs: object) -> CucmCli:
+        return CucmCli(self.target(node), login_timeout=10, command_timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def request(self, file: str = PACK.file, **overrides: object) -> CopInstallRequest:
+        cfg = self.lab.config
+        values: dict[str, object] = dict(
+            file_name=file,
+            expected_md5=self.lab.cop_md5(file),
+            server=self.lab.sftp_address,
+            directory=cfg.sftp.directory,
+            user=cfg.sftp.username,
+            password=cfg.sftp.password,
+            prompt_timeout=10,
+            download_timeout=10,
+            install_timeout=20,
+        )
+        values.update(overrides)
+        return CopInstallRequest(**values)  # type: ignore[arg-type]
+
+
+def _env(tmp: Path, *faults: FaultSpec) -> Iterator[Env]:
+    with Lab(config(*faults), tmp / "lab") as lab:
+        yield Env(lab, tmp)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    yield from _env(tmp_path_factory.mktemp("lab"))
+
+
+def test_typed_reads_parse_live_output(env: Env) -> None:
+    with env.cli("pub") as cli:
+        assert cli.pagination_off
+        assert cli.show_version().master_version == "12.5.1.14900-63"
+        services = cli.service_list()
+        assert services.primary_node is True
+        tftp = services.get(T.SVC_TFTP)
+        assert tftp is not None and tftp.state == "STARTED"
+        cluster = cli.network_cluster()
+        assert [n.hostname for n in cluster.nodes] == ["pub", "sub1", "old", "new"]
+        assert cluster.nodes[0].is_publisher
+        assert cli.dbreplication_runtimestate().all_good
+        status = cli.status()
+        assert status.hostname == "pub" and status.disk("active") is not None
+        assert cli.ntp_status().synchronised
+        assert any(e.kind == "boot" for e in cli.install_history())
+        assert cli.upgrade_status().state == "Idle"
+        assert cli.myself().machine_name == "pub"
+
+
+def test_cucm15_keyboard_interactive_only(env: Env) -> None:
+    with env.cli("new") as cli:
+        assert cli.show_version().master_version == "15.0.1.10000-1"
+
+
+def test_pager_answered_when_pagination_stays_on(env: Env) -> None:
+    with env.cli("pub", platform=CucmPlatform(on_open=())) as cli:
+        assert not cli.pagination_off
+        status = cli.dbreplication_runtimestate()  # longer than a 20-line page
+        assert [r.server for r in status.rows] == ["pub", "sub1", "old", "new"]
+        assert cli.channel.pages_answered >= 1
+
+
+def test_wrong_password(env: Env) -> None:
+    with pytest.raises(AuthenticationFailed):
+        CucmCli(env.target("sub1", password="nope")).open()
+
+
+def test_install_on_publisher_then_not_offered_again(env: Env) -> None:
+    phases: list[str] = []
+    with env.cli("pub") as cli:
+        result = cli.install_cop(env.request(), progress=phases.append)
+        assert result.outcome is InstallOutcome.INSTALLED, result.transcript
+        assert result.checksum_ok and result.upgrade_log
+        assert phases == ["checking", "downloading", "checksum", "installing"]
+        assert env.lab.config.sftp.password not in result.transcript
+        assert "cmterm-devicepack12.5.1.17123-1.cop" in cli.show_version().options
+        assert any(e.kind == "install" and e.subject == PACK.file for e in cli.install_history())
+        # the session is reused; the installed file is no longer offered
+        again = cli.install_cop(env.request())
+        assert again.outcome is InstallOutcome.NOT_OFFERED, again.transcript
+
+
+def test_install_on_modern_subscriber_and_legacy_node(env: Env) -> None:
+    for node in ("sub1", "old"):
+        with env.cli(node) as cli:
+            result = cli.install_cop(env.request())
+            assert result.outcome is InstallOutcome.INSTALLED, result.transcript
+            modern = "Use download credentials from Publisher" in result.transcript
+            assert modern is (node == "sub1")
+
+
+def test_checksum_mismatch_is_refused(env: Env) -> None:
+    with env.cli("new") as cli:
+        result = cli.install_cop(env.request(OTHER.file, expected_md5="0" * 32))
+        assert result.outcome is InstallOutcome.CHECKSUM_MISMATCH
+        assert result.checksum_ok is False and result.at_prompt
+        assert "cmterm-devicepack12.5.1.18000-1.cop" not in cli.show_version().options
+
+
+def test_wizard_errors_leave_the_session_usable(env: Env) -> None:
+    cases = [
+        ({"password": "wrong"}, InstallOutcome.BAD_CREDENTIALS),
+        ({"directory": "/nowhere"}, InstallOutcome.BAD_DIRECTORY),
+        ({"server": "127.0.0.254"}, InstallOutcome.SERVER_UNREACHABLE),
+    ]
+    with env.cli("new") as cli:  # one session for all: each error returns to admin:
+        for overrides, outcome in cases:
+            result = cli.install_cop(env.request(OTHER.file, **overrides))
+            assert result.outcome is outcome, result.transcript
+            assert result.at_prompt
+        assert cli.upgrade_status().state == "Idle"
+
+
+def test_restart_service(env: Env) -> None:
+    with env.cli("pub") as cli:
+        restart = cli.restart_service(T.SVC_TFTP, timeout=10)
+        assert restart.final_state == "STARTED"
+
+
+def test_stale_wizard_assume_control_then_reboot(tmp_path: Path) -> None:
+    # (HostKeyMismatch is covered by test_transport: a rejected key leaves a lab session
+    # thread waiting for a channel, which slows the lab's shutdown by 5 s.)
+    for env in _env(tmp_path, FaultSpec(kind=FaultKind.STALE_UPGRADE_WIZARD, node="sub1")):
+        with env.cli("sub1") as cli:
+            result = cli.install_cop(env.request())
+            assert result.outcome is InstallOutcome.INSTALLED, result.transcript
+            assert T.ANOTHER_SESSION in result.transcript
+            transcript = cli.restart_system(confirm_timeout=5, close_timeout=10)
+            assert "Appliance is being Restarted" in transcript
+            assert not cli.is_open
+        refused = 0
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                cli = env.cli("sub1").open()
+            except NodeUnreachable as exc:
+                assert exc.retryable
+                refused += 1
+                assert time.monotonic() < deadline, "node did not come back"
+                time.sleep(0.05)
+                continue
+            break
+        with cli:
+            assert refused >= 1  # it was really down for a while
+            assert "cmterm-devicepack12.5.1.17123-1.cop" in cli.show_version().options
+            boots = [e for e in cli.install_history() if e.kind == "boot"]
+            assert len(boots) == 2
