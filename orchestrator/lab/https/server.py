@@ -117,7 +117,7 @@ class NodeHttpsServer:
         self._routes: dict[str, Handler] = {
             AXL_PATH: self._axl,
             CONTROL_CENTER_PATH: controlcenter.handle,
-            RIS_PATH: lambda req: risport.handle(req, self.ris_limiter),
+            RIS_PATH: self._ris,
         }
 
     # ----- lifecycle ----------------------------------------------------------------
@@ -268,9 +268,15 @@ class NodeHttpsServer:
             return html_page(404, "Not Found", "The AXL Web Service is not activated here")
         if service.state != STARTED:
             return html_page(503, "Service Unavailable", "Cisco AXL Web Service is not running")
-        if self.world.faults.fire(FaultKind.AXL_401, self.node_name):
+        # Injected faults hit SOAP requests only, so a GET health check spends no count.
+        if req.method == "POST" and self.world.faults.fire(FaultKind.AXL_401, self.node_name):
             return self._unauthorised()
         return axl.handle(req)
+
+    def _ris(self, req: Request) -> Reply:
+        if not self._service_started(texts.SVC_RIS):
+            return html_page(503, "Service Unavailable", "Cisco RIS Data Collector is not running")
+        return risport.handle(req, self.ris_limiter)
 
     def _service_started(self, name: str) -> bool:
         service = self.node.services.get(name)
