@@ -1,0 +1,3 @@
+"""Suite-wide fixtures: the lab cluster (orchestrator.lab.testing)."""
+
+pytest_plugins = ["orchestrator.lab.testing"]
