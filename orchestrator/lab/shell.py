@@ -27,6 +27,10 @@ class SessionClosed(Exception):
     """The client went away, the node went down, or the user typed exit."""
 
 
+class Logout(SessionClosed):
+    """`exit` / `quit`: end the session cleanly (exit status 0, like a shell)."""
+
+
 class Interrupted(Exception):
     """Ctrl-C: abandon the current command or dialog and show the prompt again."""
 
@@ -35,6 +39,7 @@ class Terminal:
     """Line discipline over a paramiko channel (what the real CLI's readline does)."""
 
     def __init__(self, channel: paramiko.Channel) -> None:
+        self.channel = channel
         self._channel = channel
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
@@ -220,6 +225,10 @@ class Shell:
                         dispatch(self, line)
                 except Interrupted:
                     continue
+        except Logout:
+            with contextlib.suppress(Exception):
+                self.term.channel.send_exit_status(0)
+                self.term.channel.close()
         except SessionClosed:
             pass
         finally:

@@ -244,10 +244,13 @@ class NodeSshServer:
             transport.start_server(event=threading.Event(), server=_NodeInterface(self, session))
         except (paramiko.SSHException, OSError, EOFError):
             return
-        channel = transport.accept(timeout=_CHANNEL_WAIT)
-        if channel is None:
-            return
+        # Short waits: accept() is not woken when the client goes away or stop() closes it.
         deadline = time.monotonic() + _CHANNEL_WAIT
+        channel = None
+        while channel is None:
+            if not transport.is_active() or time.monotonic() > deadline:
+                return
+            channel = transport.accept(timeout=0.1)
         while not session.shell_ready.wait(0.1):
             if not transport.is_active() or time.monotonic() > deadline:
                 return

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from orchestrator.cucm import texts
 from orchestrator.lab.cli import reports
 from orchestrator.lab.database import SqlError
-from orchestrator.lab.shell import SessionClosed, Shell
+from orchestrator.lab.shell import Logout, SessionClosed, Shell
 from orchestrator.lab.world import STARTED
 
 Handler = Callable[[Shell, list[str]], None]
@@ -42,7 +42,7 @@ def _upgrade_running(shell: Shell) -> bool:
 
 
 def _exit(shell: Shell, args: list[str]) -> None:
-    raise SessionClosed
+    raise Logout
 
 
 def _pagination(shell: Shell, args: list[str]) -> None:
@@ -172,11 +172,16 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
     shell.term.write(texts.RESTART_BEGIN)
     shell.world.restart_node(shell.node_name)
     shell.term.line(texts.GOING_DOWN)
-    # The prompt never comes back: the server cuts this session when the node goes down.
+    # The prompt never comes back: the node's SSH server cuts this session when the node
+    # goes down (after closing its listener, so a client never sees the channel close
+    # while connects still succeed). The grace period covers a shell with no server.
+    down_since: float | None = None
     while shell.alive:
         shell.world.wait_for(lambda: shell.node.phase == "down", 0.2)
         if shell.node.phase == "down":
-            shell.disconnect()
+            down_since = down_since or time.monotonic()
+            if time.monotonic() - down_since > 2.0:
+                shell.disconnect()
     raise SessionClosed
 
 
