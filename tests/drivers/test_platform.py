@@ -125,17 +125,20 @@ def test_restart_system_answers_after_prompt_and_returns_on_close() -> None:
     assert not cli.is_open
 
 
-def test_restart_system_refused_when_prompt_returns() -> None:
+@pytest.mark.parametrize("refusal", [T.COMMAND_FAILED, T.ALREADY_IN_PROGRESS])
+def test_restart_system_refused_when_prompt_returns(refusal: str) -> None:
     script = [
         *login(),
         In("utils system restart"),
         Out(T.RESTART_WARNING + T.RESTART_CONFIRM + " "),
         In("yes"),
-        Out(T.COMMAND_FAILED + NL + PROMPT),
+        Out(refusal + NL + PROMPT),
     ]
     cli, _ = cli_for(script)
-    with pytest.raises(CommandFailed):
+    with pytest.raises(CommandFailed) as info:
         cli.restart_system(confirm_timeout=1, close_timeout=1)
+    assert info.value.reason == refusal
+    assert cli.is_open  # back at the prompt: nothing restarted, session still usable
 
 
 def test_restart_system_close_before_banner_is_an_error() -> None:

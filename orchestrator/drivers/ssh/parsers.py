@@ -207,7 +207,7 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
         if m:
             db_version = m.group(1)
             continue
-        if re.search(r"Replication status command COMPLETED", ln, re.I):
+        if re.search(r"status command COMPLETED|SYNC COMPLETED", ln, re.I):
             completed = True
         m = _REPL_ROW.match(ln)
         if not m:

@@ -23,7 +23,10 @@ def restart_system_dialog(
             Rule("banner", line(patterns.RESTART_BANNER.pattern), phase=RESTARTING),
             Rule(
                 "failed",
-                line(r"(?:Executed command unsuccessfully|No valid command entered)"),
+                line(
+                    r"Executed command unsuccessfully|No valid command entered"
+                    r"|An upgrade is already in progress"
+                ),
                 outcome=REFUSED,
             ),
             # The prompt coming back means no restart (e.g. refused during an upgrade).
