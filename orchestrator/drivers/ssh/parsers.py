@@ -14,7 +14,6 @@ from datetime import datetime
 from orchestrator.drivers.ssh.channel import normalize
 from orchestrator.drivers.ssh.errors import ParseError
 
-_STATES = ("STARTED", "STOPPED", "STARTING", "STOPPING", "NOTRUNNING")
 _BUILD = r"\d+\.\d+\.\d+\.\d+(?:[-(]\d+\)?)?"
 
 
