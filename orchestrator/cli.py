@@ -194,6 +194,9 @@ def _dry_run(gateway: app.DriverGateway, the_plan: Plan) -> int:
         for warning in result.warnings:
             out.print(f"[yellow]warning[/] {node}: {warning}")
     problems += check_replication(gateway)
+    axl = gateway.axl_problem()
+    if axl:
+        problems.append(axl)
     for problem in problems:
         err.print(f"[red]precheck[/] {problem}", highlight=False)
     if problems:

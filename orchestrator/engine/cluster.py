@@ -17,6 +17,7 @@ import structlog
 
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
+from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
@@ -68,8 +69,10 @@ class DriverGateway:
         }
         self._axl_factory = axl_factory
         self._axl: object | None = None
-        # set by discovery from the publisher's release; AXL rejects unknown versions
-        self.axl_version = "12.5"
+        self._cc: dict[str, object] = {}  # Control Center clients by node
+        # set by discovery from the publisher's release; AXL rejects unknown versions.
+        # None (a resumed run, which skips discovery): read from the publisher on first use.
+        self.axl_version: str | None = None
         self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
 
     # ----- sessions ------------------------------------------------------------------
@@ -131,7 +134,7 @@ class DriverGateway:
                 upgrade = cli.upgrade_status()
                 status = cli.status()
                 ntp = cli.ntp_status()
-        except TRANSIENT as exc:
+        except DriverError as exc:  # refused, bad credentials, changed host key, ...
             return NodeHealth(reachable=False, problem=str(exc))
         disk = status.disk("active")
         return NodeHealth(
@@ -178,6 +181,14 @@ class DriverGateway:
             status = cli.dbreplication_runtimestate()
         return {row.server: (row.state if row.state is not None else -1) for row in status.rows}
 
+    def axl_problem(self) -> str | None:
+        """None if an AXL login and query on the publisher work, else why not."""
+        try:
+            self._axl_client().ccm_version()  # type: ignore[attr-defined]
+        except Exception as exc:  # any failure is a precheck finding, not a crash
+            return f"AXL on the publisher: {exc}"
+        return None
+
     def missing_models(self, models: list[str]) -> list[str]:
         if not models:
             return []
@@ -195,6 +206,10 @@ class DriverGateway:
                 from orchestrator.drivers.soap.axl import AxlClient
 
                 pub = self.inventory.publisher
+                if self.axl_version is None:
+                    with self.cli(pub.label) as cli:
+                        release = Release.parse(cli.show_version().master_version)
+                    self.axl_version = axl_version_for(release)
                 self._axl = AxlClient(
                     pub.address,
                     pub.https_port,
@@ -239,6 +254,35 @@ class DriverGateway:
     def restart_service(self, node: str, service: str) -> None:
         with self.cli(node) as cli:
             cli.restart_service(service, timeout=self.command_timeout)
+
+    def service_start_time(self, node: str, service: str) -> float | None:
+        """From Control Center's StartTime (the CLI does not tell); None if unavailable."""
+        try:
+            client = self._control_center(node)
+            statuses = client.service_status([service])  # type: ignore[attr-defined]
+        except Exception as exc:  # optional evidence: without it a restart is redone
+            log.warning("controlcenter.unavailable", node=node, error=str(exc))
+            self._cc.pop(node, None)
+            return None
+        found = next((s for s in statuses if s.name == service), None)
+        return found.start_time.timestamp() if found and found.start_time else None
+
+    def _control_center(self, node: str) -> object:
+        if node not in self._cc:
+            from orchestrator.drivers.soap.controlcenter import ControlCenterClient
+            from orchestrator.drivers.soap.transport import RetryPolicy
+
+            target = self._node(node)
+            self._cc[node] = ControlCenterClient(
+                target.address,
+                target.https_port,
+                self.inventory.credentials.application.username,
+                self._application_password,
+                ca_bundle=self.ca_bundle,
+                timeout=self.connect_timeout,
+                retry=RetryPolicy(attempts=2, initial_wait=0.5),
+            )
+        return self._cc[node]
 
 
 def _service_state(status: parsers.ServiceStatus) -> ServiceState:

@@ -212,6 +212,9 @@ class Rollout:
                 problems += [f"{result.node}: {p}" for p in result.problems]
         if not problems:
             problems += check_replication(self.gateway)
+            axl = self.gateway.axl_problem()
+            if axl:
+                problems.append(axl)
         if problems:
             raise StepFailed(
                 None,
