@@ -237,22 +237,33 @@ def run_service_restarts(
             done.append(service)
             continue
         requested = prior.detail.get("requested_service") if prior else None
-        before = prior.detail.get("start_before") if prior else None
-        if requested == service and before and current.start_time and current.start_time > before:
-            pass  # restarted before we were interrupted
+        if requested == service and _restart_taken(ctx, node, service, current, prior):
+            log.info("service restart already happened", node=node, service=service)
         else:
             ctx.mark(
                 step,
                 node,
                 "service_restart_requested",
                 requested_service=service,
-                start_before=current.start_time,
+                start_before=ctx.gateway.service_start_time(node, service),
             )
             ctx.gateway.restart_service(node, service)
         done.append(service)
         ctx.mark(step, node, "service_restarted", restarted=list(done))
     wait_services(ctx, step, node, expected)
     ctx.mark(step, node, "done", restarted=done)
+
+
+def _restart_taken(
+    ctx: StepContext, node: str, service: str, current: ServiceState, prior: StepRecord | None
+) -> bool:
+    """After a kill between "service_restart_requested" and "service_restarted": did the
+    node take the restart? Under way (stopping/starting), or started since we asked."""
+    if current.state in ("STOPPING", "STARTING"):
+        return True
+    before = prior.detail.get("start_before") if prior else None
+    now = ctx.gateway.service_start_time(node, service)
+    return before is not None and now is not None and now > before
 
 
 def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:

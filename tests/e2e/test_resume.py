@@ -1,0 +1,164 @@
+"""SIGKILL the engine at several points, resume, and judge by the lab's ground truth:
+the run completes, and no node was installed or restarted twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from devpack_runs import (
+    Spawned,
+    devpack,
+    is_event,
+    journal_states,
+    kill_when,
+    run_args,
+    run_ids,
+    run_state,
+)
+from lab_truth import (
+    CM,
+    TFTP,
+    assert_all_know,
+    assert_groups_never_fully_down,
+    assert_one_tftp_always_up,
+    assert_phones_home,
+    first,
+)
+
+from orchestrator.lab.config import demo_config
+from orchestrator.lab.testing import LabCluster
+
+MODELS = ["Cisco 8851", "Cisco 8865"]
+REBOOT_RELEASE = "9.1.2.10000-28"
+SERVICE_RELEASE = "12.5.1.14900-63"
+
+
+def kill_then_resume(
+    cluster: LabCluster, state: Path, tmp_path: Path, kill_event: str, kill_node: str
+) -> tuple[str, int, str]:
+    """Run as a subprocess, SIGKILL it at the event, resume in-process; (run id, code, out)."""
+    spawned = Spawned(run_args(cluster, state), tmp_path / "out")
+    kill_when(cluster, spawned, is_event(kill_event, kill_node))
+    code = spawned.wait()
+    assert spawned.killed_at is not None, f"never saw {kill_event} on {kill_node}:\n" + (
+        spawned.output
+    )
+    assert code == -9, spawned.output
+    [run_id] = run_ids(state)
+    assert run_state(state, run_id) == "running"  # killed: the journal never saw an end
+    code, output = devpack("resume", run_id, "--state-dir", str(state))
+    return run_id, code, output
+
+
+def assert_once_each(cluster: LabCluster, restart: str) -> None:
+    events = cluster.lab.events
+    for node in cluster.world.nodes:
+        assert len(events.select("install_started", node)) == 1, f"{node} installed twice"
+        assert len(events.select("install_finished", node)) == 1, f"{node} not installed once"
+    if restart == "reboot":
+        for node in cluster.world.nodes:
+            assert len(events.select("reboot_started", node)) == 1, f"{node} rebooted twice"
+    else:
+        assert not events.select("reboot_started")
+        counts = Counter((e.node, e.data["service"]) for e in events.select(
+            "service_restart_requested"
+        ))
+        twice = {key: n for key, n in counts.items() if n != 1}
+        assert not twice, f"services restarted more than once: {twice}"
+        pub = cluster.world.publisher.name
+        assert (pub, CM) in counts
+        for name, node in cluster.world.nodes.items():
+            assert (name, "Cisco Tomcat") in counts
+            assert ((name, TFTP) in counts) == node.spec.tftp
+
+
+def assert_cluster_right(cluster: LabCluster) -> None:
+    log = cluster.lab.events.all()
+    world = cluster.world
+    for node in world.nodes:
+        installed = first(log, node, "install_finished").time
+        restarts = [
+            e.time
+            for e in log
+            if e.node == node and e.event in ("reboot_started", "service_restart_requested")
+        ]
+        assert all(t > installed for t in restarts), f"{node} restarted before its install"
+    assert_groups_never_fully_down(world, log)
+    assert_one_tftp_always_up(world, log)
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)
+
+
+@pytest.mark.parametrize(
+    ("kill_event", "kill_node"),
+    [
+        ("install_started", "cucmsub2"),  # mid-install, in the parallel install stage
+        ("reboot_started", "cucmsub2"),  # a subscriber reboot just requested (wave 1)
+        ("ssh_up", "cucmsub3"),  # mid-wave 2: one node back, the other maybe not
+    ],
+    ids=["mid-install", "subscriber-reboot-requested", "mid-wave"],
+)
+def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
+    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    run_id, code, output = kill_then_resume(cluster, state, tmp_path, kill_event, kill_node)
+    assert code == 0, output
+    assert f"run {run_id} completed" in output
+    assert_once_each(cluster, "reboot")
+    assert_cluster_right(cluster)
+    code, output = devpack("status", "--state-dir", str(state))
+    assert code == 0 and run_id in output and "completed" in output, output
+
+
+def test_resume_after_kill_while_publisher_shuts_down(lab_cluster, tmp_path):
+    """Killed after the journal said `requested` and the node took the restart, but before
+    the node went down: the resumed run must see the reboot under way, not ask again."""
+    config = demo_config(release=REBOOT_RELEASE, profile="fast")
+    config.timing["shutdown_seconds"] = 1.0
+    cluster = lab_cluster(config)
+    state = tmp_path / "state"
+    spawned = Spawned(run_args(cluster, state), tmp_path / "out")
+    kill_when(cluster, spawned, is_event("reboot_started", "cucmpub"))
+    assert spawned.wait() == -9, spawned.output
+    [run_id] = run_ids(state)
+    assert journal_states(state, run_id, "restart-publisher/cucmpub")[-1] == "requested"
+    assert cluster.world.publisher.phase == "shutting_down"  # not down yet
+    code, output = devpack("resume", run_id, "--state-dir", str(state))
+    assert code == 0, output
+    assert_once_each(cluster, "reboot")
+    assert_cluster_right(cluster)
+
+
+def test_resume_service_release_after_kill_mid_restart(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release=SERVICE_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    run_id, code, output = kill_then_resume(
+        cluster, state, tmp_path, "service_restart_requested", "cucmsub2"
+    )
+    assert code == 0, output
+    assert f"run {run_id} completed" in output
+    assert_once_each(cluster, "services")
+    assert_cluster_right(cluster)
+
+
+def test_second_run_on_a_locked_cluster_exits_locked(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release=SERVICE_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    spawned = Spawned(run_args(cluster, state), tmp_path / "out")
+    holding = cluster.world.wait_for(
+        lambda: bool(cluster.lab.events.select("install_started")), timeout=30
+    )
+    try:
+        assert holding, spawned.output
+        code, output = devpack(*run_args(cluster, state))
+    finally:
+        spawned.kill()
+        spawned.wait()
+    assert code == 5, output
+    [run_id] = run_ids(state)
+    assert "locked" in output and run_id in output, output
+    assert "Traceback" not in output
+    # the refused run changed nothing: the only installs are the first run's
+    assert len(cluster.lab.events.select("install_started")) <= len(cluster.world.nodes)
