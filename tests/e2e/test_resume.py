@@ -62,9 +62,9 @@ def assert_once_each(cluster: LabCluster, restart: str) -> None:
             assert len(events.select("reboot_started", node)) == 1, f"{node} rebooted twice"
     else:
         assert not events.select("reboot_started")
-        counts = Counter((e.node, e.data["service"]) for e in events.select(
-            "service_restart_requested"
-        ))
+        counts = Counter(
+            (e.node, e.data["service"]) for e in events.select("service_restart_requested")
+        )
         twice = {key: n for key, n in counts.items() if n != 1}
         assert not twice, f"services restarted more than once: {twice}"
         pub = cluster.world.publisher.name
