@@ -16,6 +16,10 @@ class FaultBoard:
         with self._lock:
             self._faults.append(fault.model_copy())
 
+    def replace(self, faults: list[FaultSpec]) -> None:
+        with self._lock:
+            self._faults = [f.model_copy() for f in faults]
+
     def clear(self, kind: FaultKind | None = None, node: str | None = None) -> None:
         with self._lock:
             self._faults = [
