@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from orchestrator import __version__, app, logs
+from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
@@ -28,6 +29,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(lab_app, name="lab")
+cli.command("audit")(audit_command)
 # Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

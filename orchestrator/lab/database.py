@@ -23,7 +23,8 @@ create table callmanager (pkid text primary key, name text, fkprocessnode text);
 create table callmanagergroup (pkid text primary key, name text);
 create table callmanagergroupmember (
   pkid text primary key, fkcallmanagergroup text, fkcallmanager text, priority integer);
-create table device (pkid text primary key, name text, tkmodel integer, fkcallmanagergroup text);
+create table devicepool (pkid text primary key, name text, fkcallmanagergroup text);
+create table device (pkid text primary key, name text, tkmodel integer, fkdevicepool text);
 """
 
 _SELECT_ONLY = re.compile(r"^\s*select\b[^;]*;?\s*$", re.IGNORECASE | re.DOTALL)

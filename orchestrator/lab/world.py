@@ -221,15 +221,26 @@ class World:
                     "insert into callmanager values (?, ?, ?)",
                     (cm_pkid[node.name], f"CM_{node.name}", pkid),
                 )
+        pools: dict[str, str] = {}
         for group, members in self.config.groups.items():
             group_pkid = str(uuid.uuid4())
             db.execute("insert into callmanagergroup values (?, ?)", (group_pkid, group))
+            # Phones reach their CallManager group through a device pool, as on CUCM.
+            pools[group] = str(uuid.uuid4())
+            db.execute(
+                "insert into devicepool values (?, ?, ?)", (pools[group], f"DP_{group}", group_pkid)
+            )
             for priority, member in enumerate(members):
                 if member in cm_pkid:
                     db.execute(
                         "insert into callmanagergroupmember values (?, ?, ?, ?)",
                         (str(uuid.uuid4()), group_pkid, cm_pkid[member], priority),
                     )
+        for phone in self.config.phones:
+            db.execute(
+                "insert into device values (?, ?, ?, ?)",
+                (str(uuid.uuid4()), phone.name, self.model_enum(phone.model), pools[phone.group]),
+            )
         publisher = self.publisher
         for base in publisher.options:
             if base in self.packs:

@@ -1,0 +1,22 @@
+"""``devpack audit``: a read-only drift audit of a cluster against a device pack.
+
+Gathering (``gather``, all I/O) is kept apart from judging (``judge``, pure functions
+over the gathered facts), so every rule is testable on plain data.
+"""
+
+from orchestrator.audit.gather import AuditInputs, AuditUnavailable
+from orchestrator.audit.judge import judge
+from orchestrator.audit.model import AuditResult, ClusterFacts, Finding, Severity
+from orchestrator.audit.service import audit_cluster, load_audit_inputs
+
+__all__ = [
+    "AuditInputs",
+    "AuditResult",
+    "AuditUnavailable",
+    "ClusterFacts",
+    "Finding",
+    "Severity",
+    "audit_cluster",
+    "judge",
+    "load_audit_inputs",
+]

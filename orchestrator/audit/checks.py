@@ -1,0 +1,227 @@
+"""Judging cluster health around a device pack: models, replication, services, phones. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from orchestrator.audit.model import ClusterFacts, Finding, NodeFact, PhoneFact, Severity
+from orchestrator.cucm.texts import REPLICATION_STATES
+
+SAMPLE = 20  # phone names listed per finding; the count is always complete
+
+
+def judge_reachability(nodes: list[NodeFact]) -> list[Finding]:
+    return [
+        Finding(
+            severity=Severity.ERROR,
+            code="node-unreachable",
+            node=node.name,
+            message=f"{node.name} ({node.address}) could not be audited: {node.problem}",
+            evidence={"address": node.address, "problem": node.problem},
+            remedy="check that the node is up and that the inventory's address, port, "
+            "credentials and known_hosts are right; then audit again",
+        )
+        for node in nodes
+        if not node.reachable
+    ]
+
+
+def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
+    findings = []
+    for gap in facts.unavailable:
+        # Control Center has a fallback (the boot time); the others leave checks undone.
+        fallback = gap.source.startswith("control-center")
+        findings.append(
+            Finding(
+                severity=Severity.INFO if fallback else Severity.WARNING,
+                code="source-unavailable",
+                node=gap.source.split(" ", 1)[1] if " " in gap.source else None,
+                message=f"{gap.source} unavailable: {gap.reason}"
+                + ("; service start times taken from the last boot" if fallback else
+                   "; the checks that need it were skipped"),
+                evidence={"source": gap.source, "reason": gap.reason},
+                remedy="" if fallback else "check the application user's roles and the "
+                "node's web services, then audit again",
+            )
+        )
+    return findings
+
+
+def judge_models(facts: ClusterFacts, pack_on_publisher: bool) -> list[Finding]:
+    """The pack's models in typemodel, each with a row in defaults (AXL, the publisher's DB)."""
+    if not facts.expected_models or facts.typemodel is None or not pack_on_publisher:
+        return []
+    pub = facts.publisher.name if facts.publisher else None
+    missing = [m for m in facts.expected_models if m not in facts.typemodel]
+    findings = []
+    if missing:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                code="model-missing",
+                node=pub,
+                message=f"typemodel lacks {', '.join(missing)} although the pack is installed "
+                "on the publisher",
+                evidence={"expected": facts.expected_models, "typemodel": facts.typemodel},
+                remedy="check that the playbook's models belong to this device pack; if they "
+                "do, the publisher's install did not load them: read its install log",
+            )
+        )
+    if facts.defaults is not None:
+        no_defaults = [
+            m
+            for m in facts.expected_models
+            if m in facts.typemodel and facts.typemodel[m] not in facts.defaults
+        ]
+        if no_defaults:
+            findings.append(
+                Finding(
+                    severity=Severity.WARNING,
+                    code="defaults-missing",
+                    node=pub,
+                    message=f"no Device Defaults row for {', '.join(no_defaults)}",
+                    evidence={"typemodel": facts.typemodel, "defaults": facts.defaults},
+                    remedy="check Device > Device Settings > Device Defaults on the publisher",
+                )
+            )
+    return findings
+
+
+def judge_replication(facts: ClusterFacts, nodes: list[NodeFact]) -> list[Finding]:
+    known = any(n.replication is not None for n in nodes)
+    findings = []
+    for node in nodes:
+        state = node.replication
+        if state == 2 or (state is None and not known):
+            continue
+        meaning = REPLICATION_STATES.get(state, "no row") if state is not None else "no row"
+        findings.append(
+            Finding(
+                severity=Severity.ERROR if state is not None else Severity.WARNING,
+                code="replication-bad" if state is not None else "replication-unknown",
+                node=node.name,
+                message=f"{node.name}: database replication state "
+                f"{state if state is not None else '?'} ({meaning}), expected 2 (Setup Completed)",
+                evidence={"state": state, "meaning": meaning},
+                remedy="utils dbreplication runtimestate on the publisher; let replication "
+                "settle, or repair it (utils dbreplication repair) before any change",
+            )
+        )
+    return findings
+
+
+def judge_services(nodes: list[NodeFact]) -> list[Finding]:
+    findings = []
+    for node in nodes:
+        down = [s for s in node.services if s.down]
+        if not down:
+            continue
+        starting = all(s.state == "STARTING" for s in down)
+        findings.append(
+            Finding(
+                severity=Severity.WARNING if starting else Severity.ERROR,
+                code="service-starting" if starting else "service-down",
+                node=node.name,
+                message=f"{node.name}: activated service(s) not STARTED: "
+                + ", ".join(f"{s.name} {s.state}" for s in down),
+                evidence={"services": {s.name: s.state for s in down}},
+                remedy="wait a few minutes if they are STARTING; otherwise "
+                + "; ".join(f"utils service start {s.name}" for s in down)
+                + f" on {node.name} and read its logs",
+            )
+        )
+    return findings
+
+
+def judge_phones(
+    facts: ClusterFacts, pending: set[str], strict_unregistered: bool
+) -> list[Finding]:
+    """Phones Rejected, UnRegistered, or away from the first node of their group.
+
+    ``pending`` names nodes whose CallManager has not picked the pack up, to explain
+    why a phone left its home. Findings are grouped so a cluster with thousands of
+    phones gives a handful of lines, each with the full count.
+    """
+    if facts.phones is None:
+        return []
+    buckets: dict[tuple[str, str, str, str], list[PhoneFact]] = defaultdict(list)
+    for phone in facts.phones:
+        members = facts.groups.get(phone.group or "", [])
+        home = members[0] if members else ""
+        if phone.status == "Rejected":
+            buckets[("phone-rejected", phone.node, home, phone.group or "")].append(phone)
+        elif phone.status == "UnRegistered":
+            buckets[("phone-unregistered", home, "", phone.group or "")].append(phone)
+        elif phone.status in ("Registered", "PartiallyRegistered") and home and (
+            phone.node != home
+        ):
+            buckets[("phone-not-home", home, phone.node, phone.group or "")].append(phone)
+    findings = []
+    for (code, first, second, group), phones in sorted(buckets.items()):
+        members = facts.groups.get(group, [])
+        findings.append(
+            _phone_finding(code, first, second, group, members, phones, pending,
+                           strict_unregistered)
+        )
+    return findings
+
+
+def _phone_finding(
+    code: str,
+    first: str,
+    second: str,
+    group: str,
+    members: list[str],
+    phones: list[PhoneFact],
+    pending: set[str],
+    strict_unregistered: bool,
+) -> Finding:
+    what = _phones_text(phones)
+    group_text = f"CallManager group {group} ({', '.join(members)})" if group else "no known group"
+    evidence = {
+        "count": len(phones),
+        "phones": [
+            {"name": p.name, "model": p.model, "status": p.status, "node": p.node,
+             "status_reason": p.status_reason}
+            for p in phones[:SAMPLE]
+        ],
+        "group": group or None,
+        "group_members": members,
+    }
+    if code == "phone-rejected":
+        node = first
+        why = (f"; {node} has not restarted since the device pack install" if node in pending
+               else "")
+        return Finding(
+            severity=Severity.ERROR, code=code, node=node or None, evidence=evidence,
+            message=f"{what} rejected by {node or 'the cluster'}{why}",
+            remedy="restart the node's CallManager as the restart findings say, then reset "
+            "the phones" if node in pending else "read the phones' StatusReason and the "
+            "node's CallManager trace; check the model is in typemodel",
+        )
+    if code == "phone-unregistered":
+        return Finding(
+            severity=Severity.WARNING if strict_unregistered else Severity.INFO,
+            code=code, node=first or None, evidence=evidence,
+            message=f"{what} unregistered ({group_text})",
+            remedy="check the phones are powered and can reach their CallManager group",
+        )
+    home, where = first, second
+    why = (f": {home} has not restarted since the device pack install and rejects the model"
+           if home in pending else "")
+    return Finding(
+        severity=Severity.WARNING, code=code, node=home, evidence=evidence | {
+            "registered_to": where, "expected": home},
+        message=f"{what} registered to {where} instead of {home}, the first node of "
+        f"{group_text}{why}",
+        remedy=(f"restart {home} as its restart finding says; the phones return to it "
+                "by themselves (or reset them)") if home in pending else
+        f"check {home}'s CallManager; reset the phones to send them home",
+    )
+
+
+def _phones_text(phones: list[PhoneFact]) -> str:
+    models = sorted({p.model for p in phones})
+    if len(phones) == 1:
+        return f"phone {phones[0].name} ({models[0]}) is"
+    return f"{len(phones)} phones ({', '.join(models)}) are"

@@ -1,0 +1,92 @@
+"""``devpack audit``: the command (registered in ``orchestrator.cli``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from orchestrator.audit.gather import AuditUnavailable
+from orchestrator.audit.model import EXIT_UNAVAILABLE, AuditResult, Severity
+from orchestrator.audit.service import audit_cluster, load_audit_inputs
+from orchestrator.config.errors import ConfigError
+
+_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _consoles() -> tuple[Console, Console]:
+    # Off a terminal (pipes, cron mail) rich would wrap at 80 columns; findings need more.
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    return out, err
+
+
+def audit_command(
+    inventory: Path = typer.Option(..., "--inventory", "-i", help="Inventory YAML"),
+    playbook: Path | None = typer.Option(
+        None,
+        "--playbook",
+        "-p",
+        help="Audit against this playbook's device pack (default: the newest pack found)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the machine-readable result"),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write report.json, report.md and report.html here"
+    ),
+) -> None:
+    """Audit a cluster (read-only): is the device pack everywhere and picked up?
+
+    Exit status: 0 clean, 1 findings (errors or warnings), 2 could not audit.
+    """
+    out, err = _consoles()
+    try:
+        result = audit_cluster(load_audit_inputs(inventory, playbook))
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    except AuditUnavailable as exc:
+        err.print(f"[red]could not audit:[/] {escape(exc.reason)}", highlight=False)
+        if exc.hint:
+            err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    if report is not None:
+        from orchestrator.report.service import write_audit_report
+
+        write_audit_report(result, report)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        print_result(result, out)
+        if report is not None:
+            out.print(f"report written to {report}/report.html", highlight=False)
+    raise typer.Exit(result.exit_code)
+
+
+def print_result(result: AuditResult, out: Console) -> None:
+    against = f"{result.pack} ({result.pack_source})" if result.pack else "no device pack"
+    out.print(
+        f"audit of cluster [bold]{escape(result.cluster)}[/] ({', '.join(result.nodes)}) "
+        f"against {escape(against)}",
+        highlight=False,
+    )
+    if result.release:
+        rule = "a reboot of every node" if result.restart_rule == "reboot" else "service restarts"
+        out.print(
+            f"release {result.release}: Cisco's rule after a device pack is {rule}",
+            highlight=False,
+        )
+    for finding in result.findings:
+        colour = _COLOURS[finding.severity]
+        where = f" {finding.node}" if finding.node else ""
+        out.print(
+            f"[{colour}]{finding.severity.upper():7}[/] {finding.code}{escape(where)}: "
+            f"{escape(finding.message)}",
+            highlight=False,
+        )
+        if finding.remedy:
+            out.print(f"        what to do: {escape(finding.remedy)}", highlight=False)
+    colour = "green" if result.exit_code == 0 else "red"
+    out.print(f"[{colour}]audit: {result.verdict}[/]", highlight=False)

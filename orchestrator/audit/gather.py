@@ -1,0 +1,329 @@
+"""Gather an audit's facts from a live cluster. Read-only; all the I/O of an audit.
+
+Reuses the engine's ``DriverGateway`` (one CLI session per node) and the SOAP drivers;
+parsing stays in the drivers. A source that fails (Control Center, AXL, RisPort70) is
+recorded as unavailable and the checks that need it are skipped; only an unreachable
+publisher makes the whole audit impossible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from orchestrator import logs
+from orchestrator.audit.model import (
+    ClusterFacts,
+    InstallFact,
+    NodeFact,
+    PhoneFact,
+    ServiceFact,
+    Unavailable,
+)
+from orchestrator.config.inventory import Inventory, Node
+from orchestrator.config.playbook import Playbook
+from orchestrator.config.secrets import Secret
+from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
+from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
+from orchestrator.drivers.soap.controlcenter import ControlCenterClient
+from orchestrator.drivers.soap.risport import RisClient
+from orchestrator.drivers.soap.transport import RetryPolicy
+from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.engine.cluster import DriverGateway
+from orchestrator.engine.discovery import GROUPS_SQL, NODES_SQL
+
+log = structlog.get_logger(__name__)
+
+START_TIME_SERVICES = [SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT]
+NAMES_PER_SQL = 200
+# An audit is a look, not a fight: few quick retries, then report the source unavailable.
+AUDIT_RETRY = RetryPolicy(attempts=2, initial_wait=0.5, max_wait=2.0)
+
+
+class AuditUnavailable(Exception):
+    """The cluster could not be audited at all (exit status 2)."""
+
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+@dataclass
+class AuditInputs:
+    inventory: Inventory
+    playbook: Playbook | None
+    platform_password: Secret
+    application_password: Secret
+    known_hosts: Path
+    ca_bundle: Path | None
+    ris_rate_per_minute: int = 15
+
+
+def _epoch(entry: parsers.HistoryEntry) -> float:
+    return entry.timestamp.replace(tzinfo=UTC).timestamp()
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return logs.REDACTOR.scrub(str(text))
+
+
+class Gatherer:
+    def __init__(self, inputs: AuditInputs, gateway: DriverGateway) -> None:
+        self.inputs = inputs
+        self.gateway = gateway
+        self.inventory = inputs.inventory
+        self.unavailable: list[Unavailable] = []
+        # any spelling of a node the cluster may use (name, address, AXL description)
+        self.keys: dict[str, str] = {}
+        for node in self.inventory.nodes:
+            self.keys[node.address.lower()] = node.label
+            self.keys[node.label.lower()] = node.label
+
+    def _gap(self, source: str, exc: BaseException) -> None:
+        reason = _reason(exc)
+        log.warning("audit.source_unavailable", source=source, error=reason)
+        self.unavailable.append(Unavailable(source=source, reason=reason))
+
+    # ----- the whole cluster -------------------------------------------------------------
+
+    def gather(self) -> ClusterFacts:
+        nodes = self.inventory.nodes
+        with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
+            facts = list(pool.map(self._node, nodes))
+        publisher = next(f for f in facts if f.is_publisher)
+        if not publisher.reachable:
+            raise AuditUnavailable(
+                f"cannot read the publisher {publisher.name}: {publisher.problem}",
+                "check the publisher's address, SSH port, credentials and known_hosts",
+            )
+        self._replication(publisher.name, facts)
+        playbook = self.inputs.playbook
+        expected_models = list(playbook.models) if playbook else []
+        cluster = ClusterFacts(
+            cluster=self.inventory.cluster,
+            gathered_at=time.time(),
+            expected_pack=playbook.cop.file if playbook else None,
+            expected_models=expected_models,
+            nodes=facts,
+            groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},
+        )
+        self._axl(cluster, publisher.release)
+        return cluster.model_copy(update={"unavailable": self.unavailable})
+
+    # ----- per node ----------------------------------------------------------------------
+
+    def _node(self, node: Node) -> NodeFact:
+        name = node.label
+        try:
+            with self.gateway.cli(name) as cli:
+                version = cli.show_version()
+                services = cli.service_list()
+                history = cli.install_history()
+        except (DriverError, OSError) as exc:
+            return NodeFact(
+                name=name, address=node.address, role=str(node.role), reachable=False,
+                problem=_reason(exc),
+            )
+        boot = parsers.last_entry(history, "boot")
+        last_boot = _epoch(boot) if boot else None
+        starts = self._start_times(node)
+        facts = []
+        for service in services.services:
+            start = starts.get(service.name.lower()) if service.state == "STARTED" else None
+            facts.append(
+                ServiceFact(
+                    name=service.name,
+                    state=service.state,
+                    reason=service.reason,
+                    start_time=start,
+                    start_source="control-center" if start is not None else "",
+                )
+            )
+        return NodeFact(
+            name=name,
+            address=node.address,
+            role=str(node.role),
+            release=version.master_version,
+            options=list(version.options),
+            installs=[
+                InstallFact(file=e.subject, time=_epoch(e), outcome=e.outcome)
+                for e in history
+                if e.kind == "install"
+            ],
+            last_boot=last_boot,
+            services=facts,
+        )
+
+    def _start_times(self, node: Node) -> dict[str, float]:
+        """Control Center StartTime of the services a device pack needs restarted."""
+        try:
+            client = ControlCenterClient(
+                node.address,
+                node.https_port,
+                self.inventory.credentials.application.username,
+                self.inputs.application_password,
+                self.inputs.ca_bundle,
+                timeout=15.0,
+                retry=AUDIT_RETRY,
+            )
+            statuses = client.service_status(START_TIME_SERVICES)
+        except Exception as exc:  # optional: the boot time stands in
+            self._gap(f"control-center {node.label}", exc)
+            return {}
+        return {s.name.lower(): s.start_time.timestamp() for s in statuses if s.start_time}
+
+    def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
+        try:
+            with self.gateway.cli(publisher) as cli:
+                status = cli.dbreplication_runtimestate()
+        except (DriverError, OSError) as exc:
+            self._gap("replication", exc)
+            return
+        for row in status.rows:
+            label = self.keys.get(row.server.lower()) or self.keys.get(row.ip)
+            for index, fact in enumerate(nodes):
+                if fact.name == label:
+                    nodes[index] = fact.model_copy(update={"replication": row.state})
+
+    # ----- AXL and RisPort70 (publisher) --------------------------------------------------
+
+    def _axl(self, cluster: ClusterFacts, release: str) -> None:
+        try:
+            self.gateway.axl_version = axl_version_for(Release.parse(release))
+        except ReleaseError:
+            pass
+        try:
+            axl: Any = self.gateway._axl_client()
+            self._processnodes(axl, cluster)
+            groups = self._groups(axl)
+            if groups:
+                cluster.groups = groups
+            if cluster.expected_models:
+                cluster.typemodel = {
+                    row["name"]: int(row["enum"])
+                    for row in axl.sql(
+                        "select enum, name from typemodel where name in "
+                        f"({_quoted(cluster.expected_models)})"
+                    )
+                }
+                enums = sorted(cluster.typemodel.values())
+                cluster.defaults = {
+                    int(row["tkmodel"]): row.get("loadinformation", "")
+                    for row in axl.sql(
+                        "select tkmodel, loadinformation from defaults where tkmodel in "
+                        f"({', '.join(map(str, enums or [-1]))})"
+                    )
+                }
+        except Exception as exc:  # AXL is one source among several
+            self._gap("axl", exc)
+            axl = None
+        self._phones(cluster, axl)
+
+    def _processnodes(self, axl: Any, cluster: ClusterFacts) -> None:
+        for row in axl.sql(NODES_SQL):
+            spellings = [row.get("name", "").lower(), row.get("description", "").lower()]
+            label = next((self.keys[k] for k in spellings if k in self.keys), None)
+            if label is None:
+                cluster.unknown_nodes.append(row.get("name", "?"))
+                continue
+            for key in spellings:
+                if key:
+                    self.keys.setdefault(key, label)
+
+    def _groups(self, axl: Any) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for row in axl.sql(GROUPS_SQL):
+            spellings = [row.get("nodename", "").lower(), row.get("description", "").lower()]
+            member = next((self.keys[k] for k in spellings if k in self.keys), row["nodename"])
+            groups.setdefault(row["groupname"], []).append(member)
+        return groups
+
+    def _phones(self, cluster: ClusterFacts, axl: Any) -> None:
+        if cluster.expected_models:
+            if cluster.typemodel is None:
+                return  # without typemodel there are no enums to ask RisPort70 about
+            enums: list[int] | None = sorted(cluster.typemodel.values())
+            if not enums:
+                cluster.phones = []
+                return
+        else:
+            enums = None  # every model
+        publisher = self.inventory.publisher
+        try:
+            ris = RisClient(
+                publisher.address,
+                publisher.https_port,
+                self.inventory.credentials.application.username,
+                self.inputs.application_password,
+                self.inputs.ca_bundle,
+                rate_per_minute=self.inputs.ris_rate_per_minute,
+                retry=AUDIT_RETRY,
+            )
+            devices = ris.select_cm_devices(enums)
+        except Exception as exc:
+            self._gap("risport", exc)
+            return
+        models = {enum: name for name, enum in (cluster.typemodel or {}).items()}
+        groups: dict[str, str] = {}
+        if axl is not None:
+            try:
+                models |= self._model_names(axl, {d.model for d in devices} - set(models))
+                groups = self._phone_groups(axl, [d.name for d in devices])
+            except Exception as exc:
+                self._gap("axl", exc)
+        cluster.phones = [
+            PhoneFact(
+                name=d.name,
+                model=models.get(d.model, str(d.model)),
+                status=d.status,
+                status_reason=d.status_reason,
+                node=self.keys.get(d.node.lower(), d.node),
+                group=groups.get(d.name),
+            )
+            for d in devices
+        ]
+
+    @staticmethod
+    def _model_names(axl: Any, enums: set[int]) -> dict[int, str]:
+        if not enums:
+            return {}
+        rows = axl.sql(
+            f"select enum, name from typemodel where enum in ({', '.join(map(str, sorted(enums)))})"
+        )
+        return {int(row["enum"]): row["name"] for row in rows}
+
+    @staticmethod
+    def _phone_groups(axl: Any, names: list[str]) -> dict[str, str]:
+        """Each phone's CallManager group, through its device pool (as CUCM links them)."""
+        groups: dict[str, str] = {}
+        for batch in _batches(names, NAMES_PER_SQL):
+            rows = axl.sql(
+                "select d.name as devicename, g.name as groupname"
+                " from device d, devicepool dp, callmanagergroup g"
+                " where d.fkdevicepool = dp.pkid and dp.fkcallmanagergroup = g.pkid"
+                f" and d.name in ({_quoted(batch)})"
+            )
+            groups |= {row["devicename"]: row["groupname"] for row in rows}
+        return groups
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _batches(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def gather(inputs: AuditInputs, gateway: DriverGateway) -> ClusterFacts:
+    return Gatherer(inputs, gateway).gather()

@@ -1,0 +1,167 @@
+"""What an audit gathers (facts) and what it concludes (findings). Plain data, no I/O.
+
+Times are epoch seconds. Stamps read from a node (system-history, Control Center
+StartTime) are printed in the node's local time without a zone; they are read as UTC
+and only ever compared with other stamps of the same node, so the zone cancels out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AUDIT_VERSION = 1
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_UNAVAILABLE = 2
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ----- facts ---------------------------------------------------------------------------
+
+
+class ServiceFact(_Model):
+    name: str
+    state: str  # as the CLI prints it: STARTED, STOPPED, STARTING, ...
+    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    start_time: float | None = None
+    # where start_time came from: "control-center" (StartTime), "boot" (the node's last
+    # boot, when Control Center could not tell) or "" (unknown)
+    start_source: str = ""
+
+    @property
+    def activated(self) -> bool:
+        return not self.reason
+
+    @property
+    def down(self) -> bool:
+        """Should run and does not (deactivated / out-of-service ones are not down)."""
+        return self.state != "STARTED" and not self.reason
+
+
+class InstallFact(_Model):
+    file: str  # as the history line names it (with .sgn)
+    time: float
+    outcome: str  # Success | Failure | ...
+
+
+class NodeFact(_Model):
+    name: str
+    address: str
+    role: str  # publisher | subscriber
+    reachable: bool = True
+    problem: str = ""
+    release: str = ""
+    options: list[str] = Field(default_factory=list)
+    installs: list[InstallFact] = Field(default_factory=list)
+    last_boot: float | None = None
+    services: list[ServiceFact] = Field(default_factory=list)
+    replication: int | None = None  # from the publisher's runtimestate; None = no row
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.role == "publisher"
+
+    def service(self, name: str) -> ServiceFact | None:
+        wanted = name.lower()
+        return next((s for s in self.services if s.name.lower() == wanted), None)
+
+    def runs(self, name: str) -> bool:
+        service = self.service(name)
+        return service is not None and service.activated
+
+
+class PhoneFact(_Model):
+    name: str
+    model: str  # model name, or the enum as text when typemodel does not know it
+    status: str  # Registered | UnRegistered | Rejected | PartiallyRegistered | Unknown
+    status_reason: int = 0
+    node: str  # the node RisPort70 lists it under (inventory name when known)
+    group: str | None = None  # CallManager group (device pool's), None when unknown
+
+
+class Unavailable(_Model):
+    source: str  # e.g. "control-center cucmsub1", "risport", "axl"
+    reason: str
+
+
+class ClusterFacts(_Model):
+    cluster: str
+    gathered_at: float
+    expected_pack: str | None = None  # the playbook's COP (base name), None = newest found
+    expected_models: list[str] = Field(default_factory=list)
+    nodes: list[NodeFact]
+    groups: dict[str, list[str]] = Field(default_factory=dict)  # first = primary
+    typemodel: dict[str, int] | None = None  # name -> enum for the expected models
+    defaults: dict[int, str] | None = None  # tkmodel -> loadinformation
+    phones: list[PhoneFact] | None = None
+    unavailable: list[Unavailable] = Field(default_factory=list)
+    # servers AXL's processnode lists that the inventory does not
+    unknown_nodes: list[str] = Field(default_factory=list)
+
+    @property
+    def publisher(self) -> NodeFact | None:
+        return next((n for n in self.nodes if n.is_publisher), None)
+
+
+# ----- findings ------------------------------------------------------------------------
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class Finding(_Model):
+    severity: Severity
+    code: str  # stable, kebab-case: restart-pending, pack-missing, phone-not-home, ...
+    node: str | None = None  # None: the cluster as a whole
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)  # the raw values behind it
+    remedy: str = ""
+
+
+class AuditResult(_Model):
+    version: int = AUDIT_VERSION
+    cluster: str
+    gathered_at: float
+    release: str | None = None  # the publisher's
+    restart_rule: str | None = None  # reboot | services
+    pack: str | None = None  # the pack audited against
+    pack_source: str = ""  # "playbook" | "newest installed" | ""
+    nodes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    facts: ClusterFacts | None = None
+
+    def count(self, severity: Severity) -> int:
+        return sum(f.severity is severity for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        serious = self.count(Severity.ERROR) + self.count(Severity.WARNING)
+        return EXIT_FINDINGS if serious else EXIT_CLEAN
+
+    @property
+    def verdict(self) -> str:
+        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        if not errors and not warnings:
+            return "clean"
+        return f"{errors} error(s), {warnings} warning(s)"
+
+
+def stamp(epoch: float | None) -> str | None:
+    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (node clock / UTC)."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
