@@ -139,6 +139,9 @@ class SftpServer:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept() on Linux
         if self._accept_thread is not None:
             self._accept_thread.join(timeout=5)
         if self._sock is not None:

@@ -22,6 +22,7 @@ from orchestrator.lab.world import Node, World
 log = structlog.get_logger(__name__)
 
 _CHANNEL_WAIT = 30.0  # how long a connected client may take to open its shell
+_LOGOUT_GRACE = 2.0  # how long the client may take to disconnect after its shell ended
 
 
 class _Session:
@@ -195,6 +196,8 @@ class NodeSshServer:
             return
         assert self._accept_stop is not None and self._accept_thread is not None
         self._accept_stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept() on Linux
         if self._accept_thread is not threading.current_thread():
             self._accept_thread.join(timeout=5)
         self._sock.close()
@@ -262,3 +265,8 @@ class NodeSshServer:
             disconnect=session.close,
             connected_at=session.connected_at,
         ).run()
+        # After `exit` the client disconnects itself; cutting the TCP connection first
+        # makes OpenSSH report "Connection reset by peer" and exit 255.
+        deadline = time.monotonic() + _LOGOUT_GRACE
+        while transport.is_active() and time.monotonic() < deadline:
+            time.sleep(0.02)

@@ -141,7 +141,7 @@ def test_cancel_clears_a_stale_wizard_and_a_running_cop_cannot_be_canceled(
     make_lab: Callable[..., LabHandle],
 ) -> None:
     stale = FaultSpec(kind=FaultKind.STALE_UPGRADE_WIZARD, node="cucmpub")
-    lab = make_lab(faults=[stale], timing={"install_seconds": 1.0})
+    lab = make_lab(faults=[stale], timing={"install_seconds": 0.6})
     other = lab.login("cucmpub")
     assert texts.UPGRADE_CANCELED in other.run("utils system upgrade cancel")
     cli = lab.login("cucmpub")

@@ -141,7 +141,7 @@ def _service_restart(shell: Shell, args: list[str]) -> None:
     # a state line repeats while it lasts, and the command gives up, leaving the service
     # STARTING, after a few restart durations (inferred).
     step = max(world.timing.service_restart_seconds / 3, 0.01)
-    deadline = time.monotonic() + world.timing.service_restart_seconds * 4 + 1
+    deadline = time.monotonic() + world.timing.service_restart_seconds * 4 + step
 
     def states() -> list[str]:
         return [e.data["state"] for e in events.select("service_state", node.name, service=name)]
