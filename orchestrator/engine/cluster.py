@@ -20,6 +20,7 @@ from orchestrator.config.secrets import Secret
 from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import (
+    CommandFailed,
     CommandTimeout,
     DriverError,
     NodeUnreachable,
@@ -252,8 +253,17 @@ class DriverGateway:
         self.drop(node)
 
     def restart_service(self, node: str, service: str) -> None:
+        """Restart; a service still STARTING when the command returns is not a failure
+        (some stay STARTING for minutes): the caller waits for STARTED with its timeout."""
         with self.cli(node) as cli:
-            cli.restart_service(service, timeout=self.command_timeout)
+            restart = cli.restart_service(service, timeout=self.command_timeout, check=False)
+        if restart.final_state not in ("STARTED", "STARTING"):
+            raise CommandFailed(
+                f"utils service restart {service}",
+                "",
+                reason=f"{service} ended {restart.final_state or 'in no known state'}",
+                host=node,
+            )
 
     def service_start_time(self, node: str, service: str) -> float | None:
         """From Control Center's StartTime (the CLI does not tell); None if unavailable."""

@@ -305,10 +305,13 @@ class Rollout:
             self.run_id, "failed", message=failure.message, node=failure.node, at_step=failure.step
         )
         hint = failure.hint or "fix the cause"
+        message = failure.message
+        if failure.node and not message.startswith(failure.node):
+            message = f"{failure.node} ({failure.step}): {message}"
         return RunOutcome(
             self.run_id,
             "failed",
-            failure.message,
+            message,
             f"{hint}; then continue with: devpack resume {self.run_id}",
             failure.node,
         )
