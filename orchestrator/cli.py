@@ -21,6 +21,7 @@ from orchestrator.engine.journal import Journal
 from orchestrator.engine.rollout import Progress, RunOutcome, node_states
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import render_plan
+from orchestrator.report.command import report_command, write_report_after_run
 
 cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
@@ -30,6 +31,7 @@ cli = typer.Typer(
 )
 cli.add_typer(lab_app, name="lab")
 cli.command("audit")(audit_command)
+cli.command("report")(report_command)
 # Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
@@ -183,7 +185,9 @@ def _run(
         )
     finally:
         gateway.close()
-    return report_outcome(outcome, states, the_plan)
+    code = report_outcome(outcome, states, the_plan)
+    write_report_after_run(inputs, states, outcome.run_id)
+    return code
 
 
 def _dry_run(gateway: app.DriverGateway, the_plan: Plan) -> int:
@@ -227,6 +231,7 @@ def resume(
             ),
         )
         code = report_outcome(outcome, states, the_plan)
+        write_report_after_run(inputs, states, run_id)
     raise typer.Exit(code)
 
 

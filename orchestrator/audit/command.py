@@ -43,7 +43,8 @@ def audit_command(
     """
     out, err = _consoles()
     try:
-        result = audit_cluster(load_audit_inputs(inventory, playbook))
+        inputs = load_audit_inputs(inventory, playbook)
+        result = audit_cluster(inputs)
     except ConfigError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_UNAVAILABLE) from None
@@ -55,7 +56,7 @@ def audit_command(
     if report is not None:
         from orchestrator.report.service import write_audit_report
 
-        write_audit_report(result, report)
+        write_audit_report(result, report, inputs.playbook)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:

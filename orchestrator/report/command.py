@@ -1,0 +1,106 @@
+"""``devpack report`` and the report written at the end of ``run`` / ``resume``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Protocol
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from orchestrator import logs
+from orchestrator.audit.gather import AuditInputs
+from orchestrator.config.errors import ConfigError
+from orchestrator.report.service import NoSuchRun, write_run_report
+
+EXIT_INPUT = 2
+
+
+class RunInputs(Protocol):
+    """What ``orchestrator.app.Inputs`` offers (kept structural: no import cycle)."""
+
+    inventory: object
+    playbook: object
+    platform_password: object
+    application_password: object
+    known_hosts: Path
+    ca_bundle: Path | None
+
+
+def _console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def audit_inputs(inputs: RunInputs) -> AuditInputs:
+    return AuditInputs(
+        inventory=inputs.inventory,  # type: ignore[arg-type]
+        playbook=inputs.playbook,  # type: ignore[arg-type]
+        platform_password=inputs.platform_password,  # type: ignore[arg-type]
+        application_password=inputs.application_password,  # type: ignore[arg-type]
+        known_hosts=inputs.known_hosts,
+        ca_bundle=inputs.ca_bundle,
+    )
+
+
+def write_report_after_run(inputs: RunInputs, states: Path, run_id: str) -> Path | None:
+    """Audit the cluster and write the run's report; a failure here never fails the run."""
+    try:
+        folder = write_run_report(
+            states, run_id, playbook=inputs.playbook, audit_inputs=audit_inputs(inputs)  # type: ignore[arg-type]
+        )
+    except Exception as exc:
+        reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
+        _console(stderr=True).print(
+            f"[yellow]warning:[/] could not write the run's report: {escape(reason)}",
+            highlight=False,
+        )
+        return None
+    _console().print(f"report: {folder / 'report.html'}", highlight=False)
+    return folder
+
+
+def report_command(
+    run_id: str = typer.Argument(..., help="The run to render (devpack status lists them)"),
+    state_dir: Path | None = typer.Option(
+        None, "--state-dir", help="Journal and run folders (default .devpack)"
+    ),
+    audit: bool = typer.Option(
+        False, "--audit", help="Audit the cluster now and put that in the report"
+    ),
+) -> None:
+    """Re-render a past run's report (JSON, Markdown, HTML) from the journal."""
+    from orchestrator import app  # the use-case layer; imported late, as the CLI is
+
+    states = app.state_dir(state_dir)
+    err = _console(stderr=True)
+    try:
+        inputs = None
+        if audit:
+            _, inventory, playbook = app.load_run(states, run_id)
+            inputs = app.load_inputs(inventory, playbook)
+        folder = write_run_report(
+            states,
+            run_id,
+            playbook=inputs.playbook if inputs else None,
+            audit_inputs=audit_inputs(inputs) if inputs else None,
+        )
+    except NoSuchRun:
+        err.print(f"[red]error:[/] no run {escape(run_id)} in {states / 'journal.sqlite'}",
+                  highlight=False)
+        err.print("  what to do: devpack status lists the runs (use --state-dir if they live "
+                  "elsewhere)", highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    except app.UserError as exc:
+        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    out = _console()
+    for name in ("report.json", "report.md", "report.html"):
+        out.print(str(folder / name), highlight=False)

@@ -1,0 +1,132 @@
+"""Render a report as JSON, Markdown and one self-contained HTML file (jinja2)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from orchestrator import logs
+from orchestrator.audit.model import AuditResult, Severity, stamp
+from orchestrator.audit.restarts import has_option, last_install
+from orchestrator.cucm.texts import SVC_CALLMANAGER
+from orchestrator.report.build import row_order
+from orchestrator.report.schema import Report
+from orchestrator.report.timeline import duration_text, picture
+
+FILES = ("report.json", "report.md", "report.html")
+
+
+def _clock(epoch: float | None) -> str:
+    if epoch is None:
+        return "–"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _time(epoch: float | None) -> str:
+    if epoch is None:
+        return "–"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
+
+
+def _duration(seconds: float | None) -> str:
+    return "–" if seconds is None else duration_text(seconds)
+
+
+def _environment(html: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("orchestrator.report", "templates"),
+        autoescape=select_autoescape(["html", "html.j2"]) if html else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        clock=_clock, time=_time, duration=_duration, stamp=stamp,
+        pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
+        md=lambda text: str(text).replace("|", "\\|").replace("\n", " "),
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class NodeFactsRow:
+    """One node of an audit, as the per-node table shows it."""
+
+    name: str
+    role: str
+    reachable: bool
+    release: str
+    pack: str  # yes / no / –
+    installed: str
+    last_boot: str
+    callmanager: str
+    replication: str
+    worst: str  # error / warning / info / ok
+
+
+def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
+    if audit.facts is None:
+        return []
+    rows = []
+    for node in audit.facts.nodes:
+        severities = {f.severity for f in audit.findings if f.node == node.name}
+        worst = next((s.value for s in Severity if s in severities), "ok")
+        install = last_install(node, audit.pack) if audit.pack else None
+        cm = node.service(SVC_CALLMANAGER)
+        if cm is None or not cm.activated:
+            callmanager = "not activated"
+        elif cm.start_time is not None:
+            callmanager = f"{cm.state} since {stamp(cm.start_time)}"
+        else:
+            callmanager = cm.state
+        rows.append(
+            NodeFactsRow(
+                name=node.name,
+                role=node.role,
+                reachable=node.reachable,
+                release=node.release or "–",
+                pack=("yes" if has_option(node, audit.pack) else "no") if audit.pack else "–",
+                installed=(stamp(install.time) or "–") if install else "–",
+                last_boot=stamp(node.last_boot) or "–",
+                callmanager=callmanager if node.reachable else "–",
+                replication="–" if node.replication is None else str(node.replication),
+                worst=worst,
+            )
+        )
+    return rows
+
+
+def _context(report: Report) -> dict[str, Any]:
+    audit = report.audit
+    steps = [s for node in report.nodes for s in node.steps]
+    return {
+        "steps_done": sum(s.outcome in ("done", "skipped") for s in steps),
+        "steps_total": len(steps),
+        "r": report,
+        "audit": audit,
+        "pic": picture(report.timeline, report.markers, row_order(report)),
+        "node_rows": node_rows(audit) if audit else [],
+        "counts": {s.value: audit.count(s) for s in Severity} if audit else {},
+        "phones": (audit.facts.phones or []) if audit and audit.facts else [],
+        "title": (
+            f"devpack run {report.run.run_id}" if report.run else f"devpack audit {report.cluster}"
+        ),
+    }
+
+
+def render(report: Report) -> dict[str, str]:
+    """The three files' contents, with every known secret masked."""
+    scrubbed = Report.model_validate_json(logs.REDACTOR.scrub(report.to_json()))
+    context = _context(scrubbed)
+    texts = {
+        "report.json": scrubbed.to_json() + "\n",
+        "report.md": _environment(html=False).get_template("report.md.j2").render(context),
+        "report.html": _environment(html=True).get_template("report.html.j2").render(context),
+    }
+    # A second pass: anything a template computed from raw values is masked too.
+    return {name: logs.REDACTOR.scrub(text) for name, text in texts.items()}

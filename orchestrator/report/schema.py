@@ -1,0 +1,152 @@
+"""The report document (``report.json``); documented in docs/report-schema.md.
+
+Bump ``SCHEMA_VERSION`` on any change that removes or renames a field or changes its
+meaning; adding an optional field keeps the version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.audit.model import AuditResult
+
+SCHEMA = "devpack.report"
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class StepOut(_Model):
+    id: str  # journal step id: "<stage>/<node>" or "gate/<stage>"
+    stage: str
+    action: str  # precheck | install | verify | reboot | restart_services | postcheck | gate
+    node: str | None
+    state: str  # last journal state; "pending" if never started
+    outcome: str  # done | skipped | failed | interrupted | pending
+    started: float | None = None
+    finished: float | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_seconds: float | None = None
+    message: str = ""  # why it failed, or what it did (outcome, restarted services)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class NodeOut(_Model):
+    name: str
+    role: str  # publisher | subscriber
+    outcome: str  # done | failed | interrupted | pending (the worst of its steps)
+    steps: list[StepOut]
+
+
+class Segment(_Model):
+    """One bar of the timeline: a node (or the cluster, for gates) in one phase."""
+
+    row: str  # node name, or "cluster" for gates
+    kind: str  # check | install | restart | services | gate
+    step: str
+    start: float
+    end: float
+    failed: bool = False
+    open: bool = False  # still in progress when the journal ends
+
+
+class Marker(_Model):
+    """A stage starting, drawn as a thin line across the timeline."""
+
+    name: str
+    time: float
+
+
+class Session(_Model):
+    """One `devpack run` or `devpack resume` of the run, from journal to outcome."""
+
+    started: float
+    ended: float | None
+    outcome: str  # completed | failed | paused_window | interrupted
+
+
+class RunOut(_Model):
+    run_id: str
+    status: str  # completed | failed | paused_window | running (interrupted)
+    message: str = ""
+    failed_node: str | None = None
+    failed_step: str | None = None
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_seconds: float | None = None
+    sessions: list[Session] = Field(default_factory=list)
+    inventory_file: str = ""  # file name only
+    playbook_file: str = ""
+
+
+class PlaybookOut(_Model):
+    """What the playbook asked for; never credentials or secret references."""
+
+    cop_file: str
+    md5: str | None = None
+    models: list[str] = Field(default_factory=list)
+    restart_strategy: str = "auto"
+    waves: dict[str, int] = Field(default_factory=dict)
+    gates: dict[str, Any] = Field(default_factory=dict)
+    timeouts: dict[str, int] = Field(default_factory=dict)
+    window: dict[str, str] | None = None
+    sftp_host: str = ""
+    sftp_directory: str = ""
+
+
+class StageOut(_Model):
+    name: str
+    kind: str
+    reason: str
+    steps: list[str]
+    skipped: list[str] = Field(default_factory=list)  # "node: reason"
+    estimated_seconds: int
+
+
+class PlanOut(_Model):
+    cop_file: str
+    restart_scope: str | None
+    restart_reason: str
+    estimated_seconds: int
+    fingerprint: str
+    stages: list[StageOut]
+    notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Report(_Model):
+    schema_: str = Field(SCHEMA, alias="schema")
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["run", "audit"]
+    generated_at: str
+    devpack_version: str
+    cluster: str
+    run: RunOut | None = None
+    playbook: PlaybookOut | None = None
+    plan: PlanOut | None = None
+    nodes: list[NodeOut] = Field(default_factory=list)
+    gates: list[StepOut] = Field(default_factory=list)
+    timeline: list[Segment] = Field(default_factory=list)
+    markers: list[Marker] = Field(default_factory=list)
+    audit: AuditResult | None = None
+    audit_error: str | None = None  # why there is no audit (unreachable cluster, ...)
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, by_alias=True)
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,116 @@
+"""Writing reports: after a run (with a post-run audit), on demand, and for an audit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import structlog
+
+from orchestrator import logs
+from orchestrator.audit.gather import AuditInputs, AuditUnavailable
+from orchestrator.audit.model import AuditResult
+from orchestrator.audit.service import audit_cluster
+from orchestrator.config.errors import ConfigError
+from orchestrator.config.loader import load_playbook
+from orchestrator.config.playbook import Playbook
+from orchestrator.engine.journal import Journal
+from orchestrator.planning.plan import Plan
+from orchestrator.report.build import build_audit_report, build_run_report
+from orchestrator.report.render import FILES, render
+from orchestrator.report.schema import Report
+
+log = structlog.get_logger(__name__)
+
+
+class NoSuchRun(Exception):
+    pass
+
+
+def report_folder(states: Path, run_id: str) -> Path:
+    return states / "runs" / run_id / "report"
+
+
+def write(report: Report, folder: Path) -> Path:
+    """Write the three files; each goes in whole (temp file + rename) or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in render(report).items():
+        target = folder / name
+        temporary = target.with_suffix(target.suffix + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    return folder
+
+
+def write_audit_report(result: AuditResult, folder: Path, playbook: Playbook | None = None) -> Path:
+    return write(build_audit_report(result, playbook), folder)
+
+
+def post_run_audit(inputs: AuditInputs) -> tuple[AuditResult | None, str | None]:
+    """Audit right after a run; never raises (a report without an audit beats none)."""
+    try:
+        return audit_cluster(inputs), None
+    except AuditUnavailable as exc:
+        return None, exc.reason
+    except Exception as exc:  # the run's outcome must survive any audit failure
+        log.exception("report.audit_failed")
+        return None, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
+
+
+def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None]:
+    """The audit an earlier rendering of this run recorded, if any."""
+    path = folder / "report.json"
+    if not path.is_file():
+        return None, "no post-run audit was recorded for this run"
+    try:
+        old = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None, f"{path} is unreadable; its post-run audit is lost"
+    return old.audit, old.audit_error
+
+
+def write_run_report(
+    states: Path,
+    run_id: str,
+    *,
+    playbook: Playbook | None = None,
+    audit_inputs: AuditInputs | None = None,
+) -> Path:
+    """Render a run from the journal into ``<states>/runs/<run_id>/report/``.
+
+    With ``audit_inputs`` the cluster is audited now; without, the audit of the last
+    rendering is kept (re-rendering a past run does not touch its cluster).
+    """
+    journal = Journal(states / "journal.sqlite")
+    try:
+        record = journal.run(run_id)
+        if record is None:
+            raise NoSuchRun(run_id)
+        entries = journal.entries(run_id)
+        steps = journal.steps(run_id)
+    finally:
+        journal.close()
+    folder = report_folder(states, run_id)
+    if playbook is None:
+        try:
+            playbook = load_playbook(record.playbook)
+        except (ConfigError, OSError):
+            playbook = None  # moved or edited since; the plan still names the COP
+    if audit_inputs is not None:
+        audit, audit_error = post_run_audit(audit_inputs)
+    else:
+        audit, audit_error = _previous_audit(folder)
+    plan = Plan.model_validate_json(record.plan)
+    report = build_run_report(record, entries, steps, plan, playbook, audit, audit_error)
+    return write(report, folder)
+
+
+__all__ = [
+    "FILES",
+    "NoSuchRun",
+    "post_run_audit",
+    "report_folder",
+    "write",
+    "write_audit_report",
+    "write_run_report",
+]
