@@ -1,0 +1,76 @@
+"""``--window START/END``: wait for the start; never begin a restart stage the estimates
+say cannot finish before the end; pause resumably instead (exit 4)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from devpack_runs import devpack, edit_playbook, run_args, run_ids, run_state
+from lab_truth import assert_groups_never_fully_down, assert_phones_home
+
+from orchestrator.lab.config import demo_config
+
+REBOOT_RELEASE = "9.1.2.10000-28"
+SERVICE_RELEASE = "12.5.1.14900-63"
+CHANGES = ("install_started", "reboot_started", "service_restart_requested")
+
+
+def window(start_in: float, end_in: float) -> str:
+    now = datetime.now(UTC)
+    start, end = now + timedelta(seconds=start_in), now + timedelta(seconds=end_in)
+    return f"{start.isoformat(timespec='seconds')}/{end.isoformat(timespec='seconds')}"
+
+
+def test_waits_for_the_window_to_open(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release=SERVICE_RELEASE, profile="fast"))
+    text = window(3, 3600)
+    opens = datetime.fromisoformat(text.split("/")[0]).timestamp()
+    code, output = devpack(*run_args(cluster, tmp_path / "state", "--window", text))
+    assert code == 0, output
+    assert "waiting" in output and "window" in output
+    changes = [e for e in cluster.lab.events.all() if e.event in CHANGES]
+    assert changes and min(e.time for e in changes) >= opens
+    assert_phones_home(cluster.world)
+
+
+def test_window_too_short_for_the_restarts_pauses_then_resumes(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    # the playbook says a reboot takes 10 minutes: no restart stage fits a 2-minute window
+    edit_playbook(cluster.playbook, estimates={"reboot": 600})
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state, "--window", window(-60, 120)))
+    assert code == 4, output
+    [run_id] = run_ids(state)
+    assert run_state(state, run_id) == "paused_window"
+    flat = " ".join(output.split())
+    assert "restart-publisher is estimated to take" in flat, output
+    assert f"devpack resume {run_id} --window" in flat, output
+    events = cluster.lab.events
+    # installs ran inside the window; no restart was begun
+    assert len(events.select("install_finished")) == len(cluster.world.nodes)
+    assert not events.select("reboot_started")
+    code, output = devpack(
+        "resume", run_id, "--window", window(-60, 3600), "--state-dir", str(state)
+    )
+    assert code == 0, output
+    assert run_state(state, run_id) == "completed"
+    # nothing done twice across the pause
+    installs = Counter(e.node for e in events.select("install_started"))
+    reboots = Counter(e.node for e in events.select("reboot_started"))
+    assert set(installs.values()) == {1} and set(reboots.values()) == {1}
+    assert len(reboots) == len(cluster.world.nodes)
+    assert_groups_never_fully_down(cluster.world, events.all())
+    assert_phones_home(cluster.world)
+
+
+def test_window_already_over_changes_nothing(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release=SERVICE_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    started = time.time()
+    code, output = devpack(*run_args(cluster, state, "--window", window(-7200, -3600)))
+    assert code == 4, output
+    assert "window ended" in output, output
+    assert not [e for e in cluster.lab.events.all() if e.event in CHANGES]
+    assert time.time() - started < 10
