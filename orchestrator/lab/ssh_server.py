@@ -165,18 +165,34 @@ class NodeSshServer:
     def _on_up(self, node: Node) -> None:
         if node.name != self.node_name:
             return
-        with self._lock:
-            if not self._stopped and self._sock is None:
-                self._listen()
-        log.info("lab ssh: node up, listening again", node=self.node_name, port=self.port)
+        # Runs on the world's scheduler thread: never raise into the boot sequence, and
+        # retry briefly in case the port is still held by a closing socket.
+        error: OSError | None = None
+        for _ in range(20):
+            with self._lock:
+                if self._stopped or self._sock is not None:
+                    return
+                try:
+                    self._listen()
+                except OSError as exc:
+                    error = exc
+                else:
+                    log.info("lab ssh: node up, listening again", node=self.node_name)
+                    return
+            time.sleep(0.05)
+        log.error("lab ssh: cannot listen again", node=self.node_name, error=str(error))
 
     # ----- listening -------------------------------------------------------------------
 
     def _listen(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.node.address, self.port))
-        sock.listen(16)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.node.address, self.port))
+            sock.listen(16)
+        except OSError:
+            sock.close()
+            raise
         # Polling accept: close() from another thread does not reliably wake accept().
         sock.settimeout(0.1)
         self.port = sock.getsockname()[1]

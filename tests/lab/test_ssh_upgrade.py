@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
 import pytest
@@ -244,3 +245,22 @@ def test_ssh_drop_during_install(make_lab: Callable[..., LabHandle], survives: b
     again = lab.login("cucmsub1")
     expected = "Completed" if survives else "Failed"
     assert f"Upgrade status: {expected}" in again.run("utils system upgrade status")
+
+
+def test_a_live_session_holds_the_wizard_until_another_assumes_control(lab: LabHandle) -> None:
+    first = lab.login("cucmsub1")
+    first.send("utils system upgrade initiate\r")
+    first.read_until(re.escape(MENU_11))
+    second = lab.login("cucmsub1")
+    second.send("utils system upgrade initiate\r")
+    assert texts.ANOTHER_SESSION in second.answer(texts.ASSUME_CONTROL, "yes")
+    second.read_until(re.escape(MENU_11))
+    first.send("1\r")
+    assert texts.UPGRADE_CANCELED in first.prompt()  # the displaced dialog ends
+    # a holder that disconnects frees the wizard
+    second.close()
+    upgrade = lab.world.nodes["cucmsub1"].upgrade
+    assert lab.world.wait_for(lambda: upgrade.owner is None, 5)
+    third = lab.login("cucmsub1")
+    third.send("utils system upgrade initiate\r")
+    assert texts.ANOTHER_SESSION not in third.answer(MENU_11, "q")
