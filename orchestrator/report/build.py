@@ -154,7 +154,8 @@ def run_summary(record: RunRecord, entries: list[Entry]) -> RunOut:
         if entry.step is None and entry.state in _RUN_END | {"running"}:
             status = entry.state
             message = str(entry.detail.get("message") or entry.detail.get("reason") or "")
-            failed_node = entry.detail.get("node")
+            # Journal.write takes ``node`` as a column, so a run-level failure's node is there
+            failed_node = entry.node or entry.detail.get("node")
             failed_step = entry.detail.get("at_step")
     if status == "running":
         message = "the run stopped without an outcome (killed, or still running)"
