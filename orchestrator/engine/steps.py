@@ -163,13 +163,17 @@ def _await_background_install(
 def run_reboot(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
     """Reboot ``node`` and block until it is back: SSH, services, replication."""
     prior = ctx.prior(step)
-    if prior is None or prior.state in ("pending", "checking"):
+    seen = {entry.state for entry in prior.history} if prior else set()
+    if "requested" not in seen:
+        # Never asked: a fresh step, or one killed or failed (node unreachable) before
+        # the request. Its last state may be "failed": the node's boot is not a new one.
         ctx.mark(step, node, "checking")
         boot_before = ctx.gateway.last_boot(node)
         _request_reboot(ctx, step, node, boot_before)
     else:
-        boot_before = prior.detail.get("boot_before")
-        if prior.state == "requested" and not _reboot_under_way(ctx, node, boot_before):
+        boot_before = prior.detail.get("boot_before") if prior else None
+        confirmed = seen & {"down", "booted", "waiting_for_services", "services_up"}
+        if not confirmed and not _reboot_under_way(ctx, node, boot_before):
             log.info("reboot request was not taken, sending it again", node=node)
             _request_reboot(ctx, step, node, boot_before)
     _await_back(ctx, step, node, boot_before, expected)

@@ -1,0 +1,146 @@
+"""An in-memory ClusterGateway for unit tests of the rollout and step state machines.
+
+Nodes change state instantly (a reboot is over by the next probe unless told otherwise);
+every change the engine asks for is recorded in ``calls`` so tests judge what was done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from orchestrator.engine.gateway import InstallReport, InstallRequest, NodeHealth, ServiceState
+
+SERVICES = ["A Cisco DB", "Cisco Tomcat", "Cisco CallManager", "Cisco Tftp"]
+
+
+class Down(Exception):
+    """The node refuses connections (it is rebooting): transient for the engine."""
+
+
+@dataclass
+class FakeNode:
+    name: str
+    options: list[str] = field(default_factory=list)
+    upgrade: str = "Idle"
+    boot: float = 1000.0
+    down: bool = False
+    never_returns: bool = False
+    install_outcome: str = "installed"
+    # polls of upgrade_status before a Running install completes
+    running_polls: int = 0
+    services: dict[str, ServiceState] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.services:
+            self.services = {s: ServiceState(s, "STARTED", "", 100.0) for s in SERVICES}
+
+
+class FakeCluster:
+    def __init__(self, names: list[str], file: str) -> None:
+        self.nodes = {n: FakeNode(n) for n in names}
+        self.file = file.removesuffix(".sgn")
+        self.calls: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self.active_installs = 0
+        self.max_active_installs = 0
+        self.on_install: Callable[[str], None] = lambda node: None
+
+    def count(self, call: str, node: str | None = None) -> int:
+        return sum(1 for c, n in self.calls if c == call and (node is None or n == node))
+
+    def _up(self, node: str) -> FakeNode:
+        state = self.nodes[node]
+        if state.down:
+            raise Down(f"{node}: connection refused")
+        return state
+
+    # ----- reads -----------------------------------------------------------------
+
+    def health(self, node: str) -> NodeHealth:
+        state = self.nodes[node]
+        if state.down:
+            return NodeHealth(reachable=False, problem="connection refused")
+        return NodeHealth(
+            reachable=True,
+            release="9.1.2.10000-28",
+            options=list(state.options),
+            services=list(state.services.values()),
+            upgrade_status=state.upgrade,
+        )
+
+    def installed_options(self, node: str) -> list[str]:
+        return list(self._up(node).options)
+
+    def upgrade_status(self, node: str) -> str:
+        state = self._up(node)
+        if state.upgrade == "Running":
+            if state.running_polls <= 0:
+                state.upgrade = "Completed"
+                state.options.append(self.file)
+            state.running_polls -= 1
+        return state.upgrade
+
+    def last_boot(self, node: str) -> float | None:
+        return self._up(node).boot
+
+    def ssh_ready(self, node: str) -> bool:
+        return not self.nodes[node].down
+
+    def services(self, node: str) -> list[ServiceState]:
+        return list(self._up(node).services.values())
+
+    def replication(self) -> dict[str, int]:
+        return {n: 2 for n in self.nodes}
+
+    def service_start_time(self, node: str, service: str) -> float | None:
+        found = self._up(node).services.get(service)
+        return found.start_time if found else None
+
+    def missing_models(self, models: list[str]) -> list[str]:
+        return []
+
+    def axl_problem(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+    # ----- changes ---------------------------------------------------------------
+
+    def install(
+        self, node: str, request: InstallRequest, on_phase: Callable[[str], None]
+    ) -> InstallReport:
+        state = self._up(node)
+        with self._lock:
+            self.calls.append(("install", node))
+            self.active_installs += 1
+            self.max_active_installs = max(self.max_active_installs, self.active_installs)
+        try:
+            self.on_install(node)
+            if state.install_outcome != "installed":
+                return InstallReport(state.install_outcome, "the fake said no", "aa:bb")
+            state.options.append(self.file)
+            state.upgrade = "Completed"
+            return InstallReport("installed", "ok", "aa:bb")
+        finally:
+            with self._lock:
+                self.active_installs -= 1
+
+    def request_reboot(self, node: str) -> None:
+        state = self._up(node)
+        self.calls.append(("reboot", node))
+        if state.never_returns:
+            state.down = True
+            return
+        state.boot += 100.0
+        state.services = {
+            s: ServiceState(s, "STARTED", "", state.boot + 10) for s in state.services
+        }
+
+    def restart_service(self, node: str, service: str) -> None:
+        state = self._up(node)
+        self.calls.append((f"restart {service}", node))
+        old = state.services[service]
+        state.services[service] = ServiceState(service, "STARTED", "", (old.start_time or 0) + 50)

@@ -1,0 +1,372 @@
+"""The rollout and step state machines over an in-memory gateway: a fresh run, resume
+from each journaled state a kill can leave behind, and failures stopping the rollout."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_cluster import Down, FakeCluster
+
+from orchestrator.config.estimates import Estimates
+from orchestrator.cucm.release import RestartScope
+from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.journal import Journal
+from orchestrator.engine.rollout import Rollout, RolloutSettings, Window
+from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.waits import PollPolicy
+from orchestrator.planning.plan import Action, Gate, Plan, Stage, StageKind, Step
+
+FILE = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
+PUB, SUB1, SUB2 = "pub", "sub1", "sub2"
+RUN = "run-1"
+
+
+def step(stage: str, action: Action, node: str, services: list[str] | None = None) -> Step:
+    return Step(
+        id=f"{stage}/{node}",
+        stage=stage,
+        action=action,
+        nodes=[node],
+        services=services or [],
+        models=["Cisco 8851"] if action is Action.VERIFY else [],
+        estimated_seconds=10,
+        reason="test",
+    )
+
+
+def stage(
+    name: str,
+    kind: StageKind,
+    action: Action,
+    nodes: list[str],
+    *,
+    services: list[str] | None = None,
+    gate: bool = False,
+    max_parallel: int | None = None,
+) -> Stage:
+    return Stage(
+        name=name,
+        kind=kind,
+        steps=[step(name, action, n, services) for n in nodes],
+        gate=Gate(replication=True, estimated_seconds=5, reason="test") if gate else None,
+        max_parallel=max_parallel,
+        reason="test",
+    )
+
+
+def plan(restart: Action = Action.REBOOT, install_parallel: int | None = None) -> Plan:
+    services = ["Cisco Tomcat"] if restart is Action.RESTART_SERVICES else None
+    return Plan(
+        cluster="c1",
+        cop_file=FILE,
+        restart_scope=RestartScope.REBOOT if restart is Action.REBOOT else RestartScope.SERVICES,
+        restart_reason="test",
+        stages=[
+            stage("prechecks", StageKind.PRECHECKS, Action.PRECHECK, [PUB, SUB1, SUB2]),
+            stage("install-publisher", StageKind.INSTALL_PUBLISHER, Action.INSTALL, [PUB]),
+            stage(
+                "install-subscribers",
+                StageKind.INSTALL_SUBSCRIBERS,
+                Action.INSTALL,
+                [SUB1, SUB2],
+                max_parallel=install_parallel,
+            ),
+            stage("verify", StageKind.VERIFY, Action.VERIFY, [PUB]),
+            stage(
+                "restart-publisher",
+                StageKind.RESTART_PUBLISHER,
+                restart,
+                [PUB],
+                services=services,
+                gate=True,
+            ),
+            stage("restart-wave-1", StageKind.RESTART_WAVE, restart, [SUB1], services=services),
+            stage("restart-wave-2", StageKind.RESTART_WAVE, restart, [SUB2], services=services),
+            stage("postchecks", StageKind.POSTCHECKS, Action.POSTCHECK, [PUB, SUB1, SUB2]),
+        ],
+        estimates=Estimates(),
+        fingerprint="f",
+    )
+
+
+def settings(window: Window | None = None) -> RolloutSettings:
+    return RolloutSettings(
+        install=InstallRequest(FILE, "0" * 32, "10.0.0.1", 22, "/cop", "u", "p", 5.0),
+        timeouts=Timeouts(install=2, reboot=0.5, services=0.5, replication=0.5),
+        poll=PollPolicy(first=0.001, ceiling=0.01),
+        window=window,
+        transient=(Down,),
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.create_run(RUN, "c1", "{}", "inv.yml", "pb.yml")
+    yield journal
+    journal.close()
+
+
+def rollout(
+    cluster: FakeCluster, journal: Journal, the_plan: Plan | None = None, **kw: object
+) -> Rollout:
+    return Rollout(RUN, the_plan or plan(), cluster, journal, settings(**kw))  # type: ignore[arg-type]
+
+
+def killed_after(journal: Journal, *stages_done: str) -> None:
+    """Journal what a run that got through ``stages_done`` wrote before it was killed."""
+    journal.write(RUN, "running")
+    for name in stages_done:
+        journal.write(RUN, "started", step=f"stage/{name}")
+        journal.write(RUN, "done", step=f"stage/{name}")
+
+
+def cluster() -> FakeCluster:
+    return FakeCluster([PUB, SUB1, SUB2], FILE)
+
+
+# ----- a fresh run ---------------------------------------------------------------------
+
+
+def test_fresh_run_installs_and_reboots_each_node_once_publisher_first(journal):
+    fake = cluster()
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert next(c for c in fake.calls if c[0] == "install") == ("install", PUB)
+    assert [n for c, n in fake.calls if c == "reboot"] == [PUB, SUB1, SUB2]
+    for node in (PUB, SUB1, SUB2):
+        assert fake.count("install", node) == 1
+    assert journal.run_state(RUN) == "completed"
+
+
+def test_install_parallel_limit_is_respected(journal):
+    fake = cluster()
+    fake.on_install = lambda node: time.sleep(0.05)  # long enough to overlap if unbounded
+    outcome = rollout(fake, journal, plan(install_parallel=1)).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.max_active_installs == 1
+
+
+def test_rerun_of_a_completed_run_does_nothing(journal):
+    fake = cluster()
+    assert rollout(fake, journal).execute().status == "completed"
+    calls = list(fake.calls)
+    assert rollout(fake, journal).execute().status == "completed"
+    assert fake.calls == calls
+
+
+# ----- resume: install ---------------------------------------------------------------
+
+
+def _install_requested(journal: Journal, node: str) -> None:
+    killed_after(journal, "prechecks", "install-publisher")
+    journal.write(RUN, "started", step="stage/install-subscribers")
+    journal.write(RUN, "checking", step=f"install-subscribers/{node}", node=node)
+    journal.write(RUN, "requested", step=f"install-subscribers/{node}", node=node, requested_at=1.0)
+
+
+def _installed_before_kill(fake: FakeCluster, *nodes: str) -> None:
+    for node in nodes:
+        fake.nodes[node].options.append(fake.file)
+
+
+def test_resume_install_requested_and_still_running_waits_instead_of_reinstalling(journal):
+    fake = cluster()
+    _installed_before_kill(fake, PUB)
+    fake.nodes[SUB1].upgrade = "Running"
+    fake.nodes[SUB1].running_polls = 3
+    _install_requested(journal, SUB1)
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("install", SUB1) == 0
+    assert fake.count("install", PUB) == 0
+    assert fake.count("install", SUB2) == 1
+    record = journal.steps(RUN)[f"install-subscribers/{SUB1}"]
+    assert record.state == "done" and record.detail["outcome"] == "installed"
+    assert "waiting_for_running_install" in [e.state for e in record.history]
+
+
+def test_resume_install_requested_and_finished_is_not_repeated(journal):
+    fake = cluster()
+    _installed_before_kill(fake, PUB, SUB1)
+    _install_requested(journal, SUB1)
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("install", SUB1) == 0
+    assert journal.steps(RUN)[f"install-subscribers/{SUB1}"].detail["outcome"] == "installed"
+
+
+def test_resume_install_requested_but_never_reached_the_node_installs_once(journal):
+    fake = cluster()
+    _installed_before_kill(fake, PUB)
+    _install_requested(journal, SUB1)  # killed before the dialog got anywhere
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("install", SUB1) == 1
+
+
+# ----- resume: reboot ----------------------------------------------------------------
+
+INSTALLS = ("prechecks", "install-publisher", "install-subscribers", "verify")
+
+
+def _reboot_journaled(journal: Journal, node: str, *states: str, **detail: object) -> None:
+    killed_after(journal, *INSTALLS)
+    journal.write(RUN, "started", step="stage/restart-publisher")
+    for state in states:
+        journal.write(RUN, state, step=f"restart-publisher/{node}", node=node, **detail)
+
+
+def _all_installed(fake: FakeCluster) -> None:
+    _installed_before_kill(fake, PUB, SUB1, SUB2)
+
+
+def test_resume_reboot_requested_but_not_taken_asks_again_once(journal):
+    fake = cluster()
+    _all_installed(fake)
+    boot = fake.nodes[PUB].boot
+    _reboot_journaled(journal, PUB, "checking", "requested", boot_before=boot, requested_at=1.0)
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("reboot", PUB) == 1
+    assert fake.nodes[PUB].boot > boot
+
+
+def test_resume_reboot_requested_and_under_way_is_not_asked_again(journal):
+    fake = cluster()
+    _all_installed(fake)
+    boot = fake.nodes[PUB].boot
+    _reboot_journaled(journal, PUB, "checking", "requested", boot_before=boot, requested_at=1.0)
+    fake.nodes[PUB].down = True  # the node took the request and is rebooting
+    fake.nodes[PUB].boot = boot + 100
+
+    def comes_back() -> None:
+        fake.nodes[PUB].down = False
+
+    threading.Timer(0.05, comes_back).start()
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("reboot", PUB) == 0
+    assert [n for c, n in fake.calls if c == "reboot"] == [SUB1, SUB2]
+
+
+def test_resume_reboot_already_back_is_not_repeated(journal):
+    fake = cluster()
+    _all_installed(fake)
+    boot = fake.nodes[PUB].boot
+    _reboot_journaled(
+        journal, PUB, "checking", "requested", "down", boot_before=boot, requested_at=1.0
+    )
+    fake.nodes[PUB].boot = boot + 100
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("reboot", PUB) == 0
+
+
+def test_resume_reboot_that_failed_before_the_request_does_reboot(journal):
+    """A reboot step that failed while checking (node unreachable) never asked for the
+    reboot: a resume must ask, not take the node's old boot for the new one."""
+    fake = cluster()
+    _all_installed(fake)
+    _reboot_journaled(journal, PUB, "checking", "failed", message="connection refused")
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("reboot", PUB) == 1
+
+
+def test_resume_after_a_node_that_never_returned_waits_for_it(journal):
+    fake = cluster()
+    _all_installed(fake)
+    fake.nodes[SUB1].never_returns = True
+    first = rollout(fake, journal).execute()
+    assert first.status == "failed" and first.failed_node == SUB1
+    assert SUB1 in first.message and f"devpack resume {RUN}" in first.hint
+    assert fake.count("reboot", SUB2) == 0  # stopped before the next wave
+    # the operator fixes the node; the resume waits for it, does not reboot it again
+    fake.nodes[SUB1].down = False
+    fake.nodes[SUB1].boot += 100
+    second = rollout(fake, journal).execute()
+    assert second.status == "completed", second.message
+    assert fake.count("reboot", SUB1) == 1
+    assert fake.count("reboot", SUB2) == 1
+
+
+# ----- resume: service restarts ------------------------------------------------------
+
+
+def _restart_requested(journal: Journal, start_before: float) -> None:
+    killed_after(journal, *INSTALLS)
+    journal.write(RUN, "started", step="stage/restart-publisher")
+    journal.write(
+        RUN,
+        "service_restart_requested",
+        step=f"restart-publisher/{PUB}",
+        node=PUB,
+        requested_service="Cisco Tomcat",
+        start_before=start_before,
+    )
+
+
+def test_resume_service_restart_that_happened_is_not_repeated(journal):
+    fake = cluster()
+    _all_installed(fake)
+    _restart_requested(journal, start_before=100.0)
+    fake.restart_service(PUB, "Cisco Tomcat")  # it went through before the kill
+    fake.calls.clear()
+    outcome = rollout(fake, journal, plan(Action.RESTART_SERVICES)).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("restart Cisco Tomcat", PUB) == 0
+    assert fake.count("restart Cisco Tomcat", SUB1) == 1
+
+
+def test_resume_service_restart_that_did_not_happen_is_sent_once(journal):
+    fake = cluster()
+    _all_installed(fake)
+    _restart_requested(journal, start_before=100.0)
+    outcome = rollout(fake, journal, plan(Action.RESTART_SERVICES)).execute()
+    assert outcome.status == "completed", outcome.message
+    assert fake.count("restart Cisco Tomcat", PUB) == 1
+
+
+# ----- failures stop the rollout -----------------------------------------------------
+
+
+def test_install_failure_stops_before_further_stages(journal):
+    fake = cluster()
+    fake.nodes[SUB2].install_outcome = "checksum_mismatch"
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed"
+    assert outcome.failed_node == SUB2 and "checksum_mismatch" in outcome.message
+    assert fake.count("reboot") == 0
+    assert journal.run_state(RUN) == "failed"
+    assert "stage/verify" not in journal.steps(RUN)
+
+
+def test_unreachable_node_in_prechecks_changes_nothing(journal):
+    fake = cluster()
+    fake.nodes[SUB1].down = True
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed" and "prechecks failed" in outcome.message
+    assert fake.calls == []
+
+
+# ----- window --------------------------------------------------------------------------
+
+
+def test_restart_stage_that_cannot_fit_the_window_pauses_after_installs(journal):
+    fake = cluster()
+    now = datetime.now(UTC)
+    # restart-publisher: 10 s step + 5 s gate; only 12 s of window left
+    window = Window(now - timedelta(hours=1), now + timedelta(seconds=12))
+    outcome = rollout(fake, journal, window=window).execute()
+    assert outcome.status == "paused_window"
+    assert "restart-publisher" in outcome.message
+    assert f"devpack resume {RUN} --window" in outcome.hint
+    assert fake.count("install") == 3 and fake.count("reboot") == 0
+    later = Window(now - timedelta(hours=1), now + timedelta(hours=1))
+    assert rollout(fake, journal, window=later).execute().status == "completed"
+    assert fake.count("install") == 3 and fake.count("reboot") == 3
