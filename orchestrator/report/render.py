@@ -101,10 +101,59 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
     return rows
 
 
+MATRIX = (
+    ("Prechecks", ("precheck",)),
+    ("Install", ("install",)),
+    ("Verify", ("verify",)),
+    ("Restart", ("reboot", "restart_services")),
+    ("Postchecks", ("postcheck",)),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    outcome: str  # done | failed | interrupted | pending | skipped | none
+    when: str
+    duration: str
+    note: str
+
+
+def node_matrix(report: Report) -> tuple[list[str], list[tuple[Any, list[Cell]]]]:
+    """Per node one row, per kind of step one column: the at-a-glance table."""
+    skipped: dict[tuple[str, str], str] = {}
+    if report.plan:
+        for stage in report.plan.stages:
+            for text in stage.skipped:
+                node, _, reason = text.partition(": ")
+                skipped[(node, stage.kind.split("_")[0])] = reason
+    used = [
+        (title, actions) for title, actions in MATRIX
+        if any(s.action in actions for n in report.nodes for s in n.steps)
+    ]
+    rows = []
+    for node in report.nodes:
+        cells = []
+        for _title, actions in used:
+            step = next((s for s in node.steps if s.action in actions), None)
+            if step is None:
+                reason = skipped.get((node.name, actions[0]), "")
+                cells.append(Cell("skipped" if reason else "none", "", "", reason))
+                continue
+            when = f"{_time(step.started)}–{_time(step.finished)}" if step.started else ""
+            note = step.message or (step.action.replace("_", " ") if step.action != actions[0]
+                                    else "")
+            cells.append(Cell(step.outcome, when, _duration(step.duration_seconds), note))
+        rows.append((node, cells))
+    return [title for title, _ in used], rows
+
+
 def _context(report: Report) -> dict[str, Any]:
     audit = report.audit
     steps = [s for node in report.nodes for s in node.steps]
+    columns, matrix = node_matrix(report)
     return {
+        "columns": columns,
+        "matrix": matrix,
         "steps_done": sum(s.outcome in ("done", "skipped") for s in steps),
         "steps_total": len(steps),
         "r": report,

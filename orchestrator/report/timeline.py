@@ -208,7 +208,7 @@ def picture(
         plot_right=right,
         plot_top=TOP,
         plot_bottom=bottom,
-        rows=[Row(y_of[n] + ROW_HEIGHT / 2, n) for n in names],
+        rows=[Row(y_of[n] + ROW_HEIGHT / 2, "gates" if n == CLUSTER_ROW else n) for n in names],
         bars=drawn,
         ticks=ticks,
         markers=[Tick(round(x(m.time), 1), m.name) for m in markers if t0 <= m.time <= t1],

@@ -68,7 +68,7 @@ def test_timeline_phases_follow_journal_states(tmp_path):
 def test_picture_rows_ticks_and_bars_stay_in_the_plot(tmp_path):
     report = build(tmp_path)
     pic = picture(report.timeline, report.markers, ["pub", "sub", "cluster"])
-    assert [row.label for row in pic.rows] == ["pub", "sub", "cluster"]
+    assert [row.label for row in pic.rows] == ["pub", "sub", "gates"]
     assert all(pic.plot_left <= b.x and b.x + b.width <= pic.plot_right + 2 for b in pic.bars)
     assert 3 <= len(pic.ticks) <= 10
     assert [t.label for t in pic.ticks][:2] == ["08:01", "08:02"]  # a tick a minute
