@@ -26,6 +26,21 @@ def judge_reachability(nodes: list[NodeFact]) -> list[Finding]:
     ]
 
 
+def judge_unknown(facts: ClusterFacts) -> list[Finding]:
+    return [
+        Finding(
+            severity=Severity.WARNING,
+            code="node-not-in-inventory",
+            node=name,
+            message=f"the cluster's processnode table lists {name}, which the inventory does "
+            "not: it was not audited",
+            evidence={"processnode": name},
+            remedy="add it to the inventory: every node needs the device pack and a restart",
+        )
+        for name in facts.unknown_nodes
+    ]
+
+
 def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
     findings = []
     for gap in facts.unavailable:

@@ -9,6 +9,7 @@ from orchestrator.audit.checks import (
     judge_replication,
     judge_services,
     judge_unavailable,
+    judge_unknown,
 )
 from orchestrator.audit.model import SEVERITY_ORDER, AuditResult, ClusterFacts, Finding
 from orchestrator.audit.restarts import cluster_rule, has_option, judge_pack, judge_restarts
@@ -18,6 +19,7 @@ def judge(facts: ClusterFacts) -> AuditResult:
     reachable = [n for n in facts.nodes if n.reachable]
     findings: list[Finding] = judge_reachability(facts.nodes)
     findings += judge_unavailable(facts)
+    findings += judge_unknown(facts)
     verdict = judge_pack(facts, reachable)
     findings += verdict.findings
     rule = cluster_rule(reachable)

@@ -184,3 +184,10 @@ def test_info_findings_alone_exit_clean():
     result = judge(facts)
     assert [f.code for f in result.findings] == ["no-install-record"]
     assert result.exit_code == 0 and result.verdict == "clean"
+
+
+def test_a_node_the_inventory_does_not_list_is_a_warning():
+    facts = seed()
+    facts.unknown_nodes.append("cucmsub9")
+    [extra] = by_code(judge(facts), "node-not-in-inventory")
+    assert (extra.node, extra.severity) == ("cucmsub9", Severity.WARNING)
