@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from orchestrator.config.playbook import Polling
 from orchestrator.lab.config import DevicePackSpec, LabConfig, ModelSpec, NodeSpec, PhoneSpec
 from orchestrator.lab.timing import PROFILES
 
@@ -72,10 +73,14 @@ def cluster_config(
     )
 
 
-def tune_playbook(path: Path, max_parallel: int = MAX_PARALLEL) -> None:
-    """The lab writes a playbook with its pacing; the benchmark sets the wave limits."""
+def tune_playbook(path: Path, max_parallel: int = MAX_PARALLEL, scale: float = SCALE) -> None:
+    """The lab writes a playbook with its pacing; the benchmark sets the wave limits and
+    polls like the production default (2 s doubling to 15 s) on the same scale as the
+    timing. The lab's own pacing caps polls at 0.1 s, which is 40 s on a real cluster."""
     yaml = YAML()
     document = yaml.load(path.read_text())
     document["waves"] = {"max_parallel": max_parallel, "install_parallel": INSTALL_PARALLEL}
+    default = Polling()
+    document["polling"] = {"first": default.first * scale, "max": default.max * scale}
     with path.open("w") as handle:
         yaml.dump(document, handle)

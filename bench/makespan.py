@@ -30,8 +30,8 @@ DEVPACK = str(Path(sys.executable).with_name("devpack"))
 class Measured:
     makespan: float  # lab truth: first install started -> last node back
     wall: float  # the devpack command, start to exit
-    logins: int  # SSH logins the lab saw
     output: str
+    events: list[Event]
 
 
 def rollout_window(events: list[Event]) -> float:
@@ -70,7 +70,6 @@ def measure(subscribers: int, serial: bool, workdir: Path) -> Measured:
             plan = Plan.model_validate_json(plan_file.read_text())
             serial_file.write_text(serialise(plan).model_dump_json(indent=2))
             run_args += ["--plan", str(serial_file)]
-        logins_before = len(cluster.lab.events.select("ssh_login"))
         code, output, wall = devpack(*run_args)
         if code != 0:
             raise RuntimeError(f"devpack run failed ({code}):\n{output}")
@@ -78,8 +77,8 @@ def measure(subscribers: int, serial: bool, workdir: Path) -> Measured:
         return Measured(
             makespan=rollout_window(events),
             wall=wall,
-            logins=len(cluster.lab.events.select("ssh_login")) - logins_before,
             output=output,
+            events=events,
         )
     finally:
         cluster.lab.stop()
@@ -118,9 +117,18 @@ def run(subscribers: int, with_serial: bool = True) -> MakespanResult:
 
 
 if __name__ == "__main__":
+    from bench.labfix import interactive_nodelay
+    from bench.timeline import describe
+
+    if "--stock-lab" in sys.argv:
+        sys.argv.remove("--stock-lab")
+    else:
+        interactive_nodelay()
+
     sizes = [int(a) for a in sys.argv[1:]] or [3]
     for size in sizes:
-        result = run(size)
+        result = run(size, with_serial=False)
+        print("\n".join(describe(result.parallel.events)))
         b = result.bound
         print(
             f"1+{size}: bound {b.total:.2f} s (pub install {b.publisher_install:.2f}, "

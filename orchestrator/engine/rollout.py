@@ -7,6 +7,7 @@ paused_window. Stages and gates are journaled as steps named ``stage/<name>`` an
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -143,10 +144,24 @@ class Rollout:
         if stage.kind is StageKind.PRECHECKS:
             self._prechecks(ctx, pending)
             return
-        # Every step of a stage runs; a failure lets the others finish (a reboot already
-        # under way must come back before we stop) and then stops the run.
-        with ThreadPoolExecutor(max_workers=len(pending), thread_name_prefix="step") as pool:
-            futures = [pool.submit(self._run_step, ctx, step) for step in pending]
+        # Every started step runs to its end; a failure lets the others finish (a reboot
+        # already under way must come back before we stop) and then stops the run. In a
+        # bounded stage, steps still queued behind a failure never start: no further
+        # node is touched.
+        failed = threading.Event()
+
+        def guarded(step: Step) -> None:
+            if failed.is_set():
+                return
+            try:
+                self._run_step(ctx, step)
+            except BaseException:
+                failed.set()
+                raise
+
+        workers = min(len(pending), stage.max_parallel or len(pending))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step") as pool:
+            futures = [pool.submit(guarded, step) for step in pending]
             failures = [f.exception() for f in futures if f.exception() is not None]
         for failure in failures:
             if isinstance(failure, StepFailed):

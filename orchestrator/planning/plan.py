@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -28,7 +29,7 @@ class Action(StrEnum):
 class StageKind(StrEnum):
     PRECHECKS = "prechecks"
     INSTALL_PUBLISHER = "install_publisher"
-    INSTALL_TFTP = "install_tftp"
+    INSTALL_TFTP = "install_tftp"  # plans before the pooled install stage; still runnable
     INSTALL_SUBSCRIBERS = "install_subscribers"
     VERIFY = "verify"
     RESTART_PUBLISHER = "restart_publisher"
@@ -74,6 +75,8 @@ class Stage(_Model):
     steps: list[Step]
     skipped: list[Skip] = Field(default_factory=list)
     gate: Gate | None = None
+    # Steps running at once (None: all); steps start in list order as slots free up.
+    max_parallel: int | None = None
     reason: str
 
     @computed_field  # type: ignore[prop-decorator]
@@ -81,7 +84,8 @@ class Stage(_Model):
     def estimated_seconds(self) -> int:
         # Steps in a stage run in parallel; the gate waits after the slowest.
         slowest = max((step.estimated_seconds for step in self.steps), default=0)
-        return slowest + (self.gate.estimated_seconds if self.gate else 0)
+        rounds = math.ceil(len(self.steps) / self.max_parallel) if self.max_parallel else 1
+        return slowest * max(rounds, 1) + (self.gate.estimated_seconds if self.gate else 0)
 
 
 class Plan(_Model):

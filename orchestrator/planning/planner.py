@@ -48,14 +48,6 @@ def build_plan(
     return builder.build()
 
 
-def _batches(nodes: list[NodeFacts], size: int) -> list[list[NodeFacts]]:
-    return [nodes[i : i + size] for i in range(0, len(nodes), size)]
-
-
-def _numbered(name: str, index: int, total: int) -> str:
-    return name if total == 1 else f"{name}-{index + 1}"
-
-
 class _Builder:
     def __init__(self, playbook: Playbook, facts: ClusterFacts, estimates: Estimates) -> None:
         self.playbook = playbook
@@ -135,31 +127,28 @@ class _Builder:
             skipped=[skips[pub.name]] if pub.name in skips else [],
             reason="the publisher alone, before any other node"))
 
+        # One bounded pool, TFTP nodes first: Cisco's "publisher and TFTP nodes first"
+        # is about the order installs begin; strict batches left slots idle while the
+        # slowest node of a batch finished (and a lone TFTP batch idled the whole pool).
         limit = self.playbook.waves.install_parallel
-        tftp = [n for n in self.facts.subscribers if n.runs_tftp]
-        rest = [n for n in self.facts.subscribers if not n.runs_tftp]
-        for kind, base_name, group, why in (
-            (StageKind.INSTALL_TFTP, "install-tftp", tftp,
-             "TFTP node: Cisco installs on the publisher and the TFTP nodes first, so "
-             "phones can fetch the new firmware"),
-            (StageKind.INSTALL_SUBSCRIBERS, "install-subscribers", rest,
-             "after the publisher and TFTP nodes"),
-        ):
-            todo = [n for n in group if n in needs]
-            batches = _batches(todo, limit) or ([[]] if group else [])
-            for index, batch in enumerate(batches):
-                stage = _numbered(base_name, index, len(batches))
-                steps = [self.step(stage, Action.INSTALL, node, self.est.install_subscriber,
-                                   why, timeout_seconds=timeout) for node in batch]
-                # Skips are listed once, on the first batch of their kind.
-                stage_skips = [skips[n.name] for n in group if n.name in skips] if index == 0 \
-                    else []
-                self.stages.append(Stage(
-                    name=stage, kind=kind, steps=steps, skipped=stage_skips,
-                    reason=f"in parallel, at most {limit} installs at once "
-                           "(playbook waves.install_parallel)"
-                           + (f"; batch {index + 1} of {len(batches)}" if len(batches) > 1
-                              else "")))
+        subscribers = sorted(self.facts.subscribers, key=lambda n: not n.runs_tftp)
+        if not subscribers:
+            return
+        name = "install-subscribers"
+        steps = [
+            self.step(name, Action.INSTALL, node, self.est.install_subscriber,
+                      "TFTP node: Cisco installs on the publisher and the TFTP nodes first, "
+                      "so phones can fetch the new firmware" if node.runs_tftp
+                      else "after the publisher; started after the TFTP nodes",
+                      timeout_seconds=timeout)
+            for node in subscribers if node in needs
+        ]
+        self.stages.append(Stage(
+            name=name, kind=StageKind.INSTALL_SUBSCRIBERS, steps=steps,
+            skipped=[skips[n.name] for n in subscribers if n.name in skips],
+            max_parallel=limit,
+            reason=f"in parallel, at most {limit} installs at once "
+                   "(playbook waves.install_parallel), TFTP nodes started first"))
 
     def verify(self) -> None:
         name = "verify"

@@ -49,7 +49,7 @@ def stage(plan: Plan, name: str):
 def test_stage_order():
     plan = plan_for(typical())
     assert [s.kind for s in plan.stages] == [
-        StageKind.PRECHECKS, StageKind.INSTALL_PUBLISHER, StageKind.INSTALL_TFTP,
+        StageKind.PRECHECKS, StageKind.INSTALL_PUBLISHER,
         StageKind.INSTALL_SUBSCRIBERS, StageKind.VERIFY, StageKind.RESTART_PUBLISHER,
         StageKind.RESTART_WAVE, StageKind.RESTART_WAVE, StageKind.RESTART_WAVE,
         StageKind.POSTCHECKS,
@@ -64,17 +64,20 @@ def test_publisher_installs_alone_and_first_then_tftp_nodes():
     installs = [s for s in plan.stages if s.kind.value.startswith("install")]
     assert [st.nodes for st in installs[0].steps] == [["pub"]]
     assert "publisher first" in installs[0].steps[0].reason
-    assert [st.nodes for st in installs[1].steps] == [["tftp1"]]
+    # the subscribers share one bounded pool; the TFTP node is queued first
+    assert len(installs) == 2
+    assert [st.nodes[0] for st in installs[1].steps] == ["tftp1", "s1", "s2", "s3", "s4"]
     assert "TFTP" in installs[1].steps[0].reason
-    assert sorted(n for st in installs[2].steps for n in st.nodes) == ["s1", "s2", "s3", "s4"]
 
 
-def test_install_parallel_bounds_each_stage():
+def test_install_parallel_bounds_the_pool():
     facts = cluster(node("pub", pub=True, tftp=True), *(node(f"s{i}") for i in range(7)))
     plan = plan_for(facts, install_parallel=3)
-    batches = [st for st in plan.stages if st.kind is StageKind.INSTALL_SUBSCRIBERS]
-    assert [len(b.steps) for b in batches] == [3, 3, 1]
-    assert [b.name for b in batches] == [f"install-subscribers-{i}" for i in (1, 2, 3)]
+    pools = [st for st in plan.stages if st.kind is StageKind.INSTALL_SUBSCRIBERS]
+    assert [(p.name, len(p.steps), p.max_parallel) for p in pools] == [
+        ("install-subscribers", 7, 3)]
+    # three rounds of the slowest install
+    assert pools[0].estimated_seconds == 3 * plan.estimates.install_subscriber
 
 
 def test_installed_nodes_are_skipped_with_reason():
