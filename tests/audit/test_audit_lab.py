@@ -85,3 +85,15 @@ def test_clean_cluster_has_no_findings(lab_cluster):
     phones = {p["name"]: (p["status"], p["node"]) for p in result["facts"]["phones"]}
     assert phones == {"SEP0000000000A1": ("Registered", "cucmsub1"),
                       "SEP0000000000A2": ("Registered", "cucmsub2")}
+
+
+def test_could_not_audit_exits_2_with_the_reason(lab_cluster, tmp_path):
+    code, output = devpack("audit", "-i", str(tmp_path / "missing.yml"))
+    assert code == 2 and "missing.yml" in output and "Traceback" not in output
+
+    cluster = lab_cluster(healthy_config())
+    cluster.lab.stop()  # every node gone: nothing answers on its SSH port
+    code, output = devpack("audit", "-i", str(cluster.inventory), "--json")
+    assert code == 2, output
+    assert "could not audit: cannot read the publisher cucmpub" in output
+    assert "Traceback" not in output
