@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets as token
+import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,12 +231,24 @@ def execute(
             )
         settings = rollout_settings(inputs, window)
         rollout = Rollout(run_id, plan, gateway, journal, settings, progress)
-        return rollout.execute()
+        return with_state_dir(rollout.execute(), states)
     finally:
         if own_gateway:
             gateway.close()
         lock.release()
         journal.close()
+
+
+def with_state_dir(outcome: RunOutcome, states: Path) -> RunOutcome:
+    """The printed ``devpack resume RUN_ID`` must work as typed: name a non-default
+    --state-dir, or the resume would look for the run in the wrong journal."""
+    if states.resolve() == state_dir().resolve():
+        return outcome
+    command = f"devpack resume {outcome.run_id}"
+    outcome.hint = outcome.hint.replace(
+        command, f"{command} --state-dir {shlex.quote(str(states))}"
+    )
+    return outcome
 
 
 def load_run(states: Path, run_id: str) -> tuple[Plan, Path, Path]:

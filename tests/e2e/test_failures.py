@@ -33,7 +33,9 @@ def changes(cluster: LabCluster) -> list[str]:
 
 def assert_resume_hint(output: str, state: Path) -> str:
     [run_id] = run_ids(state)
-    assert f"devpack resume {run_id}" in output, output
+    # the exact command, naming the state dir the run was started with
+    command = f"devpack resume {run_id} --state-dir {state}"
+    assert command in " ".join(output.split()), output
     return run_id
 
 
@@ -172,8 +174,10 @@ def test_axl_503_is_retried(lab_cluster, tmp_path):
     )
     code, output = devpack(*run_args(cluster, tmp_path / "state"))
     assert code == 0, output
-    # the lab answered 503 both times (the fault is used up) and the run still completed
+    # the lab answered 503 both times (the fault is used up), the client retried (AXL
+    # discovery did not give up) and the run completed
     assert not [f for f in cluster.world.faults.list() if f.kind is FaultKind.AXL_503]
+    assert "AXL unavailable" not in output
     assert "completed" in output
 
 

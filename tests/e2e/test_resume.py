@@ -95,10 +95,11 @@ def assert_cluster_right(cluster: LabCluster) -> None:
     ("kill_event", "kill_node"),
     [
         ("install_started", "cucmsub2"),  # mid-install, in the parallel install stage
+        ("cop_downloaded", "cucmsub1"),  # mid-dialog: checksum shown, `yes` not yet sent
         ("reboot_started", "cucmsub2"),  # a subscriber reboot just requested (wave 1)
         ("ssh_up", "cucmsub3"),  # mid-wave 2: one node back, the other maybe not
     ],
-    ids=["mid-install", "subscriber-reboot-requested", "mid-wave"],
+    ids=["mid-install", "mid-install-dialog", "subscriber-reboot-requested", "mid-wave"],
 )
 def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
     cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))

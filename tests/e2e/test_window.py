@@ -46,7 +46,7 @@ def test_window_too_short_for_the_restarts_pauses_then_resumes(lab_cluster, tmp_
     assert run_state(state, run_id) == "paused_window"
     flat = " ".join(output.split())
     assert "restart-publisher is estimated to take" in flat, output
-    assert f"devpack resume {run_id} --window" in flat, output
+    assert f"devpack resume {run_id} --state-dir {state} --window" in flat, output
     events = cluster.lab.events
     # installs ran inside the window; no restart was begun
     assert len(events.select("install_finished")) == len(cluster.world.nodes)
