@@ -115,7 +115,7 @@ def judge_replication(facts: ClusterFacts, nodes: list[NodeFact]) -> list[Findin
                 severity=Severity.ERROR if state is not None else Severity.WARNING,
                 code="replication-bad" if state is not None else "replication-unknown",
                 node=node.name,
-                message=f"{node.name}: database replication state "
+                message=f"database replication state "
                 f"{state if state is not None else '?'} ({meaning}), expected 2 (Setup Completed)",
                 evidence={"state": state, "meaning": meaning},
                 remedy="utils dbreplication runtimestate on the publisher; let replication "
@@ -137,7 +137,7 @@ def judge_services(nodes: list[NodeFact]) -> list[Finding]:
                 severity=Severity.WARNING if starting else Severity.ERROR,
                 code="service-starting" if starting else "service-down",
                 node=node.name,
-                message=f"{node.name}: activated service(s) not STARTED: "
+                message="activated service(s) not STARTED: "
                 + ", ".join(f"{s.name} {s.state}" for s in down),
                 evidence={"services": {s.name: s.state for s in down}},
                 remedy="wait a few minutes if they are STARTING; otherwise "

@@ -208,7 +208,7 @@ def _reboot_findings(
                 code="restart-pending",
                 node=node.name,
                 message=(
-                    f"{node.name}: {pack} was installed {stamp(install.time)}, after its running "
+                    f"{pack} was installed {stamp(install.time)}, after its running "
                     f"Cisco CallManager started ({stamp(since)}, {_source_text(source)}); "
                     f"release {release} needs a reboot after a device pack, so this "
                     "CallManager still rejects the pack's new models"
@@ -225,7 +225,7 @@ def _reboot_findings(
                 code="reboot-pending",
                 node=node.name,
                 message=(
-                    f"{node.name}: {pack} was installed {stamp(install.time)}, after the last "
+                    f"{pack} was installed {stamp(install.time)}, after the last "
                     f"boot ({stamp(node.last_boot)}); {what}, but release {release} calls for "
                     "a reboot of every node after a device pack"
                 ),
@@ -277,7 +277,7 @@ def _service_findings(node: NodeFact, pack: str, release: Release) -> list[Findi
                 code=code,
                 node=node.name,
                 message=(
-                    f"{node.name}: {pack} was installed {stamp(install.time)}, after {name} "
+                    f"{pack} was installed {stamp(install.time)}, after {name} "
                     f"started ({stamp(since)}, {_source_text(source)}): {effect}"
                 ),
                 evidence={
