@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import structlog
 
 from orchestrator.config.inventory import Inventory, Node, Role
-from orchestrator.cucm.release import Release, axl_version_for
+from orchestrator.cucm.release import Release, RestartScope, axl_version_for, restart_rule
+from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.ssh import parsers
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.planning.facts import ClusterFacts, NodeFacts
@@ -45,10 +47,13 @@ def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
         svc = services.get(name)
         return svc is not None and not svc.reason
 
-    boot = parsers.last_entry(history, "boot")
-    pack = parsers.last_entry(history, "install", "devicepack")
-    pending = bool(
-        boot and pack and pack.outcome.lower() == "success" and pack.timestamp > boot.timestamp
+    pending = _restart_pending(
+        gateway,
+        node,
+        version.master_version,
+        history,
+        activated("Cisco Tftp"),
+        activated("Cisco CallManager"),
     )
     return NodeFacts(
         name=node.name or status.hostname or node.address,
@@ -62,6 +67,44 @@ def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
         https_port=node.https_port,
         pending_restart=pending,
     )
+
+
+def _epoch(entry: parsers.HistoryEntry) -> float:
+    # History stamps and Control Center StartTime are both read as UTC (the node's zone).
+    return entry.timestamp.replace(tzinfo=UTC).timestamp()
+
+
+def _restart_pending(
+    gateway: DriverGateway,
+    node: Node,
+    release: str,
+    history: list[parsers.HistoryEntry],
+    runs_tftp: bool,
+    runs_callmanager: bool,
+) -> bool:
+    """Whether the last device pack installed here has not been picked up yet.
+
+    Reboot releases: installed after the last boot. Service-restart releases: installed
+    after the start of a service Cisco says to restart (Tomcat everywhere, Tftp on TFTP
+    nodes, CallManager on the publisher); without Control Center, assume pending.
+    """
+    pack = parsers.last_entry(history, "install", "devicepack")
+    if pack is None or pack.outcome.lower() != "success":
+        return False
+    installed = _epoch(pack)
+    boot = parsers.last_entry(history, "boot")
+    if restart_rule(Release.parse(release)).scope is RestartScope.REBOOT:
+        return boot is None or installed > _epoch(boot)
+    required = [SVC_TOMCAT]
+    if runs_tftp:
+        required.append(SVC_TFTP)
+    if node.role is Role.PUBLISHER and runs_callmanager:
+        required.append(SVC_CALLMANAGER)
+    for service in required:
+        started = gateway.service_start_time(node.label, service)
+        if started is None or started < installed:
+            return True
+    return False
 
 
 def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
