@@ -83,8 +83,11 @@ class _Builder:
         if needs_install or pending:
             if pending and not needs_install:
                 self.notes.append(f"the COP is on every node but {', '.join(pending)} has "
-                                  "not been restarted since: restarting the cluster")
-            self.restarts(scope)
+                                  "not been restarted since it was installed")
+            # Only nodes that get the pack now or have not picked it up restart: a node
+            # whose CallManager already started after the install gains nothing.
+            targets = {n.name for n in needs_install} | set(pending)
+            self.restarts(scope, targets)
         else:
             self.notes.append(f"{self.base} is installed on every node and no node awaits "
                               "a restart: nothing to install or restart")
@@ -222,19 +225,23 @@ class _Builder:
                         reason="let services settle (playbook gates.settle_seconds)")
         return None
 
-    def restarts(self, scope: RestartScope) -> None:
+    def restarts(self, scope: RestartScope, targets: set[str]) -> None:
         pub = self.facts.publisher
         name = "restart-publisher"
-        step = self.restart_step(name, pub, scope,
-                                 "publisher first: Cisco restarts the publisher before "
-                                 "the subscribers")
-        if scope is RestartScope.SERVICES and not pub.runs_callmanager:
-            self.notes.append(f"{CALLMANAGER} does not run on the publisher: not restarted "
-                              "there, as Cisco says")
-        self.stages.append(Stage(name=name, kind=StageKind.RESTART_PUBLISHER, steps=[step],
-                                 gate=self.gate(scope),
-                                 reason="the publisher alone, and wait until it is back"))
-        schedule = schedule_waves(self.wave_problem())
+        if pub.name in targets:
+            step = self.restart_step(name, pub, scope,
+                                     "publisher first: Cisco restarts the publisher before "
+                                     "the subscribers")
+            if scope is RestartScope.SERVICES and not pub.runs_callmanager:
+                self.notes.append(f"{CALLMANAGER} does not run on the publisher: not "
+                                  "restarted there, as Cisco says")
+            self.stages.append(Stage(name=name, kind=StageKind.RESTART_PUBLISHER, steps=[step],
+                                     gate=self.gate(scope),
+                                     reason="the publisher alone, and wait until it is back"))
+        else:
+            self.notes.append(f"publisher {pub.name} already picked up {self.base} "
+                              "(restarted after the install): not restarted again")
+        schedule = schedule_waves(self.wave_problem(targets))
         self.notes.extend(schedule.notes)
         total = len(schedule.waves)
         for index, wave in enumerate(schedule.waves):
@@ -250,13 +257,16 @@ class _Builder:
             self.stages.append(Stage(name=stage, kind=StageKind.RESTART_WAVE, steps=steps,
                                      gate=self.gate(scope), reason=rules))
 
-    def wave_problem(self) -> WaveProblem:
-        subs = self.facts.subscribers
+    def wave_problem(self, targets: set[str]) -> WaveProblem:
+        subs = [n for n in self.facts.subscribers if n.name in targets]
+        # A TFTP node that is not restarted keeps TFTP up as well as the publisher does.
+        tftp_staying_up = self.facts.publisher.runs_tftp or any(
+            n.runs_tftp and n.name not in targets for n in self.facts.subscribers)
         return WaveProblem(
             nodes=tuple(sorted(n.name for n in subs)),
             groups=self.facts.groups,
             tftp=frozenset(n.name for n in subs if n.runs_tftp),
-            tftp_elsewhere=self.facts.publisher.runs_tftp,
+            tftp_elsewhere=tftp_staying_up,
             max_parallel=self.playbook.waves.max_parallel,
         )
 

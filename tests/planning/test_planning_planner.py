@@ -134,9 +134,19 @@ def test_pending_restart_restarts_even_when_installed():
     facts = cluster(node("pub", pub=True, tftp=True, options=opts),
                     node("s1", options=opts, pending=True))
     plan = plan_for(facts)
-    assert [s.nodes for s in plan.steps if s.action is Action.RESTART_SERVICES] == [
-        ["pub"], ["s1"]]
+    # only the node that has not picked the pack up restarts; the publisher already did
+    assert [s.nodes for s in plan.steps if s.action is Action.RESTART_SERVICES] == [["s1"]]
     assert any("s1 has not been restarted" in n for n in plan.notes)
+    assert any("publisher pub already picked up" in n for n in plan.notes)
+
+
+def test_installed_node_that_picked_the_pack_up_is_not_restarted():
+    opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
+    facts = cluster(node("pub", pub=True, tftp=True), node("s1", options=opts), node("s2"))
+    plan = plan_for(facts)
+    restarted = [s.nodes[0] for s in plan.steps
+                 if s.action in (Action.RESTART_SERVICES, Action.REBOOT)]
+    assert restarted == ["pub", "s2"]
 
 
 def test_verify_step_checks_the_playbook_models_on_the_publisher():

@@ -47,4 +47,5 @@ def test_plain_text_has_no_markup_and_lists_everything():
         in text
     assert "   - wait (" in text
     assert "1. prechecks [2m]" in text
-    assert text.count("reboot ") == 3
+    # s1 already has the pack (and no pending restart): only pub and s2 reboot
+    assert text.count("reboot ") == 2
