@@ -25,6 +25,7 @@ def demo(
     from orchestrator.lab.config import demo_config
     from orchestrator.lab.runner import start_lab_cluster
     from orchestrator.planning.render import render_plan
+    from orchestrator.report.command import write_report_after_run
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -49,6 +50,8 @@ def demo(
             finally:
                 gateway.close()
             code = report_outcome(outcome, states, plan)
+            # the post-run audit reads the live lab, so the report is written before it stops
+            write_report_after_run(inputs, states, outcome.run_id)
     finally:
         cluster.lab.stop()
     out.print(f"demo finished in {time.monotonic() - started:.1f} s; state in {states}")
