@@ -14,6 +14,7 @@ from rich.console import Console
 from orchestrator import __version__, app, logs
 from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
+from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
@@ -30,6 +31,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(lab_app, name="lab")
+cli.add_typer(fleet_app, name="fleet")
 cli.command("audit")(audit_command)
 cli.command("report")(report_command)
 # Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.

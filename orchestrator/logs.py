@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -41,8 +43,74 @@ class Redactor:
 REDACTOR = Redactor()
 
 
+class _RunRouter:
+    """Fleet mode: several runs log at once from one process; each event goes to the file
+    of the run in its ``run`` field (bound per cluster thread), others to ``fallback``."""
+
+    def __init__(self, fallback: Path) -> None:
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fallback = fallback.open("a", buffering=1)
+        self._files: dict[str, TextIO] = {}
+
+    def register(self, run: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if run not in self._files:
+                self._files[run] = path.open("a", buffering=1)
+
+    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+        line = json.dumps(event, default=str)
+        with self._lock:
+            self._files.get(str(event.get("run")), self._fallback).write(line + "\n")
+        raise structlog.DropEvent
+
+    def close(self) -> None:
+        with self._lock:
+            for handle in [self._fallback, *self._files.values()]:
+                handle.close()
+            self._files.clear()
+
+
+_router: _RunRouter | None = None
+
+
+def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
+    """Fleet mode on (``fallback`` for lines of no run) or off (None).
+
+    While on, ``configure(path)`` registers ``path`` for the run bound in the caller's
+    context instead of replacing the process-wide configuration.
+    """
+    global _router
+    if _router is not None:
+        _router.close()
+        _router = None
+    if fallback is None:
+        configure(None)
+        return
+    _router = _RunRouter(fallback)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            REDACTOR,
+            _router,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.ReturnLoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+
+
 def configure(log_file: Path | None, level: int = logging.INFO) -> None:
     """Send structlog events as JSON lines to ``log_file`` (nothing to the console)."""
+    if _router is not None:
+        run = structlog.contextvars.get_contextvars().get("run")
+        if log_file is not None and run:
+            _router.register(str(run), log_file)
+        return
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -7,6 +7,7 @@ paused_window. Stages and gates are journaled as steps named ``stage/<name>`` an
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -161,7 +162,11 @@ class Rollout:
 
         workers = min(len(pending), stage.max_parallel or len(pending))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step") as pool:
-            futures = [pool.submit(guarded, step) for step in pending]
+            # Each step thread starts from a copy of the caller's context, so log lines
+            # keep the bound run id (fleet mode routes them to the run's log by it).
+            futures = [
+                pool.submit(contextvars.copy_context().run, guarded, step) for step in pending
+            ]
             failures = [f.exception() for f in futures if f.exception() is not None]
         for failure in failures:
             if isinstance(failure, StepFailed):
@@ -210,7 +215,11 @@ class Rollout:
         for step in steps:
             ctx.mark(step.id, step.nodes[0], "checking")
         with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="precheck") as pool:
-            results = list(pool.map(lambda n: check_node(self.gateway, n), nodes))
+            checks = [
+                pool.submit(contextvars.copy_context().run, check_node, self.gateway, n)
+                for n in nodes
+            ]
+            results = [check.result() for check in checks]
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)

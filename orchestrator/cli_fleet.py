@@ -1,0 +1,54 @@
+"""``devpack fleet run``: many clusters from one process, a bounded number at once."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import typer
+
+fleet_app = typer.Typer(help="Roll a device pack out to many clusters from one process.")
+
+
+@fleet_app.command("run")
+def fleet_run(
+    fleet: Path = typer.Option(
+        ..., "--fleet", help="Fleet YAML (clusters: inventory + playbook) or a folder of them"
+    ),
+    max_clusters: int = typer.Option(4, "--max-clusters", min=1, help="Clusters at once"),
+    state_dir: Path | None = typer.Option(
+        None, "--state-dir", help="Journal and run folders (default .devpack)"
+    ),
+) -> None:
+    """Run every cluster of the fleet; each is an ordinary run (run id, lock, report)."""
+    from orchestrator import app
+    from orchestrator.cli import err, out, user_errors
+    from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
+    from orchestrator.report.command import write_report_after_run
+
+    states = app.state_dir(state_dir)
+    lock = threading.Lock()
+    with user_errors():
+        entries = load_fleet(fleet)
+    out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
+    results = run_fleet(
+        entries,
+        states,
+        max_clusters,
+        progress=lambda cluster: ClusterProgress(cluster, sys.stdout, lock),
+        after_run=write_report_after_run,
+    )
+    for result in results:
+        colour = "green" if result.status == "completed" else "red"
+        line = (
+            f"[{colour}]{result.cluster}[/]: {result.status} in {result.seconds:.0f} s"
+            f" (run {result.run_id or '-'})"
+        )
+        if result.status != "completed":
+            line += f": {result.message}"
+        (out if result.status == "completed" else err).print(line, highlight=False)
+    code = fleet_exit_code(results)
+    done = sum(r.status == "completed" for r in results)
+    out.print(f"fleet: {done} of {len(results)} cluster(s) completed")
+    raise typer.Exit(code)
