@@ -57,6 +57,7 @@ def _root(
     """devpack."""
     # Structured logs go to each run's log.jsonl, never to the operator's console.
     logs.configure(None)
+    logs.quiet_libraries()
 
 
 @contextmanager

@@ -134,3 +134,12 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
         logger_factory=structlog.WriteLoggerFactory(file=handle),
         cache_logger_on_first_use=False,
     )
+
+
+def quiet_libraries() -> None:
+    """Keep library chatter (paramiko's "Socket exception ..." when a node reboots under
+    an open session) off the operator's console; the run's own log says what happened."""
+    for name in ("paramiko", "zeep", "urllib3"):
+        library = logging.getLogger(name)
+        library.addHandler(logging.NullHandler())
+        library.propagate = False
