@@ -97,9 +97,18 @@ def assert_cluster_right(cluster: LabCluster) -> None:
         ("install_started", "cucmsub2"),  # mid-install, in the parallel install stage
         ("cop_downloaded", "cucmsub1"),  # mid-dialog: checksum shown, `yes` not yet sent
         ("reboot_started", "cucmsub2"),  # a subscriber reboot just requested (wave 1)
+        # journal says `requested`, the node asked "Enter (yes/no)?" but never got `yes`:
+        # the resumed run must see no reboot under way and ask again (exactly once)
+        ("restart_confirmation_asked", "cucmpub"),
         ("ssh_up", "cucmsub3"),  # mid-wave 2: one node back, the other maybe not
     ],
-    ids=["mid-install", "mid-install-dialog", "subscriber-reboot-requested", "mid-wave"],
+    ids=[
+        "mid-install",
+        "mid-install-dialog",
+        "subscriber-reboot-requested",
+        "publisher-restart-unconfirmed",
+        "mid-wave",
+    ],
 )
 def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
     cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))

@@ -167,6 +167,8 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
     if _upgrade_running(shell):
         return
     shell.term.write(texts.RESTART_WARNING)
+    # ground truth for tests that stop a client between asking and confirming
+    shell.world.events.emit(shell.node_name, "restart_confirmation_asked")
     if not shell.ask_yes_no(texts.RESTART_CONFIRM):
         return
     shell.term.write(texts.RESTART_BEGIN)
