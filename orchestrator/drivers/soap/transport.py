@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TypeVar
 
 import requests
 import structlog
@@ -20,6 +20,7 @@ from lxml import etree
 from requests.auth import AuthBase, _basic_auth_str
 from zeep.wsdl import Document
 
+from orchestrator.drivers.secrets import PasswordLike, reveal
 from orchestrator.drivers.soap.errors import (
     RisRateLimited,
     SoapAuthError,
@@ -36,20 +37,6 @@ T = TypeVar("T")
 DEFAULT_PORT = 8443
 RIS_RATE_MARKER = "Exceeded allowed rate"
 AXL_MEMORY_CODE = "-1"
-
-
-@runtime_checkable
-class SupportsReveal(Protocol):
-    """A secret wrapper (config's ``Secret``): the clear text only leaves via ``reveal()``."""
-
-    def reveal(self) -> str: ...
-
-
-PasswordLike = str | SupportsReveal
-
-
-def reveal(password: PasswordLike) -> str:
-    return password if isinstance(password, str) else password.reveal()
 
 
 class _BasicAuth(AuthBase):

@@ -10,11 +10,12 @@ import errno
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import paramiko
 import structlog
 
+from orchestrator.drivers.secrets import PasswordLike, reveal
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     ConnectionRefused,
@@ -25,20 +26,6 @@ from orchestrator.drivers.ssh.errors import (
 )
 
 log = structlog.get_logger(__name__)
-
-
-@runtime_checkable
-class SupportsReveal(Protocol):
-    """A secret wrapper (config's ``Secret``): the clear text only leaves via ``reveal()``."""
-
-    def reveal(self) -> str: ...
-
-
-PasswordLike = str | SupportsReveal
-
-
-def reveal(password: PasswordLike) -> str:
-    return password if isinstance(password, str) else password.reveal()
 
 
 def fingerprint(key: paramiko.PKey) -> str:
