@@ -16,8 +16,8 @@ from pathlib import Path
 import structlog
 
 from orchestrator import logs
-from orchestrator.config.inventory import Inventory
-from orchestrator.config.loader import load_inventory, load_playbook
+from orchestrator.access import ClusterAccess, load_access, open_gateway
+from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.ssh.errors import DriverError
@@ -29,39 +29,45 @@ from orchestrator.engine.lock import ClusterLock, ClusterLocked
 from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
 from orchestrator.engine.steps import Timeouts
 from orchestrator.engine.waits import PollPolicy
+from orchestrator.errors import (
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_PAUSED,
+    EXIT_PRECHECK,
+    EXIT_UNREACHABLE,
+    UserError,
+)
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.planner import build_plan
 
 log = structlog.get_logger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # a step failed; the run stopped safely and can be resumed
-EXIT_INPUT = 2  # bad inventory, playbook or arguments
-EXIT_PRECHECK = 3  # prechecks failed, or the cluster does not match the plan
-EXIT_PAUSED = 4  # stopped at the end of the maintenance window; resumable
-EXIT_LOCKED = 5  # another run holds this cluster
-EXIT_UNREACHABLE = 6  # could not reach or log in to the cluster
-
-
-class UserError(Exception):
-    def __init__(self, message: str, hint: str = "", exit_code: int = EXIT_INPUT) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.exit_code = exit_code
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INPUT",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_PAUSED",
+    "EXIT_PRECHECK",
+    "EXIT_UNREACHABLE",
+    "ClusterAccess",
+    "Inputs",
+    "UserError",
+    "load_access",
+    "load_inputs",
+    "open_gateway",
+]
 
 
 @dataclass
-class Inputs:
-    inventory_path: Path
+class Inputs(ClusterAccess):
+    """What a rollout needs: the cluster access plus the playbook and its SFTP secret."""
+
     playbook_path: Path
-    inventory: Inventory
     playbook: Playbook
-    platform_password: Secret
-    application_password: Secret
     sftp_password: Secret
-    known_hosts: Path
-    ca_bundle: Path | None
 
 
 def state_dir(override: Path | None = None) -> Path:
@@ -71,44 +77,15 @@ def state_dir(override: Path | None = None) -> Path:
 def load_inputs(
     inventory_path: Path, playbook_path: Path, prompt: Prompter | None = None
 ) -> Inputs:
-    inventory = load_inventory(inventory_path)
     playbook = load_playbook(playbook_path)
-    known_hosts = inventory.known_hosts or Path.home() / ".ssh" / "known_hosts"
-    if not Path(known_hosts).is_file():
-        raise UserError(
-            f"{inventory_path}: known_hosts file {known_hosts} does not exist",
-            "devpack verifies every node's SSH host key: set known_hosts in the inventory to a "
-            "file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked against the console)",
-        )
-    if inventory.ca_bundle is not None and not Path(inventory.ca_bundle).is_file():
-        raise UserError(
-            f"{inventory_path}: ca_bundle {inventory.ca_bundle} does not exist",
-            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
-        )
-    creds = inventory.credentials
-    inputs = Inputs(
-        inventory_path=inventory_path,
+    access = load_access(inventory_path, prompt)
+    sftp_password = playbook.sftp.password.resolve(prompt)
+    logs.REDACTOR.add(sftp_password.reveal())
+    return Inputs(
+        **vars(access),
         playbook_path=playbook_path,
-        inventory=inventory,
         playbook=playbook,
-        platform_password=creds.platform.password.resolve(prompt),
-        application_password=creds.application.password.resolve(prompt),
-        sftp_password=playbook.sftp.password.resolve(prompt),
-        known_hosts=Path(known_hosts),
-        ca_bundle=Path(inventory.ca_bundle) if inventory.ca_bundle else None,
-    )
-    for secret in (inputs.platform_password, inputs.application_password, inputs.sftp_password):
-        logs.REDACTOR.add(secret.reveal())
-    return inputs
-
-
-def open_gateway(inputs: Inputs) -> DriverGateway:
-    return DriverGateway(
-        inputs.inventory,
-        inputs.platform_password,
-        inputs.application_password,
-        known_hosts=inputs.known_hosts,
-        ca_bundle=inputs.ca_bundle,
+        sftp_password=sftp_password,
     )
 
 

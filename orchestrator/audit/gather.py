@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 import structlog
 
 from orchestrator import logs
+from orchestrator.access import ClusterAccess
 from orchestrator.audit.model import (
     ClusterFacts,
     InstallFact,
@@ -27,9 +27,8 @@ from orchestrator.audit.model import (
     ServiceFact,
     Unavailable,
 )
-from orchestrator.config.inventory import Inventory, Node
+from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
-from orchestrator.config.secrets import Secret
 from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
@@ -58,13 +57,10 @@ class AuditUnavailable(Exception):
 
 
 @dataclass
-class AuditInputs:
-    inventory: Inventory
-    playbook: Playbook | None
-    platform_password: Secret
-    application_password: Secret
-    known_hosts: Path
-    ca_bundle: Path | None
+class AuditInputs(ClusterAccess):
+    """The cluster access, plus the playbook whose pack to audit (None: the newest)."""
+
+    playbook: Playbook | None = None
     ris_rate_per_minute: int = 15
 
 
@@ -131,7 +127,10 @@ class Gatherer:
                 history = cli.install_history()
         except (DriverError, OSError) as exc:
             return NodeFact(
-                name=name, address=node.address, role=str(node.role), reachable=False,
+                name=name,
+                address=node.address,
+                role=str(node.role),
+                reachable=False,
                 problem=_reason(exc),
             )
         boot = parsers.last_entry(history, "boot")

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
 from pathlib import Path
-from typing import Protocol
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from orchestrator import logs
+from orchestrator.access import ClusterAccess
+from orchestrator.app import Inputs
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.errors import ConfigError
+from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_run_report
-
-EXIT_INPUT = 2
-
-
-class RunInputs(Protocol):
-    """What ``orchestrator.app.Inputs`` offers (kept structural: no import cycle)."""
-
-    inventory: object
-    playbook: object
-    platform_password: object
-    application_password: object
-    known_hosts: Path
-    ca_bundle: Path | None
 
 
 def _console(stderr: bool = False) -> Console:
@@ -34,22 +24,16 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=None if stream.isatty() else 160)
 
 
-def audit_inputs(inputs: RunInputs) -> AuditInputs:
-    return AuditInputs(
-        inventory=inputs.inventory,  # type: ignore[arg-type]
-        playbook=inputs.playbook,  # type: ignore[arg-type]
-        platform_password=inputs.platform_password,  # type: ignore[arg-type]
-        application_password=inputs.application_password,  # type: ignore[arg-type]
-        known_hosts=inputs.known_hosts,
-        ca_bundle=inputs.ca_bundle,
-    )
+def audit_inputs(inputs: Inputs) -> AuditInputs:
+    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    return AuditInputs(**access, playbook=inputs.playbook)
 
 
-def write_report_after_run(inputs: RunInputs, states: Path, run_id: str) -> Path | None:
+def write_report_after_run(inputs: Inputs, states: Path, run_id: str) -> Path | None:
     """Audit the cluster and write the run's report; a failure here never fails the run."""
     try:
         folder = write_run_report(
-            states, run_id, playbook=inputs.playbook, audit_inputs=audit_inputs(inputs)  # type: ignore[arg-type]
+            states, run_id, playbook=inputs.playbook, audit_inputs=audit_inputs(inputs)
         )
     except Exception as exc:
         reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
@@ -88,10 +72,14 @@ def report_command(
             audit_inputs=audit_inputs(inputs) if inputs else None,
         )
     except NoSuchRun:
-        err.print(f"[red]error:[/] no run {escape(run_id)} in {states / 'journal.sqlite'}",
-                  highlight=False)
-        err.print("  what to do: devpack status lists the runs (use --state-dir if they live "
-                  "elsewhere)", highlight=False)
+        err.print(
+            f"[red]error:[/] no run {escape(run_id)} in {states / 'journal.sqlite'}",
+            highlight=False,
+        )
+        err.print(
+            "  what to do: devpack status lists the runs (use --state-dir if they live elsewhere)",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_INPUT) from None
     except ConfigError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)

@@ -1,0 +1,19 @@
+"""Errors a user can cause, and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a step failed; the run stopped safely and can be resumed
+EXIT_INPUT = 2  # bad inventory, playbook or arguments
+EXIT_PRECHECK = 3  # prechecks failed, or the cluster does not match the plan
+EXIT_PAUSED = 4  # stopped at the end of the maintenance window; resumable
+EXIT_LOCKED = 5  # another run holds this cluster
+EXIT_UNREACHABLE = 6  # could not reach or log in to the cluster
+
+
+class UserError(Exception):
+    def __init__(self, message: str, hint: str = "", exit_code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
