@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.rollout import Progress, RunOutcome, node_states
+from orchestrator.errors import EXIT_INTERRUPTED
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import render_plan
 from orchestrator.report.command import report_command, write_report_after_run
@@ -82,10 +84,11 @@ def _progress(nodes: list[str]) -> Progress:
 def run_with_progress(plan: Plan, body: Callable[[Progress], T]) -> T:
     nodes = sorted({step.nodes[0] for step in plan.steps})
     progress = _progress(nodes)
-    if isinstance(progress, LiveProgress):
-        with progress:
-            return body(progress)
-    return body(progress)
+    with sigterm_as_interrupt():
+        if isinstance(progress, LiveProgress):
+            with progress:
+                return body(progress)
+        return body(progress)
 
 
 def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
@@ -97,7 +100,7 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
     if outcome.status == "completed":
         out.print(f"[green]run {outcome.run_id} completed[/]: {outcome.message}")
         return app.EXIT_OK
-    colour = "yellow" if outcome.status == "paused_window" else "red"
+    colour = "red" if outcome.status == "failed" else "yellow"
     err.print(
         f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {outcome.message}", highlight=False
     )
@@ -111,7 +114,24 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
             highlight=False,
         )
     err.print(f"to continue: {outcome.hint}", highlight=False)
-    return app.EXIT_PAUSED if outcome.status == "paused_window" else app.EXIT_FAILED
+    return {
+        "paused_window": app.EXIT_PAUSED,
+        "interrupted": EXIT_INTERRUPTED,
+    }.get(outcome.status, app.EXIT_FAILED)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd stop, kill) ends a run like Ctrl-C: journaled and resumable."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import structlog
 
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
-from orchestrator.engine.journal import TERMINAL, Journal
+from orchestrator.engine.journal import TERMINAL, Journal, StepRecord
 from orchestrator.engine.prechecks import check_node, check_replication
 from orchestrator.engine.steps import (
     StepContext,
@@ -56,7 +56,7 @@ class RolloutSettings:
 @dataclass
 class RunOutcome:
     run_id: str
-    status: str  # completed | failed | paused_window
+    status: str  # completed | failed | paused_window | interrupted
     message: str = ""
     hint: str = ""
     failed_node: str | None = None
@@ -107,6 +107,20 @@ class Rollout:
             previous=previous,
         )
         self.journal.write(self.run_id, "running")
+        try:
+            return self._execute(ctx, previous)
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM: the steps already under way were let finish (the stage's
+            # executor waits for them), so every node is in a journaled, resumable state.
+            self.journal.write(self.run_id, "interrupted")
+            return RunOutcome(
+                self.run_id,
+                "interrupted",
+                "stopped by the operator; steps under way were finished first",
+                f"continue with: devpack resume {self.run_id}",
+            )
+
+    def _execute(self, ctx: StepContext, previous: dict[str, StepRecord]) -> RunOutcome:
         for step_id, record in previous.items():
             if "expected_services" in record.detail:
                 self.expected[record.node or step_id] = set(record.detail["expected_services"])
@@ -167,9 +181,15 @@ class Rollout:
             futures = [
                 pool.submit(contextvars.copy_context().run, guarded, step) for step in pending
             ]
-            failures = [f.exception() for f in futures if f.exception() is not None]
+            try:
+                failures = [f.exception() for f in futures if f.exception() is not None]
+            except BaseException:
+                # Ctrl-C / SIGTERM while waiting: queued steps must not start; the pool's
+                # exit still waits for the ones under way.
+                failed.set()
+                raise
         for failure in failures:
-            if isinstance(failure, StepFailed):
+            if isinstance(failure, StepFailed | KeyboardInterrupt):
                 raise failure
         if failures:
             error = failures[0]

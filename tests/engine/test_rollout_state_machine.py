@@ -370,3 +370,28 @@ def test_restart_stage_that_cannot_fit_the_window_pauses_after_installs(journal)
     later = Window(now - timedelta(hours=1), now + timedelta(hours=1))
     assert rollout(fake, journal, window=later).execute().status == "completed"
     assert fake.count("install") == 3 and fake.count("reboot") == 3
+
+
+# ----- interruption (Ctrl-C / SIGTERM) --------------------------------------------------
+
+
+def test_interrupt_finishes_the_step_under_way_then_stops_resumably(journal):
+    fake = cluster()
+
+    def interrupt_on_first_subscriber(node: str) -> None:
+        if node == SUB1:
+            raise KeyboardInterrupt
+
+    fake.on_install = interrupt_on_first_subscriber
+    outcome = rollout(fake, journal, plan(install_parallel=1)).execute()
+    assert outcome.status == "interrupted"
+    assert outcome.hint == f"continue with: devpack resume {RUN}"
+    assert journal.run_state(RUN) == "interrupted"
+    # the queued install of sub2 never started, nothing was restarted
+    assert fake.count("install", SUB2) == 0 and fake.count("reboot") == 0
+
+    fake.on_install = lambda node: None
+    resumed = rollout(fake, journal, plan(install_parallel=1)).execute()
+    assert resumed.status == "completed", resumed.message
+    assert fake.count("install", PUB) == 1 and fake.count("install", SUB2) == 1
+    assert all(fake.count("reboot", n) == 1 for n in (PUB, SUB1, SUB2))
