@@ -38,12 +38,14 @@ class PlainProgress(Progress):
 
 
 class LiveProgress(Progress):
-    """A table refreshed in place: per node the current step, its state and elapsed time."""
+    """A table refreshed in place: per node its current step, state, and time in that step."""
 
     def __init__(self, nodes: list[str], console: Console | None = None) -> None:
         self.console = console or Console()
         self._lock = threading.Lock()
-        self._rows: dict[str, tuple[str, float]] = {n: ("waiting", time.monotonic()) for n in nodes}
+        now = time.monotonic()
+        # node -> (step, state, when the node entered that step)
+        self._rows: dict[str, tuple[str, str, float]] = {n: ("", "waiting", now) for n in nodes}
         self._stage = ""
         self._live = Live(
             self._table(), console=self.console, refresh_per_second=4, get_renderable=self._table
@@ -59,14 +61,16 @@ class LiveProgress(Progress):
     def _table(self) -> Table:
         table = Table(title=f"stage: {self._stage}" if self._stage else None)
         table.add_column("node", style="cyan")
+        table.add_column("step")
         table.add_column("state")
         table.add_column("elapsed", justify="right")
         now = time.monotonic()
         with self._lock:
             rows = list(self._rows.items())
-        for node, (state, since) in rows:
+        for node, (step, state, since) in rows:
             style = "red" if "fail" in state else "green" if state == "done" else ""
-            table.add_row(node, f"[{style}]{state}[/]" if style else state, f"{now - since:5.1f}s")
+            shown = f"[{style}]{state}[/]" if style else state
+            table.add_row(node, step, shown, f"{now - since:5.1f}s")
         return table
 
     def stage(self, name: str, reason: str) -> None:
@@ -75,7 +79,10 @@ class LiveProgress(Progress):
 
     def node(self, node: str, text: str) -> None:
         with self._lock:
-            self._rows[node] = (text, time.monotonic())
+            step, _, since = self._rows.get(node, ("", "", time.monotonic()))
+            if step != self._stage:
+                step, since = self._stage, time.monotonic()
+            self._rows[node] = (step, text, since)
 
     def message(self, text: str) -> None:
         self.console.log(text)
