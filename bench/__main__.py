@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
 import structlog
 
-from bench import makespan
+from bench import clients, fleet, makespan
+from bench.labfix import interactive_nodelay
 from bench.table import Figure, render
 
 SIZES = (3, 6, 12)
@@ -72,19 +74,123 @@ def makespan_figures(sizes: tuple[int, ...], serial: bool) -> list[Figure]:
     return figures
 
 
+def fleet_figures(count: int) -> list[Figure]:
+    single = fleet.fleet_run(1)
+    many = fleet.fleet_run(count)
+    print(
+        f"  1 cluster: {single.wall:.1f} s, cpu {single.cpu:.1f} s; {count} clusters: "
+        f"{many.wall:.1f} s, cpu user {many.cpu_user:.1f} + sys {many.cpu_system:.1f} s, "
+        f"lab host cpu {many.lab_cpu:.1f} s, completed {many.completed}",
+        file=sys.stderr,
+    )
+    shape = f"{count} x 1+{fleet.SUBSCRIBERS}"
+    return [
+        Figure(
+            f"fleet {shape}: clusters completed",
+            many.completed,
+            "",
+            f"= {count}",
+            lambda v: v == count,
+        ),
+        Figure(
+            f"fleet {shape}: orchestrator CPU, share of one core",
+            many.cpu_share,
+            "",
+            "< 0.25",
+            lambda v: v < 0.25,
+            note=f"user {many.cpu_user:.1f} s + sys {many.cpu_system:.1f} s over "
+            f"{many.wall:.1f} s; lab host {many.lab_cpu:.1f} s",
+        ),
+        Figure(
+            f"fleet {shape}: orchestrator peak RSS",
+            many.max_rss_mib,
+            "MiB",
+            "< 500",
+            lambda v: v < 500,
+            note=f"one cluster: {single.max_rss_mib:.0f} MiB",
+        ),
+        Figure(
+            f"fleet {shape}: makespan / one cluster's",
+            many.wall / single.wall,
+            "",
+            "<= 1.10",
+            lambda v: v <= 1.10,
+            note=f"{many.wall:.1f} s vs {single.wall:.1f} s (whole command)",
+        ),
+    ]
+
+
+def client_figures() -> list[Figure]:
+    r = clients.measure()
+    axl, cc, ssh, big = r["axl"], r["cc"], r["ssh"], r["bigwsdl"]
+    return [
+        Figure("fresh process: import devpack + read inputs", axl["import_and_inputs_s"], "s"),
+        Figure(
+            "first AXL query (WSDL + TLS + auth)",
+            axl["first_query_s"] * 1000,
+            "ms",
+            note=f"client built in {axl['client_s'] * 1000:.1f} ms",
+        ),
+        Figure(
+            "first Control Center query (WSDL + TLS + auth)",
+            cc["first_query_s"] * 1000,
+            "ms",
+            note=f"next query {cc['second_query_s'] * 1000:.1f} ms",
+        ),
+        Figure(
+            "SSH login + first command (lab)",
+            ssh["login_s"] * 1000,
+            "ms",
+            note=f"CPU {ssh['login_cpu_s'] * 1000:.1f} ms; includes the lab's 24 ms "
+            "simulated login delay (a real node: ~10 s)",
+        ),
+        Figure(
+            "one command on an open session (lab)",
+            ssh["command_s"] * 1000,
+            "ms",
+            note=f"CPU {ssh['command_cpu_s'] * 1000:.2f} ms",
+        ),
+        Figure(
+            f"Toolkit-size AXL WSDL ({big['size_mb']:.1f} MB): first query",
+            big["first_query_s"],
+            "s",
+            note=f"+{big['rss_growth_mib']:.0f} MiB RSS; parsed once per process",
+        ),
+        Figure(
+            "Toolkit-size WSDL: second client + query (cached)",
+            big["second_client_and_query_s"] * 1000,
+            "ms",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["makespan"], action="append")
+    parser.add_argument("--only", choices=["makespan", "fleet", "clients"], action="append")
+    parser.add_argument("--clusters", type=int, default=fleet.CLUSTERS)
+    parser.add_argument(
+        "--stock-lab", action="store_true", help="without the lab TCP_NODELAY fix (bench.labfix)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--no-serial", action="store_true")
     args = parser.parse_args(argv)
     quiet()
-    only = set(args.only or ["makespan"])
+    if args.stock_lab:
+        os.environ["BENCH_STOCK_LAB"] = "1"  # the lab host child reads it
+    else:
+        interactive_nodelay()
+    only = set(args.only or ["makespan", "fleet", "clients"])
     started = time.monotonic()
     figures: list[Figure] = []
     if "makespan" in only:
         print("makespan vs lower bound ...", file=sys.stderr)
         figures += makespan_figures(tuple(args.sizes), not args.no_serial)
+    if "fleet" in only:
+        print(f"fleet of {args.clusters} clusters ...", file=sys.stderr)
+        figures += fleet_figures(args.clusters)
+    if "clients" in only:
+        print("client costs ...", file=sys.stderr)
+        figures += client_figures()
     print(render(figures))
     print(f"\n(benchmarks took {time.monotonic() - started:.0f} s)")
     return 0

@@ -40,7 +40,7 @@ def groups_for(subscribers: list[str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for index in range(0, len(subscribers) - 1, 2):
         groups[f"G{index // 2 + 1}"] = [subscribers[index], subscribers[index + 1]]
-    if len(subscribers) % 2:
+    if len(subscribers) % 2 and len(subscribers) > 1:
         groups[f"G{len(groups) + 1}"] = [subscribers[-1], subscribers[-2]]
     return groups
 

@@ -1,0 +1,49 @@
+"""A child process hosting many lab clusters, so the orchestrator's own CPU and memory
+can be measured apart from the lab's.
+
+``python -m bench.labhost FOLDER COUNT SUBSCRIBERS SCALE
+[RELEASE]`` starts COUNT labs, writes
+FOLDER/<cluster>/inventory.yml + playbook.yml (a fleet directory), prints ``ready``
+and runs until stdin closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import structlog
+
+from bench.clusters import REBOOT_RELEASE, cluster_config, tune_playbook
+from bench.labfix import interactive_nodelay
+from orchestrator.lab.runner import Lab
+
+
+def host(folder: Path, count: int, subscribers: int, scale: float, release: str) -> None:
+    labs: list[Lab] = []
+    try:
+        for index in range(1, count + 1):
+            name = f"c{index:02d}"
+            config = cluster_config(subscribers, name=name, scale=scale, release=release)
+            lab = Lab(config, folder / "labs" / name).start()
+            labs.append(lab)
+            lab.write_inventory(folder / "fleet" / name / "inventory.yml")
+            playbook = lab.write_playbook(folder / "fleet" / name / "playbook.yml")
+            tune_playbook(playbook, scale=scale)
+        print("ready", flush=True)
+        sys.stdin.read()  # the benchmark closes our stdin when it is done
+    finally:
+        for lab in labs:
+            lab.stop()
+
+
+if __name__ == "__main__":
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    if not os.environ.get("BENCH_STOCK_LAB"):
+        interactive_nodelay()
+    folder, count, subscribers, scale = sys.argv[1:5]
+    release = sys.argv[5] if len(sys.argv) > 5 else REBOOT_RELEASE
+    host(Path(folder), int(count), int(subscribers), float(scale), release)
