@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 
 import structlog
 
 from bench import clients, fleet, makespan
-from bench.labfix import interactive_nodelay
 from bench.table import Figure, render
 
 SIZES = (3, 6, 12)
@@ -168,17 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", choices=["makespan", "fleet", "clients"], action="append")
     parser.add_argument("--clusters", type=int, default=fleet.CLUSTERS)
-    parser.add_argument(
-        "--stock-lab", action="store_true", help="without the lab TCP_NODELAY fix (bench.labfix)"
-    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--no-serial", action="store_true")
     args = parser.parse_args(argv)
     quiet()
-    if args.stock_lab:
-        os.environ["BENCH_STOCK_LAB"] = "1"  # the lab host child reads it
-    else:
-        interactive_nodelay()
     only = set(args.only or ["makespan", "fleet", "clients"])
     started = time.monotonic()
     figures: list[Figure] = []

@@ -10,14 +10,12 @@ and runs until stdin closes.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
 import structlog
 
 from bench.clusters import REBOOT_RELEASE, cluster_config, tune_playbook
-from bench.labfix import interactive_nodelay
 from orchestrator.lab.runner import Lab
 
 
@@ -42,8 +40,6 @@ def host(folder: Path, count: int, subscribers: int, scale: float, release: str)
 if __name__ == "__main__":
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-    if not os.environ.get("BENCH_STOCK_LAB"):
-        interactive_nodelay()
     folder, count, subscribers, scale = sys.argv[1:5]
     release = sys.argv[5] if len(sys.argv) > 5 else REBOOT_RELEASE
     host(Path(folder), int(count), int(subscribers), float(scale), release)

@@ -117,13 +117,7 @@ def run(subscribers: int, with_serial: bool = True) -> MakespanResult:
 
 
 if __name__ == "__main__":
-    from bench.labfix import interactive_nodelay
     from bench.timeline import describe
-
-    if "--stock-lab" in sys.argv:
-        sys.argv.remove("--stock-lab")
-    else:
-        interactive_nodelay()
 
     sizes = [int(a) for a in sys.argv[1:]] or [3]
     for size in sizes:

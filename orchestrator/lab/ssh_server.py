@@ -239,6 +239,9 @@ class NodeSshServer:
     # ----- one connection --------------------------------------------------------------
 
     def _serve(self, conn: socket.socket) -> None:
+        # CUCM's sshd (OpenSSH) sets TCP_NODELAY on interactive sessions; without it Nagle
+        # holds every prompt until the client's delayed ACK (~40 ms per round trip).
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(conn)
         session = _Session(transport)
         with self.world.lock:
