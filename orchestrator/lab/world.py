@@ -11,10 +11,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import paramiko
+import structlog
 
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import Release, RestartScope, cop_base_name, restart_rule
@@ -24,6 +26,8 @@ from orchestrator.lab.events import EventLog
 from orchestrator.lab.faults import FaultBoard
 from orchestrator.lab.scheduler import Scheduler
 from orchestrator.lab.timing import Timing, timing_for
+
+log = structlog.get_logger(__name__)
 
 # After boot, services come up in this order (reference section 5, inferred).
 BOOT_ORDER = [
@@ -136,6 +140,10 @@ class World:
         self.sftp_host_key: paramiko.PKey | None = None
         self._down_listeners: list[Callable[[Node], None]] = []
         self._up_listeners: list[Callable[[Node], None]] = []
+        # Servers react to a node going down or up (closing sessions, relistening) on a
+        # thread of that node's own, in order: the scheduler's single thread must not wait
+        # on it, or the nodes of one wave would go down and come back one after another.
+        self._reactors: dict[str, ThreadPoolExecutor] = {}
         self.nodes: dict[str, Node] = {}
         now = time.time()
         for spec, address in zip(config.nodes, addresses, strict=True):
@@ -422,8 +430,7 @@ class World:
             self.events.emit(node.name, "node_down")
             listeners = list(self._down_listeners)
             self._notify()
-        for listener in listeners:
-            listener(node)
+        self._react(node, listeners)
         if self.faults.fire(FaultKind.NEVER_RETURNS, node.name):
             self.events.emit(node.name, "node_never_returns")
             return
@@ -447,9 +454,24 @@ class World:
             self.events.emit(node.name, "ssh_up")
             listeners = list(self._up_listeners)
             self._notify()
-        for listener in listeners:
-            listener(node)
+        self._react(node, listeners)
         self._start_services(node, now)
+
+    def _react(self, node: Node, listeners: list[Callable[[Node], None]]) -> None:
+        reactor = self._reactors.get(node.name)
+        if reactor is None:
+            reactor = self._reactors[node.name] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix=f"lab-{node.name}"
+            )
+
+        def run() -> None:
+            for listener in listeners:
+                try:
+                    listener(node)
+                except Exception:  # one server's trouble must not stop the others' reaction
+                    log.exception("lab listener failed", node=node.name)
+
+        reactor.submit(run)
 
     def _start_services(self, node: Node, boot: float) -> None:
         step, starting = self.timing.service_step_seconds, self.timing.service_starting_seconds
@@ -553,3 +575,5 @@ class World:
 
     def close(self) -> None:
         self.scheduler.stop()
+        for reactor in self._reactors.values():
+            reactor.shutdown(wait=True)
