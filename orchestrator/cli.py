@@ -101,6 +101,8 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
         out.print(f"[green]run {outcome.run_id} completed[/]: {outcome.message}")
         return app.EXIT_OK
     colour = "red" if outcome.status == "failed" else "yellow"
+    if outcome.precheck:
+        err.print(f"[red]run {outcome.run_id}: prechecks failed, nothing was changed[/]")
     err.print(
         f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {outcome.message}", highlight=False
     )
@@ -113,7 +115,9 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
             f"open {', '.join(open_steps) or 'nothing'}",
             highlight=False,
         )
-    err.print(f"to continue: {outcome.hint}", highlight=False)
+    err.print(f"what to do: {outcome.hint}", highlight=False)
+    if outcome.precheck:
+        return app.EXIT_PRECHECK
     return {
         "paused_window": app.EXIT_PAUSED,
         "interrupted": EXIT_INTERRUPTED,

@@ -15,6 +15,7 @@ class PrecheckResult:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     expected_services: list[str] = field(default_factory=list)
+    reachable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -25,6 +26,7 @@ def check_node(gateway: ClusterGateway, node: str) -> PrecheckResult:
     result = PrecheckResult(node)
     health: NodeHealth = gateway.health(node)
     if not health.reachable:
+        result.reachable = False
         result.problems.append(f"not reachable: {health.problem}")
         return result
     down = [s for s in health.services if s.counts_as_down]

@@ -60,6 +60,7 @@ class RunOutcome:
     message: str = ""
     hint: str = ""
     failed_node: str | None = None
+    precheck: bool = False  # failed in prechecks: nothing was changed
 
 
 class Progress:
@@ -117,7 +118,7 @@ class Rollout:
                 self.run_id,
                 "interrupted",
                 "stopped by the operator; steps under way were finished first",
-                f"continue with: devpack resume {self.run_id}",
+                f"devpack resume {self.run_id}",
             )
 
     def _execute(self, ctx: StepContext, previous: dict[str, StepRecord]) -> RunOutcome:
@@ -155,6 +156,8 @@ class Rollout:
             )
         ]
         if not pending:
+            if stage.kind is StageKind.POSTCHECKS:
+                self._postcheck_cluster(ctx, stage)
             return
         if stage.kind is StageKind.PRECHECKS:
             self._prechecks(ctx, pending)
@@ -194,6 +197,24 @@ class Rollout:
         if failures:
             error = failures[0]
             raise StepFailed(None, stage.name, f"{type(error).__name__}: {error}")
+        if stage.kind is StageKind.POSTCHECKS:
+            self._postcheck_cluster(ctx, stage)
+
+    def _postcheck_cluster(self, ctx: StepContext, stage: Stage) -> None:
+        """After every node's postcheck: replication must be 2 on every node, as promised."""
+        key = f"{stage.name}/cluster"
+        ctx.mark(key, None, "checking")
+        problems = check_replication(self.gateway)
+        if problems:
+            ctx.mark(key, None, "failed", problems=problems)
+            raise StepFailed(
+                None,
+                key,
+                "postchecks: " + "; ".join(problems),
+                "every node has the pack and was restarted; wait for replication to settle "
+                "(utils dbreplication runtimestate) or repair it, then resume to re-check",
+            )
+        ctx.mark(key, None, "done")
 
     def _run_step(self, ctx: StepContext, step: Step) -> None:
         node = step.nodes[0]
@@ -240,10 +261,19 @@ class Rollout:
                 for n in nodes
             ]
             results = [check.result() for check in checks]
+        # Cluster-wide checks come before any node is marked done: a node whose check
+        # passed is still not ready while replication or AXL is broken, and a resumed
+        # run must run every check again.
+        cluster: list[str] = []
+        if all(result.reachable for result in results):
+            cluster += check_replication(self.gateway)
+            axl = self.gateway.axl_problem()
+            if axl:
+                cluster.append(axl)
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)
-            if result.ok:
+            if result.ok and not cluster:
                 ctx.mark(
                     step.id,
                     result.node,
@@ -252,19 +282,16 @@ class Rollout:
                     warnings=result.warnings,
                 )
             else:
-                ctx.mark(step.id, result.node, "failed", problems=result.problems)
+                ctx.mark(step.id, result.node, "failed", problems=result.problems + cluster)
                 problems += [f"{result.node}: {p}" for p in result.problems]
-        if not problems:
-            problems += check_replication(self.gateway)
-            axl = self.gateway.axl_problem()
-            if axl:
-                problems.append(axl)
+        problems += cluster
         if problems:
             raise StepFailed(
                 None,
                 "prechecks",
                 "prechecks failed: " + "; ".join(problems),
                 "fix these before the rollout; nothing was changed",
+                precheck=True,
             )
 
     def _verify(self, ctx: StepContext, step: Step) -> None:
@@ -356,8 +383,9 @@ class Rollout:
             self.run_id,
             "failed",
             message,
-            f"{hint}; then continue with: devpack resume {self.run_id}",
+            f"{hint}; then: devpack resume {self.run_id}",
             failure.node,
+            precheck=failure.precheck,
         )
 
 

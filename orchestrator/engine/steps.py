@@ -24,12 +24,15 @@ log = structlog.get_logger(__name__)
 
 
 class StepFailed(Exception):
-    def __init__(self, node: str | None, step: str, message: str, hint: str = "") -> None:
+    def __init__(
+        self, node: str | None, step: str, message: str, hint: str = "", *, precheck: bool = False
+    ) -> None:
         super().__init__(message)
         self.node = node
         self.step = step
         self.message = message
         self.hint = hint
+        self.precheck = precheck  # nothing was changed: the cluster was not ready
 
 
 @dataclass(frozen=True)

@@ -385,7 +385,7 @@ def test_interrupt_finishes_the_step_under_way_then_stops_resumably(journal):
     fake.on_install = interrupt_on_first_subscriber
     outcome = rollout(fake, journal, plan(install_parallel=1)).execute()
     assert outcome.status == "interrupted"
-    assert outcome.hint == f"continue with: devpack resume {RUN}"
+    assert outcome.hint == f"devpack resume {RUN}"
     assert journal.run_state(RUN) == "interrupted"
     # the queued install of sub2 never started, nothing was restarted
     assert fake.count("install", SUB2) == 0 and fake.count("reboot") == 0
