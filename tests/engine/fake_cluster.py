@@ -46,6 +46,7 @@ class FakeCluster:
         self.active_installs = 0
         self.max_active_installs = 0
         self.on_install: Callable[[str], None] = lambda node: None
+        self.replication_states: dict[str, int] = {}  # node -> state, 2 unless set
 
     def count(self, call: str, node: str | None = None) -> int:
         return sum(1 for c, n in self.calls if c == call and (node is None or n == node))
@@ -92,7 +93,7 @@ class FakeCluster:
         return list(self._up(node).services.values())
 
     def replication(self) -> dict[str, int]:
-        return {n: 2 for n in self.nodes}
+        return {n: self.replication_states.get(n, 2) for n in self.nodes}
 
     def service_start_time(self, node: str, service: str) -> float | None:
         found = self._up(node).services.get(service)

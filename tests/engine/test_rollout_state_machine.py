@@ -395,3 +395,52 @@ def test_interrupt_finishes_the_step_under_way_then_stops_resumably(journal):
     assert resumed.status == "completed", resumed.message
     assert fake.count("install", PUB) == 1 and fake.count("install", SUB2) == 1
     assert all(fake.count("reboot", n) == 1 for n in (PUB, SUB1, SUB2))
+
+
+# ----- prechecks and postchecks that fail cluster-wide -----------------------------------
+
+
+def test_replication_problem_fails_every_precheck_and_resume_checks_again(journal):
+    fake = cluster()
+    fake.replication_states[SUB2] = 4
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed" and outcome.precheck
+    assert "replication state on sub2 is 4" in outcome.message
+    steps = journal.steps(RUN)
+    # no node is shown as checked while the cluster was not ready
+    assert {steps[f"prechecks/{n}"].state for n in (PUB, SUB1, SUB2)} == {"failed"}
+    assert fake.count("install") == 0 and fake.count("reboot") == 0
+
+    # still broken: a resume must check again and change nothing
+    again = rollout(fake, journal).execute()
+    assert again.precheck and fake.count("install") == 0
+
+    fake.replication_states.clear()
+    done = rollout(fake, journal).execute()
+    assert done.status == "completed", done.message
+    assert all(fake.count("reboot", n) == 1 for n in (PUB, SUB1, SUB2))
+
+
+def test_postchecks_fail_when_replication_does_not_settle(journal):
+    fake = cluster()
+    the_plan = plan()
+    the_plan.stages.append(
+        stage("postchecks", StageKind.POSTCHECKS, Action.POSTCHECK, [PUB, SUB1, SUB2])
+    )
+    run = rollout(fake, journal, the_plan)
+    real_postcheck = run._postcheck_cluster
+
+    def replication_breaks_before_postchecks(ctx, stage_) -> None:  # type: ignore[no-untyped-def]
+        fake.replication_states[SUB1] = 3  # the waves' gates passed; now it broke
+        real_postcheck(ctx, stage_)
+
+    run._postcheck_cluster = replication_breaks_before_postchecks  # type: ignore[method-assign]
+    outcome = run.execute()
+    assert outcome.status == "failed" and not outcome.precheck
+    assert "replication state on sub1 is 3" in outcome.message
+    assert journal.steps(RUN)["postchecks/cluster"].state == "failed"
+
+    fake.replication_states.clear()  # settled: a resume re-checks and completes
+    done = rollout(fake, journal, the_plan).execute()
+    assert done.status == "completed", done.message
+    assert all(fake.count("reboot", n) == 1 for n in (PUB, SUB1, SUB2))
