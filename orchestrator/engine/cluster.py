@@ -17,7 +17,7 @@ import structlog
 
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
-from orchestrator.cucm.release import Release, axl_version_for
+from orchestrator.cucm.release import Release, axl_version_for, cop_base_name
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
@@ -164,6 +164,21 @@ class DriverGateway:
         # Only compared with other stamps from the same node, so the node's time zone
         # does not matter.
         return boot.timestamp.replace(tzinfo=UTC).timestamp() if boot else None
+
+    def install_time(self, node: str, file: str) -> float | None:
+        """When ``file`` was last installed successfully here (system-history), or None."""
+        with self.cli(node) as cli:
+            entries = cli.install_history()
+        wanted = cop_base_name(file)
+        installs = [
+            e
+            for e in entries
+            if e.kind == "install"
+            and cop_base_name(e.subject) == wanted
+            and e.outcome.lower() == "success"
+        ]
+        last = max(installs, key=lambda e: e.timestamp, default=None)
+        return last.timestamp.replace(tzinfo=UTC).timestamp() if last else None
 
     def ssh_ready(self, node: str) -> bool:
         try:

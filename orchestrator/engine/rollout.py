@@ -224,9 +224,16 @@ class Rollout:
             elif step.action is Action.VERIFY:
                 self._verify(ctx, step)
             elif step.action is Action.REBOOT:
-                run_reboot(ctx, step.id, node, self._expected(node))
+                run_reboot(ctx, step.id, node, self._expected(node), self.settings.install.file)
             elif step.action is Action.RESTART_SERVICES:
-                run_service_restarts(ctx, step.id, node, step.services, self._expected(node))
+                run_service_restarts(
+                    ctx,
+                    step.id,
+                    node,
+                    step.services,
+                    self._expected(node),
+                    self.settings.install.file,
+                )
             elif step.action is Action.POSTCHECK:
                 self._postcheck(ctx, step)
             else:

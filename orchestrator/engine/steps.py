@@ -163,7 +163,9 @@ def _await_background_install(
 # ----- reboot ------------------------------------------------------------------------
 
 
-def run_reboot(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
+def run_reboot(
+    ctx: StepContext, step: str, node: str, expected: set[str], cop_file: str | None = None
+) -> None:
     """Reboot ``node`` and block until it is back: SSH, services, replication."""
     prior = ctx.prior(step)
     seen = {entry.state for entry in prior.history} if prior else set()
@@ -172,6 +174,19 @@ def run_reboot(ctx: StepContext, step: str, node: str, expected: set[str]) -> No
         # the request. Its last state may be "failed": the node's boot is not a new one.
         ctx.mark(step, node, "checking")
         boot_before = ctx.gateway.last_boot(node)
+        installed = ctx.gateway.install_time(node, cop_file) if cop_file else None
+        if installed is not None and boot_before is not None and boot_before > installed:
+            # Someone (another run, an admin) rebooted it after the install: the node has
+            # picked the pack up, and a reboot now would only cost an outage.
+            ctx.mark(
+                step,
+                node,
+                "skipped",
+                reason="rebooted after the install already",
+                installed=installed,
+                boot=boot_before,
+            )
+            return
         _request_reboot(ctx, step, node, boot_before)
     else:
         boot_before = prior.detail.get("boot_before") if prior else None
@@ -225,12 +240,31 @@ def _await_back(
 
 
 def run_service_restarts(
-    ctx: StepContext, step: str, node: str, services: list[str], expected: set[str]
+    ctx: StepContext,
+    step: str,
+    node: str,
+    services: list[str],
+    expected: set[str],
+    cop_file: str | None = None,
 ) -> None:
     prior = ctx.prior(step)
     done: list[str] = list(prior.detail.get("restarted", [])) if prior else []
+    installed = ctx.gateway.install_time(node, cop_file) if cop_file else None
     for service in services:
         if service in done:
+            continue
+        requested = prior.detail.get("requested_service") if prior else None
+        started = ctx.gateway.service_start_time(node, service) if installed else None
+        if requested != service and started is not None and started > installed:  # type: ignore[operator]
+            # restarted after the install already (another run, an admin): not again
+            ctx.mark(
+                step,
+                node,
+                "service_skipped",
+                service=service,
+                reason="restarted after the install already",
+            )
+            done.append(service)
             continue
         current = _service(ctx, node, service)
         if current is None or current.reason:
@@ -243,7 +277,6 @@ def run_service_restarts(
             )
             done.append(service)
             continue
-        requested = prior.detail.get("requested_service") if prior else None
         if requested == service and _restart_taken(ctx, node, service, current, prior):
             log.info("service restart already happened", node=node, service=service)
         else:

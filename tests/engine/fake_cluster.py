@@ -30,6 +30,7 @@ class FakeNode:
     install_outcome: str = "installed"
     # polls of upgrade_status before a Running install completes
     running_polls: int = 0
+    installed_at: float | None = None
     services: dict[str, ServiceState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -80,11 +81,15 @@ class FakeCluster:
             if state.running_polls <= 0:
                 state.upgrade = "Completed"
                 state.options.append(self.file)
+                state.installed_at = state.boot + 1
             state.running_polls -= 1
         return state.upgrade
 
     def last_boot(self, node: str) -> float | None:
         return self._up(node).boot
+
+    def install_time(self, node: str, file: str) -> float | None:
+        return self._up(node).installed_at
 
     def ssh_ready(self, node: str) -> bool:
         return not self.nodes[node].down
@@ -124,6 +129,10 @@ class FakeCluster:
                 return InstallReport(state.install_outcome, "the fake said no", "aa:bb")
             state.options.append(self.file)
             state.upgrade = "Completed"
+            # on the fake's logical clock: after the current boot and service starts
+            state.installed_at = (
+                max(state.boot, *(s.start_time or 0 for s in state.services.values())) + 1
+            )
             return InstallReport("installed", "ok", "aa:bb")
         finally:
             with self._lock:
@@ -144,4 +153,5 @@ class FakeCluster:
         state = self._up(node)
         self.calls.append((f"restart {service}", node))
         old = state.services[service]
-        state.services[service] = ServiceState(service, "STARTED", "", (old.start_time or 0) + 50)
+        start = max(old.start_time or 0, state.installed_at or 0) + 50
+        state.services[service] = ServiceState(service, "STARTED", "", start)

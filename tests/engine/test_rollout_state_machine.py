@@ -444,3 +444,22 @@ def test_postchecks_fail_when_replication_does_not_settle(journal):
     done = rollout(fake, journal, the_plan).execute()
     assert done.status == "completed", done.message
     assert all(fake.count("reboot", n) == 1 for n in (PUB, SUB1, SUB2))
+
+
+def test_resume_of_a_stale_run_does_not_restart_nodes_that_picked_the_pack_up(journal):
+    """Another run (or an admin) installed and rebooted everything after this run was
+    planned: resuming it must not reboot the cluster again for nothing."""
+    fake = cluster()
+    other = rollout(fake, journal).execute()  # "another run" does the work
+    assert other.status == "completed"
+    reboots = fake.count("reboot")
+    stale = Journal(journal.path)
+    stale.create_run("stale", "c1", "{}", "inv.yml", "pb.yml")
+    try:
+        outcome = Rollout("stale", plan(), fake, stale, settings()).execute()  # type: ignore[arg-type]
+        assert outcome.status == "completed", outcome.message
+        assert fake.count("reboot") == reboots, "nodes were rebooted again"
+        states = {k: v.state for k, v in stale.steps("stale").items() if k.startswith("restart-")}
+        assert set(states.values()) == {"skipped"}
+    finally:
+        stale.close()
