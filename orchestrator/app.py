@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets as token
 import shlex
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,6 +188,13 @@ def execute(
     gateway: DriverGateway | None = None,
 ) -> RunOutcome:
     """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock."""
+    settings = rollout_settings(inputs, window)
+    if settings.window and settings.window.end.timestamp() <= time.time():
+        raise UserError(
+            f"the maintenance window {settings.window.start.isoformat()} / "
+            f"{settings.window.end.isoformat()} has already ended",
+            "give the next window: --window START/END (ISO 8601 with a time zone)",
+        )
     journal = Journal(states / "journal.sqlite")
     lock = ClusterLock(states / "locks", plan.cluster)
     run_id = run_id or new_run_id(plan.cluster)
@@ -206,7 +214,6 @@ def execute(
                 str(inputs.inventory_path.resolve()),
                 str(inputs.playbook_path.resolve()),
             )
-        settings = rollout_settings(inputs, window)
         rollout = Rollout(run_id, plan, gateway, journal, settings, progress)
         return with_state_dir(rollout.execute(), states)
     finally:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from orchestrator import __version__, app, logs
@@ -19,9 +21,12 @@ from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
+from orchestrator.engine.discovery import Discovery
 from orchestrator.engine.journal import Journal
-from orchestrator.engine.rollout import Progress, RunOutcome, node_states
+from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
 from orchestrator.errors import EXIT_INTERRUPTED
+from orchestrator.planning.check import plan_problems
+from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import render_plan
 from orchestrator.report.command import report_command, write_report_after_run
@@ -185,25 +190,13 @@ def _run(
     inputs = app.load_inputs(inventory, playbook)
     gateway = app.open_gateway(inputs)
     try:
-        the_plan, _ = app.make_plan(inputs, gateway)
+        the_plan, found = app.make_plan(inputs, gateway)
         if plan_file:
-            try:
-                given = Plan.model_validate_json(plan_file.read_text())
-            except (OSError, ValueError) as exc:
-                raise app.UserError(
-                    f"{plan_file}: not a devpack plan ({exc})",
-                    "write one with devpack plan --output FILE",
-                ) from None
-            if given.fingerprint != the_plan.fingerprint:
-                raise app.UserError(
-                    f"the cluster no longer matches {plan_file} (fingerprint differs)",
-                    "run devpack plan again and review the new plan",
-                    app.EXIT_PRECHECK,
-                )
-            the_plan = given
+            the_plan = _given_plan(plan_file, the_plan, inputs, found)
         out.print(render_plan(the_plan))
         if dry_run:
-            return _dry_run(gateway, the_plan)
+            window_problem = _window_problem(app.rollout_settings(inputs, window).window, the_plan)
+            return _dry_run(gateway, the_plan, window_problem)
         outcome = run_with_progress(
             the_plan,
             lambda progress: app.execute(
@@ -217,10 +210,63 @@ def _run(
     return code
 
 
-def _dry_run(gateway: app.DriverGateway, the_plan: Plan) -> int:
+def _read_plan(plan_file: Path) -> Plan:
+    """The plan in ``plan_file``, or a one-line UserError (exit 2) saying what is wrong."""
+    hint = "write one with devpack plan --output FILE"
+    try:
+        text = plan_file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise app.UserError(f"{plan_file}: cannot read the plan: {reason}", hint) from None
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise app.UserError(
+            f"{plan_file}: not a devpack plan: {detail}{more}".replace("\n", " "), hint
+        ) from None
+
+
+def _given_plan(plan_file: Path, fresh: Plan, inputs: app.Inputs, found: Discovery) -> Plan:
+    """The plan in ``plan_file`` if it is safe to run as written on this cluster."""
+    given = _read_plan(plan_file)
+    facts, _ = reconcile(inputs.inventory, found.facts)
+    problems = plan_problems(given, fresh, facts, inputs.playbook)
+    if problems:
+        raise app.UserError(
+            f"refusing to run {plan_file}:\n" + "\n".join(f"  - {p}" for p in problems),
+            "run devpack plan again and review the new plan (or fix the edits listed)",
+            app.EXIT_PRECHECK,
+        )
+    return given
+
+
+def _window_problem(window: Window | None, the_plan: Plan) -> str | None:
+    """Would the whole plan, started now, end inside the maintenance window?"""
+    if window is None:
+        return None
+    start = max(time.time(), window.start.timestamp())
+    if start + the_plan.estimated_seconds <= window.end.timestamp():
+        out.print(
+            f"the plan's estimate ({the_plan.estimated_seconds} s) fits the window "
+            f"ending {window.end.isoformat()}"
+        )
+        return None
+    return (
+        f"the plan's estimate ({the_plan.estimated_seconds} s) does not fit the window "
+        f"{window.start.isoformat()} / {window.end.isoformat()}: the run would pause "
+        "before installing"
+    )
+
+
+def _dry_run(gateway: app.DriverGateway, the_plan: Plan, window_problem: str | None) -> int:
     from orchestrator.engine.prechecks import check_node, check_replication
 
-    problems: list[str] = []
+    problems: list[str] = [window_problem] if window_problem else []
     for node in sorted({s.nodes[0] for s in the_plan.steps}):
         result = check_node(gateway, node)
         problems += [f"{node}: {p}" for p in result.problems]

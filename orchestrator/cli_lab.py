@@ -44,7 +44,7 @@ class FaultsFileWatcher:
             typer.echo(f"faults file {self.path} ignored: {exc}", err=True)
             return
         self.lab.world.faults.replace(faults)
-        self.lab.world.apply_replication_faults()
+        self.lab.world.apply_standing_faults()
         typer.echo(f"faults now: {[f.kind.value for f in faults] or 'none'}")
 
 

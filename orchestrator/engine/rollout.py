@@ -35,6 +35,11 @@ from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 log = structlog.get_logger(__name__)
 
 RESTART_STAGES = {StageKind.RESTART_PUBLISHER, StageKind.RESTART_WAVE}
+INSTALL_STAGES = {
+    StageKind.INSTALL_PUBLISHER,
+    StageKind.INSTALL_TFTP,
+    StageKind.INSTALL_SUBSCRIBERS,
+}
 
 
 @dataclass(frozen=True)
@@ -128,14 +133,21 @@ class Rollout:
         paused = self._wait_for_window_start()
         if paused:
             return paused
-        for stage in self.plan.stages:
+        stages = self.plan.stages
+        for index, stage in enumerate(stages):
             stage_key = f"stage/{stage.name}"
             if previous.get(stage_key) and previous[stage_key].state == "done":
                 continue
-            if stage.kind in RESTART_STAGES:
-                paused = self._window_refuses(stage)
-                if paused:
-                    return paused
+            if stage.kind in INSTALL_STAGES:
+                # Installing commits us to the restarts: a node with the pack and without
+                # its restart rejects the new phones. Start only if the rest can finish.
+                paused = self._window_refuses(stages[index:], "installing now")
+            elif stage.kind in RESTART_STAGES:
+                paused = self._window_refuses([stage], stage.name)
+            else:
+                paused = None
+            if paused:
+                return paused
             self.progress.stage(stage.name, stage.reason)
             self.journal.write(self.run_id, "started", step=stage_key)
             try:
@@ -356,17 +368,19 @@ class Rollout:
             time.sleep(delay)
         return None
 
-    def _window_refuses(self, stage: Stage) -> RunOutcome | None:
+    def _window_refuses(self, stages: list[Stage], what: str) -> RunOutcome | None:
         window = self.settings.window
         if window is None:
             return None
-        finish = self.clock() + stage.estimated_seconds
+        needed = sum(stage.estimated_seconds for stage in stages)
+        finish = self.clock() + needed
         if finish <= window.end.timestamp():
             return None
         at = datetime.fromtimestamp(finish, UTC).isoformat(timespec="seconds")
+        scope = "the rest of the rollout" if len(stages) > 1 else stages[0].name
         return self._pause(
-            f"{stage.name} is estimated to take {stage.estimated_seconds} s and would end at "
-            f"{at}, after the window closes at {window.end.isoformat()}"
+            f"{what}: {scope} is estimated to take {needed} s and would end at {at}, "
+            f"after the window closes at {window.end.isoformat()}"
         )
 
     def _pause(self, why: str) -> RunOutcome:

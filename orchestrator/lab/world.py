@@ -117,6 +117,17 @@ class Node:
         return ["password", "keyboard-interactive"]
 
 
+# Faults that describe a condition which holds while they are on (World.apply_standing_faults).
+STANDING_FAULTS = (FaultKind.STALE_UPGRADE_WIZARD, FaultKind.REPLICATION_STUCK)
+
+
+@dataclass(frozen=True)
+class StaleSession:
+    """The wizard owner left by a session that went away without cancelling."""
+
+    node: str
+
+
 def stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
 
@@ -154,11 +165,11 @@ class World:
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
         self._seed_database()
-        stale = self.faults.active(FaultKind.STALE_UPGRADE_WIZARD)
-        for node in self.nodes.values():
-            if self.faults.active(FaultKind.STALE_UPGRADE_WIZARD, node.name) and stale:
-                node.upgrade.owner = object()  # a session that went away without cancelling
-        self._recompute_phones(emit=False)
+        # nodes on which each standing fault was in effect when last applied
+        self._standing: dict[FaultKind, set[str]] = {kind: set() for kind in STANDING_FAULTS}
+        with self.lock:
+            self._apply_standing_faults()
+            self._recompute_phones(emit=False)
 
     # ----- construction -------------------------------------------------------------
 
@@ -516,14 +527,77 @@ class World:
             node.replication = state
             self.events.emit(node.name, "replication_state", state=state)
 
-    def apply_replication_faults(self) -> None:
-        """Replication stuck faults declared on a running node take effect at once."""
+    def repair_replication(self, reset: bool = False) -> None:
+        """`utils dbreplication repair all` (or `reset all`, which first drops every node to
+        0): nodes not at 2 settle back to 2 after the settle time, unless a
+        replication_stuck fault still holds them."""
+        settle = self.timing.replication_settle_seconds
         with self.lock:
+            self.events.emit(self.publisher.name, "replication_repair", reset=reset)
             for node in self.nodes.values():
-                stuck = self.faults.active(FaultKind.REPLICATION_STUCK, node.name)
-                if stuck and node.phase == "up":
-                    self._set_replication(node, stuck.state or 3)
+                if not self._replicating(node):
+                    continue  # a node that is down or booting settles with its boot
+                boot = node.boot_time
+                if reset:
+                    self._set_replication(node, 0)
+                    self.scheduler.after(settle / 2, self._replication_action(node, boot, 1))
+                    self.scheduler.after(settle, self._replication_action(node, boot, 2))
+                elif node.replication != 2:
+                    self.scheduler.after(settle, self._replication_action(node, boot, 2))
             self._notify()
+
+    def _replicating(self, node: Node) -> bool:
+        replicator = node.services.get(texts.SVC_DB_REPLICATOR)
+        return node.phase == "up" and replicator is not None and replicator.state == STARTED
+
+    # ----- faults that describe a standing condition ---------------------------------
+
+    def apply_standing_faults(self) -> None:
+        """Make the fault board's standing conditions true now (call after changing it).
+
+        - stale_upgrade_wizard: switched on, the node's wizard gets an owner that went away
+          without cancelling (unless a session holds it); switched off, that owner goes.
+          `utils system upgrade cancel` or a reboot clears it while the fault stays on.
+        - replication_stuck: while on, the node's replication state is held at the fault's
+          state; switched off, replication settles back to 2 after the settle time.
+        - the other faults are looked up when they would strike (disk_full when the wizard
+          checks space, axl_*/ris_* per request, ...), so they need nothing here.
+        """
+        with self.lock:
+            self._apply_standing_faults()
+            self._notify()
+
+    def _apply_standing_faults(self) -> None:
+        for node in self.nodes.values():
+            self._apply_stale_wizard(node)
+            self._apply_replication_stuck(node)
+
+    def _switched(self, kind: FaultKind, node: Node) -> tuple[bool, bool]:
+        """(on now, was on when last applied) for a standing fault on a node."""
+        standing = self._standing[kind]
+        now = self.faults.active(kind, node.name) is not None
+        before = node.name in standing
+        if now:
+            standing.add(node.name)
+        else:
+            standing.discard(node.name)
+        return now, before
+
+    def _apply_stale_wizard(self, node: Node) -> None:
+        now, before = self._switched(FaultKind.STALE_UPGRADE_WIZARD, node)
+        if now and not before and node.upgrade.owner is None and node.ssh_up:
+            node.upgrade.owner = StaleSession(node.name)
+        elif before and not now and isinstance(node.upgrade.owner, StaleSession):
+            node.upgrade.owner = None
+
+    def _apply_replication_stuck(self, node: Node) -> None:
+        now, before = self._switched(FaultKind.REPLICATION_STUCK, node)
+        stuck = self.faults.active(FaultKind.REPLICATION_STUCK, node.name)
+        if stuck is not None and node.phase == "up":
+            self._set_replication(node, stuck.state or 3)
+        elif before and not now and self._replicating(node) and node.replication != 2:
+            settle = self.timing.replication_settle_seconds
+            self.scheduler.after(settle, self._replication_action(node, node.boot_time, 2))
 
     # ----- what CallManager knows, and the phones ------------------------------------
 

@@ -48,6 +48,22 @@ def build_plan(
     return builder.build()
 
 
+def wave_problem(facts: ClusterFacts, targets: set[str], max_parallel: int) -> WaveProblem:
+    """The subscriber restart waves to schedule when ``targets`` restart."""
+    subs = [n for n in facts.subscribers if n.name in targets]
+    # A TFTP node that is not restarted keeps TFTP up as well as the publisher does
+    # (the publisher restarts alone, in its own stage).
+    tftp_staying_up = facts.publisher.runs_tftp or any(
+        n.runs_tftp and n.name not in targets for n in facts.subscribers)
+    return WaveProblem(
+        nodes=tuple(sorted(n.name for n in subs)),
+        groups=facts.groups,
+        tftp=frozenset(n.name for n in subs if n.runs_tftp),
+        tftp_elsewhere=tftp_staying_up,
+        max_parallel=max_parallel,
+    )
+
+
 class _Builder:
     def __init__(self, playbook: Playbook, facts: ClusterFacts, estimates: Estimates) -> None:
         self.playbook = playbook
@@ -258,17 +274,7 @@ class _Builder:
                                      gate=self.gate(scope), reason=rules))
 
     def wave_problem(self, targets: set[str]) -> WaveProblem:
-        subs = [n for n in self.facts.subscribers if n.name in targets]
-        # A TFTP node that is not restarted keeps TFTP up as well as the publisher does.
-        tftp_staying_up = self.facts.publisher.runs_tftp or any(
-            n.runs_tftp and n.name not in targets for n in self.facts.subscribers)
-        return WaveProblem(
-            nodes=tuple(sorted(n.name for n in subs)),
-            groups=self.facts.groups,
-            tftp=frozenset(n.name for n in subs if n.runs_tftp),
-            tftp_elsewhere=tftp_staying_up,
-            max_parallel=self.playbook.waves.max_parallel,
-        )
+        return wave_problem(self.facts, targets, self.playbook.waves.max_parallel)
 
     def wave_reason(self, name: str, wave: list[str], schedule: WaveSchedule) -> str:
         parts = []

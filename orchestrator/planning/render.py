@@ -21,9 +21,11 @@ def duration(seconds: int) -> str:
 
 
 def _headline(plan: Plan) -> str:
-    scope = plan.restart_scope or "none"
-    return (f"Plan for cluster {plan.cluster}: {plan.cop_file} — restart scope {scope}: "
-            f"{plan.restart_reason}")
+    if plan.restart_scope is None:
+        # Nothing to restart: Cisco's rule for the release does not apply to this plan.
+        return f"Plan for cluster {plan.cluster}: {plan.cop_file} — nothing to restart"
+    return (f"Plan for cluster {plan.cluster}: {plan.cop_file} — restart scope "
+            f"{plan.restart_scope}: {plan.restart_reason}")
 
 
 def _action(step_action: str, services: list[str], models: list[str]) -> str:

@@ -6,9 +6,10 @@ phones); at least one TFTP node stays up; at most ``max_parallel`` nodes per wav
 and as few waves as those rules allow.
 
 A node can be primary of one group and backup of another, so "backups first" can
-form a cycle (two subscribers backing each other up is the usual design). Such a
-cycle is broken deterministically and reported; every other ordering is kept as a
-hard rule.
+form a cycle (two subscribers backing each other up is the usual design). Within
+such a cycle one rule has to give: the greedy split breaks it deterministically, the
+exact search may break it whichever way allows fewer waves; either way it is
+reported. Every ordering that lies on no cycle is a hard rule.
 
 Minimal wave count is an NP-hard colouring problem in general. We place nodes
 greedily (first fit in precedence order), then run an exact search with a fixed
@@ -64,6 +65,21 @@ def precedence_edges(problem: WaveProblem) -> list[tuple[str, str, str]]:
             primary = problem.groups[group][0]
             edges.extend((b, primary, group) for b in members if b != primary)
     return edges
+
+
+def cycle_edges(problem: WaveProblem) -> list[tuple[str, str, str]]:
+    """The backup->primary rules that lie on a cycle (the primary, through other
+    rules, waits for the backup): the only ones a schedule may break."""
+    edges = precedence_edges(problem)
+    within = set(problem.nodes)
+    return [e for e in edges if e[0] in _reachable(edges, e[1], within)]
+
+
+def broken_edges(problem: WaveProblem, waves: list[list[str]]) -> list[tuple[str, str, str]]:
+    """The backup->primary rules ``waves`` does not keep."""
+    index = {n: i for i, wave in enumerate(waves) for n in wave}
+    return [(b, a, g) for b, a, g in precedence_edges(problem)
+            if b in index and a in index and index[b] >= index[a]]
 
 
 def conflicts(problem: WaveProblem) -> dict[str, set[str]]:
@@ -226,6 +242,20 @@ def lower_bound(problem: WaveProblem, heights: dict[str, int]) -> int:
     return max(bounds)
 
 
+def _precedence(order: list[str], edges: list[tuple[str, str, str]]
+                ) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Predecessors and heights (longest chain from a node) for ``edges`` along ``order``."""
+    preds: dict[str, list[str]] = {n: [] for n in order}
+    succs: dict[str, list[str]] = {n: [] for n in order}
+    for before, after, _ in edges:
+        preds[after].append(before)
+        succs[before].append(after)
+    heights: dict[str, int] = {}
+    for node in reversed(order):
+        heights[node] = 1 + max((heights[s] for s in succs[node]), default=0)
+    return preds, heights
+
+
 def schedule_waves(problem: WaveProblem) -> WaveSchedule:
     if not problem.nodes:
         return WaveSchedule(waves=[], optimal=True)
@@ -233,19 +263,16 @@ def schedule_waves(problem: WaveProblem) -> WaveSchedule:
     order = _order(problem, edges)
     position = {n: i for i, n in enumerate(order)}
     kept = [e for e in edges if position[e[0]] < position[e[1]]]
-    dropped = [e for e in edges if position[e[0]] >= position[e[1]]]
-    preds: dict[str, list[str]] = {n: [] for n in problem.nodes}
-    succs: dict[str, list[str]] = {n: [] for n in problem.nodes}
-    for before, after, _ in kept:
-        preds[after].append(before)
-        succs[before].append(after)
-    heights: dict[str, int] = {}
-    for node in reversed(order):
-        heights[node] = 1 + max((heights[s] for s in succs[node]), default=0)
-
-    packer = _Packer(problem, order, preds, heights)
-    best = [sorted(wave) for wave in packer.greedy()]
-    floor = lower_bound(problem, heights)
+    # Greedy: every rule the deterministic cycle break kept.
+    preds, heights = _precedence(order, kept)
+    best = [sorted(wave) for wave in _Packer(problem, order, preds, heights).greedy()]
+    # Exact search: only the rules on no cycle bind; a cycle may break whichever way
+    # gives fewer waves (breaking it the other way can save a wave). ``order`` is a
+    # topological order of these rules: cycle breaking only ever releases cycle edges.
+    soft = set(cycle_edges(problem))
+    hard_preds, hard_heights = _precedence(order, [e for e in edges if e not in soft])
+    packer = _Packer(problem, order, hard_preds, hard_heights)
+    floor = lower_bound(problem, hard_heights)
     optimal = len(best) <= floor
     try:
         for count in range(floor, len(best)):
@@ -256,6 +283,7 @@ def schedule_waves(problem: WaveProblem) -> WaveSchedule:
         optimal = True
     except _OutOfBudget:
         pass
+    dropped = broken_edges(problem, best)
 
     notes = []
     for before, after, group in dropped:

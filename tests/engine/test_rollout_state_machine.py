@@ -357,19 +357,41 @@ def test_unreachable_node_in_prechecks_changes_nothing(journal):
 # ----- window --------------------------------------------------------------------------
 
 
-def test_restart_stage_that_cannot_fit_the_window_pauses_after_installs(journal):
+def test_window_too_short_for_the_whole_rollout_pauses_before_installing(journal):
+    """A node with the pack but without its restart rejects the new phones: the installs
+    start only when the installs and the restarts after them fit in the window."""
     fake = cluster()
     now = datetime.now(UTC)
-    # restart-publisher: 10 s step + 5 s gate; only 12 s of window left
     window = Window(now - timedelta(hours=1), now + timedelta(seconds=12))
     outcome = rollout(fake, journal, window=window).execute()
     assert outcome.status == "paused_window"
-    assert "restart-publisher" in outcome.message
+    assert "installing now: the rest of the rollout is estimated" in outcome.message
     assert f"devpack resume {RUN} --window" in outcome.hint
-    assert fake.count("install") == 3 and fake.count("reboot") == 0
+    assert fake.count("install") == 0 and fake.count("reboot") == 0
     later = Window(now - timedelta(hours=1), now + timedelta(hours=1))
     assert rollout(fake, journal, window=later).execute().status == "completed"
     assert fake.count("install") == 3 and fake.count("reboot") == 3
+
+
+def test_restart_stage_that_no_longer_fits_pauses_between_stages(journal):
+    """Installs fit by the estimate but took longer: a restart stage that cannot finish
+    before the window closes is not begun."""
+    fake = cluster()
+    the_plan = plan()
+    base = datetime.now(UTC).timestamp()
+
+    def clock() -> float:  # the installs took far longer than estimated
+        return base + (the_plan.estimated_seconds if fake.count("install") == 3 else 0)
+
+    window = Window(
+        datetime.fromtimestamp(base - 3600, UTC),
+        datetime.fromtimestamp(base + the_plan.estimated_seconds + 1, UTC),
+    )
+    run = Rollout(RUN, the_plan, fake, journal, settings(window), clock=clock)  # type: ignore[arg-type]
+    outcome = run.execute()
+    assert outcome.status == "paused_window"
+    assert outcome.message.startswith("restart-publisher: restart-publisher is estimated")
+    assert fake.count("install") == 3 and fake.count("reboot") == 0
 
 
 # ----- interruption (Ctrl-C / SIGTERM) --------------------------------------------------

@@ -97,6 +97,51 @@ def _dbreplication(shell: Shell, args: list[str]) -> None:
     shell.out(reports.dbreplication(shell.world, shell.node))
 
 
+# `utils dbreplication repair all` / `reset all`: the reference gives no transcript; the
+# wording below is modelled on real CUCM output (inferred). Both run in the background
+# and return at once; `runtimestate` shows the states moving. Run on the publisher.
+REPAIR_STARTED = [
+    " -------------------- utils dbreplication repair --------------------",
+    "",
+    "Replication Repair is now running in the background.",
+    "Use command 'utils dbreplication runtimestate' to check its progress",
+    "",
+    "Output will be in file cm/trace/dbl/sdi/ReplicationRepair.{stamp}.out",
+    "",
+    'Please use "file view activelog cm/trace/dbl/sdi/ReplicationRepair.{stamp}.out "'
+    " command to see the output",
+]
+RESET_STARTED = [
+    "This command will try to start Replication reset and will return in 1-2 minutes.",
+    "Background repair of replication will continue after that for 1 hour.",
+    "Please watch RTMT replication state. It should go from 0 to 2. When all subs",
+    "have a state of 2, replication is complete.",
+    "If Replication status remains in state 4 after many hours, contact TAC.",
+]
+PUBLISHER_ONLY = "This command can only be run on the publisher."  # inferred
+
+
+def _dbreplication_repair(shell: Shell, args: list[str], reset: bool) -> None:
+    if [a.lower() for a in args] != ["all"]:  # per-node forms are not modelled
+        shell.term.line(texts.COMMAND_FAILED)
+        return
+    if not shell.node.is_publisher:
+        shell.out([PUBLISHER_ONLY, texts.COMMAND_FAILED])
+        return
+    shell.world.repair_replication(reset=reset)
+    stamp = time.strftime("%Y_%m_%d_%H_%M_%S", time.gmtime())
+    lines = RESET_STARTED if reset else REPAIR_STARTED
+    shell.out([line.format(stamp=stamp) for line in lines])
+
+
+def _dbreplication_repair_all(shell: Shell, args: list[str]) -> None:
+    _dbreplication_repair(shell, args, reset=False)
+
+
+def _dbreplication_reset_all(shell: Shell, args: list[str]) -> None:
+    _dbreplication_repair(shell, args, reset=True)
+
+
 def _ntp(shell: Shell, args: list[str]) -> None:
     shell.out(reports.ntp_status(shell.node))
 
@@ -270,6 +315,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("utils", "system", "restart"), _system_restart),
     (("utils", "system", "upgrade"), _upgrade),
     (("utils", "dbreplication", "runtimestate"), _dbreplication),
+    (("utils", "dbreplication", "repair"), _dbreplication_repair_all),
+    (("utils", "dbreplication", "reset"), _dbreplication_reset_all),
     (("utils", "ntp", "status"), _ntp),
     (("file", "view"), _file_view),
     (("run", "sql"), _run_sql),
