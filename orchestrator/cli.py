@@ -23,6 +23,7 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress
 from orchestrator.engine.discovery import Discovery
 from orchestrator.engine.journal import Journal
+from orchestrator.engine.lock import lock_holder
 from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
 from orchestrator.errors import EXIT_INTERRUPTED
 from orchestrator.planning.check import plan_problems
@@ -295,6 +296,12 @@ def resume(
     states = app.state_dir(state_dir)
     with user_errors():
         the_plan, inventory, playbook = app.load_run(states, run_id)
+        if _journaled_state(states, run_id) == "completed":
+            out.print(
+                f"run {run_id} already completed; nothing to do "
+                f"(devpack report {run_id} shows its report)"
+            )
+            raise typer.Exit(app.EXIT_OK)
         inputs = app.load_inputs(inventory, playbook)
         parsed = app.parse_window(window) if window else None
         outcome = run_with_progress(
@@ -315,24 +322,47 @@ def status(
 ) -> None:
     """List runs, or show where each node of one run stands."""
     states = app.state_dir(state_dir)
+    if not (states / "journal.sqlite").exists():
+        out.print(f"no runs in {states}")
+        if run_id is not None:
+            raise typer.Exit(app.EXIT_INPUT)
+        return
     journal = Journal(states / "journal.sqlite")
     try:
         if run_id is None:
-            runs = journal.runs()
-            if not runs:
-                out.print(f"no runs in {states}")
-            for record in runs:
-                out.print(f"{record.run_id}  {record.cluster}  {journal.run_state(record.run_id)}")
+            for record in journal.runs():
+                shown = _run_state(journal, states, record.run_id, record.cluster)
+                out.print(f"{record.run_id}  {record.cluster}  {shown}", highlight=False)
             return
         with user_errors():
             the_plan, _, _ = app.load_run(states, run_id)
-        out.print(f"run {run_id}: {journal.run_state(run_id)}")
+        shown = _run_state(journal, states, run_id, the_plan.cluster)
+        out.print(f"run {run_id}: {shown}", highlight=False)
         for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
             out.print(
                 f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps), highlight=False
             )
     finally:
         journal.close()
+
+
+def _journaled_state(states: Path, run_id: str) -> str:
+    journal = Journal(states / "journal.sqlite")
+    try:
+        return journal.run_state(run_id)
+    finally:
+        journal.close()
+
+
+def _run_state(journal: Journal, states: Path, run_id: str, cluster: str) -> str:
+    """The journal's last word, except that a "running" run nobody runs was killed."""
+    state = journal.run_state(run_id)
+    if state != "running":
+        return state
+    holder = lock_holder(states / "locks", cluster)
+    if holder and holder.get("run_id") == run_id:
+        return f"running (pid {holder.get('pid', '?')})"
+    return f"stopped while running (killed or crashed); continue with: devpack resume {run_id}"
 
 
 cli.command()(demo)

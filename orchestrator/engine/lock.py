@@ -55,3 +55,17 @@ class ClusterLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def lock_holder(state_dir: Path, cluster: str) -> dict[str, object] | None:
+    """Who holds the cluster's lock right now (None: nobody, e.g. the run was killed)."""
+    probe = ClusterLock(state_dir, cluster)
+    if not probe.path.exists():
+        return None
+    try:
+        probe.acquire("probe")
+    except ClusterLocked as exc:
+        return exc.holder
+    # Nobody held it; leave the file as it was found for the next real holder.
+    probe.release()
+    return None

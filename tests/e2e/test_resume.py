@@ -48,6 +48,8 @@ def kill_then_resume(
     assert code == -9, spawned.output
     [run_id] = run_ids(state)
     assert run_state(state, run_id) == "running"  # killed: the journal never saw an end
+    code, output = devpack("status", "--state-dir", str(state))
+    assert code == 0 and "stopped while running" in output, output
     code, output = devpack("resume", run_id, "--state-dir", str(state))
     return run_id, code, output
 
@@ -120,6 +122,11 @@ def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
     assert_cluster_right(cluster)
     code, output = devpack("status", "--state-dir", str(state))
     assert code == 0 and run_id in output and "completed" in output, output
+    # resuming a completed run changes nothing and says so
+    before = len(cluster.lab.events.all())
+    code, output = devpack("resume", run_id, "--state-dir", str(state))
+    assert code == 0 and "already completed" in output, output
+    assert len(cluster.lab.events.all()) == before
 
 
 def test_resume_after_kill_while_publisher_shuts_down(lab_cluster, tmp_path):
