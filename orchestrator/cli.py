@@ -30,7 +30,7 @@ from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import render_plan
-from orchestrator.report.command import report_command, write_report_after_run
+from orchestrator.report.command import audit_counts, report_command, write_report_after_run
 
 cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
@@ -207,7 +207,7 @@ def _run(
     finally:
         gateway.close()
     code = report_outcome(outcome, states, the_plan)
-    write_report_after_run(inputs, states, outcome.run_id)
+    code = _with_audit(code, write_report_after_run(inputs, states, outcome.run_id))
     return code
 
 
@@ -311,7 +311,7 @@ def resume(
             ),
         )
         code = report_outcome(outcome, states, the_plan)
-        write_report_after_run(inputs, states, run_id)
+        code = _with_audit(code, write_report_after_run(inputs, states, run_id))
     raise typer.Exit(code)
 
 
@@ -344,6 +344,14 @@ def status(
             )
     finally:
         journal.close()
+
+
+def _with_audit(code: int, report: Path | None) -> int:
+    """A completed run whose post-run audit found errors did not leave the cluster right."""
+    if code == app.EXIT_OK and report is not None and audit_counts(report)[0]:
+        err.print("the rollout completed, but the cluster is not right (see the audit above)")
+        return app.EXIT_FAILED
+    return code
 
 
 def _journaled_state(states: Path, run_id: str) -> str:

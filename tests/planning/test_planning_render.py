@@ -49,3 +49,17 @@ def test_plain_text_has_no_markup_and_lists_everything():
     assert "1. prechecks [2m]" in text
     # s1 already has the pack (and no pending restart): only pub and s2 reboot
     assert text.count("reboot ") == 2
+
+
+def test_headline_says_nothing_to_restart_when_nothing_is_left():
+    opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
+    facts = cluster(node("pub", pub=True, tftp=True, release="9.1.2.10000-28", options=opts),
+                    node("s1", release="9.1.2.10000-28", options=opts))
+    plan = build_plan(inventory_for(facts), playbook(), facts)
+    assert plan.restart_scope is None
+    headline = render_plan_text(plan).splitlines()[0]
+    assert headline.endswith("— nothing to restart"), headline
+    assert "older than" not in headline and "restart scope" not in headline
+    console = Console(record=True, width=220, color_system=None)
+    console.print(render_plan(plan))
+    assert "nothing to restart" in console.export_text()
