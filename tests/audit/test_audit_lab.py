@@ -67,7 +67,7 @@ def test_pack_missing_on_one_node(lab_cluster):
 
 def test_replication_broken_on_one_node(lab_cluster):
     cluster = lab_cluster(healthy_config(replication_stuck_on="cucmsub1"))
-    cluster.world.apply_replication_faults()
+    cluster.world.apply_standing_faults()
     code, result = audit_json("-i", str(cluster.inventory), "-p", str(cluster.playbook))
     assert code == 1
     bad = [f for f in result["findings"] if f["code"] == "replication-bad"]

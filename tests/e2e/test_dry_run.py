@@ -35,7 +35,7 @@ def test_dry_run_with_a_precheck_problem_exits_3(lab_cluster, tmp_path):
             }
         )
     )
-    cluster.world.apply_replication_faults()
+    cluster.world.apply_standing_faults()
     code, output = devpack(*run_args(cluster, tmp_path / "state", "--dry-run"))
     assert code == 3, output
     flat = " ".join(output.split())

@@ -61,6 +61,17 @@ def test_lab_up_runs_until_sigterm_and_switches_faults(tmp_path: Path):
         assert {"node": "cucmsub2", "event": "replication_state", "state": 4}.items() <= next(
             c for c in changes if c["event"] == "replication_state"
         ).items()
+        faults.write_text("[]\n")  # cleared: replication settles back to 2
+
+        def sub2_states() -> list[int]:
+            lines = [json.loads(line) for line in events.read_text().splitlines()]
+            return [
+                c["state"]
+                for c in lines
+                if c["event"] == "replication_state" and c["node"] == "cucmsub2"
+            ]
+
+        assert _wait_for(lambda: sub2_states() == [4, 2]), sub2_states()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     finally:
