@@ -21,7 +21,13 @@ def demo(
 ) -> None:
     """Start the lab cluster, plan and run a device pack rollout, write the report."""
     from orchestrator import app
-    from orchestrator.cli import out, report_outcome, run_with_progress, user_errors
+    from orchestrator.cli import (
+        _with_audit,
+        out,
+        report_outcome,
+        run_with_progress,
+        user_errors,
+    )
     from orchestrator.lab.config import demo_config
     from orchestrator.lab.runner import start_lab_cluster
     from orchestrator.planning.render import render_plan
@@ -51,7 +57,7 @@ def demo(
                 gateway.close()
             code = report_outcome(outcome, states, plan)
             # the post-run audit reads the live lab, so the report is written before it stops
-            write_report_after_run(inputs, states, outcome.run_id)
+            code = _with_audit(code, write_report_after_run(inputs, states, outcome.run_id))
     finally:
         cluster.lab.stop()
     out.print(f"demo finished in {time.monotonic() - started:.1f} s; state in {states}")

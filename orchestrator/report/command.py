@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -43,7 +44,27 @@ def write_report_after_run(inputs: Inputs, states: Path, run_id: str) -> Path | 
         )
         return None
     _console().print(f"report: {folder / 'report.html'}", highlight=False)
+    errors, warnings = audit_counts(folder)
+    if errors or warnings:
+        _console(stderr=True).print(
+            f"[red]post-run audit: {errors} error(s), {warnings} warning(s)[/] "
+            f"— see {folder / 'report.md'}",
+            highlight=False,
+        )
+    else:
+        _console().print("post-run audit: clean", highlight=False)
     return folder
+
+
+def audit_counts(folder: Path) -> tuple[int, int]:
+    """(errors, warnings) of the post-run audit written in ``folder``."""
+    try:
+        report = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError):
+        return 0, 0
+    findings = (report.get("audit") or {}).get("findings") or []
+    severities = [f.get("severity") for f in findings]
+    return severities.count("error"), severities.count("warning")
 
 
 def report_command(
