@@ -59,7 +59,9 @@ class StepContext:
         self.journal.write(self.run_id, state, step=step, node=node, **detail)
         log.info("step", run=self.run_id, step=step, node=node, state=state, **detail)
         if node:
-            self.progress(node, state.replace("_", " "))
+            text = state.replace("_", " ")
+            service = detail.get("service") or detail.get("requested_service")
+            self.progress(node, f"{text}: {service}" if service else text)
 
     def prior(self, step: str) -> StepRecord | None:
         return self.previous.get(step)
