@@ -233,8 +233,10 @@ class Gatherer:
             spellings = [row.get("name", "").lower(), row.get("description", "").lower()]
             label = next((self.keys[k] for k in spellings if k in self.keys), None)
             if label is None:
-                cluster.unknown_nodes.append(row.get("name", "?"))
-                continue
+                # Not in the inventory: still one node, whichever spelling (address in
+                # processnode, hostname in RisPort70) a group or a phone names it by.
+                label = row.get("name", "") or row.get("description", "") or "?"
+                cluster.unknown_nodes.append(label)
             for key in spellings:
                 if key:
                     self.keys.setdefault(key, label)

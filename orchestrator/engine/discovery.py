@@ -116,13 +116,24 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
         gateway.axl_version = axl_version_for(Release.parse(publisher.release))
     notes: list[str] = []
     unknown: list[str] = []
+    unknown_keys: set[str] = set()
+
+    def not_listed(name: str, description: str) -> None:
+        # One entry per node however the cluster spells it (address or hostname).
+        keys = {k for k in (name.lower(), description.lower()) if k}
+        if keys & unknown_keys:
+            return
+        unknown_keys.update(keys)
+        extra = f" ({description})" if description and description.lower() != name.lower() else ""
+        unknown.append(f"{name or '?'}{extra}")
+
     groups: dict[str, list[str]] = {}
     try:
         axl = gateway._axl_client()
         for row in axl.sql(NODES_SQL):  # type: ignore[attr-defined]
             keys = {row.get("name", "").lower(), row.get("description", "").lower()}
             if not keys & set(by_key):
-                unknown.append(row.get("name", "?"))
+                not_listed(row.get("name", ""), row.get("description", ""))
             usage = row.get("tknodeusage")
             name = next((by_key[k] for k in keys if k in by_key), None)
             if name and usage in ("0", "1"):
@@ -133,7 +144,10 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
                         nodes[i] = fact.model_copy(update={"role": role})
         for row in axl.sql(GROUPS_SQL):  # type: ignore[attr-defined]
             keys = [row.get("nodename", "").lower(), row.get("description", "").lower()]
-            member = next((by_key[k] for k in keys if k in by_key), row.get("nodename", "?"))
+            member = next((by_key[k] for k in keys if k in by_key), None)
+            if member is None:  # a member the inventory misses: reported, not in the facts
+                not_listed(row.get("nodename", ""), row.get("description", ""))
+                continue
             groups.setdefault(row["groupname"], []).append(member)
     except Exception as exc:  # AXL is optional for discovery: the inventory has groups
         log.warning("discovery.axl_unavailable", error=str(exc))
