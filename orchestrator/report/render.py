@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,10 @@ def _duration(seconds: float | None) -> str:
     return "–" if seconds is None else duration_text(seconds)
 
 
+@functools.cache
 def _environment(html: bool) -> Environment:
+    # One environment per process: templates compile once, not once per report (a fleet
+    # writes a report per cluster).
     env = Environment(
         loader=PackageLoader("orchestrator.report", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]) if html else False,
