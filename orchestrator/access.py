@@ -9,8 +9,15 @@ from orchestrator import logs
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.loader import load_inventory
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.drivers.ssh.errors import (
+    AuthenticationFailed,
+    DriverError,
+    HostKeyMismatch,
+    NodeUnreachable,
+    UnknownHostKey,
+)
 from orchestrator.engine.cluster import DriverGateway
-from orchestrator.errors import UserError
+from orchestrator.errors import EXIT_UNREACHABLE, UserError
 
 
 @dataclass
@@ -62,4 +69,52 @@ def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
         known_hosts=access.known_hosts,
         ca_bundle=access.ca_bundle,
         **timeouts,
+    )
+
+
+def login_error(access: ClusterAccess, exc: DriverError) -> UserError:
+    """A failure to reach or log in to a node, as the operator needs it: which node (its
+    inventory name), which inventory field to look at and what to do. Secrets are never
+    printed; their references (``file:...``, ``env:...``) are."""
+    host = (exc.host or "").lower()
+    index, node = next(
+        ((i, n) for i, n in enumerate(access.inventory.nodes) if n.address.lower() == host),
+        (None, None),
+    )
+    label = f"node {node.label}" if node else "a node"
+    where = f"nodes[{index}]" if index is not None else "nodes"
+    inventory = access.inventory_path
+    if isinstance(exc, AuthenticationFailed):
+        login = access.inventory.credentials.platform
+        return UserError(
+            f"{label}: {exc}",
+            f"the password is credentials.platform.password in {inventory}, read from "
+            f"{login.password.reference}: put the OS administrator password of "
+            f"{node.label if node else 'the node'} there (and check "
+            f"credentials.platform.username, {login.username!r}), then run again; "
+            "repeated failures can lock the account",
+            EXIT_UNREACHABLE,
+        )
+    if isinstance(exc, HostKeyMismatch | UnknownHostKey):
+        # the driver's message already says what to do with the key
+        return UserError(f"{label}: {exc}", "", EXIT_UNREACHABLE)
+    if isinstance(exc, NodeUnreachable):
+        port = f" and {where}.ssh_port ({node.ssh_port})" if node else " and ssh_port"
+        return UserError(
+            f"cannot reach {label}: {exc}",
+            f"check {where}.address{port} in {inventory} and that the node is up "
+            "(its SSH answers), then run again",
+            EXIT_UNREACHABLE,
+        )
+    if exc.retryable:  # the session closed or the CLI went quiet
+        return UserError(
+            f"{label}: {exc}",
+            "check that the node is up and its CLI answers over SSH, then run again",
+            EXIT_UNREACHABLE,
+        )
+    return UserError(
+        f"{label}: {exc}",
+        getattr(exc, "hint", "")
+        or "the node's CLI did not answer as expected; check the node over SSH and run again",
+        EXIT_UNREACHABLE,
     )

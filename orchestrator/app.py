@@ -17,10 +17,11 @@ from pathlib import Path
 import structlog
 
 from orchestrator import logs
-from orchestrator.access import ClusterAccess, load_access, open_gateway
+from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
@@ -93,18 +94,8 @@ def load_inputs(
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
         found = discover(gateway, inputs.inventory)
-    except TRANSIENT as exc:
-        raise UserError(
-            f"cannot reach the cluster: {exc}",
-            "check addresses, ports and that the nodes are up",
-            EXIT_UNREACHABLE,
-        ) from exc
-    except DriverError as exc:
-        raise UserError(
-            str(exc),
-            getattr(exc, "hint", "") or "check credentials and known_hosts",
-            EXIT_UNREACHABLE,
-        ) from exc
+    except DriverError as exc:  # names the node, the inventory field and what to do
+        raise login_error(inputs, exc) from exc
     if found.unknown_nodes:
         raise UserError(
             "the cluster has nodes the inventory does not list: " + ", ".join(found.unknown_nodes),
@@ -117,8 +108,25 @@ def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
 def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
     found = discover_cluster(inputs, gateway)
     plan = build_plan(inputs.inventory, inputs.playbook, found.facts, inputs.playbook.estimates)
-    plan.notes.extend(found.notes)
+    if isinstance(found.axl_error, SoapAuthError):
+        # not a note: the run's prechecks fail on it, so the operator must fix it first
+        refused = str(found.axl_error)
+        plan.notes.extend(note for note in found.notes if refused not in note)
+        plan.warnings.append(application_login_warning(inputs, found.axl_error))
+    else:
+        plan.notes.extend(found.notes)
     return plan, found
+
+
+def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:
+    login = access.inventory.credentials.application
+    return (
+        f"AXL on the publisher {access.inventory.publisher.label} refused the application "
+        f"user {login.username!r} ({exc.message}); a run stops at its prechecks until this "
+        f"is fixed: check credentials.application.password in {access.inventory_path} "
+        f"(read from {login.password.reference}), credentials.application.username and "
+        "that the user has the Standard AXL API Access and Serviceability roles"
+    )
 
 
 def install_request(inputs: Inputs) -> InstallRequest:

@@ -18,3 +18,16 @@ class UserError(Exception):
         self.message = message
         self.hint = hint
         self.exit_code = exit_code
+
+
+def failure_text(exc: BaseException) -> str:
+    """What an operator reads about a failure. The drivers' own errors and UserError say
+    what went wrong and where in their message; only an exception nobody anticipated
+    keeps its class name, as a clue for a bug report."""
+    # imported here: the driver packages pull in paramiko and zeep
+    from orchestrator.drivers.soap.errors import SoapError
+    from orchestrator.drivers.ssh.errors import DriverError
+
+    if isinstance(exc, DriverError | SoapError | UserError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from orchestrator.audit.model import ClusterFacts, Finding, NodeFact, PhoneFact, Severity
+from orchestrator.cucm import texts
 from orchestrator.cucm.texts import REPLICATION_STATES
 
 SAMPLE = 20  # phone names listed per finding; the count is always complete
@@ -55,11 +56,32 @@ def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
                 + ("; service start times taken from the last boot" if fallback else
                    "; the checks that need it were skipped"),
                 evidence={"source": gap.source, "reason": gap.reason},
-                remedy="" if fallback else "check the application user's roles and the "
-                "node's web services, then audit again",
+                remedy="" if fallback else _unavailable_remedy(gap.reason),
             )
         )
     return findings
+
+
+# Refusals under load (the fault texts CUCM sends): waiting helps, the user's roles do not.
+RIS_RATE_LIMITED = "Exceeded allowed rate"
+AXL_MEMORY = texts.AXL_MEMORY_FAULT.split(".", 1)[0]  # "Maximum AXL Memory Allocation Consumed"
+
+
+def _unavailable_remedy(reason: str) -> str:
+    if RIS_RATE_LIMITED in reason:
+        return (
+            "RisPort70 is over its per-minute rate for realtime queries; devpack already "
+            "paces its own queries at the configured rate, so other clients (RTMT, "
+            "monitoring) share the limit: wait a minute or two, then audit again"
+        )
+    if AXL_MEMORY in reason:
+        return (
+            "AXL is busy (its memory for requests in progress is used up, often by other "
+            "AXL clients or large queries): wait until they finish, then audit again"
+        )
+    if "HTTP 503" in reason:
+        return "the node's web service is starting or busy: wait a few minutes, then audit again"
+    return "check the application user's roles and the node's web services, then audit again"
 
 
 def judge_models(facts: ClusterFacts, pack_on_publisher: bool) -> list[Finding]:

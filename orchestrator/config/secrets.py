@@ -147,7 +147,11 @@ class SecretRef(BaseModel):
         try:
             text = Path(self.target).read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise self._fail("file not found") from None
+            raise self._fail(
+                "file not found",
+                f"create {self.target} holding only the password (one line) and make it "
+                f"readable by you alone: chmod 600 {self.target}; or change the reference",
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
             raise self._fail(f"file cannot be read ({reason})") from None

@@ -34,6 +34,8 @@ class Discovery:
     facts: ClusterFacts
     unknown_nodes: list[str] = field(default_factory=list)  # in the cluster, not inventory
     notes: list[str] = field(default_factory=list)
+    # why AXL could not be read (discovery goes on without it; the caller may warn)
+    axl_error: Exception | None = None
 
 
 def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
@@ -128,6 +130,7 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
         unknown.append(f"{name or '?'}{extra}")
 
     groups: dict[str, list[str]] = {}
+    axl_error: Exception | None = None
     try:
         axl = gateway._axl_client()
         for row in axl.sql(NODES_SQL):  # type: ignore[attr-defined]
@@ -150,9 +153,10 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
                 continue
             groups.setdefault(row["groupname"], []).append(member)
     except Exception as exc:  # AXL is optional for discovery: the inventory has groups
+        axl_error = exc
         log.warning("discovery.axl_unavailable", error=str(exc))
         notes.append(
             f"AXL unavailable for discovery ({exc}); CallManager groups from the inventory"
         )
     facts = ClusterFacts(cluster=inventory.cluster, nodes=nodes, groups=groups)
-    return Discovery(facts, unknown, notes)
+    return Discovery(facts, unknown, notes, axl_error)

@@ -30,6 +30,7 @@ from orchestrator.engine.steps import (
     wait_replication,
 )
 from orchestrator.engine.waits import PollPolicy
+from orchestrator.errors import failure_text
 from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
 log = structlog.get_logger(__name__)
@@ -208,7 +209,7 @@ class Rollout:
                 raise failure
         if failures:
             error = failures[0]
-            raise StepFailed(None, stage.name, f"{type(error).__name__}: {error}")
+            raise StepFailed(None, stage.name, failure_text(error))
         if stage.kind is StageKind.POSTCHECKS:
             self._postcheck_cluster(ctx, stage)
 
@@ -262,8 +263,9 @@ class Rollout:
             ) from exc
         except Exception as exc:
             log.exception("step crashed", step=step.id)
-            ctx.mark(step.id, node, "failed", message=f"{type(exc).__name__}: {exc}")
-            raise StepFailed(node, step.id, f"{type(exc).__name__}: {exc}") from exc
+            text = failure_text(exc)  # the class name only for unexpected exceptions
+            ctx.mark(step.id, node, "failed", message=text)
+            raise StepFailed(node, step.id, text) from exc
 
     def _expected(self, node: str) -> set[str]:
         return self.expected.get(node, set())

@@ -83,6 +83,12 @@ def test_missing_secret_file(files):
     with pytest.raises(SecretError, match="file not found") as info:
         inventory.credentials.application.password.resolve()
     assert "axl.txt" in str(info.value)
+    # what to do: create it with only the password, readable by the owner alone
+    target = inventory.credentials.application.password.target
+    assert info.value.hint is not None
+    assert f"create {target} holding only the password" in info.value.hint
+    assert f"chmod 600 {target}" in info.value.hint
+    assert info.value.hint in str(info.value)
 
 
 def test_empty_secret_file(files):
