@@ -431,21 +431,28 @@ class World:
         self.scheduler.after(self.timing.shutdown_seconds, lambda: self._go_down(node))
 
     def _go_down(self, node: Node) -> None:
-        with self.lock:
-            node.phase = "down"
-            for name in node.services:
-                self._set_service(node, name, STOPPED)
-            self._set_replication(node, 0)
-            if node.upgrade.status == "Running":
-                node.upgrade.status = "Failed"
-            self.events.emit(node.name, "node_down")
-            listeners = list(self._down_listeners)
-            self._notify()
-        self._react(node, listeners)
-        if self.faults.fire(FaultKind.NEVER_RETURNS, node.name):
-            self.events.emit(node.name, "node_never_returns")
-            return
-        self.scheduler.after(self.timing.reboot_down_seconds, lambda: self._boot(node))
+        # The servers close first, so "down" in the world (and the node_down event) always
+        # means connections are refused; they do it on the node's own thread, so the
+        # scheduler is free to take the other nodes of a wave down at the same time.
+        listeners = list(self._down_listeners)
+
+        def down() -> None:
+            self._call(node, listeners)
+            with self.lock:
+                node.phase = "down"
+                for name in node.services:
+                    self._set_service(node, name, STOPPED)
+                self._set_replication(node, 0)
+                if node.upgrade.status == "Running":
+                    node.upgrade.status = "Failed"
+                self.events.emit(node.name, "node_down")
+                self._notify()
+            if self.faults.fire(FaultKind.NEVER_RETURNS, node.name):
+                self.events.emit(node.name, "node_never_returns")
+                return
+            self.scheduler.after(self.timing.reboot_down_seconds, lambda: self._boot(node))
+
+        self._reactor(node).submit(down)
 
     def _boot(self, node: Node) -> None:
         with self.lock:
@@ -468,21 +475,25 @@ class World:
         self._react(node, listeners)
         self._start_services(node, now)
 
+    def _reactor(self, node: Node) -> ThreadPoolExecutor:
+        with self.lock:
+            reactor = self._reactors.get(node.name)
+            if reactor is None:
+                reactor = self._reactors[node.name] = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix=f"lab-{node.name}"
+                )
+            return reactor
+
+    @staticmethod
+    def _call(node: Node, listeners: list[Callable[[Node], None]]) -> None:
+        for listener in listeners:
+            try:
+                listener(node)
+            except Exception:  # one server's trouble must not stop the others' reaction
+                log.exception("lab listener failed", node=node.name)
+
     def _react(self, node: Node, listeners: list[Callable[[Node], None]]) -> None:
-        reactor = self._reactors.get(node.name)
-        if reactor is None:
-            reactor = self._reactors[node.name] = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix=f"lab-{node.name}"
-            )
-
-        def run() -> None:
-            for listener in listeners:
-                try:
-                    listener(node)
-                except Exception:  # one server's trouble must not stop the others' reaction
-                    log.exception("lab listener failed", node=node.name)
-
-        reactor.submit(run)
+        self._reactor(node).submit(self._call, node, listeners)
 
     def _start_services(self, node: Node, boot: float) -> None:
         step, starting = self.timing.service_step_seconds, self.timing.service_starting_seconds
