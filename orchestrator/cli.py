@@ -204,11 +204,12 @@ def _run(
                 inputs, the_plan, states, progress, window=window, gateway=gateway
             ),
         )
+        code = report_outcome(outcome, states, the_plan)
+        # the post-run audit reuses the run's sessions instead of logging in again
+        report = write_report_after_run(inputs, states, outcome.run_id, gateway)
     finally:
         gateway.close()
-    code = report_outcome(outcome, states, the_plan)
-    code = _with_audit(code, write_report_after_run(inputs, states, outcome.run_id))
-    return code
+    return _with_audit(code, report)
 
 
 def _read_plan(plan_file: Path) -> Plan:

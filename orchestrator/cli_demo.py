@@ -53,11 +53,13 @@ def demo(
                     plan,
                     lambda progress: app.execute(inputs, plan, states, progress, gateway=gateway),
                 )
+                code = report_outcome(outcome, states, plan)
+                # the post-run audit reads the live lab (over the run's sessions), so the
+                # report is written before the lab stops
+                report = write_report_after_run(inputs, states, outcome.run_id, gateway)
             finally:
                 gateway.close()
-            code = report_outcome(outcome, states, plan)
-            # the post-run audit reads the live lab, so the report is written before it stops
-            code = _with_audit(code, write_report_after_run(inputs, states, outcome.run_id))
+            code = _with_audit(code, report)
     finally:
         cluster.lab.stop()
     out.print(f"demo finished in {time.monotonic() - started:.1f} s; state in {states}")

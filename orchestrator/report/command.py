@@ -16,6 +16,7 @@ from orchestrator.access import ClusterAccess
 from orchestrator.app import Inputs
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.errors import ConfigError
+from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_run_report
 
@@ -30,11 +31,17 @@ def audit_inputs(inputs: Inputs) -> AuditInputs:
     return AuditInputs(**access, playbook=inputs.playbook)
 
 
-def write_report_after_run(inputs: Inputs, states: Path, run_id: str) -> Path | None:
+def write_report_after_run(
+    inputs: Inputs, states: Path, run_id: str, gateway: DriverGateway | None = None
+) -> Path | None:
     """Audit the cluster and write the run's report; a failure here never fails the run."""
     try:
         folder = write_run_report(
-            states, run_id, playbook=inputs.playbook, audit_inputs=audit_inputs(inputs)
+            states,
+            run_id,
+            playbook=inputs.playbook,
+            audit_inputs=audit_inputs(inputs),
+            gateway=gateway,
         )
     except Exception as exc:
         reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")

@@ -14,6 +14,7 @@ from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
+from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
@@ -46,10 +47,15 @@ def write_audit_report(result: AuditResult, folder: Path, playbook: Playbook | N
     return write(build_audit_report(result, playbook), folder)
 
 
-def post_run_audit(inputs: AuditInputs) -> tuple[AuditResult | None, str | None]:
-    """Audit right after a run; never raises (a report without an audit beats none)."""
+def post_run_audit(
+    inputs: AuditInputs, gateway: DriverGateway | None = None
+) -> tuple[AuditResult | None, str | None]:
+    """Audit right after a run; never raises (a report without an audit beats none).
+
+    With the run's ``gateway`` its open SSH sessions are reused (a CUCM login is ~10 s).
+    """
     try:
-        return audit_cluster(inputs), None
+        return audit_cluster(inputs, gateway), None
     except AuditUnavailable as exc:
         return None, exc.reason
     except Exception as exc:  # the run's outcome must survive any audit failure
@@ -75,6 +81,7 @@ def write_run_report(
     *,
     playbook: Playbook | None = None,
     audit_inputs: AuditInputs | None = None,
+    gateway: DriverGateway | None = None,
 ) -> Path:
     """Render a run from the journal into ``<states>/runs/<run_id>/report/``.
 
@@ -97,7 +104,7 @@ def write_run_report(
         except (ConfigError, OSError):
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
-        audit, audit_error = post_run_audit(audit_inputs)
+        audit, audit_error = post_run_audit(audit_inputs, gateway)
     else:
         audit, audit_error = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
