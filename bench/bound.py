@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from orchestrator.cucm import texts
 from orchestrator.lab.config import LabConfig, NodeSpec
+from orchestrator.lab.nodes import BOOT_ORDER
 from orchestrator.lab.timing import Timing, timing_for
-from orchestrator.lab.world import BOOT_ORDER, World
+from orchestrator.lab.world import World
 from orchestrator.planning.waves import WaveProblem, schedule_waves
 
 

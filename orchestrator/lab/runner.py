@@ -22,10 +22,11 @@ from orchestrator.lab.certs import LabCA
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.events import EventLog
 from orchestrator.lab.https import NodeHttpsServer
+from orchestrator.lab.nodes import BOOT_ORDER
 from orchestrator.lab.sftp_server import SftpServer
 from orchestrator.lab.ssh_server import NodeSshServer
 from orchestrator.lab.timing import timing_for
-from orchestrator.lab.world import BOOT_ORDER, World
+from orchestrator.lab.world import World
 
 COP_CONTENT_BYTES = 256 * 1024
 

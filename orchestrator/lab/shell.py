@@ -15,7 +15,8 @@ from collections.abc import Callable
 import paramiko
 
 from orchestrator.cucm import texts
-from orchestrator.lab.world import Node, World
+from orchestrator.lab.nodes import Node
+from orchestrator.lab.world import World
 
 CRLF = texts.CRLF
 BOLD, NORMAL = "\x1b[1m", "\x1b[0m"

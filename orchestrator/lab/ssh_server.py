@@ -16,8 +16,9 @@ import time
 import paramiko
 import structlog
 
+from orchestrator.lab.nodes import Node
 from orchestrator.lab.shell import Shell
-from orchestrator.lab.world import Node, World
+from orchestrator.lab.world import World
 
 log = structlog.get_logger(__name__)
 

@@ -22,8 +22,9 @@ import paramiko
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import cop_base_name, supports_sha512_files
 from orchestrator.lab.config import FaultKind
+from orchestrator.lab.nodes import Node
 from orchestrator.lab.shell import SessionClosed, Shell
-from orchestrator.lab.world import Node, World
+from orchestrator.lab.world import World
 
 _VERSION = re.compile(r"(\d+\.\d+\.\d+\.\d+-\d+)")
 _SIGNING_KEY_COP = "enable-sha512sum"

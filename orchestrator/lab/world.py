@@ -12,128 +12,38 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import paramiko
 import structlog
 
 from orchestrator.cucm import texts
-from orchestrator.cucm.release import Release, RestartScope, cop_base_name, restart_rule
+from orchestrator.cucm.release import Release, cop_base_name
+from orchestrator.lab import phones
 from orchestrator.lab.config import DevicePackSpec, FaultKind, LabConfig, NodeSpec
 from orchestrator.lab.database import ClusterDatabase
 from orchestrator.lab.events import EventLog
 from orchestrator.lab.faults import FaultBoard
+from orchestrator.lab.nodes import (
+    BOOT_ORDER,
+    PLATFORM_SERVICES,
+    STANDING_FAULTS,
+    STARTED,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    Node,
+    Phone,
+    Service,
+    StaleSession,
+    Upgrade,
+    new_host_key,
+    stamp,
+)
 from orchestrator.lab.scheduler import Scheduler
 from orchestrator.lab.timing import Timing, timing_for
 
 log = structlog.get_logger(__name__)
-
-# After boot, services come up in this order (reference section 5, inferred).
-BOOT_ORDER = [
-    texts.SVC_DB,
-    texts.SVC_DB_REPLICATOR,
-    texts.SVC_DBL_MONITOR,
-    texts.SVC_TOMCAT,
-    texts.SVC_AXL,
-    texts.SVC_RIS,
-    texts.SVC_CALLMANAGER,
-    texts.SVC_TFTP,
-    texts.SVC_CTIMANAGER,
-]
-PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
-STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
-
-
-@dataclass
-class Service:
-    name: str
-    state: str
-    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
-    start_time: float | None = None
-
-    @property
-    def activated(self) -> bool:
-        return not self.reason
-
-
-@dataclass
-class Upgrade:
-    """The node's upgrade framework (one wizard per node)."""
-
-    status: str = "Idle"  # Idle | Running | Completed | Failed | Canceled
-    file: str | None = None
-    log: str | None = None
-    owner: object | None = None  # the session configuring the wizard
-    # source remembered by the publisher for "Use download credentials from Publisher"
-    source: dict[str, str] | None = None
-
-
-@dataclass
-class Phone:
-    name: str
-    model: str
-    group: str
-    status: str = "UnRegistered"
-    node: str | None = None
-    reason: str = ""
-
-
-@dataclass
-class Node:
-    spec: NodeSpec
-    address: str
-    release: Release
-    release_text: str
-    host_key: paramiko.PKey
-    services: dict[str, Service] = field(default_factory=dict)
-    options: dict[str, float] = field(default_factory=dict)  # base name -> install time
-    history: list[tuple[float, str]] = field(default_factory=list)
-    phase: str = "up"  # up | shutting_down | down
-    boot_time: float = 0.0
-    replication: int = 2
-    upgrade: Upgrade = field(default_factory=Upgrade)
-    common_free_mb: int = 20_000
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def is_publisher(self) -> bool:
-        return self.spec.role == "publisher"
-
-    @property
-    def ssh_up(self) -> bool:
-        return self.phase != "down"
-
-    @property
-    def auth_methods(self) -> list[str]:
-        if self.spec.auth != "auto":
-            return [self.spec.auth]
-        # CUCM 15 offers only keyboard-interactive (reference section 1)
-        if self.release.major >= 15:
-            return ["keyboard-interactive"]
-        return ["password", "keyboard-interactive"]
-
-
-# Faults that describe a condition which holds while they are on (World.apply_standing_faults).
-STANDING_FAULTS = (FaultKind.STALE_UPGRADE_WIZARD, FaultKind.REPLICATION_STUCK)
-
-
-@dataclass(frozen=True)
-class StaleSession:
-    """The wizard owner left by a session that went away without cancelling."""
-
-    node: str
-
-
-def stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
-
-
-def new_host_key() -> paramiko.PKey:
-    return paramiko.ECDSAKey.generate(bits=256)
 
 
 class World:
@@ -614,49 +524,10 @@ class World:
 
     def cm_knows(self, node: Node, model: str) -> bool:
         """Whether this node's running CallManager accepts registrations of ``model``."""
-        if any(m.name == model for m in self.config.base_models):
-            return True
-        cm = node.services.get(texts.SVC_CALLMANAGER)
-        if cm is None or cm.state != STARTED or cm.start_time is None:
-            return False
-        for base, pack in self.packs.items():
-            if not any(m.name == model for m in pack.models):
-                continue
-            installed_here = node.options.get(base)
-            installed_pub = self.publisher.options.get(base)
-            if installed_here is None or installed_pub is None:
-                continue
-            needs_restart = restart_rule(node.release).scope is RestartScope.REBOOT
-            if (
-                not needs_restart
-                and not node.is_publisher
-                and self.config.rules.subscriber_learns_models_without_restart
-            ):
-                return True
-            if cm.start_time > installed_here:
-                return True
-        return False
+        return phones.cm_knows(self, node, model)
 
     def _recompute_phones(self, emit: bool = True) -> None:
-        for phone in self.phones.values():
-            status, where, reason = "UnRegistered", None, ""
-            for member in self.config.groups.get(phone.group, []):
-                node = self.nodes[member]
-                cm = node.services.get(texts.SVC_CALLMANAGER)
-                if cm is None or cm.state != STARTED:
-                    continue
-                if self.cm_knows(node, phone.model):
-                    status, where, reason = "Registered", node.name, ""
-                    break
-                if status != "Rejected":
-                    status, where = "Rejected", node.name
-                    reason = "No typemodel table-entry for device"
-            if (status, where) != (phone.status, phone.node):
-                phone.status, phone.node, phone.reason = status, where, reason
-                if emit:
-                    self.events.emit(
-                        where or "-", "phone_registration", phone=phone.name, status=status
-                    )
+        phones.recompute(self, emit)
 
     def close(self) -> None:
         self.scheduler.stop()

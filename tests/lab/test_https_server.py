@@ -15,7 +15,7 @@ from orchestrator.cucm import texts
 from orchestrator.lab.config import LabConfig, NodeSpec, PhoneSpec
 from orchestrator.lab.https import AXL_PATH, CONTROL_CENTER_PATH, RIS_PATH
 from orchestrator.lab.https.fleet import HttpsLab
-from orchestrator.lab.world import STARTED
+from orchestrator.lab.nodes import STARTED
 
 AUTH = ("axladmin", "lab-axl-secret")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

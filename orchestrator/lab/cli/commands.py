@@ -12,8 +12,8 @@ from collections.abc import Callable
 from orchestrator.cucm import texts
 from orchestrator.lab.cli import reports
 from orchestrator.lab.database import SqlError
+from orchestrator.lab.nodes import STARTED
 from orchestrator.lab.shell import Logout, SessionClosed, Shell
-from orchestrator.lab.world import STARTED
 
 Handler = Callable[[Shell, list[str]], None]
 

@@ -11,7 +11,8 @@ import time
 from datetime import UTC, datetime
 
 from orchestrator.cucm import texts
-from orchestrator.lab.world import PLATFORM_SERVICES, Node, World
+from orchestrator.lab.nodes import PLATFORM_SERVICES, Node
+from orchestrator.lab.world import World
 
 PLATFORM = set(PLATFORM_SERVICES)
 _CTIME = "%a %b %d %H:%M:%S %Y"

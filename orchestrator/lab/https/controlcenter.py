@@ -21,7 +21,7 @@ from orchestrator.lab.https.soapxml import (
     sub,
     text,
 )
-from orchestrator.lab.world import PLATFORM_SERVICES, Service
+from orchestrator.lab.nodes import PLATFORM_SERVICES, Service
 from orchestrator.soap import AST_NS
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

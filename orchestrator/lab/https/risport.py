@@ -27,7 +27,8 @@ from orchestrator.lab.https.soapxml import (
     sub,
     text,
 )
-from orchestrator.lab.world import Node, Phone, World
+from orchestrator.lab.nodes import Node, Phone
+from orchestrator.lab.world import World
 from orchestrator.soap import AST_NS
 
 MAX_DEVICES = 1000

@@ -23,7 +23,8 @@ from orchestrator.cucm import texts
 from orchestrator.lab.config import FaultKind
 from orchestrator.lab.https import axl, controlcenter, risport
 from orchestrator.lab.https.soapxml import XML_TYPE, Reply, Request, html_page
-from orchestrator.lab.world import STARTED, Node, World
+from orchestrator.lab.nodes import STARTED, Node
+from orchestrator.lab.world import World
 from orchestrator.soap import CONTROL_CENTER_WSDL, RISPORT_WSDL
 
 AXL_PATH = "/axl/"

@@ -12,7 +12,8 @@ from lxml import etree
 from orchestrator.soap import SOAP_ENV_NS
 
 if TYPE_CHECKING:
-    from orchestrator.lab.world import Node, World
+    from orchestrator.lab.nodes import Node
+    from orchestrator.lab.world import World
 
 XML_TYPE = "text/xml; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"

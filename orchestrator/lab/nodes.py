@@ -1,0 +1,118 @@
+"""What one simulated node is: its services, upgrade wizard, options and host key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import paramiko
+
+from orchestrator.cucm import texts
+from orchestrator.cucm.release import Release
+from orchestrator.lab.config import FaultKind, NodeSpec
+
+# After boot, services come up in this order (reference section 5, inferred).
+BOOT_ORDER = [
+    texts.SVC_DB,
+    texts.SVC_DB_REPLICATOR,
+    texts.SVC_DBL_MONITOR,
+    texts.SVC_TOMCAT,
+    texts.SVC_AXL,
+    texts.SVC_RIS,
+    texts.SVC_CALLMANAGER,
+    texts.SVC_TFTP,
+    texts.SVC_CTIMANAGER,
+]
+PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
+STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
+
+
+@dataclass
+class Service:
+    name: str
+    state: str
+    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    start_time: float | None = None
+
+    @property
+    def activated(self) -> bool:
+        return not self.reason
+
+
+@dataclass
+class Upgrade:
+    """The node's upgrade framework (one wizard per node)."""
+
+    status: str = "Idle"  # Idle | Running | Completed | Failed | Canceled
+    file: str | None = None
+    log: str | None = None
+    owner: object | None = None  # the session configuring the wizard
+    # source remembered by the publisher for "Use download credentials from Publisher"
+    source: dict[str, str] | None = None
+
+
+@dataclass
+class Phone:
+    name: str
+    model: str
+    group: str
+    status: str = "UnRegistered"
+    node: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Node:
+    spec: NodeSpec
+    address: str
+    release: Release
+    release_text: str
+    host_key: paramiko.PKey
+    services: dict[str, Service] = field(default_factory=dict)
+    options: dict[str, float] = field(default_factory=dict)  # base name -> install time
+    history: list[tuple[float, str]] = field(default_factory=list)
+    phase: str = "up"  # up | shutting_down | down
+    boot_time: float = 0.0
+    replication: int = 2
+    upgrade: Upgrade = field(default_factory=Upgrade)
+    common_free_mb: int = 20_000
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.spec.role == "publisher"
+
+    @property
+    def ssh_up(self) -> bool:
+        return self.phase != "down"
+
+    @property
+    def auth_methods(self) -> list[str]:
+        if self.spec.auth != "auto":
+            return [self.spec.auth]
+        # CUCM 15 offers only keyboard-interactive (reference section 1)
+        if self.release.major >= 15:
+            return ["keyboard-interactive"]
+        return ["password", "keyboard-interactive"]
+
+
+# Faults that describe a condition which holds while they are on (World.apply_standing_faults).
+STANDING_FAULTS = (FaultKind.STALE_UPGRADE_WIZARD, FaultKind.REPLICATION_STUCK)
+
+
+@dataclass(frozen=True)
+class StaleSession:
+    """The wizard owner left by a session that went away without cancelling."""
+
+    node: str
+
+
+def stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
+
+
+def new_host_key() -> paramiko.PKey:
+    return paramiko.ECDSAKey.generate(bits=256)
