@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from devpack_runs import devpack, run_args
 from lab_truth import (
     CM,
     TFTP,
@@ -11,32 +12,17 @@ from lab_truth import (
     assert_phones_home,
     first,
 )
-from typer.testing import CliRunner
 
-from orchestrator.cli import cli
 from orchestrator.lab.config import demo_config
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 MODELS = ["Cisco 8851", "Cisco 8865"]
 
 
-def run_devpack(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
-
-
 def test_reboot_release_rollout(lab_cluster, tmp_path):
     cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
     world, events = cluster.world, cluster.lab.events
-    code, output = run_devpack(
-        "run",
-        "-i",
-        str(cluster.inventory),
-        "-p",
-        str(cluster.playbook),
-        "--state-dir",
-        str(tmp_path / "state"),
-    )
+    code, output = devpack(*run_args(cluster, tmp_path / "state"))
     assert code == 0, output
     assert "reboot" in output and "older than 11.5(1)" in output
     log = events.all()
@@ -67,15 +53,7 @@ def test_reboot_release_rollout(lab_cluster, tmp_path):
 def test_service_restart_release_rollout(lab_cluster, tmp_path):
     cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
     world, events = cluster.world, cluster.lab.events
-    code, output = run_devpack(
-        "run",
-        "-i",
-        str(cluster.inventory),
-        "-p",
-        str(cluster.playbook),
-        "--state-dir",
-        str(tmp_path / "state"),
-    )
+    code, output = devpack(*run_args(cluster, tmp_path / "state"))
     assert code == 0, output
     assert not events.select("reboot_started"), "a 12.5 cluster must not be rebooted"
     log = events.all()
@@ -95,19 +73,11 @@ def test_service_restart_release_rollout(lab_cluster, tmp_path):
 
 def test_second_run_changes_nothing(lab_cluster, tmp_path):
     cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
-    args = [
-        "run",
-        "-i",
-        str(cluster.inventory),
-        "-p",
-        str(cluster.playbook),
-        "--state-dir",
-        str(tmp_path / "state"),
-    ]
-    assert run_devpack(*args)[0] == 0
+    args = run_args(cluster, tmp_path / "state")
+    assert devpack(*args)[0] == 0
     events = cluster.lab.events
     before = len(events.all())
-    code, output = run_devpack(*args)
+    code, output = devpack(*args)
     assert code == 0, output
     changes = [
         e
