@@ -180,14 +180,6 @@ class DriverGateway:
         last = max(installs, key=lambda e: e.timestamp, default=None)
         return last.timestamp.replace(tzinfo=UTC).timestamp() if last else None
 
-    def ssh_ready(self, node: str) -> bool:
-        try:
-            with self.cli(node) as cli:
-                cli.run("show myself", check=False)
-        except TRANSIENT:
-            return False
-        return True
-
     def services(self, node: str) -> list[ServiceState]:
         with self.cli(node) as cli:
             return [_service_state(s) for s in cli.service_list().services]

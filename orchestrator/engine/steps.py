@@ -223,9 +223,11 @@ def _await_back(
     gateway = ctx.gateway
 
     def booted() -> float:
-        if not gateway.ssh_ready(node):
-            raise NotYet("SSH does not answer yet")
-        boot = gateway.last_boot(node)
+        # One command per poll: reading the boot line is also the proof SSH answers.
+        try:
+            boot = gateway.last_boot(node)
+        except ctx.transient as exc:
+            raise NotYet(f"SSH does not answer yet ({exc})") from None
         if boot is None or (boot_before is not None and boot <= boot_before):
             raise NotYet("the node has not rebooted yet")
         return boot

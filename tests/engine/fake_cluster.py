@@ -91,9 +91,6 @@ class FakeCluster:
     def install_time(self, node: str, file: str) -> float | None:
         return self._up(node).installed_at
 
-    def ssh_ready(self, node: str) -> bool:
-        return not self.nodes[node].down
-
     def services(self, node: str) -> list[ServiceState]:
         return list(self._up(node).services.values())
 
