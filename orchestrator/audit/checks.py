@@ -19,8 +19,12 @@ def judge_reachability(nodes: list[NodeFact]) -> list[Finding]:
             node=node.name,
             message=f"{node.name} ({node.address}) could not be audited: {node.problem}",
             evidence={"address": node.address, "problem": node.problem},
-            remedy="check that the node is up and that the inventory's address, port, "
-            "credentials and known_hosts are right; then audit again",
+            remedy=(
+                node.problem_hint
+                or "check that the node is up and that the "
+                "inventory's address, port, credentials and known_hosts are right"
+            )
+            + "; then audit again",
         )
         for node in nodes
         if not node.reachable
@@ -53,8 +57,11 @@ def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
                 code="source-unavailable",
                 node=gap.source.split(" ", 1)[1] if " " in gap.source else None,
                 message=f"{gap.source} unavailable: {gap.reason}"
-                + ("; service start times taken from the last boot" if fallback else
-                   "; the checks that need it were skipped"),
+                + (
+                    "; service start times taken from the last boot"
+                    if fallback
+                    else "; the checks that need it were skipped"
+                ),
                 evidence={"source": gap.source, "reason": gap.reason},
                 remedy="" if fallback else _unavailable_remedy(gap.reason),
             )
@@ -189,16 +196,17 @@ def judge_phones(
             buckets[("phone-rejected", phone.node, home, phone.group or "")].append(phone)
         elif phone.status == "UnRegistered":
             buckets[("phone-unregistered", home, "", phone.group or "")].append(phone)
-        elif phone.status in ("Registered", "PartiallyRegistered") and home and (
-            phone.node != home
+        elif (
+            phone.status in ("Registered", "PartiallyRegistered") and home and (phone.node != home)
         ):
             buckets[("phone-not-home", home, phone.node, phone.group or "")].append(phone)
     findings = []
     for (code, first, second, group), phones in sorted(buckets.items()):
         members = facts.groups.get(group, [])
         findings.append(
-            _phone_finding(code, first, second, group, members, phones, pending,
-                           strict_unregistered)
+            _phone_finding(
+                code, first, second, group, members, phones, pending, strict_unregistered
+            )
         )
     return findings
 
@@ -218,8 +226,13 @@ def _phone_finding(
     evidence = {
         "count": len(phones),
         "phones": [
-            {"name": p.name, "model": p.model, "status": p.status, "node": p.node,
-             "status_reason": p.status_reason}
+            {
+                "name": p.name,
+                "model": p.model,
+                "status": p.status,
+                "node": p.node,
+                "status_reason": p.status_reason,
+            }
             for p in phones[:SAMPLE]
         ],
         "group": group or None,
@@ -227,33 +240,47 @@ def _phone_finding(
     }
     if code == "phone-rejected":
         node = first
-        why = (f"; {node} has not restarted since the device pack install" if node in pending
-               else "")
+        why = f"; {node} has not restarted since the device pack install" if node in pending else ""
         return Finding(
-            severity=Severity.ERROR, code=code, node=node or None, evidence=evidence,
+            severity=Severity.ERROR,
+            code=code,
+            node=node or None,
+            evidence=evidence,
             message=f"{what} rejected by {node or 'the cluster'}{why}",
             remedy="restart the node's CallManager as the restart findings say, then reset "
-            "the phones" if node in pending else "read the phones' StatusReason and the "
+            "the phones"
+            if node in pending
+            else "read the phones' StatusReason and the "
             "node's CallManager trace; check the model is in typemodel",
         )
     if code == "phone-unregistered":
         return Finding(
             severity=Severity.WARNING if strict_unregistered else Severity.INFO,
-            code=code, node=first or None, evidence=evidence,
+            code=code,
+            node=first or None,
+            evidence=evidence,
             message=f"{what} unregistered ({group_text})",
             remedy="check the phones are powered and can reach their CallManager group",
         )
     home, where = first, second
-    why = (f": {home} has not restarted since the device pack install and rejects the model"
-           if home in pending else "")
+    why = (
+        f": {home} has not restarted since the device pack install and rejects the model"
+        if home in pending
+        else ""
+    )
     return Finding(
-        severity=Severity.WARNING, code=code, node=home, evidence=evidence | {
-            "registered_to": where, "expected": home},
+        severity=Severity.WARNING,
+        code=code,
+        node=home,
+        evidence=evidence | {"registered_to": where, "expected": home},
         message=f"{what} registered to {where} instead of {home}, the first node of "
         f"{group_text}{why}",
-        remedy=(f"restart {home} as its restart finding says; the phones return to it "
-                "by themselves (or reset them)") if home in pending else
-        f"check {home}'s CallManager; reset the phones to send them home",
+        remedy=(
+            f"restart {home} as its restart finding says; the phones return to it "
+            "by themselves (or reset them)"
+        )
+        if home in pending
+        else f"check {home}'s CallManager; reset the phones to send them home",
     )
 
 

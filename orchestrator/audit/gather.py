@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from orchestrator import logs
-from orchestrator.access import ClusterAccess
+from orchestrator.access import ClusterAccess, login_error
 from orchestrator.audit.model import (
     ClusterFacts,
     InstallFact,
@@ -100,7 +100,8 @@ class Gatherer:
         if not publisher.reachable:
             raise AuditUnavailable(
                 f"cannot read the publisher {publisher.name}: {publisher.problem}",
-                "check the publisher's address, SSH port, credentials and known_hosts",
+                publisher.problem_hint
+                or "check the publisher's address, SSH port, credentials and known_hosts",
             )
         self._replication(publisher.name, facts)
         playbook = self.inputs.playbook
@@ -126,12 +127,14 @@ class Gatherer:
                 services = cli.service_list()
                 history = cli.install_history()
         except (DriverError, OSError) as exc:
+            hint = login_error(self.inputs, exc).hint if isinstance(exc, DriverError) else ""
             return NodeFact(
                 name=name,
                 address=node.address,
                 role=str(node.role),
                 reachable=False,
                 problem=_reason(exc),
+                problem_hint=hint,
             )
         boot = parsers.last_entry(history, "boot")
         last_boot = _epoch(boot) if boot else None

@@ -58,6 +58,7 @@ class NodeFact(_Model):
     role: str  # publisher | subscriber
     reachable: bool = True
     problem: str = ""
+    problem_hint: str = ""  # what to do about ``problem`` (which inventory field, ...)
     release: str = ""
     options: list[str] = Field(default_factory=list)
     installs: list[InstallFact] = Field(default_factory=list)

@@ -138,9 +138,7 @@ def judge_pack(facts: ClusterFacts, nodes: list[NodeFact]) -> PackVerdict:
 
 def last_install(node: NodeFact, pack: str) -> InstallFact | None:
     found = [
-        i
-        for i in node.installs
-        if cop_base_name(i.file) == pack and i.outcome.lower() == "success"
+        i for i in node.installs if cop_base_name(i.file) == pack and i.outcome.lower() == "success"
     ]
     return max(found, key=lambda i: i.time) if found else None
 

@@ -145,6 +145,17 @@ def test_replication_services_and_reachability():
     }  # Cisco CAR DB (out of service) and the inactive Tftp are not "down"
 
 
+def test_unreachable_node_remedy_names_what_to_fix_when_known():
+    facts = cluster(node("pub", role="publisher"), node("sub1"), node("sub2"))
+    facts.nodes[1].reachable, facts.nodes[1].problem = False, "authentication failed"
+    facts.nodes[1].problem_hint = "the password is credentials.platform.password in inv.yml"
+    facts.nodes[2].reachable, facts.nodes[2].problem = False, "connection refused"
+    remedies = {f.node: f.remedy for f in judge(facts).findings if f.code == "node-unreachable"}
+    assert remedies["sub1"].startswith("the password is credentials.platform.password")
+    assert remedies["sub2"].startswith("check that the node is up")
+    assert all(r.endswith("then audit again") for r in remedies.values())
+
+
 def test_models_missing_from_typemodel_and_defaults():
     facts = cluster(node("pub", role="publisher"))
     facts.expected_models = ["Cisco 8851", "Cisco 8865"]
