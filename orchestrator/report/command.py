@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -14,11 +15,12 @@ from rich.markup import escape
 from orchestrator import logs
 from orchestrator.access import ClusterAccess
 from orchestrator.app import Inputs
-from orchestrator.audit.gather import AuditInputs
+from orchestrator.audit.gather import AuditInputs, AuditUnavailable
+from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_INPUT
-from orchestrator.report.service import NoSuchRun, write_run_report
+from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
 
 def _console(stderr: bool = False) -> Console:
@@ -80,7 +82,10 @@ def report_command(
         None, "--state-dir", help="Journal and run folders (default .devpack)"
     ),
     audit: bool = typer.Option(
-        False, "--audit", help="Audit the cluster now and put that in the report"
+        False,
+        "--audit",
+        help="Also audit the cluster now: written beside the run's report under its own "
+        "time; the run's post-run audit is kept as it was",
     ),
 ) -> None:
     """Re-render a past run's report (JSON, Markdown, HTML) from the journal."""
@@ -89,16 +94,21 @@ def report_command(
     states = app.state_dir(state_dir)
     err = _console(stderr=True)
     try:
-        inputs = None
+        folder = write_run_report(states, run_id)
+        later = None
         if audit:
             _, inventory, playbook = app.load_run(states, run_id)
             inputs = app.load_inputs(inventory, playbook)
-        folder = write_run_report(
-            states,
-            run_id,
-            playbook=inputs.playbook if inputs else None,
-            audit_inputs=audit_inputs(inputs) if inputs else None,
-        )
+            result = audit_cluster(audit_inputs(inputs))
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            later = write_audit_report(
+                result, folder.parent / f"audit-{stamp}", playbook=inputs.playbook
+            )
+    except AuditUnavailable as exc:
+        err.print(f"[red]error:[/] could not audit: {escape(exc.reason)}", highlight=False)
+        if exc.hint:
+            err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
     except NoSuchRun:
         err.print(
             f"[red]error:[/] no run {escape(run_id)} in {states / 'journal.sqlite'}",
@@ -120,3 +130,5 @@ def report_command(
     out = _console()
     for name in ("report.json", "report.md", "report.html"):
         out.print(str(folder / name), highlight=False)
+    if later is not None:
+        out.print(f"audit of the cluster now: {later / 'report.html'}", highlight=False)

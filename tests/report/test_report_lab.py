@@ -76,6 +76,15 @@ def test_run_writes_the_report_with_its_post_run_audit(lab_cluster, tmp_path):
     assert again["audit"]["gathered_at"] == report["audit"]["gathered_at"]
     assert again["nodes"] == report["nodes"] and (folder / "report.html").is_file()
 
+    # a fresh audit goes beside the run's report under its own time; the post-run audit stays
+    code, output = devpack("report", run.name, "--state-dir", str(state), "--audit")
+    assert code == 0, output
+    later = sorted(run.glob("audit-*"))
+    assert len(later) == 1 and (later[0] / "report.json").is_file(), output
+    assert json.loads((later[0] / "report.json").read_text())["kind"] == "audit"
+    kept = json.loads((folder / "report.json").read_text())
+    assert kept["audit"]["gathered_at"] == report["audit"]["gathered_at"]
+
     code, output = devpack("report", "no-such-run", "--state-dir", str(state))
     assert code == 2 and "no run no-such-run" in output and "Traceback" not in output
 
