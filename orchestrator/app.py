@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets as token
 import shlex
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -194,9 +195,11 @@ def execute(
     run_id: str | None = None,
     window: Window | None = None,
     gateway: DriverGateway | None = None,
+    stop: threading.Event | None = None,
 ) -> RunOutcome:
     """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock."""
     settings = rollout_settings(inputs, window)
+    settings.stop = stop
     if settings.window and settings.window.end.timestamp() <= time.time():
         raise UserError(
             f"the maintenance window {settings.window.start.isoformat()} / "
@@ -231,14 +234,18 @@ def execute(
         journal.close()
 
 
-def with_state_dir(outcome: RunOutcome, states: Path) -> RunOutcome:
-    """The printed ``devpack resume RUN_ID`` must work as typed: name a non-default
-    --state-dir, or the resume would look for the run in the wrong journal."""
+def resume_command(run_id: str, states: Path) -> str:
+    """``devpack resume RUN_ID`` as it works when typed: with a non-default --state-dir,
+    or the resume would look for the run in the wrong journal."""
+    command = f"devpack resume {run_id}"
     if states.resolve() == state_dir().resolve():
-        return outcome
-    command = f"devpack resume {outcome.run_id}"
+        return command
+    return f"{command} --state-dir {shlex.quote(str(states))}"
+
+
+def with_state_dir(outcome: RunOutcome, states: Path) -> RunOutcome:
     outcome.hint = outcome.hint.replace(
-        command, f"{command} --state-dir {shlex.quote(str(states))}"
+        f"devpack resume {outcome.run_id}", resume_command(outcome.run_id, states)
     )
     return outcome
 

@@ -371,7 +371,10 @@ def _run_state(journal: Journal, states: Path, run_id: str, cluster: str) -> str
     holder = lock_holder(states / "locks", cluster)
     if holder and holder.get("run_id") == run_id:
         return f"running (pid {holder.get('pid', '?')})"
-    return f"stopped while running (killed or crashed); continue with: devpack resume {run_id}"
+    return (
+        "stopped while running (killed or crashed); continue with: "
+        + app.resume_command(run_id, states)
+    )
 
 
 cli.command()(demo)

@@ -23,7 +23,7 @@ def fleet_run(
 ) -> None:
     """Run every cluster of the fleet; each is an ordinary run (run id, lock, report)."""
     from orchestrator import app
-    from orchestrator.cli import err, out, user_errors
+    from orchestrator.cli import err, out, sigterm_as_interrupt, user_errors
     from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
     from orchestrator.report.command import write_report_after_run
 
@@ -32,13 +32,19 @@ def fleet_run(
     with user_errors():
         entries = load_fleet(fleet)
     out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
-    results = run_fleet(
-        entries,
-        states,
-        max_clusters,
-        progress=lambda cluster: ClusterProgress(cluster, sys.stdout, lock),
-        after_run=write_report_after_run,
-    )
+    with sigterm_as_interrupt():
+        results, interrupted = run_fleet(
+            entries,
+            states,
+            max_clusters,
+            progress=lambda cluster: ClusterProgress(cluster, sys.stdout, lock),
+            after_run=write_report_after_run,
+        )
+    if interrupted:
+        err.print(
+            "fleet interrupted: running clusters stopped at a stage boundary, "
+            "queued clusters were not started"
+        )
     for result in results:
         colour = "green" if result.status == "completed" else "red"
         line = (
@@ -48,7 +54,7 @@ def fleet_run(
         if result.status != "completed":
             line += f": {result.message}"
         (out if result.status == "completed" else err).print(line, highlight=False)
-    code = fleet_exit_code(results)
+    code = fleet_exit_code(results, interrupted)
     done = sum(r.status == "completed" for r in results)
     out.print(f"fleet: {done} of {len(results)} cluster(s) completed")
     raise typer.Exit(code)

@@ -21,7 +21,10 @@ from ruamel.yaml.error import YAMLError
 
 from orchestrator import app, logs
 from orchestrator.config.errors import ConfigError
+from orchestrator.config.loader import load_inventory
+from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.rollout import Progress
+from orchestrator.errors import EXIT_INTERRUPTED
 
 INVENTORY_NAME = "inventory.yml"
 PLAYBOOK_NAME = "playbook.yml"
@@ -34,8 +37,10 @@ class FleetEntry:
 
     @property
     def label(self) -> str:
-        return self.inventory.parent.name if self.inventory.name == INVENTORY_NAME else (
-            self.inventory.stem
+        return (
+            self.inventory.parent.name
+            if self.inventory.name == INVENTORY_NAME
+            else (self.inventory.stem)
         )
 
 
@@ -43,7 +48,7 @@ class FleetEntry:
 class ClusterResult:
     entry: FleetEntry
     cluster: str
-    status: str  # completed | failed | paused_window | error
+    status: str  # completed | failed | paused_window | interrupted | not started | error
     exit_code: int
     run_id: str | None = None
     message: str = ""
@@ -64,7 +69,7 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 f"{path}: no sub-folder holds both {INVENTORY_NAME} and {PLAYBOOK_NAME}",
                 "one folder per cluster, each with inventory.yml and playbook.yml",
             )
-        return entries
+        return _distinct(path, entries)
     try:
         document = YAML(typ="safe").load(path.read_text())
     except (OSError, YAMLError) as exc:
@@ -85,6 +90,24 @@ def load_fleet(path: Path) -> list[FleetEntry]:
         entries.append(
             FleetEntry(path.parent / str(item["inventory"]), path.parent / str(item["playbook"]))
         )
+    return _distinct(path, entries)
+
+
+def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
+    """Each cluster once: two entries for one cluster would fight over its lock."""
+    seen: dict[str, FleetEntry] = {}
+    for entry in entries:
+        try:
+            name = load_inventory(entry.inventory).cluster
+        except ConfigError:
+            continue  # reported as that cluster's error when its turn comes
+        if name in seen:
+            raise app.UserError(
+                f"{path}: {seen[name].inventory} and {entry.inventory} both describe "
+                f"cluster {name!r}",
+                "list each cluster once (inventory `cluster:` names must be unique in a fleet)",
+            )
+        seen[name] = entry
     return entries
 
 
@@ -108,9 +131,9 @@ class ClusterProgress(Progress):
         self._line(text)
 
 
-# Called after each cluster's run with (inputs, state dir, run id): the CLI writes the
-# run's report there, as `devpack run` does.
-AfterRun = Callable[[app.Inputs, Path, str], object]
+# Called after each cluster's run with (inputs, state dir, run id, gateway): the CLI
+# writes the run's report there, as `devpack run` does.
+AfterRun = Callable[[app.Inputs, Path, str, DriverGateway], object]
 
 
 def run_cluster(
@@ -118,11 +141,16 @@ def run_cluster(
     states: Path,
     progress: Callable[[str], Progress],
     after_run: AfterRun | None = None,
+    stop: threading.Event | None = None,
 ) -> ClusterResult:
     import time
 
     started = time.monotonic()
     result = ClusterResult(entry, entry.label, "error", app.EXIT_INPUT)
+    if stop is not None and stop.is_set():  # the fleet was interrupted before its turn
+        result.status, result.exit_code = "not started", EXIT_INTERRUPTED
+        result.message = "the fleet was interrupted before this cluster's turn"
+        return result
     try:
         inputs = app.load_inputs(entry.inventory, entry.playbook)
         result.cluster = inputs.inventory.cluster
@@ -135,20 +163,29 @@ def run_cluster(
             try:
                 plan, _ = app.make_plan(inputs, gateway)
                 outcome = app.execute(
-                    inputs, plan, states, progress(result.cluster), run_id=run_id,
+                    inputs,
+                    plan,
+                    states,
+                    progress(result.cluster),
+                    run_id=run_id,
                     gateway=gateway,
+                    stop=stop,
                 )
+                if after_run is not None:  # reuses the run's sessions for the audit
+                    after_run(inputs, states, run_id, gateway)
             finally:
                 gateway.close()
         result.status = outcome.status
-        result.message = outcome.message if outcome.status == "completed" else (
-            f"{outcome.message}; {outcome.hint}"
+        result.message = (
+            outcome.message
+            if outcome.status == "completed"
+            else (f"{outcome.message}; {outcome.hint}")
         )
-        result.exit_code = {"completed": app.EXIT_OK, "paused_window": app.EXIT_PAUSED}.get(
-            outcome.status, app.EXIT_FAILED
-        )
-        if after_run is not None:
-            after_run(inputs, states, run_id)
+        result.exit_code = {
+            "completed": app.EXIT_OK,
+            "paused_window": app.EXIT_PAUSED,
+            "interrupted": EXIT_INTERRUPTED,
+        }.get(outcome.status, app.EXIT_PRECHECK if outcome.precheck else app.EXIT_FAILED)
     except ConfigError as exc:
         result.message = str(exc)
     except app.UserError as exc:
@@ -168,21 +205,35 @@ def run_fleet(
     max_clusters: int,
     progress: Callable[[str], Progress] = lambda cluster: Progress(),
     after_run: AfterRun | None = None,
-) -> list[ClusterResult]:
-    """Every cluster, at most ``max_clusters`` at once; results in the fleet's order."""
+) -> tuple[list[ClusterResult], bool]:
+    """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
+    whether the fleet was interrupted (Ctrl-C / SIGTERM: running clusters stop at their
+    next stage boundary, as a single run does; queued clusters never start)."""
+    stop = threading.Event()
+    interrupted = False
     logs.route_runs(states / "fleet.log.jsonl")
     try:
         with ThreadPoolExecutor(
             max_workers=max(1, min(max_clusters, len(entries))), thread_name_prefix="cluster"
         ) as pool:
             futures = [
-                pool.submit(run_cluster, entry, states, progress, after_run) for entry in entries
+                pool.submit(run_cluster, entry, states, progress, after_run, stop)
+                for entry in entries
             ]
-            return [future.result() for future in futures]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                # Signals reach only this thread: tell the clusters' threads to stop.
+                stop.set()
+                interrupted = True
+            return [future.result() for future in futures], interrupted
     finally:
         logs.route_runs(None)
 
 
-def fleet_exit_code(results: list[ClusterResult]) -> int:
-    """0 if every cluster completed, else the first non-zero code in fleet order."""
+def fleet_exit_code(results: list[ClusterResult], interrupted: bool = False) -> int:
+    """130 if interrupted; 0 if every cluster completed; else the first non-zero code."""
+    if interrupted:
+        return EXIT_INTERRUPTED
     return next((r.exit_code for r in results if r.exit_code != app.EXIT_OK), app.EXIT_OK)

@@ -19,9 +19,7 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
     fleet = tmp_path / "fleet.yml"
     fleet.write_text(
         "clusters:\n"
-        + "".join(
-            f"  - inventory: {c.inventory}\n    playbook: {c.playbook}\n" for c in clusters
-        )
+        + "".join(f"  - inventory: {c.inventory}\n    playbook: {c.playbook}\n" for c in clusters)
     )
     state = tmp_path / "state"
     result = CliRunner().invoke(
@@ -51,3 +49,78 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
         lines = (state / "runs" / run_id / "log.jsonl").read_text().splitlines()
         assert lines, f"no log lines for {cluster}"
         assert {json.loads(line).get("run") for line in lines} == {run_id}
+
+
+def _fleet_file(tmp_path, clusters) -> object:
+    fleet = tmp_path / "fleet.yml"
+    fleet.write_text(
+        "clusters:\n"
+        + "".join(f"  - inventory: {c.inventory}\n    playbook: {c.playbook}\n" for c in clusters)
+    )
+    return fleet
+
+
+def test_two_entries_for_one_cluster_are_refused(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(profile="fast"))
+    fleet = _fleet_file(tmp_path, [cluster, cluster])
+    result = CliRunner().invoke(cli, ["fleet", "run", "--fleet", str(fleet)])
+    assert result.exit_code == 2, result.output
+    assert "both describe cluster 'demo'" in " ".join(result.output.split())
+    assert not cluster.lab.events.select("install_started")
+
+
+def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    first, second = (
+        lab_cluster(demo_config(profile="fast").model_copy(update={"cluster": name}))
+        for name in ("east", "west")
+    )
+    fleet = _fleet_file(tmp_path, [first, second])
+    state = tmp_path / "state"
+    devpack = os.path.join(os.path.dirname(sys.executable), "devpack")
+    out = (tmp_path / "fleet.out").open("wb")
+    proc = subprocess.Popen(
+        [
+            devpack,
+            "fleet",
+            "run",
+            "--fleet",
+            str(fleet),
+            "--max-clusters",
+            "1",
+            "--state-dir",
+            str(state),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    sent = threading.Event()
+
+    def terminate(event) -> None:
+        if event.event == "install_started" and event.node == "cucmpub" and not sent.is_set():
+            sent.set()
+            os.kill(proc.pid, signal.SIGTERM)
+
+    first.lab.events.subscribe(terminate)
+    code = proc.wait(timeout=120)
+    out.close()
+    output = (tmp_path / "fleet.out").read_text()
+    assert sent.is_set() and code == 130, output
+    assert "fleet interrupted" in output and "Traceback" not in output
+    # the cluster under way stopped at a stage boundary; the queued one never started
+    assert not second.lab.events.select("install_started")
+    assert not first.lab.events.select("reboot_started")
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        states = [
+            row[0]
+            for row in db.execute(
+                "select e.state from entries e join runs r using (run_id) "
+                "where r.cluster = 'east' and e.step is null order by e.seq"
+            )
+        ]
+    assert states[-1] == "interrupted"

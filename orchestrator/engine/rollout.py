@@ -57,6 +57,9 @@ class RolloutSettings:
     window: Window | None = None
     # exceptions that mean "not reachable right now" (a node rebooting)
     transient: tuple[type[BaseException], ...] = ()
+    # set from another thread (fleet mode) to stop like Ctrl-C: at the next stage boundary,
+    # steps under way finish, queued steps never start
+    stop: threading.Event | None = None
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Rollout:
             return paused
         stages = self.plan.stages
         for index, stage in enumerate(stages):
+            self._check_stop()
             stage_key = f"stage/{stage.name}"
             if previous.get(stage_key) and previous[stage_key].state == "done":
                 continue
@@ -182,7 +186,7 @@ class Rollout:
         failed = threading.Event()
 
         def guarded(step: Step) -> None:
-            if failed.is_set():
+            if failed.is_set() or self._stop_requested():
                 return
             try:
                 self._run_step(ctx, step)
@@ -207,6 +211,7 @@ class Rollout:
         for failure in failures:
             if isinstance(failure, StepFailed | KeyboardInterrupt):
                 raise failure
+        self._check_stop()  # queued steps were not started: the stage is not done
         if failures:
             error = failures[0]
             raise StepFailed(None, stage.name, failure_text(error))
@@ -228,6 +233,13 @@ class Rollout:
                 "(utils dbreplication runtimestate) or repair it, then resume to re-check",
             )
         ctx.mark(key, None, "done")
+
+    def _stop_requested(self) -> bool:
+        return self.settings.stop is not None and self.settings.stop.is_set()
+
+    def _check_stop(self) -> None:
+        if self._stop_requested():
+            raise KeyboardInterrupt
 
     def _run_step(self, ctx: StepContext, step: Step) -> None:
         node = step.nodes[0]

@@ -31,7 +31,7 @@ DETAIL_KEYS = (
     "verified", "restarted", "models", "reason", "service", "error", "boot_time",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
-_RUN_END = {"completed", "failed", "paused_window"}
+_RUN_END = {"completed", "failed", "paused_window", "interrupted"}
 _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 
 
@@ -148,7 +148,7 @@ def _sessions(entries: list[Entry]) -> list[Session]:
     return sessions
 
 
-def run_summary(record: RunRecord, entries: list[Entry]) -> RunOut:
+def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "") -> RunOut:
     status, message, failed_node, failed_step = "running", "", None, None
     for entry in entries:
         if entry.step is None and entry.state in _RUN_END | {"running"}:
@@ -164,6 +164,7 @@ def run_summary(record: RunRecord, entries: list[Entry]) -> RunOut:
     finished = entries[-1].time if entries and status != "running" else None
     return RunOut(
         run_id=record.run_id,
+        resume_command=resume_command or f"devpack resume {record.run_id}",
         status=status,
         message=message,
         failed_node=failed_node,
@@ -188,6 +189,7 @@ def build_run_report(
     playbook: Playbook | None,
     audit: AuditResult | None,
     audit_error: str | None = None,
+    resume_command: str = "",
 ) -> Report:
     publisher = publisher_of(plan)
     order: list[str] = [publisher] if publisher else []
@@ -221,7 +223,7 @@ def build_run_report(
         generated_at=iso(time.time()) or "",
         devpack_version=__version__,
         cluster=record.cluster,
-        run=run_summary(record, entries),
+        run=run_summary(record, entries, resume_command),
         playbook=playbook_summary(playbook) if playbook else None,
         plan=plan_summary(plan),
         nodes=nodes,

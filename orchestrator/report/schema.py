@@ -73,7 +73,9 @@ class Session(_Model):
 
 class RunOut(_Model):
     run_id: str
-    status: str  # completed | failed | paused_window | running (interrupted)
+    # as it works when typed (names a non-default --state-dir)
+    resume_command: str = ""
+    status: str  # completed | failed | paused_window | interrupted | running (no outcome)
     message: str = ""
     failed_node: str | None = None
     failed_step: str | None = None

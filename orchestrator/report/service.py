@@ -108,7 +108,12 @@ def write_run_report(
     else:
         audit, audit_error = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
-    report = build_run_report(record, entries, steps, plan, playbook, audit, audit_error)
+    from orchestrator.app import resume_command  # the use-case layer knows the default
+
+    report = build_run_report(
+        record, entries, steps, plan, playbook, audit, audit_error,
+        resume_command=resume_command(run_id, states),
+    )
     return write(report, folder)
 
 

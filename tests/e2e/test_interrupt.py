@@ -3,6 +3,7 @@ way finishes, nothing new starts, the journal says interrupted, resume completes
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -35,6 +36,14 @@ def test_sigterm_mid_install_stops_cleanly_and_resumes(lab_cluster, tmp_path):
     # the install under way was let finish; no other node was touched
     assert len(events.select("install_finished", "cucmpub")) == 1
     assert [e.node for e in events.select("install_started")] == ["cucmpub"]
+
+    # the run's report tells the truth: interrupted, when, and how to continue as typed
+    report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["finished"] is not None
+    assert report["run"]["resume_command"] == f"devpack resume {run_id} --state-dir {state}"
+    markdown = (state / "runs" / run_id / "report" / "report.md").read_text()
+    assert f"`devpack resume {run_id} --state-dir {state}`" in markdown
 
     code, output = devpack("resume", run_id, "--state-dir", str(state))
     assert code == 0, output
