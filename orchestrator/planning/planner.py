@@ -92,6 +92,10 @@ class _Builder:
         self.check_sha512()
         self.prechecks()
         needs_install = [n for n in facts.nodes if not self.has_cop(n)]
+        if needs_install:
+            # Cisco's procedure, step 1: a device pack cannot be uninstalled.
+            self.notes.append("take a DRS backup before this window: a device pack cannot "
+                              "be uninstalled (Cisco's procedure, step 1)")
         self.installs(needs_install)
         self.verify()
         scope, reason = self.restart_scope()

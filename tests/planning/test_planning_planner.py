@@ -370,3 +370,12 @@ def test_playbook_estimates_are_the_default():
     assert plan.estimates.verify == 1234
     assert stage(plan, "verify").steps[0].estimated_seconds == 1234
     assert book.cop.file == COP
+
+
+def test_plan_reminds_of_the_drs_backup_only_when_something_is_installed():
+    opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
+    fresh = plan_for(cluster(node("pub", pub=True, tftp=True), node("s1")))
+    assert any("DRS backup" in note for note in fresh.notes)
+    done = plan_for(cluster(node("pub", pub=True, tftp=True, options=opts),
+                            node("s1", options=opts)))
+    assert not any("DRS backup" in note for note in done.notes)
