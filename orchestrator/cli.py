@@ -29,7 +29,7 @@ from orchestrator.errors import EXIT_INTERRUPTED
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
-from orchestrator.planning.render import render_plan
+from orchestrator.planning.render import duration, render_plan
 from orchestrator.report.command import audit_counts, report_command, write_report_after_run
 
 cli = typer.Typer(
@@ -254,12 +254,12 @@ def _window_problem(window: Window | None, the_plan: Plan) -> str | None:
     start = max(time.time(), window.start.timestamp())
     if start + the_plan.estimated_seconds <= window.end.timestamp():
         out.print(
-            f"the plan's estimate ({the_plan.estimated_seconds} s) fits the window "
+            f"the plan's estimate ({duration(the_plan.estimated_seconds)}) fits the window "
             f"ending {window.end.isoformat()}"
         )
         return None
     return (
-        f"the plan's estimate ({the_plan.estimated_seconds} s) does not fit the window "
+        f"the plan's estimate ({duration(the_plan.estimated_seconds)}) does not fit the window "
         f"{window.start.isoformat()} / {window.end.isoformat()}: the run would pause "
         "before installing"
     )
@@ -371,9 +371,8 @@ def _run_state(journal: Journal, states: Path, run_id: str, cluster: str) -> str
     holder = lock_holder(states / "locks", cluster)
     if holder and holder.get("run_id") == run_id:
         return f"running (pid {holder.get('pid', '?')})"
-    return (
-        "stopped while running (killed or crashed); continue with: "
-        + app.resume_command(run_id, states)
+    return "stopped while running (killed or crashed); continue with: " + app.resume_command(
+        run_id, states
     )
 
 
