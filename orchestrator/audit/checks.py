@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from orchestrator.audit.model import ClusterFacts, Finding, NodeFact, PhoneFact, Severity
 from orchestrator.cucm import texts
-from orchestrator.cucm.texts import REPLICATION_STATES
+from orchestrator.cucm.release import RestartScope
+from orchestrator.cucm.texts import REPLICATION_STATES, SVC_CALLMANAGER
 
 SAMPLE = 20  # phone names listed per finding; the count is always complete
 
@@ -178,13 +179,18 @@ def judge_services(nodes: list[NodeFact]) -> list[Finding]:
 
 
 def judge_phones(
-    facts: ClusterFacts, pending: set[str], strict_unregistered: bool
+    facts: ClusterFacts,
+    pending: set[str],
+    strict_unregistered: bool,
+    restart_scope: RestartScope | None = None,
 ) -> list[Finding]:
     """Phones Rejected, UnRegistered, or away from the first node of their group.
 
     ``pending`` names nodes whose CallManager has not picked the pack up, to explain
-    why a phone left its home. Findings are grouped so a cluster with thousands of
-    phones gives a handful of lines, each with the full count.
+    why a phone left its home; ``restart_scope`` is Cisco's rule for the cluster's
+    release, which the remedy follows (a reboot, or the service restarts). Findings are
+    grouped so a cluster with thousands of phones gives a handful of lines, each with
+    the full count.
     """
     if facts.phones is None:
         return []
@@ -205,7 +211,15 @@ def judge_phones(
         members = facts.groups.get(group, [])
         findings.append(
             _phone_finding(
-                code, first, second, group, members, phones, pending, strict_unregistered
+                code,
+                first,
+                second,
+                group,
+                members,
+                phones,
+                pending,
+                strict_unregistered,
+                restart_scope,
             )
         )
     return findings
@@ -220,6 +234,7 @@ def _phone_finding(
     phones: list[PhoneFact],
     pending: set[str],
     strict_unregistered: bool,
+    restart_scope: RestartScope | None = None,
 ) -> Finding:
     what = _phones_text(phones)
     group_text = f"CallManager group {group} ({', '.join(members)})" if group else "no known group"
@@ -247,8 +262,7 @@ def _phone_finding(
             node=node or None,
             evidence=evidence,
             message=f"{what} rejected by {node or 'the cluster'}{why}",
-            remedy="restart the node's CallManager as the restart findings say, then reset "
-            "the phones"
+            remedy=f"{_restart_text(node, restart_scope)}, then reset the phones"
             if node in pending
             else "read the phones' StatusReason and the "
             "node's CallManager trace; check the model is in typemodel",
@@ -276,12 +290,27 @@ def _phone_finding(
         message=f"{what} registered to {where} instead of {home}, the first node of "
         f"{group_text}{why}",
         remedy=(
-            f"restart {home} as its restart finding says; the phones return to it "
+            f"{_restart_text(home, restart_scope)}; the phones return to it "
             "by themselves (or reset them)"
         )
         if home in pending
         else f"check {home}'s CallManager; reset the phones to send them home",
     )
+
+
+def _restart_text(node: str, scope: RestartScope | None) -> str:
+    """How a node whose CallManager rejects the pack picks it up, by Cisco's rule."""
+    if scope is RestartScope.REBOOT:
+        return (
+            f"reboot {node} (utils system restart), publisher first, as its restart-pending "
+            "finding says"
+        )
+    if scope is RestartScope.SERVICES:
+        return (
+            f"on {node}: utils service restart {SVC_CALLMANAGER}, as its restart-pending "
+            "finding says"
+        )
+    return f"restart {node} as its restart finding says"
 
 
 def _phones_text(phones: list[PhoneFact]) -> str:

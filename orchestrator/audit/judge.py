@@ -32,7 +32,12 @@ def judge(facts: ClusterFacts) -> AuditResult:
     findings += judge_replication(facts, reachable)
     findings += judge_services(reachable)
     # Without a playbook every phone model is looked at; an unplugged phone is no news.
-    findings += judge_phones(facts, pending, strict_unregistered=bool(facts.expected_pack))
+    findings += judge_phones(
+        facts,
+        pending,
+        strict_unregistered=bool(facts.expected_pack),
+        restart_scope=rule[1].scope if rule else None,
+    )
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or "", f.code))
     return AuditResult(
         cluster=facts.cluster,

@@ -202,3 +202,49 @@ def test_a_node_the_inventory_does_not_list_is_a_warning():
     facts.unknown_nodes.append("cucmsub9")
     [extra] = by_code(judge(facts), "node-not-in-inventory")
     assert (extra.node, extra.severity) == ("cucmsub9", Severity.WARNING)
+
+
+def _rejected_by_pending_sub(release: str) -> list:
+    """A subscriber still rejecting the pack: its CallManager started before the install."""
+    booted = T0 - 24 * 60 * MIN
+    phones = [
+        PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="sub", group="G1"),
+        PhoneFact(name="SEPA", model="Cisco 8851", status="Registered", node="pub", group="G1"),
+    ]
+    facts = cluster(
+        node("pub", role="publisher", release=release, booted=booted,
+             cm_start=T0 - 10 * MIN, tftp=True, tftp_start=T0 - 10 * MIN,
+             tomcat_start=T0 - 10 * MIN),
+        node("sub", release=release, booted=booted),
+        groups={"G1": ["sub", "pub"]},
+        phones=phones,
+    )
+    return judge(facts).findings
+
+
+def test_phone_remedies_follow_the_reboot_rule():
+    findings = _rejected_by_pending_sub("9.1.2.10000-28")
+    codes = {f.code: f for f in findings}
+    assert codes["restart-pending"].remedy.startswith("reboot sub (utils system restart)")
+    rejected, away = codes["phone-rejected"], codes["phone-not-home"]
+    for finding in (rejected, away):
+        assert finding.node == "sub"
+        assert finding.remedy.startswith("reboot sub (utils system restart), publisher first")
+        assert "CallManager" not in finding.remedy and "utils service" not in finding.remedy
+    assert rejected.remedy.endswith("then reset the phones")
+
+
+def test_phone_remedies_follow_the_service_restart_rule():
+    booted = T0 - 24 * 60 * MIN
+    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="pub",
+                        group="G1")]
+    facts = cluster(
+        node("pub", role="publisher", release=SERVICES_RELEASE, booted=booted),
+        node("sub", release=SERVICES_RELEASE, booted=booted),
+        groups={"G1": ["pub", "sub"]},
+        phones=phones,
+    )
+    [rejected] = by_code(judge(facts), "phone-rejected")
+    assert rejected.node == "pub"
+    assert rejected.remedy.startswith("on pub: utils service restart Cisco CallManager")
+    assert "reboot" not in rejected.remedy and "utils system restart" not in rejected.remedy
