@@ -247,6 +247,9 @@ def start_lab_cluster(config: LabConfig, folder: Path) -> LabCluster:
     return LabCluster(lab, inventory, playbook, folder)
 
 
+CHECK_COMMANDS = 6  # commands of one node's precheck or verify (version, services, ...)
+
+
 def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
@@ -256,12 +259,14 @@ def lab_pacing(config: LabConfig) -> dict[str, dict[str, float | int]]:
     t = timing_for(config.profile, config.timing)
     services_back = len(BOOT_ORDER) * t.service_step_seconds + t.service_starting_seconds
     reboot = t.shutdown_seconds + t.reboot_down_seconds
+    # a check logs in (or reuses the session) and runs a handful of commands
+    check = t.login_delay + CHECK_COMMANDS * t.command_delay
     return {
         "estimates": {
-            "precheck": 1,
+            "precheck": _seconds(check),
             "install_publisher": _seconds(t.install_seconds * t.publisher_install_factor),
             "install_subscriber": _seconds(t.install_seconds),
-            "verify": 1,
+            "verify": _seconds(check),
             "reboot": _seconds(reboot),
             "services_back": _seconds(services_back),
             "replication_settle": _seconds(t.replication_settle_seconds),

@@ -57,7 +57,8 @@ PROFILES: dict[str, Timing] = {
         reboot_down_seconds=420.0,
         service_step_seconds=8.0,
         service_starting_seconds=30.0,
-        replication_settle_seconds=600.0,
+        # Cisco budgets 30 minutes (small cluster) to 2 hours for replication (reference 4)
+        replication_settle_seconds=1800.0,
         service_restart_seconds=25.0,
         sftp_unreachable_seconds=180.0,
         command_delay=0.5,
