@@ -100,7 +100,11 @@ class Node:
 
 
 # Faults that describe a condition which holds while they are on (World.apply_standing_faults).
-STANDING_FAULTS = (FaultKind.STALE_UPGRADE_WIZARD, FaultKind.REPLICATION_STUCK)
+STANDING_FAULTS = (
+    FaultKind.STALE_UPGRADE_WIZARD,
+    FaultKind.REPLICATION_STUCK,
+    FaultKind.SERVICE_STUCK_STARTING,
+)
 
 
 @dataclass(frozen=True)

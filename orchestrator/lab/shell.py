@@ -21,6 +21,7 @@ from orchestrator.lab.world import World
 CRLF = texts.CRLF
 BOLD, NORMAL = "\x1b[1m", "\x1b[0m"
 ERASE_LINE = "\r\x1b[K"
+SECRET_ECHO = "********"  # what a password answer shows, whatever its length
 _BACKSPACES = ("\x7f", "\x08")
 
 
@@ -78,8 +79,9 @@ class Terminal:
             while not ("@" <= self._char() <= "~"):
                 pass
 
-    def read_line(self, mask: str | None = None) -> str:
-        """One line; ``mask`` echoes that character instead of what was typed."""
+    def read_line(self, secret: bool = False) -> str:
+        """One line; a ``secret`` one echoes nothing while typed and a fixed
+        ``********`` on Enter, so its length does not show (reference 2)."""
         buffer: list[str] = []
         while True:
             char = self._char()
@@ -89,12 +91,13 @@ class Terminal:
             self._skip_lf = False
             if char in "\r\n":
                 self._skip_lf = char == "\r"
-                self.write(CRLF)
+                self.write((SECRET_ECHO if secret else "") + CRLF)
                 return "".join(buffer)
             if char in _BACKSPACES:
                 if buffer:
                     buffer.pop()
-                    self.write("\b \b")
+                    if not secret:
+                        self.write("\b \b")
             elif char == "\x03":
                 self.write("^C" + CRLF)
                 raise Interrupted
@@ -102,7 +105,8 @@ class Terminal:
                 self._swallow_escape()
             elif char >= " ":
                 buffer.append(char)
-                self.write(mask or char)
+                if not secret:
+                    self.write(char)
 
     def read_key(self) -> str:
         """One key press (the pagers); a CR counts as Enter."""
@@ -188,12 +192,12 @@ class Shell:
             pass
         return key
 
-    def ask(self, prompt: str, *, mask: str | None = None, confirm: bool = False) -> str:
+    def ask(self, prompt: str, *, secret: bool = False, confirm: bool = False) -> str:
         """Show a prompt and read the answer (stripped)."""
         if confirm:
             self.term.discard_typeahead()
         self.term.write(prompt + " ")
-        return self.term.read_line(mask).strip()
+        return self.term.read_line(secret).strip()
 
     def ask_yes_no(self, prompt: str, default: bool | None = None) -> bool:
         """Re-prompt until yes or no (or Enter when there is a default)."""

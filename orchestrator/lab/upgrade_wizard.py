@@ -185,10 +185,10 @@ class _Wizard:
             raise WizardExit
         return answer
 
-    def _ask_with_default(self, prompt: str, default: str | None, mask: str | None = None) -> str:
+    def _ask_with_default(self, prompt: str, default: str | None, secret: bool = False) -> str:
         shown = f"{prompt[:-1]} [{default}]:" if default else prompt
         while True:
-            answer = self.shell.ask(shown, mask=mask)
+            answer = self.shell.ask(shown, secret=secret)
             if answer:
                 return answer
             if default:
@@ -200,7 +200,7 @@ class _Wizard:
         directory = self._ask_with_default(texts.DIRECTORY, remembered.get("directory"))
         server = self._ask_with_default(texts.SERVER, remembered.get("server"))
         user = self._ask_with_default(texts.USER_NAME, None)
-        password = self._ask_with_default(texts.PASSWORD, None, mask="*")
+        password = self._ask_with_default(texts.PASSWORD, None, secret=True)
         return Source(server, directory, user, password)
 
     # ----- the remote server -------------------------------------------------------------
@@ -271,15 +271,18 @@ class _Wizard:
         path = directory.rstrip("/") + "/" + name
         self.term.line(texts.ACCESSING)
         size = sftp.stat(path).st_size or 0
+        # the pack's configured size: the lab's file is smaller on purpose
+        pack = self.world.pack_for(name)
+        megabytes = pack.size_mb if pack is not None else math.ceil(size / 2**20)
         if self.world.faults.fire(FaultKind.DISK_FULL, self.node.name) or (
-            size / 2**20 > self.node.common_free_mb
+            megabytes > self.node.common_free_mb
         ):
             self._fail(texts.ERR_DISK_SPACE)
         self.term.line(texts.VALIDATING)
         if name.endswith(".cop.sha512") and not self._sha512_ok():
             self._fail(texts.ERR_INVALID_FILE)
         digest = self._download(sftp, path)
-        self.term.line(texts.DOWNLOADED_MB.format(mb=math.ceil(size / 2**20)))
+        self.term.line(texts.DOWNLOADED_MB.format(mb=megabytes))
         self.world.events.emit(self.node.name, "cop_downloaded", file=name, md5=digest)
         sftp.close()
         if not go:

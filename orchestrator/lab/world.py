@@ -74,6 +74,8 @@ class World:
             cop_base_name(p.file): p for p in config.device_packs
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
+        # per (node, service): the number of the latest stop/start/restart command
+        self._control_ops: dict[tuple[str, str], int] = {}
         self._seed_database()
         # nodes on which each standing fault was in effect when last applied
         self._standing: dict[FaultKind, set[str]] = {kind: set() for kind in STANDING_FAULTS}
@@ -243,30 +245,40 @@ class World:
 
     def restart_service(self, node_name: str, name: str) -> bool:
         """Cycle STOPPING/STARTING/STARTED; False if the service is not activated."""
+        return self._control_service(node_name, name, "restart", [STOPPING, STARTING, STARTED])
+
+    def stop_service(self, node_name: str, name: str) -> bool:
+        """STOPPING, then STOPPED; False if the service is not activated."""
+        return self._control_service(node_name, name, "stop", [STOPPING, STOPPED])
+
+    def start_service(self, node_name: str, name: str) -> bool:
+        """STARTING, then STARTED (unless stuck); False if the service is not activated."""
+        return self._control_service(node_name, name, "start", [STARTING, STARTED])
+
+    def _control_service(self, node_name: str, name: str, verb: str, states: list[str]) -> bool:
+        """Walk a service through ``states``, one restart step apart; a later command on
+        the same service supersedes the steps still due of an earlier one."""
         step = self.timing.service_restart_seconds / 3
         with self.lock:
             node = self.nodes[node_name]
             service = node.services.get(name)
             if service is None or not service.activated or node.phase != "up":
                 return False
-            self.events.emit(node.name, "service_restart_requested", service=name)
-            self._set_service(node, name, STOPPING)
+            key = (node.name, name)
+            self._control_ops[key] = op = self._control_ops.get(key, 0) + 1
+            self.events.emit(node.name, f"service_{verb}_requested", service=name)
+            self._set_service(node, name, states[0])
             self._notify()
+            boot = node.boot_time
+        for index, state in enumerate(states[1:], start=1):
+            action = self._service_action(node, boot, name, state)
 
-        def starting() -> None:
-            with self.lock:
-                if node.phase == "up":
-                    self._set_service(node, name, STARTING)
-                    self._notify()
+            def controlled(action: Callable[[], None] = action) -> None:
+                with self.lock:
+                    if self._control_ops.get(key) == op:
+                        action()
 
-        def started() -> None:
-            with self.lock:
-                if node.phase == "up" and not self._stuck(node, name):
-                    self._set_service(node, name, STARTED)
-                    self._notify()
-
-        self.scheduler.after(step, starting)
-        self.scheduler.after(2 * step, started)
+            self.scheduler.after(index * step, controlled)
         return True
 
     def _stuck(self, node: Node, service: str) -> bool:
@@ -481,6 +493,9 @@ class World:
           `utils system upgrade cancel` or a reboot clears it while the fault stays on.
         - replication_stuck: while on, the node's replication state is held at the fault's
           state; switched off, replication settles back to 2 after the settle time.
+        - service_stuck_starting: while on, the service stays STARTING (boot, start or
+          restart); switched off, a service left STARTING reaches STARTED after
+          service_starting_seconds.
         - the other faults are looked up when they would strike (disk_full when the wizard
           checks space, axl_*/ris_* per request, ...), so they need nothing here.
         """
@@ -492,6 +507,7 @@ class World:
         for node in self.nodes.values():
             self._apply_stale_wizard(node)
             self._apply_replication_stuck(node)
+            self._apply_stuck_starting(node)
 
     def _switched(self, kind: FaultKind, node: Node) -> tuple[bool, bool]:
         """(on now, was on when last applied) for a standing fault on a node."""
@@ -519,6 +535,27 @@ class World:
         elif before and not now and self._replicating(node) and node.replication != 2:
             settle = self.timing.replication_settle_seconds
             self.scheduler.after(settle, self._replication_action(node, node.boot_time, 2))
+
+    def _apply_stuck_starting(self, node: Node) -> None:
+        _, before = self._switched(FaultKind.SERVICE_STUCK_STARTING, node)
+        if not before or node.phase != "up":
+            return
+        # Lifted, or moved to another service: what it held finishes starting. A service
+        # still on its way up anyway is STARTED by its own schedule no later than this.
+        boot = node.boot_time
+        for name, service in node.services.items():
+            if service.state != STARTING or self._stuck(node, name):
+                continue
+
+            def started(name: str = name, service: Service = service) -> None:
+                with self.lock:
+                    if node.boot_time != boot or node.phase != "up" or service.state != STARTING:
+                        return  # rebooted, or stopped/started by hand meanwhile
+                    if not self._stuck(node, name):
+                        self._set_service(node, name, STARTED)
+                        self._notify()
+
+            self.scheduler.after(self.timing.service_starting_seconds, started)
 
     # ----- what CallManager knows, and the phones ------------------------------------
 

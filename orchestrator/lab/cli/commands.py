@@ -12,7 +12,7 @@ from collections.abc import Callable
 from orchestrator.cucm import texts
 from orchestrator.lab.cli import reports
 from orchestrator.lab.database import SqlError
-from orchestrator.lab.nodes import STARTED
+from orchestrator.lab.nodes import STARTED, STOPPED
 from orchestrator.lab.shell import Logout, SessionClosed, Shell
 
 Handler = Callable[[Shell, list[str]], None]
@@ -90,7 +90,7 @@ def _show_status(shell: Shell, args: list[str]) -> None:
 
 
 def _show_network_cluster(shell: Shell, args: list[str]) -> None:
-    shell.out(reports.network_cluster(shell.world))
+    shell.out(reports.network_cluster(shell.world, shell.node))
 
 
 def _dbreplication(shell: Shell, args: list[str]) -> None:
@@ -163,6 +163,23 @@ def _service_list(shell: Shell, args: list[str]) -> None:
 
 
 def _service_restart(shell: Shell, args: list[str]) -> None:
+    _service_control(shell, args, "restart")
+
+
+def _service_stop(shell: Shell, args: list[str]) -> None:
+    _service_control(shell, args, "stop")
+
+
+def _service_start(shell: Shell, args: list[str]) -> None:
+    _service_control(shell, args, "start")
+
+
+# What each command drives the service to; stop and start print the restart's state
+# lines without its Ctrl-C notice (inferred: the reference shows only the restart).
+_CONTROL_TARGET = {"restart": STARTED, "stop": STOPPED, "start": STARTED}
+
+
+def _service_control(shell: Shell, args: list[str], verb: str) -> None:
     name = " ".join(args)
     world, node = shell.world, shell.node
     service = next((s for s in node.services.values() if s.name.lower() == name.lower()), None)
@@ -171,20 +188,30 @@ def _service_restart(shell: Shell, args: list[str]) -> None:
         return
     if _upgrade_running(shell):
         return
-    shell.term.line(texts.SERVICE_RESTART_NOTICE)
+    if verb == "restart":
+        shell.term.line(texts.SERVICE_RESTART_NOTICE)
     shell.term.line(texts.SERVICE_MANAGER_RUNNING)
+    target = _CONTROL_TARGET[verb]
+    if verb != "restart" and service.activated and service.state == target:
+        shell.term.line(f"{service.name}[{target}]")  # nothing to do (inferred)
+        return
     events = world.events
+    control = {
+        "restart": world.restart_service,
+        "stop": world.stop_service,
+        "start": world.start_service,
+    }[verb]
     with world.lock:
         seen = len(events.select("service_state", node.name, service=service.name))
-        restarting = world.restart_service(node.name, service.name)
-    if not restarting:
+        controlling = control(node.name, service.name)
+    if not controlling:
         # not activated or out of service: the real CLI reports the state and fails (inferred)
         shell.term.line(f"{service.name}[{service.state}]  {service.reason}".rstrip())
         shell.term.line(texts.COMMAND_FAILED)
         return
     # Follow the world's own state changes (from the event log, so no state is missed);
     # a state line repeats while it lasts, and the command gives up, leaving the service
-    # STARTING, after a few restart durations (inferred).
+    # where it is (STARTING, say), after a few restart durations (inferred).
     step = max(world.timing.service_restart_seconds / 3, 0.01)
     deadline = time.monotonic() + world.timing.service_restart_seconds * 4 + step
 
@@ -197,7 +224,7 @@ def _service_restart(shell: Shell, args: list[str]) -> None:
         seen += len(new)
         for state in new:
             shell.term.line(f"{name}[{state}]")
-        if state == STARTED:
+        if state == target:
             return
         if not new and state:
             shell.term.line(f"{name}[{state}]")
@@ -312,6 +339,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("show", "network", "cluster"), _show_network_cluster),
     (("utils", "service", "list"), _service_list),
     (("utils", "service", "restart"), _service_restart),
+    (("utils", "service", "stop"), _service_stop),
+    (("utils", "service", "start"), _service_start),
     (("utils", "system", "restart"), _system_restart),
     (("utils", "system", "upgrade"), _upgrade),
     (("utils", "dbreplication", "runtimestate"), _dbreplication),

@@ -80,7 +80,9 @@ def show_status(world: World, node: Node) -> list[str]:
     return text.split("\n")
 
 
-def network_cluster(world: World) -> list[str]:
+def network_cluster(world: World, here: Node) -> list[str]:
+    """The peers as ``here`` sees them: a subscriber's connection was authenticated when
+    the later of the two last booted (current boots, not the lab's first ones)."""
     domain = world.config.domain
     lines: list[str] = []
     with world.lock:
@@ -91,7 +93,8 @@ def network_cluster(world: World) -> list[str]:
             elif node.is_publisher:
                 auth = texts.CLUSTER_AUTH_PUB
             else:
-                auth = texts.CLUSTER_AUTH_SUB.format(since=_utc(node.boot_time, _CTIME))
+                since = max(node.boot_time, here.boot_time)
+                auth = texts.CLUSTER_AUTH_SUB.format(since=_utc(since, _CTIME))
             lines.append(
                 texts.CLUSTER_ROW.format(
                     ip=node.address,
@@ -123,7 +126,8 @@ def dbreplication(world: World, here: Node) -> list[str]:
             ).rstrip()
             for index, node in enumerate(nodes)
         ]
-        settled = min((n.boot_time for n in nodes), default=now)
+        # the last broadcast sync followed the latest boot in the cluster
+        settled = max((n.boot_time for n in nodes), default=now)
     return [
         "",
         texts.DBREPL_SERVER_TIME.format(time=_utc(now, _DATE)),
