@@ -8,6 +8,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from orchestrator.lab.config import LabConfig, ModelSpec
+
+if TYPE_CHECKING:
+    from orchestrator.lab.nodes import Node
 
 _SCHEMA = """
 create table typemodel (enum integer primary key, name text not null);
@@ -60,3 +68,58 @@ class ClusterDatabase:
             columns = [d[0] for d in cursor.description or []]
             rows = [tuple("" if v is None else str(v) for v in row) for row in cursor.fetchall()]
         return columns, rows
+
+    # ----- the cluster's configuration, as the lab starts ------------------------------
+
+    def add_models(self, models: Iterable[ModelSpec]) -> None:
+        """typemodel + defaults rows for phone models (a device pack on the publisher)."""
+        for model in models:
+            self.execute("insert or ignore into typemodel values (?, ?)", (model.enum, model.name))
+            self.execute(
+                "insert or ignore into defaults values (?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), model.enum, 11, f"sip{model.enum}.14-1-1SR1-1", ""),
+            )
+
+    def seed(
+        self, config: LabConfig, nodes: list[Node], model_enum: Callable[[str], int | None]
+    ) -> None:
+        """processnode, callmanager, groups and members, device pools and phones."""
+        self.add_models(config.base_models)
+        self.execute(
+            "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()), "EnterpriseWideData", 0, 1, "t", "", "t"),
+        )
+        cm_pkid: dict[str, str] = {}
+        for number, node in enumerate(nodes, start=1):
+            pkid = str(uuid.uuid4())
+            usage = 0 if node.is_publisher else 1
+            self.execute(
+                "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
+                (pkid, node.address, number, usage, "f", node.name, "t"),
+            )
+            if node.spec.callmanager:
+                cm_pkid[node.name] = str(uuid.uuid4())
+                self.execute(
+                    "insert into callmanager values (?, ?, ?)",
+                    (cm_pkid[node.name], f"CM_{node.name}", pkid),
+                )
+        pools: dict[str, str] = {}
+        for group, members in config.groups.items():
+            group_pkid = str(uuid.uuid4())
+            self.execute("insert into callmanagergroup values (?, ?)", (group_pkid, group))
+            # Phones reach their CallManager group through a device pool, as on CUCM.
+            pools[group] = str(uuid.uuid4())
+            self.execute(
+                "insert into devicepool values (?, ?, ?)", (pools[group], f"DP_{group}", group_pkid)
+            )
+            for priority, member in enumerate(members):
+                if member in cm_pkid:
+                    self.execute(
+                        "insert into callmanagergroupmember values (?, ?, ?, ?)",
+                        (str(uuid.uuid4()), group_pkid, cm_pkid[member], priority),
+                    )
+        for phone in config.phones:
+            self.execute(
+                "insert into device values (?, ?, ?, ?)",
+                (str(uuid.uuid4()), phone.name, model_enum(phone.model), pools[phone.group]),
+            )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import paramiko
 
 from orchestrator.cucm import texts
-from orchestrator.cucm.release import Release
+from orchestrator.cucm.release import Release, cop_base_name
 from orchestrator.lab.config import FaultKind, NodeSpec
 
 # After boot, services come up in this order (reference section 5, inferred).
@@ -120,3 +120,47 @@ def stamp(epoch: float) -> str:
 
 def new_host_key() -> paramiko.PKey:
     return paramiko.ECDSAKey.generate(bits=256)
+
+
+def activated(spec: NodeSpec, service: str) -> bool:
+    """Which services run on a node: CallManager/CTI and TFTP per its spec, AXL on the
+    publisher only, the rest everywhere."""
+    if service in (texts.SVC_CALLMANAGER, texts.SVC_CTIMANAGER):
+        return spec.callmanager
+    if service == texts.SVC_TFTP:
+        return spec.tftp
+    if service == texts.SVC_AXL:
+        return spec.role == "publisher"
+    return True
+
+
+def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node:
+    """A node as the lab finds it at start: booted, options installed, services up."""
+    node = Node(
+        spec=spec,
+        address=address,
+        release=Release.parse(release),
+        release_text=release,
+        host_key=new_host_key(),
+        common_free_mb=spec.common_free_mb,
+    )
+    node.boot_time = now - spec.booted_minutes_ago * 60
+    node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=release)))
+    for option in spec.options:
+        at = now - option.installed_minutes_ago * 60
+        node.options[cop_base_name(option.file)] = at
+        node.history.append(
+            (at, texts.HISTORY_INSTALL.format(stamp="", file=option.file, outcome="Success"))
+        )
+    node.history.sort()
+    for name in PLATFORM_SERVICES:
+        node.services[name] = Service(name, STARTED, start_time=node.boot_time)
+    for index, name in enumerate(BOOT_ORDER):
+        reason = "" if activated(spec, name) else texts.REASON_NOT_ACTIVATED
+        started = node.boot_time + 5 + index
+        node.services[name] = Service(
+            name, STOPPED if reason else STARTED, reason, None if reason else started
+        )
+    node.services["Cisco CAR DB"] = Service("Cisco CAR DB", STOPPED, texts.REASON_OUT_OF_SERVICE)
+    node.services["Cisco DirSync"] = Service("Cisco DirSync", STOPPED, texts.REASON_NOT_ACTIVATED)
+    return node

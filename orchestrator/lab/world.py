@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,9 +17,9 @@ import paramiko
 import structlog
 
 from orchestrator.cucm import texts
-from orchestrator.cucm.release import Release, cop_base_name
+from orchestrator.cucm.release import cop_base_name
 from orchestrator.lab import phones
-from orchestrator.lab.config import DevicePackSpec, FaultKind, LabConfig, NodeSpec
+from orchestrator.lab.config import DevicePackSpec, FaultKind, LabConfig
 from orchestrator.lab.database import ClusterDatabase
 from orchestrator.lab.events import EventLog
 from orchestrator.lab.faults import FaultBoard
@@ -37,6 +36,7 @@ from orchestrator.lab.nodes import (
     Service,
     StaleSession,
     Upgrade,
+    initial_node,
     new_host_key,
     stamp,
 )
@@ -69,124 +69,22 @@ class World:
         now = time.time()
         for spec, address in zip(config.nodes, addresses, strict=True):
             ipaddress.ip_address(address)
-            self.nodes[spec.name] = self._initial_node(spec, address, now)
+            self.nodes[spec.name] = initial_node(spec, config.release_of(spec), address, now)
         self.packs: dict[str, DevicePackSpec] = {
             cop_base_name(p.file): p for p in config.device_packs
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
         # per (node, service): the number of the latest stop/start/restart command
         self._control_ops: dict[tuple[str, str], int] = {}
-        self._seed_database()
+        self.db.seed(config, list(self.nodes.values()), self.model_enum)
+        for base in self.publisher.options:  # packs installed before the lab started
+            if base in self.packs:
+                self.db.add_models(self.packs[base].models)
         # nodes on which each standing fault was in effect when last applied
         self._standing: dict[FaultKind, set[str]] = {kind: set() for kind in STANDING_FAULTS}
         with self.lock:
             self._apply_standing_faults()
             self._recompute_phones(emit=False)
-
-    # ----- construction -------------------------------------------------------------
-
-    def _initial_node(self, spec: NodeSpec, address: str, now: float) -> Node:
-        text = self.config.release_of(spec)
-        node = Node(
-            spec=spec,
-            address=address,
-            release=Release.parse(text),
-            release_text=text,
-            host_key=new_host_key(),
-            common_free_mb=spec.common_free_mb,
-        )
-        node.boot_time = now - spec.booted_minutes_ago * 60
-        node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=text)))
-        for option in spec.options:
-            at = now - option.installed_minutes_ago * 60
-            node.options[cop_base_name(option.file)] = at
-            node.history.append(
-                (at, texts.HISTORY_INSTALL.format(stamp="", file=option.file, outcome="Success"))
-            )
-        node.history.sort()
-        for name in PLATFORM_SERVICES:
-            node.services[name] = Service(name, STARTED, start_time=node.boot_time)
-        for index, name in enumerate(BOOT_ORDER):
-            reason = "" if self._activated(spec, name) else texts.REASON_NOT_ACTIVATED
-            started = node.boot_time + 5 + index
-            node.services[name] = Service(
-                name, STOPPED if reason else STARTED, reason, None if reason else started
-            )
-        node.services["Cisco CAR DB"] = Service(
-            "Cisco CAR DB", STOPPED, texts.REASON_OUT_OF_SERVICE
-        )
-        node.services["Cisco DirSync"] = Service(
-            "Cisco DirSync", STOPPED, texts.REASON_NOT_ACTIVATED
-        )
-        return node
-
-    @staticmethod
-    def _activated(spec: NodeSpec, service: str) -> bool:
-        if service in (texts.SVC_CALLMANAGER, texts.SVC_CTIMANAGER):
-            return spec.callmanager
-        if service == texts.SVC_TFTP:
-            return spec.tftp
-        if service == texts.SVC_AXL:
-            return spec.role == "publisher"
-        return True
-
-    def _seed_database(self) -> None:
-        db = self.db
-        for model in self.config.base_models:
-            self._add_model(model.name, model.enum)
-        db.execute(
-            "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), "EnterpriseWideData", 0, 1, "t", "", "t"),
-        )
-        cm_pkid: dict[str, str] = {}
-        for number, node in enumerate(self.nodes.values(), start=1):
-            pkid = str(uuid.uuid4())
-            usage = 0 if node.is_publisher else 1
-            db.execute(
-                "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
-                (pkid, node.address, number, usage, "f", node.name, "t"),
-            )
-            if node.spec.callmanager:
-                cm_pkid[node.name] = str(uuid.uuid4())
-                db.execute(
-                    "insert into callmanager values (?, ?, ?)",
-                    (cm_pkid[node.name], f"CM_{node.name}", pkid),
-                )
-        pools: dict[str, str] = {}
-        for group, members in self.config.groups.items():
-            group_pkid = str(uuid.uuid4())
-            db.execute("insert into callmanagergroup values (?, ?)", (group_pkid, group))
-            # Phones reach their CallManager group through a device pool, as on CUCM.
-            pools[group] = str(uuid.uuid4())
-            db.execute(
-                "insert into devicepool values (?, ?, ?)", (pools[group], f"DP_{group}", group_pkid)
-            )
-            for priority, member in enumerate(members):
-                if member in cm_pkid:
-                    db.execute(
-                        "insert into callmanagergroupmember values (?, ?, ?, ?)",
-                        (str(uuid.uuid4()), group_pkid, cm_pkid[member], priority),
-                    )
-        for phone in self.config.phones:
-            db.execute(
-                "insert into device values (?, ?, ?, ?)",
-                (str(uuid.uuid4()), phone.name, self.model_enum(phone.model), pools[phone.group]),
-            )
-        publisher = self.publisher
-        for base in publisher.options:
-            if base in self.packs:
-                self._add_pack_models(self.packs[base])
-
-    def _add_model(self, name: str, enum: int) -> None:
-        self.db.execute("insert or ignore into typemodel values (?, ?)", (enum, name))
-        self.db.execute(
-            "insert or ignore into defaults values (?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), enum, 11, f"sip{enum}.14-1-1SR1-1", ""),
-        )
-
-    def _add_pack_models(self, pack: DevicePackSpec) -> None:
-        for model in pack.models:
-            self._add_model(model.name, model.enum)
 
     # ----- lookups -------------------------------------------------------------------
 
@@ -321,7 +219,7 @@ class World:
                 node.options[cop_base_name(file_name)] = now
                 pack = self.pack_for(file_name)
                 if pack and node.is_publisher:
-                    self._add_pack_models(pack)
+                    self.db.add_models(pack.models)
                 self.events.emit(node.name, "install_finished", file=file_name)
             self._notify()
 
