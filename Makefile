@@ -27,7 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lab: $(STAMP)
-	$(BIN)/devpack lab up --config inventory/lab/demo.lab.yml --inventory-out build/lab/inventory.yml --playbook-out build/lab/playbook.yml --events build/lab/events.jsonl
+	$(BIN)/devpack lab up --config inventory/lab/demo.lab.yml --inventory-out inventory/lab-demo.yml --playbook-out playbooks/lab-demo.yml --events build/lab/events.jsonl --workdir build/lab/state
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

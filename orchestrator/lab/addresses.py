@@ -15,6 +15,13 @@ def _bindable(address: str) -> bool:
     return True
 
 
+def fixed_block(block: str, count: int) -> tuple[str, list[str]]:
+    """The addresses ``allocate_block`` would give, in a block the config names."""
+    if count > 200:
+        raise ValueError("a lab cluster has at most 200 nodes")
+    return f"{block}.2", [f"{block}.{10 + i}" for i in range(count)]
+
+
 def allocate_block(count: int, rng: random.Random | None = None) -> tuple[str, list[str]]:
     """A random 127.A.B.0/24 block: (service address for SFTP, one address per node).
 

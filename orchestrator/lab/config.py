@@ -102,9 +102,23 @@ class Rules(_Model):
     pagination_lines: int = 20
 
 
+class Network(_Model):
+    """Where the lab listens. By default a random 127.A.B.0/24 block and free ports, so
+    labs run side by side; fixed values give an inventory that stays the same across
+    starts (the shipped lab example)."""
+
+    block: str | None = Field(
+        None, pattern=r"^127\.\d{1,3}\.\d{1,3}$", description="e.g. 127.20.0"
+    )
+    ssh_port: int = Field(0, ge=0, le=65535)
+    https_port: int = Field(0, ge=0, le=65535)
+    sftp_port: int = Field(0, ge=0, le=65535)
+
+
 class LabConfig(_Model):
     cluster: str = "lab"
     domain: str = "lab.example"
+    network: Network = Network()
     release: str = "12.5.1.14900-63"
     profile: Literal["fast", "demo", "realistic"] = "fast"
     timing: dict[str, float] = Field(default_factory=dict)

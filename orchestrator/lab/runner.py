@@ -17,7 +17,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from orchestrator.cucm.release import cop_base_name
-from orchestrator.lab.addresses import allocate_block
+from orchestrator.lab.addresses import allocate_block, fixed_block
 from orchestrator.lab.certs import LabCA
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.events import EventLog
@@ -66,12 +66,17 @@ class Lab:
     def start(self) -> Lab:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_cop_files()
-        self.sftp_address, addresses = allocate_block(len(self.config.nodes))
+        network = self.config.network
+        count = len(self.config.nodes)
+        self.sftp_address, addresses = (
+            fixed_block(network.block, count) if network.block else allocate_block(count)
+        )
         self._sftp = SftpServer(
             self.workdir / "sftp",
             self.sftp_address,
             self.config.sftp.username,
             self.config.sftp.password,
+            network.sftp_port,
         )
         self.sftp_port = self._sftp.start()
         world = World(self.config, addresses, self.events)
@@ -82,10 +87,12 @@ class Lab:
         try:
             for node in world.nodes.values():
                 cert, key = self.ca.issue(f"{node.name}.{self.config.domain}", node.address)
-                https = NodeHttpsServer(world, node.name, self.ca.server_context(cert, key))
+                https = NodeHttpsServer(
+                    world, node.name, self.ca.server_context(cert, key), network.https_port
+                )
                 self._https.append(https)
                 https_port = https.start()
-                ssh = NodeSshServer(world, node.name)
+                ssh = NodeSshServer(world, node.name, network.ssh_port)
                 self._ssh.append(ssh)
                 ssh_port = ssh.start()
                 self.endpoints[node.name] = NodeEndpoint(
