@@ -160,8 +160,18 @@ class World:
         with self.lock:
             node = self.nodes[node_name]
             service = node.services.get(name)
-            if service is None or not service.activated or node.phase != "up":
+            # A stopped service is "Commanded Out of Service" until started again: it is
+            # not down (audits and prechecks skip it) and stays stopped across reboots.
+            out_of_service = service is not None and service.reason == texts.REASON_OUT_OF_SERVICE
+            startable = service is not None and (
+                service.activated or (verb == "start" and out_of_service)
+            )
+            if not startable or node.phase != "up":
                 return False
+            if verb == "stop":
+                service.reason = texts.REASON_OUT_OF_SERVICE
+            elif verb == "start":
+                service.reason = ""
             key = (node.name, name)
             self._control_ops[key] = op = self._control_ops.get(key, 0) + 1
             self.events.emit(node.name, f"service_{verb}_requested", service=name)

@@ -26,13 +26,14 @@ def test_stop_then_start_a_service(lab: LabHandle) -> None:
     assert texts.SERVICE_MANAGER_RUNNING in stopped and texts.COMMAND_FAILED not in stopped
     assert states(stopped)[0] == "STOPPING" and states(stopped)[-1] == "STOPPED"
     assert tftp.state == "STOPPED"
-    assert "Cisco Tftp[STOPPED]\r\n" in cli.run("utils service list")
+    # stopped by command: out of service, not down (reference section 5)
+    assert "Cisco Tftp[STOPPED]  Commanded Out of Service\r\n" in cli.run("utils service list")
     assert lab.world.events.select("service_stop_requested", "cucmpub", service="Cisco Tftp")
 
     started = cli.run("utils service start cisco tftp")  # names match case-insensitively
     assert states(started)[0] == "STARTING" and states(started)[-1] == "STARTED"
     assert "STOPPING" not in states(started)
-    assert tftp.state == "STARTED"
+    assert tftp.state == "STARTED" and tftp.reason == ""
     assert tftp.start_time is not None and before is not None and tftp.start_time > before
     assert lab.world.events.select("service_start_requested", "cucmpub", service="Cisco Tftp")
 
