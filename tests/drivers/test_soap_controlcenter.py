@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import zeep.exceptions
 
 from orchestrator.cucm import texts
 from orchestrator.drivers.soap import ControlCenterClient, SoapFault
@@ -103,3 +104,33 @@ def test_start_time_parsing_is_tolerant() -> None:
     assert parse_start_time("Thu Nov 26  01:40:12 UTC 2026") is not None
     assert parse_start_time("") is None
     assert parse_start_time(None) is None
+
+
+def test_stop_puts_a_service_out_of_service_and_start_brings_it_back(lab: HttpsLab) -> None:
+    cc = client(lab, "cucmsub1")
+
+    def control(kind: str) -> None:
+        request = {
+            "NodeName": "cucmsub1",
+            "ControlType": kind,
+            "ServiceList": {"item": [texts.SVC_CTIMANAGER]},
+        }
+        cc._service.soapDoControlServices(ControlServiceRequest=request)
+
+    def settled(status: str) -> object:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            now = cc.service_status([texts.SVC_CTIMANAGER])[0]
+            if now.status == status:
+                return now
+            time.sleep(0.05)
+        raise AssertionError(f"CTIManager never reached {status}")
+
+    control("Stop")
+    stopped = settled("Stopped")
+    assert stopped.reason_code == -1069  # Commanded Out of Service: not "down"
+    control("Start")
+    started = settled("Started")
+    assert started.reason_code == -1
+    with pytest.raises(zeep.exceptions.Fault, match="ControlType 'Pause' is not one of"):
+        control("Pause")

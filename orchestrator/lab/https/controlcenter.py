@@ -117,9 +117,15 @@ def _control(req: Request, operation: etree._Element) -> Reply:
             "Control Center Services controls local services only",
             "soapenv:Client",
         )
-    if control != "Restart":
-        # The world model only offers restarts; Start/Stop are not simulated.
-        return fault(f"ControlType {control!r} is not supported by the lab", "soapenv:Client")
+    actions = {
+        "Start": req.world.start_service,
+        "Stop": req.world.stop_service,
+        "Restart": req.world.restart_service,
+    }
+    if control not in actions:
+        return fault(
+            f"ControlType {control!r} is not one of Start, Stop, Restart", "soapenv:Client"
+        )
     for name in names:
-        req.world.restart_service(node.name, name)
+        actions[control](node.name, name)
     return _response("soapDoControlServices", req, names)
