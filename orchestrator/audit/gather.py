@@ -31,7 +31,6 @@ from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
 from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
-from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.soap.risport import RisClient
 from orchestrator.drivers.soap.transport import RetryPolicy
 from orchestrator.drivers.ssh import parsers
@@ -169,16 +168,8 @@ class Gatherer:
     def _start_times(self, node: Node) -> dict[str, float]:
         """Control Center StartTime of the services a device pack needs restarted."""
         try:
-            client = ControlCenterClient(
-                node.address,
-                node.https_port,
-                self.inventory.credentials.application.username,
-                self.inputs.application_password,
-                self.inputs.ca_bundle,
-                timeout=15.0,
-                retry=AUDIT_RETRY,
-            )
-            statuses = client.service_status(START_TIME_SERVICES)
+            # the gateway's client: after a run it is the one the run already opened
+            statuses = self.gateway.control_center(node.label).service_status(START_TIME_SERVICES)
         except Exception as exc:  # optional: the boot time stands in
             self._gap(f"control-center {node.label}", exc)
             return {}
@@ -205,7 +196,7 @@ class Gatherer:
         except ReleaseError:
             pass
         try:
-            axl: Any = self.gateway._axl_client()
+            axl: Any = self.gateway.axl()
             self._processnodes(axl, cluster)
             groups = self._groups(axl)
             if groups:

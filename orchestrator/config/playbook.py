@@ -18,6 +18,16 @@ from orchestrator.cucm.release import cop_base_name
 _COP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.cop\.(?:sgn|sha512)$")
 
 
+def _hex_digest(value: object, digits: int, what: str, hint: str) -> object:
+    """A checksum as lowercase hex without separators (the CLI prints aa:bb:...)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().replace(":", "").lower()
+    if not re.fullmatch(rf"[0-9a-f]{{{digits}}}", text):
+        raise Invalid(f"{value!r} is not {what}", hint)
+    return text
+
+
 class Cop(StrictModel):
     file: Name
     md5: str | None = None
@@ -38,24 +48,14 @@ class Cop(StrictModel):
     @field_validator("md5", mode="before")
     @classmethod
     def _md5(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        digits = value.strip().replace(":", "").lower()
-        if not re.fullmatch(r"[0-9a-f]{32}", digits):
-            raise Invalid(f"{value!r} is not an MD5 checksum",
-                          "32 hexadecimal digits, colons allowed "
-                          "(as the CLI prints it: c4:13:ad:...)")
-        return digits
+        return _hex_digest(value, 32, "an MD5 checksum",
+                           "32 hexadecimal digits, colons allowed "
+                           "(as the CLI prints it: c4:13:ad:...)")
 
     @field_validator("sha512", mode="before")
     @classmethod
     def _sha512(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        digits = value.strip().replace(":", "").lower()
-        if not re.fullmatch(r"[0-9a-f]{128}", digits):
-            raise Invalid("not a SHA-512 checksum", "128 hexadecimal digits")
-        return digits
+        return _hex_digest(value, 128, "a SHA-512 checksum", "128 hexadecimal digits")
 
     @model_validator(mode="after")
     def _some_checksum(self) -> Cop:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -69,8 +70,8 @@ class DriverGateway:
             n.label: threading.Lock() for n in inventory.nodes
         }
         self._axl_factory = axl_factory
-        self._axl: object | None = None
-        self._cc: dict[str, object] = {}  # Control Center clients by node
+        self._axl: Any = None
+        self._cc: dict[str, Any] = {}  # Control Center clients by node
         # set by discovery from the publisher's release; AXL rejects unknown versions.
         # None (a resumed run, which skips discovery): read from the publisher on first use.
         self.axl_version: str | None = None
@@ -192,7 +193,7 @@ class DriverGateway:
     def axl_problem(self) -> str | None:
         """None if an AXL login and query on the publisher work, else why not."""
         try:
-            self._axl_client().ccm_version()  # type: ignore[attr-defined]
+            self.axl().ccm_version()
         except Exception as exc:  # any failure is a precheck finding, not a crash
             return f"AXL on the publisher: {exc}"
         return None
@@ -200,13 +201,14 @@ class DriverGateway:
     def missing_models(self, models: list[str]) -> list[str]:
         if not models:
             return []
-        axl = self._axl_client()
+        axl = self.axl()
         quoted = ", ".join("'" + m.replace("'", "''") + "'" for m in models)
-        rows = axl.sql(f"select name from typemodel where name in ({quoted})")  # type: ignore[attr-defined]
+        rows = axl.sql(f"select name from typemodel where name in ({quoted})")
         present = {row["name"] for row in rows}
         return [m for m in models if m not in present]
 
-    def _axl_client(self) -> object:
+    def axl(self) -> Any:
+        """The publisher's AXL client, made once and shared (runs, discovery, audits)."""
         if self._axl is None:
             if self._axl_factory is not None:
                 self._axl = self._axl_factory()
@@ -275,8 +277,8 @@ class DriverGateway:
     def service_start_time(self, node: str, service: str) -> float | None:
         """From Control Center's StartTime (the CLI does not tell); None if unavailable."""
         try:
-            client = self._control_center(node)
-            statuses = client.service_status([service])  # type: ignore[attr-defined]
+            client = self.control_center(node)
+            statuses = client.service_status([service])
         except Exception as exc:  # optional evidence: without it a restart is redone
             log.warning("controlcenter.unavailable", node=node, error=str(exc))
             self._cc.pop(node, None)
@@ -284,7 +286,8 @@ class DriverGateway:
         found = next((s for s in statuses if s.name == service), None)
         return found.start_time.timestamp() if found and found.start_time else None
 
-    def _control_center(self, node: str) -> object:
+    def control_center(self, node: str) -> Any:
+        """The node's Control Center client, made once per node and shared."""
         if node not in self._cc:
             from orchestrator.drivers.soap.controlcenter import ControlCenterClient
             from orchestrator.drivers.soap.transport import RetryPolicy

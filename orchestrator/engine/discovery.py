@@ -132,8 +132,8 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
     groups: dict[str, list[str]] = {}
     axl_error: Exception | None = None
     try:
-        axl = gateway._axl_client()
-        for row in axl.sql(NODES_SQL):  # type: ignore[attr-defined]
+        axl = gateway.axl()
+        for row in axl.sql(NODES_SQL):
             keys = {row.get("name", "").lower(), row.get("description", "").lower()}
             if not keys & set(by_key):
                 not_listed(row.get("name", ""), row.get("description", ""))
@@ -145,7 +145,7 @@ def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
                     if fact.name == name and fact.role is not role:
                         notes.append(f"node {name}: the cluster says {role}")
                         nodes[i] = fact.model_copy(update={"role": role})
-        for row in axl.sql(GROUPS_SQL):  # type: ignore[attr-defined]
+        for row in axl.sql(GROUPS_SQL):
             keys = [row.get("nodename", "").lower(), row.get("description", "").lower()]
             member = next((by_key[k] for k in keys if k in by_key), None)
             if member is None:  # a member the inventory misses: reported, not in the facts
