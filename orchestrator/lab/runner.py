@@ -21,7 +21,7 @@ from orchestrator.lab.addresses import allocate_block, fixed_block
 from orchestrator.lab.certs import LabCA
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.events import EventLog
-from orchestrator.lab.https import NodeHttpsServer
+from orchestrator.lab.https.fleet import HttpsFleet
 from orchestrator.lab.nodes import BOOT_ORDER
 from orchestrator.lab.sftp_server import SftpServer
 from orchestrator.lab.ssh_server import NodeSshServer
@@ -57,7 +57,7 @@ class Lab:
         self.sftp_port = 0
         self.cop_dir = workdir / "sftp" / config.sftp.directory.strip("/")
         self._ssh: list[NodeSshServer] = []
-        self._https: list[NodeHttpsServer] = []
+        self._https: HttpsFleet | None = None
         self._sftp: SftpServer | None = None
         self.ca: LabCA | None = None
 
@@ -85,18 +85,14 @@ class Lab:
         self.world = world
         self.ca = LabCA.create(self.workdir / "pki")
         try:
+            self._https = HttpsFleet.start(
+                world, self.ca, {name: network.https_port for name in world.nodes}
+            )
             for node in world.nodes.values():
-                cert, key = self.ca.issue(f"{node.name}.{self.config.domain}", node.address)
-                https = NodeHttpsServer(
-                    world, node.name, self.ca.server_context(cert, key), network.https_port
-                )
-                self._https.append(https)
-                https_port = https.start()
                 ssh = NodeSshServer(world, node.name, network.ssh_port)
                 self._ssh.append(ssh)
-                ssh_port = ssh.start()
                 self.endpoints[node.name] = NodeEndpoint(
-                    node.name, node.address, ssh_port, https_port
+                    node.name, node.address, ssh.start(), self._https.port(node.name)
                 )
         except Exception:
             self.stop()
@@ -104,10 +100,12 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        for server in [*self._ssh, *self._https]:
+        for server in self._ssh:
             server.stop()
         self._ssh.clear()
-        self._https.clear()
+        if self._https:
+            self._https.stop()
+            self._https = None
         if self._sftp:
             self._sftp.stop()
             self._sftp = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,13 +44,21 @@ class HttpsFleet:
                 (ports or {}).get(name, 0),
                 ris_window_seconds=ris_window_seconds,
             )
+            with lock:  # recorded before it can fail to start, so stop() reaches it
+                fleet.servers[name] = server
             server.start()
             return server
 
+        lock = threading.Lock()
         # Key generation and signing dominate start-up; spread them for big fleets.
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for server in pool.map(one, list(world.nodes)):
-                fleet.servers[server.node_name] = server
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(one, list(world.nodes)))
+        except Exception:
+            fleet.stop()
+            raise
+        # in the world's node order, whatever order the threads finished in
+        fleet.servers = {name: fleet.servers[name] for name in world.nodes}
         return fleet
 
     def port(self, node_name: str) -> int:
