@@ -26,6 +26,7 @@ from orchestrator.drivers.ssh.errors import (
     DriverError,
     NodeUnreachable,
     SessionClosed,
+    UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
@@ -245,7 +246,10 @@ class DriverGateway:
             install_timeout=request.timeout,
         )
         with self.cli(node) as cli:
-            result = cli.install_cop(cop, progress=on_phase)
+            try:
+                result = cli.install_cop(cop, progress=on_phase)
+            except UnsafeText as exc:  # refused before typing anything: the session is fine
+                return InstallReport(outcome="unsafe_value", message=str(exc))
         if result.outcome in (InstallOutcome.SESSION_CLOSED, InstallOutcome.TIMEOUT):
             self.drop(node)
             raise SessionClosed(f"{node}: session lost during install ({result.message})")

@@ -133,6 +133,8 @@ _INSTALL_HINTS = {
     "disk_space": "free space in the common partition (Log Partition Monitoring / CLI)",
     "invalid_file": "install ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn first "
     "for .sha512 files on this release",
+    "unsafe_value": "a playbook value holds a control character; fix it (nothing was typed "
+    "on the node)",
     "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
     "failed": "read the node's upgrade log (utils system upgrade status)",
 }

@@ -227,6 +227,8 @@ class Shell:
                 try:
                     line = self.term.read_line()
                     if line.strip():
+                        # ground truth: every command line this node's CLI executes
+                        self.world.events.emit(self.node_name, "cli_command", command=line.strip())
                         dispatch(self, line)
                 except Interrupted:
                     continue

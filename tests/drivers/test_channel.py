@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from orchestrator.drivers.ssh.channel import Channel, normalize
-from orchestrator.drivers.ssh.errors import CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.channel import Channel, normalize, unsafe_characters
+from orchestrator.drivers.ssh.errors import CommandTimeout, SessionClosed, UnsafeText
 from orchestrator.drivers.ssh.patterns import PROMPT
 
 from .fakes import Close, FakeRaw, In, Key, Out
@@ -91,3 +91,66 @@ def test_recording_masks_secrets_even_split_across_chunks() -> None:
     assert "hunter2" not in rec.text()
     assert "********" in rec.text()
     assert rec.sent == ["********"]
+
+
+class _Recording:
+    """A raw channel that keeps every byte sent (nothing is read)."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.sent = b""
+
+    def settimeout(self, timeout: float | None) -> None:
+        pass
+
+    def recv(self, nbytes: int) -> bytes:
+        raise TimeoutError
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/cop\x03utils service restart Cisco CallManager",  # Ctrl-C ends the wizard
+        "copuser\rutils system restart",  # a CR submits the line early
+        "secret\x1a",  # Ctrl-Z
+        "a\nb",
+        "tab\there",
+        "esc\x1b[A",
+        "del\x7f",
+        "c1\x85",  # NEL, a C1 line break
+        "bidi\u202e",  # a format character
+        "line\u2028sep",
+    ],
+)
+def test_send_refuses_control_characters_before_sending_anything(value: str) -> None:
+    raw = _Recording()
+    channel = Channel(raw, host="cucmpub")
+    with pytest.raises(UnsafeText) as caught:
+        channel.send_line(value, secret=True)
+    assert raw.sent == b""  # not a byte typed
+    assert value not in str(caught.value)  # a refused secret is not echoed in the message
+    assert "nothing was sent" in str(caught.value) and caught.value.host == "cucmpub"
+    with pytest.raises(UnsafeText):
+        channel.send(value)
+    assert raw.sent == b""
+
+
+def test_send_types_a_passing_value_exactly_and_only_declared_controls() -> None:
+    raw = _Recording()
+    channel = Channel(raw, newline="\n")
+    channel.send_line("/cop dir with spaces/é")
+    channel.send(" ")  # pager answers are printable keys
+    channel.send("q")
+    assert raw.sent == "/cop dir with spaces/é\n q".encode()
+    channel.send("\r", controls="\r")  # a dialog may declare the control key it needs
+    assert raw.sent.endswith(b"\r")
+    with pytest.raises(UnsafeText):
+        channel.send("\r\x03", controls="\r")  # but only that one
+    assert unsafe_characters("a\x03b\x03\rc", allowed="\r") == ["\x03"]

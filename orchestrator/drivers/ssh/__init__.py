@@ -19,6 +19,7 @@ from orchestrator.drivers.ssh.errors import (
     ParseError,
     SessionClosed,
     UnknownHostKey,
+    UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CUCM, CucmCli, CucmPlatform
 from orchestrator.drivers.ssh.transport import SshTarget, SshTransport
@@ -49,4 +50,5 @@ __all__ = [
     "SshTarget",
     "SshTransport",
     "UnknownHostKey",
+    "UnsafeText",
 ]

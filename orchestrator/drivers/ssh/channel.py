@@ -17,7 +17,7 @@ from typing import Protocol
 
 import structlog
 
-from orchestrator.drivers.ssh.errors import CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.errors import CommandTimeout, SessionClosed, UnsafeText
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,25 @@ PAGER_FILE_VIEW = re.compile(
     r"options: q=quit, n=next, p=prev, b=begin, e=end"
     r"(?: \(lines (?P<first>\d+) - (?P<last>\d+) of (?P<total>\d+)\))?[ \t]*:[ \t]*\Z"
 )
+
+
+def unsafe_characters(text: str, allowed: str = "") -> list[str]:
+    """The characters of ``text`` a terminal acts on instead of showing them (C0/C1
+    controls, DEL, format and line/paragraph separators), except those in ``allowed``;
+    each once, in order of appearance."""
+    found: list[str] = []
+    for char in text:
+        if not char.isprintable() and char not in allowed and char not in found:
+            found.append(char)
+    return found
+
+
+def check_typable(what: str, text: str, *, host: str | None = None) -> None:
+    """Raise ``UnsafeText`` unless ``text`` is printable: the one rule for every value
+    typed into a CLI session (answers, file names, service names, commands)."""
+    bad = unsafe_characters(text)
+    if bad:
+        raise UnsafeText(what, bad, host=host)
 
 
 def normalize(text: str, *, at_line_start: bool = False) -> str:
@@ -131,7 +150,22 @@ class Channel:
 
     # -- sending ---------------------------------------------------------------------
 
-    def send(self, text: str, *, secret: bool = False) -> None:
+    def send(self, text: str, *, secret: bool = False, controls: str = "") -> None:
+        """Type ``text`` exactly. Only printable characters go out, plus the control
+        characters the caller declares in ``controls`` (a dialog's line terminator or
+        key): anything else is refused before a byte is sent, because the CLI would act
+        on it (Ctrl-C ends a wizard and the rest of the value runs at ``admin:``)."""
+        bad = unsafe_characters(text, controls)
+        if bad:
+            raise UnsafeText("a secret value" if secret else "a value", bad, host=self.host)
+        self._write(text, secret=secret)
+
+    def send_line(self, text: str = "", *, secret: bool = False) -> None:
+        """Type ``text`` (printable only) and the platform's line terminator."""
+        check_typable("a secret value" if secret else "a value", text, host=self.host)
+        self._write(text + self.newline, secret=secret)
+
+    def _write(self, text: str, *, secret: bool) -> None:
         if self.raw.closed:
             raise SessionClosed("channel is closed", output=self.buffer, host=self.host)
         for rec in self._recorders:
@@ -141,9 +175,6 @@ class Channel:
             self.raw.sendall(text.encode())
         except (OSError, EOFError) as exc:
             raise SessionClosed(f"send failed: {exc}", output=self.buffer, host=self.host) from exc
-
-    def send_line(self, text: str = "", *, secret: bool = False) -> None:
-        self.send(text + self.newline, secret=secret)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -102,6 +102,22 @@ class CommandFailed(DriverError):
         self.reason = reason
 
 
+class UnsafeText(DriverError):
+    """A value to type holds a character the CLI would act on (a control character
+    ends a wizard, a CR submits a line): refused before anything is sent."""
+
+    def __init__(self, what: str, characters: list[str], *, host: str | None = None) -> None:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in characters)
+        super().__init__(
+            f"refused to type {what}: it contains control character(s) {shown} that the "
+            "node's CLI would act on; nothing was sent -- remove them from the playbook "
+            "or inventory",
+            host=host,
+        )
+        self.what = what
+        self.characters = characters
+
+
 class ParseError(DriverError):
     """A CLI output did not have the shape a parser needs."""
 

@@ -14,7 +14,7 @@ from typing import Self
 import structlog
 
 from orchestrator.drivers.ssh import parsers, patterns
-from orchestrator.drivers.ssh.channel import Channel
+from orchestrator.drivers.ssh.channel import Channel, check_typable
 from orchestrator.drivers.ssh.dialogs import (
     SESSION_CLOSED,
     Dialog,
@@ -229,7 +229,13 @@ class CucmCli:
     def install_cop(
         self, request: CopInstallRequest, *, progress: Progress | None = None
     ) -> InstallResult:
-        """Run ``utils system upgrade initiate`` for one COP file; never raises on outcomes."""
+        """Run ``utils system upgrade initiate`` for one COP file; never raises on outcomes.
+
+        Raises ``UnsafeText`` before the wizard is even opened if a value to type holds
+        a control character (the channel would refuse it mid-wizard, leaving the wizard
+        open): the node sees nothing."""
+        for what, value in request.typed_values():
+            check_typable(what, value, host=self.host)
         result = self.run_dialog(
             install_cop_dialog(request),
             "utils system upgrade initiate",

@@ -93,6 +93,17 @@ class CopInstallRequest:
     download_timeout: float = 1800.0
     install_timeout: float = 3600.0
 
+    def typed_values(self) -> list[tuple[str, str]]:
+        """Every value the wizard may be given, named for a refusal message."""
+        return [
+            ("the COP file name", self.file_name),
+            ("the SFTP server", self.server),
+            ("the SFTP directory", self.directory),
+            ("the SFTP user name", self.user),
+            ("the SFTP password", reveal(self.password)),
+            ("the SMTP host", self.smtp_host),
+        ]
+
 
 @dataclass
 class InstallResult:
