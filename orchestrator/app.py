@@ -29,6 +29,7 @@ from orchestrator.engine.discovery import Discovery, discover
 from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import ClusterLock, ClusterLocked
+from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
 from orchestrator.engine.steps import Timeouts
 from orchestrator.engine.waits import PollPolicy
@@ -141,6 +142,7 @@ def install_request(inputs: Inputs) -> InstallRequest:
         username=pb.sftp.username,
         password=inputs.sftp_password,
         timeout=float(pb.timeouts.install),
+        take_over_held_wizard=pb.install.take_over_held_wizard,
     )
 
 
@@ -155,6 +157,10 @@ def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
             reboot=float(pb.timeouts.reboot),
             services=float(pb.timeouts.services),
             replication=float(pb.timeouts.replication),
+        ),
+        prechecks=PrecheckPolicy(
+            cop_size_mb=pb.cop.size_mb,
+            take_over_held_wizard=pb.install.take_over_held_wizard,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,

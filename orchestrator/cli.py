@@ -24,6 +24,7 @@ from orchestrator.console import LiveProgress, PlainProgress
 from orchestrator.engine.discovery import Discovery
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
+from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
 from orchestrator.errors import EXIT_INTERRUPTED
 from orchestrator.planning.check import plan_problems
@@ -196,8 +197,9 @@ def _run(
             the_plan = _given_plan(plan_file, the_plan, inputs, found)
         out.print(render_plan(the_plan))
         if dry_run:
-            window_problem = _window_problem(app.rollout_settings(inputs, window).window, the_plan)
-            return _dry_run(gateway, the_plan, window_problem)
+            settings = app.rollout_settings(inputs, window)
+            window_problem = _window_problem(settings.window, the_plan)
+            return _dry_run(gateway, the_plan, window_problem, settings.prechecks)
         outcome = run_with_progress(
             the_plan,
             lambda progress: app.execute(
@@ -265,12 +267,17 @@ def _window_problem(window: Window | None, the_plan: Plan) -> str | None:
     )
 
 
-def _dry_run(gateway: app.DriverGateway, the_plan: Plan, window_problem: str | None) -> int:
+def _dry_run(
+    gateway: app.DriverGateway,
+    the_plan: Plan,
+    window_problem: str | None,
+    policy: PrecheckPolicy,
+) -> int:
     from orchestrator.engine.prechecks import check_node, check_replication
 
     problems: list[str] = [window_problem] if window_problem else []
     for node in sorted({s.nodes[0] for s in the_plan.steps}):
-        result = check_node(gateway, node)
+        result = check_node(gateway, node, policy)
         problems += [f"{node}: {p}" for p in result.problems]
         for warning in result.warnings:
             out.print(f"[yellow]warning[/] {node}: {warning}")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 
 from orchestrator.config.errors import Invalid
 from orchestrator.config.estimates import Estimates
@@ -32,6 +32,9 @@ class Cop(StrictModel):
     file: Name
     md5: str | None = None
     sha512: str | None = None
+    # The file's size: the prechecks ask for twice this much free space in every node's
+    # common partition (without it, a large device pack is assumed).
+    size_mb: int | None = Field(default=None, ge=1, le=100_000, strict=True)
 
     @field_validator("file")
     @classmethod
@@ -148,6 +151,13 @@ class Window(StrictModel):
         return self
 
 
+class Install(StrictModel):
+    # Another admin's open install wizard stops the run at prechecks unless this says
+    # to take it over (answering yes to "Assume control"); a takeover is journaled,
+    # logged and shown in the report.
+    take_over_held_wizard: StrictBool = False
+
+
 class Polling(StrictModel):
     """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s."""
 
@@ -160,6 +170,7 @@ class Playbook(StrictModel):
     sftp: Sftp
     models: list[Name] = Field(min_length=1)
     restart: Restart = Field(default_factory=Restart)
+    install: Install = Field(default_factory=Install)
     waves: Waves = Field(default_factory=Waves)
     gates: Gates = Field(default_factory=Gates)
     timeouts: Timeouts = Field(default_factory=Timeouts)

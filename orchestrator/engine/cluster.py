@@ -140,6 +140,8 @@ class DriverGateway:
         except DriverError as exc:  # refused, bad credentials, changed host key, ...
             return NodeHealth(reachable=False, problem=str(exc))
         disk = status.disk("active")
+        common = parsers.common_partition(status)
+        common_free_kb = common.free_kb if common else None
         return NodeHealth(
             reachable=True,
             release=version.master_version,
@@ -147,6 +149,7 @@ class DriverGateway:
             services=[_service_state(s) for s in services.services],
             upgrade_status="Running" if upgrade.busy else upgrade.state,
             disk_active_pct=disk.percent if disk else None,
+            common_free_mb=common_free_kb // 1024 if common_free_kb is not None else None,
             ntp_synchronised=ntp.synchronised,
         )
 
@@ -158,6 +161,10 @@ class DriverGateway:
         with self.cli(node) as cli:
             status = cli.upgrade_status()
         return "Running" if status.busy else status.state
+
+    def wizard_state(self, node: str) -> str:
+        with self.cli(node) as cli:
+            return str(cli.probe_upgrade_wizard(self.command_timeout))
 
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:
@@ -244,6 +251,7 @@ class DriverGateway:
             user=request.username,
             password=request.password,  # type: ignore[arg-type]
             install_timeout=request.timeout,
+            assume_control=request.take_over_held_wizard,
         )
         with self.cli(node) as cli:
             try:
@@ -258,6 +266,7 @@ class DriverGateway:
             message=result.message,
             checksum=result.checksum,
             log=result.upgrade_log,
+            took_over_wizard=result.took_over_wizard,
         )
 
     def request_reboot(self, node: str) -> None:

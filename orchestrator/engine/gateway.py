@@ -34,6 +34,7 @@ class InstallRequest:
     username: str
     password: object  # a Secret: .reveal() gives the text; never printed
     timeout: float
+    take_over_held_wizard: bool = False  # answer yes to another session's Assume control
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class InstallReport:
     message: str = ""
     checksum: str | None = None
     log: str | None = None
+    took_over_wizard: bool = False  # another session's open wizard was taken over
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,7 @@ class NodeHealth:
     services: list[ServiceState] = field(default_factory=list)
     upgrade_status: str = "Idle"
     disk_active_pct: int | None = None
+    common_free_mb: int | None = None  # free space where the wizard downloads the COP
     ntp_synchronised: bool | None = None
     problem: str = ""
 
@@ -68,6 +71,11 @@ class ClusterGateway(Protocol):
     def installed_options(self, node: str) -> list[str]: ...
 
     def upgrade_status(self, node: str) -> str: ...
+
+    def wizard_state(self, node: str) -> str:
+        """free | held (another session has the install wizard open) | in_progress |
+        unknown; leaves the node as it was."""
+        ...
 
     def install(
         self, node: str, request: InstallRequest, on_phase: Callable[[str], None]

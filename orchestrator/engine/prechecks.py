@@ -7,6 +7,31 @@ from dataclasses import dataclass, field
 from orchestrator.engine.gateway import ClusterGateway, NodeHealth
 
 DISK_LIMIT_PCT = 90
+# The wizard downloads the COP into the common partition and unpacks it there: ask for
+# twice its size (inferred; Cisco publishes no figure). Without ``cop.size_mb`` in the
+# playbook, a COP as large as the largest device packs is assumed (inferred).
+FREE_SPACE_FACTOR = 2
+ASSUMED_COP_SIZE_MB = 1024
+
+
+@dataclass(frozen=True)
+class PrecheckPolicy:
+    """What the prechecks before an install need to know from the playbook."""
+
+    cop_size_mb: int | None = None
+    take_over_held_wizard: bool = False
+
+    @property
+    def required_free_mb(self) -> int:
+        return FREE_SPACE_FACTOR * (self.cop_size_mb or ASSUMED_COP_SIZE_MB)
+
+    def describe_free_space(self) -> str:
+        if self.cop_size_mb:
+            return f"{self.required_free_mb} MB free (twice the COP's {self.cop_size_mb} MB)"
+        return (
+            f"{self.required_free_mb} MB free (twice an assumed {ASSUMED_COP_SIZE_MB} MB COP; "
+            "give cop.size_mb in the playbook for an exact figure)"
+        )
 
 
 @dataclass
@@ -22,7 +47,11 @@ class PrecheckResult:
         return not self.problems
 
 
-def check_node(gateway: ClusterGateway, node: str) -> PrecheckResult:
+def check_node(
+    gateway: ClusterGateway, node: str, policy: PrecheckPolicy | None = None
+) -> PrecheckResult:
+    """Health of ``node``; with a ``policy`` (before installing) also its free space in
+    the common partition and whether another session holds its install wizard."""
     result = PrecheckResult(node)
     health: NodeHealth = gateway.health(node)
     if not health.reachable:
@@ -41,7 +70,53 @@ def check_node(gateway: ClusterGateway, node: str) -> PrecheckResult:
         result.problems.append(f"active disk partition {health.disk_active_pct}% full")
     if health.ntp_synchronised is False:
         result.warnings.append("NTP is not synchronised (utils ntp status)")
+    if policy is not None:
+        _check_free_space(result, health, policy)
+        if health.upgrade_status != "Running":
+            _check_wizard(gateway, result, policy)
     return result
+
+
+def _check_free_space(result: PrecheckResult, health: NodeHealth, policy: PrecheckPolicy) -> None:
+    free = health.common_free_mb
+    if free is None:
+        result.warnings.append(
+            "could not read the common partition's free space (show status, Disk/logging)"
+        )
+    elif free < policy.required_free_mb:
+        result.problems.append(
+            f"only {free} MB free in the common partition (show status, Disk/logging); the "
+            f"install needs {policy.describe_free_space()}: free space with the Log Partition "
+            "Monitoring Tool or the CLI, then run again"
+        )
+
+
+def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: PrecheckPolicy) -> None:
+    node = result.node
+    try:
+        state = gateway.wizard_state(node)
+    except Exception as exc:  # a finding, not a crash: the run stops before any change
+        result.problems.append(f"could not check the install wizard: {exc}")
+        return
+    if state == "held" and policy.take_over_held_wizard:
+        result.warnings.append(
+            "another session holds the install wizard; install.take_over_held_wizard is "
+            "set, so the install will take it over (Assume control: yes)"
+        )
+    elif state == "held":
+        result.problems.append(
+            "another session holds the install wizard (Another user session is currently "
+            "configuring an upgrade): that session should leave it with q, or run "
+            f"`utils system upgrade cancel` on {node} if it is stale; to take it over "
+            "instead, set install.take_over_held_wizard: true in the playbook"
+        )
+    elif state == "in_progress":
+        result.problems.append("an upgrade is in progress (An upgrade is already in progress)")
+    elif state != "free":
+        result.problems.append(
+            "the install wizard did not show its Source menu; run `utils system upgrade "
+            f"initiate` on {node} by hand to see why"
+        )
 
 
 def check_replication(gateway: ClusterGateway) -> list[str]:

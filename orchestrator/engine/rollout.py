@@ -19,7 +19,7 @@ import structlog
 
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
 from orchestrator.engine.journal import TERMINAL, Journal, StepRecord
-from orchestrator.engine.prechecks import check_node, check_replication
+from orchestrator.engine.prechecks import PrecheckPolicy, check_node, check_replication
 from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
@@ -53,6 +53,7 @@ class Window:
 class RolloutSettings:
     install: InstallRequest
     timeouts: Timeouts = field(default_factory=Timeouts)
+    prechecks: PrecheckPolicy = field(default_factory=PrecheckPolicy)
     poll: PollPolicy = field(default_factory=PollPolicy)
     window: Window | None = None
     # exceptions that mean "not reachable right now" (a node rebooting)
@@ -290,7 +291,13 @@ class Rollout:
             ctx.mark(step.id, step.nodes[0], "checking")
         with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="precheck") as pool:
             checks = [
-                pool.submit(contextvars.copy_context().run, check_node, self.gateway, n)
+                pool.submit(
+                    contextvars.copy_context().run,
+                    check_node,
+                    self.gateway,
+                    n,
+                    self.settings.prechecks,
+                )
                 for n in nodes
             ]
             results = [check.result() for check in checks]

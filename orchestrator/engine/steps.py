@@ -74,6 +74,12 @@ def _has_option(options: list[str], file_name: str) -> bool:
 
 # ----- install -----------------------------------------------------------------------
 
+TOOK_OVER_WIZARD = "took_over_wizard"  # journal state: another session's wizard was taken
+TOOK_OVER_MESSAGE = (
+    "another session's open install wizard was taken over (Assume control: yes), as "
+    "install.take_over_held_wizard allows"
+)
+
 
 def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> str:
     """Install the COP on ``node``; returns the outcome (installed / already_installed)."""
@@ -94,6 +100,9 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
     except ctx.transient as exc:
         ctx.mark(step, node, "session_lost", error=str(exc))
         return _await_background_install(ctx, step, node, request)
+    if report.took_over_wizard:
+        log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
+        ctx.mark(step, node, TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
     if report.outcome == "installed" or (
         report.outcome == "not_offered"
         and _has_option(gateway.installed_options(node), request.file)
@@ -135,6 +144,9 @@ _INSTALL_HINTS = {
     "for .sha512 files on this release",
     "unsafe_value": "a playbook value holds a control character; fix it (nothing was typed "
     "on the node)",
+    "locked": "another session holds the node's install wizard: that session should leave "
+    "it with q (or run `utils system upgrade cancel` if it is stale), then resume; or set "
+    "install.take_over_held_wizard: true in the playbook",
     "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
     "failed": "read the node's upgrade log (utils system upgrade status)",
 }

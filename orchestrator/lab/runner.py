@@ -210,7 +210,7 @@ class Lab:
         stem = path.name.split(".")[0]
         sftp_pw = self._secret_file(folder / f"{stem}.secrets", "sftp", self.config.sftp.password)
         document = {
-            "cop": {"file": pack.file, "md5": self.cop_md5(pack.file)},
+            "cop": {"file": pack.file, "md5": self.cop_md5(pack.file), "size_mb": pack.size_mb},
             "sftp": {
                 "host": self.sftp_address,
                 "port": self.sftp_port,

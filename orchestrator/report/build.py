@@ -29,6 +29,7 @@ from orchestrator.report.timeline import CLUSTER_ROW, segments
 DETAIL_KEYS = (
     "outcome", "message", "hint", "checksum", "file", "problems", "warnings", "missing",
     "verified", "restarted", "models", "reason", "service", "error", "boot_time",
+    "took_over_wizard",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
 _RUN_END = {"completed", "failed", "paused_window", "interrupted"}
@@ -99,6 +100,8 @@ def _step(step_id: str, stage: str, action: str, node: str | None,
     message = str(detail.get("message", "")) if record and record.state == "failed" else ""
     if not message and record is not None:
         parts = []
+        if detail.get("took_over_wizard"):
+            parts.append(str(detail["took_over_wizard"]))
         if "outcome" in detail:
             parts.append(str(detail["outcome"]).replace("_", " "))
         if detail.get("restarted"):

@@ -17,6 +17,7 @@ from orchestrator.drivers.ssh import (
     InstallOutcome,
     NodeUnreachable,
     SshTarget,
+    WizardProbe,
 )
 from orchestrator.lab.config import (
     DevicePackSpec,
@@ -127,6 +128,19 @@ def test_typed_reads_parse_live_output(env: Env) -> None:
         assert cli.myself().machine_name == "pub"
 
 
+def test_wizard_probe_leaves_a_free_wizard_free(env: Env) -> None:
+    world = env.lab.world
+    before = len(world.events.all())
+    for node in ("pub", "new", "old"):  # publisher, 15.x subscriber (credentials question), 11.5
+        with env.cli(node) as cli:
+            assert cli.probe_upgrade_wizard(10) is WizardProbe.FREE
+            assert cli.upgrade_status().state == "Idle"
+        assert world.nodes[node].upgrade.owner is None
+        assert world.nodes[node].upgrade.source is None  # no source saved
+    changes = [e.event for e in world.events.all()[before:] if e.event != "cli_command"]
+    assert changes == []
+
+
 def test_cucm15_keyboard_interactive_only(env: Env) -> None:
     with env.cli("new") as cli:
         assert cli.show_version().master_version == "15.0.1.10000-1"
@@ -202,9 +216,19 @@ def test_stale_wizard_assume_control_then_reboot(tmp_path: Path) -> None:
     # thread waiting for a channel, which slows the lab's shutdown by 5 s.)
     for env in _env(tmp_path, FaultSpec(kind=FaultKind.STALE_UPGRADE_WIZARD, node="sub1")):
         with env.cli("sub1") as cli:
-            result = cli.install_cop(env.request())
+            # read-only probe: held, and left held (answered no to Assume control)
+            assert cli.probe_upgrade_wizard(10) is WizardProbe.HELD
+            owner = env.lab.world.nodes["sub1"].upgrade.owner
+            assert owner is not None and cli.is_open
+            # by default an install never takes another session's wizard over
+            refused = cli.install_cop(env.request())
+            assert refused.outcome is InstallOutcome.LOCKED, refused.transcript
+            assert not refused.took_over_wizard and refused.answers[-1].strip() == "no"
+            assert env.lab.world.nodes["sub1"].upgrade.owner is owner
+            assert not env.lab.world.events.select("upgrade_wizard_taken_over", "sub1")
+            result = cli.install_cop(env.request(assume_control=True))
             assert result.outcome is InstallOutcome.INSTALLED, result.transcript
-            assert T.ANOTHER_SESSION in result.transcript
+            assert T.ANOTHER_SESSION in result.transcript and result.took_over_wizard
             transcript = cli.restart_system(confirm_timeout=5, close_timeout=10)
             assert "Appliance is being Restarted" in transcript
             assert not cli.is_open

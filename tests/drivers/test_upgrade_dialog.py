@@ -9,9 +9,11 @@ from orchestrator.drivers.ssh.upgrade import (
     ERROR_TEXTS,
     CopInstallRequest,
     InstallOutcome,
+    WizardProbe,
     install_cop_dialog,
     install_result,
     md5_key,
+    wizard_probe_dialog,
 )
 
 from . import scripts as S
@@ -117,15 +119,22 @@ def test_modern_subscriber_with_publisher_credentials_skips_source_prompts() -> 
     assert result.ok
 
 
-def test_assume_control_then_happy() -> None:
+def test_assume_control_then_happy_only_when_opted_in() -> None:
     script = S.legacy_happy()
     script[2:2] = [Out(T.ANOTHER_SESSION + S.NL), S.ask(T.ASSUME_CONTROL), In("yes")]
-    result, raw, _ = play(script)
+    result, raw, _ = play(script, request(assume_control=True))
     assert_script_followed(raw)
-    assert result.ok
+    assert result.ok and result.took_over_wizard
 
 
-def test_assume_control_refused_when_configured() -> None:
+def test_happy_install_took_nothing_over() -> None:
+    result, raw, _ = play(S.legacy_happy(), request(assume_control=True))
+    assert_script_followed(raw)
+    assert result.ok and not result.took_over_wizard
+
+
+@pytest.mark.parametrize("req", [request(), request(assume_control=False)])
+def test_assume_control_refused_by_default(req: CopInstallRequest) -> None:
     script: list[Step] = [
         *S.start(),
         Out(T.ANOTHER_SESSION + S.NL),
@@ -133,9 +142,49 @@ def test_assume_control_refused_when_configured() -> None:
         In("no"),
         Out(S.PROMPT),
     ]
-    result, raw, _ = play(script, request(assume_control=False))
+    result, raw, _ = play(script, req)
     assert_script_followed(raw)
     assert result.outcome is InstallOutcome.LOCKED and result.at_prompt
+    assert not result.took_over_wizard
+
+
+def probe(script: list[Step]) -> tuple[str, FakeRaw]:
+    raw = FakeRaw(script)
+    result = run_dialog(
+        Channel(raw), wizard_probe_dialog(1.0), command="utils system upgrade initiate"
+    )
+    return result.outcome, raw
+
+
+def test_probe_answers_no_to_assume_control() -> None:
+    outcome, raw = probe(
+        [
+            *S.start(),
+            Out(T.ANOTHER_SESSION + S.NL),
+            S.ask(T.ASSUME_CONTROL),
+            In("no"),
+            Out(S.PROMPT),
+        ]
+    )
+    assert_script_followed(raw)
+    assert outcome == WizardProbe.HELD and raw.typed[-1] == "no"
+
+
+@pytest.mark.parametrize(("modern", "subscriber"), [(False, False), (True, True)])
+def test_probe_quits_a_free_wizard_at_the_source_menu(modern: bool, subscriber: bool) -> None:
+    outcome, raw = probe(
+        [*S.start(modern, subscriber), *S.source_menu(modern), In("q"), Out(S.PROMPT)]
+    )
+    assert_script_followed(raw)
+    assert outcome == WizardProbe.FREE and raw.typed[-1] == "q"
+
+
+def test_probe_reports_an_upgrade_in_progress() -> None:
+    outcome, raw = probe(
+        [In("utils system upgrade initiate"), Out(T.ALREADY_IN_PROGRESS + S.NL), Out(S.PROMPT)]
+    )
+    assert_script_followed(raw)
+    assert outcome == WizardProbe.IN_PROGRESS
 
 
 def test_remembered_defaults_still_get_our_values() -> None:

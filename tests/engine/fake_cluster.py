@@ -31,6 +31,8 @@ class FakeNode:
     # polls of upgrade_status before a Running install completes
     running_polls: int = 0
     installed_at: float | None = None
+    common_free_mb: int = 20_000
+    wizard: str = "free"  # free | held (another session's open wizard) | in_progress
     services: dict[str, ServiceState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -70,6 +72,7 @@ class FakeCluster:
             options=list(state.options),
             services=list(state.services.values()),
             upgrade_status=state.upgrade,
+            common_free_mb=state.common_free_mb,
         )
 
     def installed_options(self, node: str) -> list[str]:
@@ -84,6 +87,9 @@ class FakeCluster:
                 state.installed_at = state.boot + 1
             state.running_polls -= 1
         return state.upgrade
+
+    def wizard_state(self, node: str) -> str:
+        return self._up(node).wizard
 
     def last_boot(self, node: str) -> float | None:
         return self._up(node).boot
@@ -122,6 +128,9 @@ class FakeCluster:
             self.max_active_installs = max(self.max_active_installs, self.active_installs)
         try:
             self.on_install(node)
+            took_over = state.wizard == "held"
+            if took_over and not request.take_over_held_wizard:
+                return InstallReport("locked", "another session is configuring an upgrade")
             if state.install_outcome != "installed":
                 return InstallReport(state.install_outcome, "the fake said no", "aa:bb")
             state.options.append(self.file)
@@ -130,7 +139,7 @@ class FakeCluster:
             state.installed_at = (
                 max(state.boot, *(s.start_time or 0 for s in state.services.values())) + 1
             )
-            return InstallReport("installed", "ok", "aa:bb")
+            return InstallReport("installed", "ok", "aa:bb", took_over_wizard=took_over)
         finally:
             with self._lock:
                 self.active_installs -= 1

@@ -15,6 +15,7 @@ from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.release import RestartScope
 from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal
+from orchestrator.engine.prechecks import ASSUMED_COP_SIZE_MB, PrecheckPolicy
 from orchestrator.engine.rollout import Rollout, RolloutSettings, Window
 from orchestrator.engine.steps import Timeouts
 from orchestrator.engine.waits import PollPolicy
@@ -485,3 +486,53 @@ def test_resume_of_a_stale_run_does_not_restart_nodes_that_picked_the_pack_up(jo
         assert set(states.values()) == {"skipped"}
     finally:
         stale.close()
+
+
+# ----- prechecks: held wizard, free space ---------------------------------------------
+
+
+def test_a_held_wizard_stops_the_run_at_prechecks(journal):
+    fake = cluster()
+    fake.nodes[SUB2].wizard = "held"
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed" and outcome.precheck
+    assert f"{SUB2}: another session holds the install wizard" in outcome.message
+    assert "utils system upgrade cancel" in outcome.message
+    assert "install.take_over_held_wizard" in outcome.message
+    assert fake.calls == []  # nothing installed or restarted anywhere
+
+
+def test_taking_over_a_held_wizard_is_opt_in_and_journaled(journal):
+    fake = cluster()
+    fake.nodes[SUB2].wizard = "held"
+    r = rollout(fake, journal)
+    r.settings.install = InstallRequest(
+        FILE, "0" * 32, "10.0.0.1", 22, "/cop", "u", "p", 5.0, take_over_held_wizard=True
+    )
+    r.settings.prechecks = PrecheckPolicy(take_over_held_wizard=True)
+    outcome = r.execute()
+    assert outcome.status == "completed", outcome.message
+    step_id = f"install-subscribers/{SUB2}"
+    record = journal.steps(RUN)[step_id]
+    assert [e.state for e in record.history].count("took_over_wizard") == 1
+    assert "Assume control" in record.detail["took_over_wizard"]
+    assert "took_over_wizard" not in journal.steps(RUN)[f"install-subscribers/{SUB1}"].detail
+    assert journal.steps(RUN)[f"prechecks/{SUB2}"].detail["warnings"]
+
+
+def test_short_common_partition_stops_the_run_at_prechecks(journal):
+    fake = cluster()
+    fake.nodes[SUB1].common_free_mb = 10
+    r = rollout(fake, journal)
+    r.settings.prechecks = PrecheckPolicy(cop_size_mb=300)
+    outcome = r.execute()
+    assert outcome.status == "failed" and outcome.precheck
+    assert f"{SUB1}: only 10 MB free in the common partition" in outcome.message
+    assert "600 MB" in outcome.message
+    assert fake.calls == []
+
+
+def test_free_space_needed_is_assumed_without_a_size():
+    assert PrecheckPolicy().required_free_mb == 2 * ASSUMED_COP_SIZE_MB
+    assert "cop.size_mb" in PrecheckPolicy().describe_free_space()
+    assert PrecheckPolicy(cop_size_mb=52).required_free_mb == 104

@@ -28,6 +28,7 @@ from orchestrator.drivers.ssh.upgrade import (
     CopInstallRequest,
     InstallOutcome,
     InstallResult,
+    WizardProbe,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "SshTransport",
     "UnknownHostKey",
     "UnsafeText",
+    "WizardProbe",
 ]

@@ -329,6 +329,14 @@ _DISK = re.compile(
 )
 
 
+def common_partition(status: SystemStatus) -> DiskUsage | None:
+    """The common partition (/common), where the upgrade wizard downloads and unpacks a
+    COP. ``show status`` names it ``Disk/logging`` on the releases we have transcripts
+    of (inferred: the logging partition is /common on VOS); a ``Disk/common`` row, if a
+    release prints one, wins."""
+    return status.disk("common") or status.disk("logging")
+
+
 def parse_show_status(text: str) -> SystemStatus:
     hostname = version = uptime = None
     days: int | None = None

@@ -29,9 +29,11 @@ from orchestrator.drivers.ssh.upgrade import (
     CancelOutcome,
     CopInstallRequest,
     InstallResult,
+    WizardProbe,
     cancel_dialog,
     install_cop_dialog,
     install_result,
+    wizard_probe_dialog,
 )
 
 log = structlog.get_logger(__name__)
@@ -248,6 +250,15 @@ class CucmCli:
         return parsers.parse_upgrade_status(
             self.run("utils system upgrade status", timeout, check=False)
         )
+
+    def probe_upgrade_wizard(self, timeout: float = 120.0) -> WizardProbe:
+        """Whether another session holds the install wizard; changes nothing (see
+        ``wizard_probe_dialog``). Check ``upgrade_status`` first: a running install is
+        reported as IN_PROGRESS here too."""
+        result = self.run_dialog(wizard_probe_dialog(timeout), "utils system upgrade initiate")
+        if result.outcome in set(WizardProbe):
+            return WizardProbe(result.outcome)
+        return WizardProbe.UNKNOWN
 
     def upgrade_cancel(self, timeout: float = 120.0) -> CancelOutcome:
         result = self.run_dialog(cancel_dialog(timeout), "utils system upgrade cancel")

@@ -68,6 +68,11 @@ SOURCE_LABELS = {"sftp": r"via\s+SFTP", "ftp": r"via\s+FTP"}
 # "Directory [/cop]:" or "Server (10.1.1.50):" -- a remembered default; we type ours anyway.
 _DEFAULT = r"(?:\s*[\[(][^\])\n]*[\])])?"
 _YES_NO = r"\(yes/no\)(?:\s*\[(?:yes|no)\])?"
+_ANOTHER_SESSION = line(r"Another user session is currently configuring")
+_ASSUME_CONTROL = prompt(r"Assume control\s*" + _YES_NO + ":")
+_PUBLISHER_CREDENTIALS = prompt(r"Use download credentials from Publisher\s*" + _YES_NO + ":")
+_SELECT = prompt(r"Please select an option\s*\(\s*1\s*-\s*\d+\s*or\s*\"?q\"?\s*\)\s*:")
+TOOK_OVER = "took_over_wizard"  # capture set when we answered yes to Assume control
 _MENU_ITEM = re.compile(r"(?m)^[ \t]*(?P<key>\d+)\)[ \t]*(?P<label>\S.*?)[ \t]*$")
 
 
@@ -86,7 +91,9 @@ class CopInstallRequest:
     password: PasswordLike = field(repr=False)
     source: str = "sftp"  # "sftp" | "ftp"
     use_publisher_credentials: bool = False  # "no": use our SFTP source on subscribers too
-    assume_control: bool = True
+    # Another session's open wizard is taken over only when the playbook says so
+    # (install.take_over_held_wizard); otherwise the install stops as LOCKED.
+    assume_control: bool = False
     smtp_host: str = ""
     prompt_timeout: float = 120.0
     # An unreachable SFTP server can take many minutes to be reported.
@@ -118,6 +125,7 @@ class InstallResult:
     transcript: str  # password masked
     answers: list[str]  # what we typed, password masked
     at_prompt: bool
+    took_over_wizard: bool = False  # we answered yes to another session's Assume control
 
     @property
     def ok(self) -> bool:
@@ -187,8 +195,14 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
 
     def assume(state: DialogState, match: re.Match[str]) -> Action:
         if request.assume_control:
+            state.captures[TOOK_OVER] = "yes"
             return Action("yes")
-        return Action("no", InstallOutcome.LOCKED, "another session is configuring an upgrade")
+        return Action(
+            "no",
+            InstallOutcome.LOCKED,
+            "another session is configuring an upgrade (Another user session is currently "
+            "configuring an upgrade); answered no to Assume control",
+        )
 
     rules: list[Rule] = [
         Rule(
@@ -206,16 +220,16 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
             Rule(outcome.value, line(text), outcome=outcome)
             for outcome, text in ERROR_TEXTS.items()
         ),
-        Rule("another_session", line(r"Another user session is currently configuring")),
-        Rule("assume_control", prompt(r"Assume control\s*" + _YES_NO + ":"), assume),
+        Rule("another_session", _ANOTHER_SESSION),
+        Rule("assume_control", _ASSUME_CONTROL, assume),
         Rule(
             "publisher_credentials",
-            prompt(r"Use download credentials from Publisher\s*" + _YES_NO + ":"),
+            _PUBLISHER_CREDENTIALS,
             yes_no[request.use_publisher_credentials],
         ),
         Rule(
             "select",
-            prompt(r"Please select an option\s*\(\s*1\s*-\s*\d+\s*or\s*\"?q\"?\s*\)\s*:"),
+            _SELECT,
             _select(request),
             repeatable=True,  # the Source menu, then the file list
         ),
@@ -295,6 +309,47 @@ def install_result(request: CopInstallRequest, result: DialogResult) -> InstallR
         transcript=result.transcript.text(),
         answers=result.transcript.sent,
         at_prompt=result.at_prompt,
+        took_over_wizard=TOOK_OVER in result.captures,
+    )
+
+
+# -- is the wizard held by another session? -----------------------------------------------
+
+
+class WizardProbe(StrEnum):
+    FREE = "free"  # nobody configures an upgrade here
+    HELD = "held"  # another session has the wizard open ("Assume control")
+    IN_PROGRESS = "in_progress"  # an upgrade or COP install is running
+    UNKNOWN = "unknown"
+
+
+def wizard_probe_dialog(timeout: float = 120.0) -> Dialog:
+    """Open the wizard only to see who holds it, and leave without changing anything.
+
+    The CLI has no read-only way to tell that another session holds the wizard
+    (``utils system upgrade status`` shows a held wizard as idle), so we start it: a held
+    wizard says so and asks ``Assume control``, which we answer ``no``; a free one shows
+    the Source menu, which we leave with ``q`` (Cisco's own way out of the wizard, before
+    any source is chosen or saved). 12.5+ subscribers first ask whether to use the
+    publisher's credentials: ``no`` saves nothing. The node is left as it was; the only
+    trace is another admin seeing our session briefly in the wizard.
+    """
+    return Dialog(
+        name="upgrade_wizard_probe",
+        rules=[
+            Rule(
+                "already_in_progress",
+                line(ERROR_TEXTS[InstallOutcome.ALREADY_IN_PROGRESS]),
+                outcome=WizardProbe.IN_PROGRESS,
+            ),
+            Rule("another_session", _ANOTHER_SESSION),
+            Rule("assume_control", _ASSUME_CONTROL, "no", outcome=WizardProbe.HELD),
+            Rule("publisher_credentials", _PUBLISHER_CREDENTIALS, "no"),
+            Rule("select", _SELECT, "q", outcome=WizardProbe.FREE),
+            Rule("back_at_prompt", patterns.PROMPT, outcome=WizardProbe.UNKNOWN),
+        ],
+        timeouts={"default": timeout},
+        end_prompt=patterns.PROMPT,
     )
 
 
