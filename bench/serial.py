@@ -52,7 +52,7 @@ def serialise(plan: Plan) -> Plan:
             kind = StageKind.INSTALL_PUBLISHER if node == publisher else stage.kind
             stages.append(_single(step, kind, "install", stage))
         if node == publisher:
-            stages += by_kind[StageKind.VERIFY]
+            stages += by_kind.get(StageKind.VERIFY_PUBLISHER, []) + by_kind[StageKind.VERIFY]
         step, stage = restarts[node]
         stages.append(_single(step, stage.kind, "restart", stage))
     stages += by_kind[StageKind.POSTCHECKS]

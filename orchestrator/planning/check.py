@@ -23,6 +23,7 @@ ACTIONS_OF_KIND: dict[StageKind, frozenset[Action]] = {
     StageKind.INSTALL_PUBLISHER: frozenset({Action.INSTALL}),
     StageKind.INSTALL_TFTP: frozenset({Action.INSTALL}),
     StageKind.INSTALL_SUBSCRIBERS: frozenset({Action.INSTALL}),
+    StageKind.VERIFY_PUBLISHER: frozenset({Action.VERIFY}),
     StageKind.VERIFY: frozenset({Action.VERIFY}),
     StageKind.RESTART_PUBLISHER: RESTARTS,
     StageKind.RESTART_WAVE: RESTARTS,
@@ -96,7 +97,8 @@ def _shape(plan: Plan, facts: ClusterFacts) -> list[str]:
 
 
 def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
-    """Stage order: prechecks, publisher install, installs, verify, restarts, postchecks."""
+    """Stage order: prechecks, publisher install, its verify, installs, verify, restarts,
+    postchecks."""
     pub = facts.publisher.name
     stages = [s for s in plan.stages if s.steps]
     kinds = [s.kind for s in stages]
@@ -123,7 +125,15 @@ def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
                             "other nodes with it")
         if any(i < at for i in installs):
             problems.append("the publisher installs before every other node")
-    verify = where(Action.VERIFY)
+    verify = [i for i, kind in enumerate(kinds) if kind is StageKind.VERIFY]
+    subscriber_installs = [i for i in installs if i not in pub_install]
+    for i, kind in enumerate(kinds):
+        if kind is not StageKind.VERIFY_PUBLISHER:
+            continue
+        if pub_install and i < pub_install[0]:
+            problems.append(f"stage {stages[i].name} must come after the publisher's install")
+        if any(j < i for j in subscriber_installs):
+            problems.append(f"stage {stages[i].name} must come before any subscriber install")
     restarts = [i for i, s in enumerate(stages) for step in s.steps if step.action in RESTARTS]
     for i in sorted(set(installs)):
         node = stages[i].steps[0].nodes[0]

@@ -31,6 +31,9 @@ class StageKind(StrEnum):
     INSTALL_PUBLISHER = "install_publisher"
     INSTALL_TFTP = "install_tftp"  # plans before the pooled install stage; still runnable
     INSTALL_SUBSCRIBERS = "install_subscribers"
+    # the models, right after the publisher's install and before any subscriber's: a
+    # typo in the playbook's models stops the run with one node changed, not all
+    VERIFY_PUBLISHER = "verify_publisher"
     VERIFY = "verify"
     RESTART_PUBLISHER = "restart_publisher"
     RESTART_WAVE = "restart_wave"

@@ -158,7 +158,7 @@ class _Builder:
         if not subscribers:
             return
         name = "install-subscribers"
-        steps = [
+        steps: list[Step] = [
             self.step(name, Action.INSTALL, node, self.est.install_subscriber,
                       "TFTP node: Cisco installs on the publisher and the TFTP nodes first, "
                       "so phones can fetch the new firmware" if node.runs_tftp
@@ -166,6 +166,8 @@ class _Builder:
                       timeout_seconds=timeout)
             for node in subscribers if node in needs
         ]
+        if steps:
+            self.verify(early=True)
         self.stages.append(Stage(
             name=name, kind=StageKind.INSTALL_SUBSCRIBERS, steps=steps,
             skipped=[skips[n.name] for n in subscribers if n.name in skips],
@@ -173,14 +175,26 @@ class _Builder:
             reason=f"in parallel, at most {limit} installs at once "
                    "(playbook waves.install_parallel), TFTP nodes started first"))
 
-    def verify(self) -> None:
-        name = "verify"
+    def verify(self, *, early: bool = False) -> None:
+        """The models in typemodel (AXL on the publisher). ``early``: right after the
+        publisher's install, before any subscriber's, so a wrong ``models`` list stops
+        the run with one node changed. The full verify after every install stays: it
+        is one query, and it re-checks just before the first restart (on a resume that
+        may be much later)."""
         models = list(self.playbook.models)
-        step = self.step(name, Action.VERIFY, self.facts.publisher, self.est.verify,
-                         "the new models must be in the typemodel table (AXL on the "
-                         "publisher) before anything is restarted", models=models)
-        self.stages.append(Stage(name=name, kind=StageKind.VERIFY, steps=[step],
-                                 reason=f"check {len(models)} model(s) via AXL"))
+        if early:
+            name, kind = "verify-publisher", StageKind.VERIFY_PUBLISHER
+            why = ("the publisher's install must have added the models before any "
+                   "subscriber is touched")
+            reason = f"check {len(models)} model(s) via AXL before the subscribers install"
+        else:
+            name, kind = "verify", StageKind.VERIFY
+            why = ("the new models must be in the typemodel table (AXL on the publisher) "
+                   "before anything is restarted")
+            reason = f"check {len(models)} model(s) via AXL"
+        step = self.step(name, Action.VERIFY, self.facts.publisher, self.est.verify, why,
+                         models=models)
+        self.stages.append(Stage(name=name, kind=kind, steps=[step], reason=reason))
 
     def restart_scope(self) -> tuple[RestartScope, str]:
         releases = sorted({n.release_number for n in self.facts.nodes})

@@ -122,20 +122,22 @@ def test_reordered_stages_are_refused():
     facts = sample_facts()
     plan = fresh_plan(facts)
     by_name = {s.name: s for s in plan.stages}
-    order = ["prechecks", "install-publisher", "install-subscribers", "restart-publisher",
-             "verify", "restart-wave-1", "restart-wave-2", "restart-wave-3", "postchecks"]
+    order = ["prechecks", "install-publisher", "verify-publisher", "install-subscribers",
+             "restart-publisher", "verify", "restart-wave-1", "restart-wave-2", "restart-wave-3",
+             "postchecks"]
     moved = plan.model_copy(update={"stages": [by_name[n] for n in order]})
     assert problems_of(moved, facts) == ["verify must come before any restart"]
 
-    order = ["prechecks", "install-subscribers", "install-publisher", "verify",
+    order = ["prechecks", "install-subscribers", "install-publisher", "verify-publisher", "verify",
              "restart-wave-1", "restart-publisher", "restart-wave-2", "restart-wave-3",
              "postchecks"]
     moved = plan.model_copy(update={"stages": [by_name[n] for n in order]})
     assert problems_of(moved, facts) == [
         "the publisher installs before every other node",
+        "stage verify-publisher must come before any subscriber install",
         "the publisher restarts before every subscriber"]
 
-    order = ["install-publisher", "prechecks", "install-subscribers", "verify",
+    order = ["install-publisher", "verify-publisher", "prechecks", "install-subscribers", "verify",
              "restart-publisher", "restart-wave-1", "restart-wave-2", "postchecks",
              "restart-wave-3"]
     moved = plan.model_copy(update={"stages": [by_name[n] for n in order]})
@@ -147,12 +149,35 @@ def test_an_install_after_verify_is_refused_unless_serial():
     facts = sample_facts()
     plan = fresh_plan(facts)
     by_name = {s.name: s for s in plan.stages}
-    order = ["prechecks", "install-publisher", "verify", "install-subscribers",
+    order = ["prechecks", "install-publisher", "verify-publisher", "verify", "install-subscribers",
              "restart-publisher", "restart-wave-1", "restart-wave-2", "restart-wave-3",
              "postchecks"]
     moved = plan.model_copy(update={"stages": [by_name[n] for n in order]})
     assert problems_of(moved, facts) == [
         "stage install-subscribers installs s1, s4, s2, s3 after verify"]
+
+
+def test_the_publisher_verify_must_sit_between_its_install_and_the_subscribers():
+    facts = sample_facts()
+    plan = fresh_plan(facts)
+    kinds = [s.kind for s in plan.stages]
+    at = kinds.index(StageKind.VERIFY_PUBLISHER)
+    assert kinds[at - 1] is StageKind.INSTALL_PUBLISHER
+    assert kinds[at + 1] is StageKind.INSTALL_SUBSCRIBERS
+    by_name = {s.name: s for s in plan.stages}
+    later = ["prechecks", "install-publisher", "install-subscribers", "verify-publisher",
+             "verify", "restart-publisher", "restart-wave-1", "restart-wave-2",
+             "restart-wave-3", "postchecks"]
+    moved = plan.model_copy(update={"stages": [by_name[n] for n in later]})
+    assert problems_of(moved, facts) == [
+        "stage verify-publisher must come before any subscriber install"]
+    early = ["prechecks", "verify-publisher", "install-publisher", *later[2:3], *later[4:]]
+    moved = plan.model_copy(update={"stages": [by_name[n] for n in early]})
+    assert problems_of(moved, facts) == [
+        "stage verify-publisher must come after the publisher's install"]
+    dropped = [s for s in plan.stages if s.kind is not StageKind.VERIFY_PUBLISHER]
+    assert problems_of(plan.model_copy(update={"stages": dropped}), facts) == [
+        "missing: verify on pub (Cisco 7841, Cisco 8851)"]
 
 
 def test_publisher_restart_with_subscribers_is_refused():

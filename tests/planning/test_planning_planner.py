@@ -49,7 +49,7 @@ def stage(plan: Plan, name: str):
 def test_stage_order():
     plan = plan_for(typical())
     assert [s.kind for s in plan.stages] == [
-        StageKind.PRECHECKS, StageKind.INSTALL_PUBLISHER,
+        StageKind.PRECHECKS, StageKind.INSTALL_PUBLISHER, StageKind.VERIFY_PUBLISHER,
         StageKind.INSTALL_SUBSCRIBERS, StageKind.VERIFY, StageKind.RESTART_PUBLISHER,
         StageKind.RESTART_WAVE, StageKind.RESTART_WAVE, StageKind.RESTART_WAVE,
         StageKind.POSTCHECKS,
@@ -150,9 +150,25 @@ def test_installed_node_that_picked_the_pack_up_is_not_restarted():
 
 
 def test_verify_step_checks_the_playbook_models_on_the_publisher():
-    step = stage(plan_for(typical()), "verify").steps[0]
-    assert (step.action, step.nodes, step.models) == (
-        Action.VERIFY, ["pub"], ["Cisco 7841", "Cisco 8851"])
+    plan = plan_for(typical())
+    for name in ("verify-publisher", "verify"):
+        step = stage(plan, name).steps[0]
+        assert (step.action, step.nodes, step.models) == (
+            Action.VERIFY, ["pub"], ["Cisco 7841", "Cisco 8851"])
+    names = [s.name for s in plan.stages]
+    # right after the publisher's install, before any subscriber is touched
+    assert names[names.index("install-publisher") + 1] == "verify-publisher"
+    assert names.index("verify-publisher") < names.index("install-subscribers")
+
+
+def test_no_publisher_verify_without_subscriber_installs():
+    opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
+    only_pub = plan_for(cluster(node("pub", pub=True, tftp=True), node("s1", options=opts)))
+    assert StageKind.VERIFY_PUBLISHER not in [s.kind for s in only_pub.stages]
+    # the publisher already has the pack, a subscriber does not: check before touching it
+    only_sub = plan_for(cluster(node("pub", pub=True, tftp=True, options=opts), node("s1")))
+    kinds = [s.kind for s in only_sub.stages if s.steps]
+    assert kinds.index(StageKind.VERIFY_PUBLISHER) < kinds.index(StageKind.INSTALL_SUBSCRIBERS)
 
 
 @pytest.mark.parametrize(
@@ -292,11 +308,11 @@ def test_estimates_follow_the_critical_path():
                     gates={"replication": True, "settle_seconds": 3})
     gate = 3 + 40
     assert stage(plan, "restart-publisher").estimated_seconds == 30 + 20 + gate
-    expected = 10 + 100 + 50 + 5 + (50 + gate) * 3 + 10
+    expected = 10 + 100 + 5 + 50 + 5 + (50 + gate) * 3 + 10  # verify-publisher, then verify
     assert plan.estimated_seconds == expected
     services = plan_for(facts, est, gates={"replication": True, "settle_seconds": 3})
     # pub restarts Tftp, Tomcat, CallManager; subscribers Tomcat; no replication gate.
-    assert services.estimated_seconds == 10 + 100 + 50 + 5 + (3 * 7 + 3) + 2 * (7 + 3) + 10
+    assert services.estimated_seconds == 10 + 100 + 5 + 50 + 5 + (3 * 7 + 3) + 2 * (7 + 3) + 10
 
 
 def test_no_gate_without_replication_and_settle():
