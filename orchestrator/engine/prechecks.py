@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.engine.gateway import ClusterGateway, NodeHealth
+from orchestrator.planning.space import describe_free_space, required_free_mb
 
 DISK_LIMIT_PCT = 90
-# The wizard downloads the COP into the common partition and unpacks it there: ask for
-# twice its size (inferred; Cisco publishes no figure). Without ``cop.size_mb`` in the
-# playbook, a COP as large as the largest device packs is assumed (inferred).
-FREE_SPACE_FACTOR = 2
-ASSUMED_COP_SIZE_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -23,15 +19,10 @@ class PrecheckPolicy:
 
     @property
     def required_free_mb(self) -> int:
-        return FREE_SPACE_FACTOR * (self.cop_size_mb or ASSUMED_COP_SIZE_MB)
+        return required_free_mb(self.cop_size_mb)
 
     def describe_free_space(self) -> str:
-        if self.cop_size_mb:
-            return f"{self.required_free_mb} MB free (twice the COP's {self.cop_size_mb} MB)"
-        return (
-            f"{self.required_free_mb} MB free (twice an assumed {ASSUMED_COP_SIZE_MB} MB COP; "
-            "give cop.size_mb in the playbook for an exact figure)"
-        )
+        return describe_free_space(self.cop_size_mb)
 
 
 @dataclass

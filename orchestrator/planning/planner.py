@@ -24,6 +24,7 @@ from orchestrator.planning.plan import (
     Step,
     fingerprint,
 )
+from orchestrator.planning.space import describe_free_space
 from orchestrator.planning.waves import WaveProblem, WaveSchedule, schedule_waves
 
 TFTP = "Cisco Tftp"
@@ -96,6 +97,9 @@ class _Builder:
             # Cisco's procedure, step 1: a device pack cannot be uninstalled.
             self.notes.append("take a DRS backup before this window: a device pack cannot "
                               "be uninstalled (Cisco's procedure, step 1)")
+        if needs_install:
+            self.notes.append("prechecks want " + describe_free_space(self.playbook.cop.size_mb)
+                              + " in the common partition of every node")
         self.installs(needs_install)
         self.verify()
         scope, reason = self.restart_scope()
@@ -125,7 +129,8 @@ class _Builder:
         steps = [
             self.step(name, Action.PRECHECK, node, self.est.precheck,
                       "before any change: SSH, services, disk space, NTP, replication "
-                      "state 2, no upgrade in progress")
+                      "state 2, no upgrade in progress, no other session in the install "
+                      "wizard, free space in the common partition")
             for node in self.facts.nodes
         ]
         self.stages.append(Stage(name=name, kind=StageKind.PRECHECKS, steps=steps,

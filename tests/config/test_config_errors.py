@@ -366,3 +366,24 @@ def test_shipped_playbook_example_loads():
     assert playbook.models == ["Cisco 8851", "Cisco 7841"]
     assert playbook.window is not None
     assert playbook.window.start.utcoffset() is not None
+
+
+def test_take_over_held_wizard_is_an_explicit_boolean(files):
+    assert load_playbook(files.write(GOOD_PLAYBOOK, "playbook.yml")).install.take_over_held_wizard \
+        is False
+    opted = load_playbook(files.write(GOOD_PLAYBOOK + "install:\n  take_over_held_wizard: true\n",
+                                      "playbook.yml"))
+    assert opted.install.take_over_held_wizard is True
+    for value in ("yes", "1", '"true"'):
+        text = GOOD_PLAYBOOK + f"install:\n  take_over_held_wizard: {value}\n"
+        error = playbook_error(files, text)
+        assert error.field == "install.take_over_held_wizard", error
+        assert error.line == 12
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "true", "1.5", '"52"', "1000000"])
+def test_cop_size_must_be_a_whole_number_of_megabytes(files, value):
+    text = GOOD_PLAYBOOK.replace("  md5:", f"  size_mb: {value}\n  md5:")
+    error = playbook_error(files, text)
+    assert error.field == "cop.size_mb", error
+    assert error.line == 3

@@ -242,3 +242,20 @@ def test_bad_input_is_reported_with_file_and_line(lab_cluster, tmp_path, case):
     if case == "plain-password":
         assert "hunter2" not in output
     assert changes(cluster) == []
+
+
+def test_a_model_the_pack_does_not_add_stops_after_the_publisher(lab_cluster, tmp_path):
+    cluster = lab_cluster(config(SERVICE_RELEASE))
+    edit_playbook(cluster.playbook, models=["Cisco 8851", "Cisco 9999"])
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    assert code == 1, output
+    flat = " ".join(output.split())
+    assert "Cisco 9999" in flat and "verify-publisher" in flat, output
+    publisher = cluster.world.publisher.name
+    installs = {e.node for e in cluster.lab.events.select("install_started")}
+    assert installs == {publisher}  # ground truth: no subscriber install began
+    assert not [e for e in cluster.lab.events.all() if e.event.endswith("_requested")]
+    assert not cluster.lab.events.select("reboot_started")
+    assert_resume_hint(output, state)
+    assert_no_traceback(output)

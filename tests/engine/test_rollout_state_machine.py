@@ -15,11 +15,12 @@ from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.release import RestartScope
 from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal
-from orchestrator.engine.prechecks import ASSUMED_COP_SIZE_MB, PrecheckPolicy
+from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import Rollout, RolloutSettings, Window
 from orchestrator.engine.steps import Timeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.planning.plan import Action, Gate, Plan, Stage, StageKind, Step
+from orchestrator.planning.space import ASSUMED_COP_SIZE_MB
 
 FILE = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 PUB, SUB1, SUB2 = "pub", "sub1", "sub2"

@@ -395,3 +395,12 @@ def test_plan_reminds_of_the_drs_backup_only_when_something_is_installed():
     done = plan_for(cluster(node("pub", pub=True, tftp=True, options=opts),
                             node("s1", options=opts)))
     assert not any("DRS backup" in note for note in done.notes)
+
+
+def test_the_plan_says_how_much_free_space_the_prechecks_want():
+    assumed = plan_for(typical())
+    assert any("2048 MB free" in n and "cop.size_mb" in n for n in assumed.notes), assumed.notes
+    book = playbook()
+    book = book.model_copy(update={"cop": book.cop.model_copy(update={"size_mb": 300})})
+    sized = build_plan(inventory_for(typical()), book, typical(), None)
+    assert any("600 MB free (twice the COP's 300 MB)" in n for n in sized.notes), sized.notes
