@@ -56,6 +56,8 @@ def test_taking_over_a_held_wizard_is_journaled_and_reported(lab_cluster, tmp_pa
     taken = [i for i, s in steps.items() if "took_over_wizard" in s["detail"]]
     assert taken == ["install-subscribers/cucmsub3"], taken
     assert "Assume control" in steps[taken[0]]["message"]
+    html = (state / "runs" / run_id / "report" / "report.html").read_text()
+    assert "open install wizard was taken over (Assume control: yes)" in html
     log = (state / "runs" / run_id / "log.jsonl").read_text()
     assert '"event": "install.took_over_wizard"' in log and '"node": "cucmsub3"' in log
 
