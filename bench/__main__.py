@@ -1,18 +1,49 @@
-"""``python -m bench``: every benchmark, then one table of figures with targets."""
+"""``python -m bench``: every benchmark, then one table of figures with targets.
+
+``--smoke`` runs every section at its smallest (one 1+3 cluster, a fleet of one small
+cluster, a small WSDL) on a faster clock, in well under a minute: it proves the
+benchmark still runs against the current lab and engine (``make test`` does it). Its
+figures are printed but not judged; only the full run's figures are.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
+from dataclasses import dataclass
 
 import structlog
 
-from bench import clients, fleet, makespan
+from bench import clients, clusters, fleet, makespan
+from bench.bigwsdl import TOOLKIT_OBJECTS
 from bench.table import Figure, render
 
 SIZES = (3, 6, 12)
+
+
+@dataclass(frozen=True)
+class Scales:
+    """How fast the lab's clock runs and how big the fleet and the WSDL are."""
+
+    makespan_scale: float = clusters.SCALE
+    fleet_scale: float = fleet.SCALE
+    fleet_subscribers: int = fleet.SUBSCRIBERS
+    wsdl_objects: int = TOOLKIT_OBJECTS
+
+
+# Ten times faster clocks than the benchmark's; the engine's fixed costs (imports,
+# logins) then dominate, which is why smoke figures are not judged.
+SMOKE = Scales(
+    makespan_scale=clusters.SCALE / 10,
+    fleet_scale=fleet.SCALE / 20,
+    fleet_subscribers=2,
+    wsdl_objects=10,
+)
+SMOKE_SIZES = [3]
+SMOKE_CLUSTERS = 1  # the fleet command on one cluster: its figures are the single run's
 
 
 def quiet() -> None:
@@ -21,10 +52,12 @@ def quiet() -> None:
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
-def makespan_figures(sizes: tuple[int, ...], serial: bool) -> list[Figure]:
+def makespan_figures(
+    sizes: tuple[int, ...], serial: bool, scale: float = clusters.SCALE
+) -> list[Figure]:
     figures = []
     for size in sizes:
-        result = makespan.run(size, with_serial=serial)
+        result = makespan.run(size, with_serial=serial, scale=scale)
         b = result.bound
         label = f"1+{size}"
         print(
@@ -72,16 +105,18 @@ def makespan_figures(sizes: tuple[int, ...], serial: bool) -> list[Figure]:
     return figures
 
 
-def fleet_figures(count: int) -> list[Figure]:
-    single = fleet.fleet_run(1)
-    many = fleet.fleet_run(count)
+def fleet_figures(
+    count: int, subscribers: int = fleet.SUBSCRIBERS, scale: float = fleet.SCALE
+) -> list[Figure]:
+    single = fleet.fleet_run(1, subscribers, scale)
+    many = single if count == 1 else fleet.fleet_run(count, subscribers, scale)
     print(
         f"  1 cluster: {single.wall:.1f} s, cpu {single.cpu:.1f} s; {count} clusters: "
         f"{many.wall:.1f} s, cpu user {many.cpu_user:.1f} + sys {many.cpu_system:.1f} s, "
         f"lab host cpu {many.lab_cpu:.1f} s, completed {many.completed}",
         file=sys.stderr,
     )
-    shape = f"{count} x 1+{fleet.SUBSCRIBERS}"
+    shape = f"{count} x 1+{subscribers}"
     return [
         Figure(
             f"fleet {shape}: clusters completed",
@@ -118,8 +153,8 @@ def fleet_figures(count: int) -> list[Figure]:
     ]
 
 
-def client_figures() -> list[Figure]:
-    r = clients.measure()
+def client_figures(wsdl_objects: int = TOOLKIT_OBJECTS) -> list[Figure]:
+    r = clients.measure(wsdl_objects)
     axl, cc, ssh, big = r["axl"], r["cc"], r["ssh"], r["bigwsdl"]
     return [
         Figure("fresh process: import devpack + read inputs", axl["import_and_inputs_s"], "s"),
@@ -165,23 +200,34 @@ def client_figures() -> list[Figure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", choices=["makespan", "fleet", "clients"], action="append")
-    parser.add_argument("--clusters", type=int, default=fleet.CLUSTERS)
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--clusters", type=int, help=f"fleet size (default {fleet.CLUSTERS})")
+    parser.add_argument("--sizes", type=int, nargs="+", help=f"subscribers (default {SIZES})")
     parser.add_argument("--no-serial", action="store_true")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every section at its smallest on a faster clock; figures are not judged",
+    )
     args = parser.parse_args(argv)
     quiet()
     only = set(args.only or ["makespan", "fleet", "clients"])
+    scales = SMOKE if args.smoke else Scales()
+    sizes = args.sizes or (SMOKE_SIZES if args.smoke else list(SIZES))
+    count = args.clusters or (SMOKE_CLUSTERS if args.smoke else fleet.CLUSTERS)
     started = time.monotonic()
     figures: list[Figure] = []
     if "makespan" in only:
         print("makespan vs lower bound ...", file=sys.stderr)
-        figures += makespan_figures(tuple(args.sizes), not args.no_serial)
+        figures += makespan_figures(tuple(sizes), not args.no_serial, scales.makespan_scale)
     if "fleet" in only:
-        print(f"fleet of {args.clusters} clusters ...", file=sys.stderr)
-        figures += fleet_figures(args.clusters)
+        print(f"fleet of {count} clusters ...", file=sys.stderr)
+        figures += fleet_figures(count, scales.fleet_subscribers, scales.fleet_scale)
     if "clients" in only:
         print("client costs ...", file=sys.stderr)
-        figures += client_figures()
+        figures += client_figures(scales.wsdl_objects)
+    if args.smoke:
+        print("smoke run: figures at the smallest sizes, not judged")
+        figures = [dataclasses.replace(f, target="", check=None) for f in figures]
     print(render(figures))
     print(f"\n(benchmarks took {time.monotonic() - started:.0f} s)")
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from orchestrator.drivers.soap.axl import AXL_WSDL
 
 VERBS = ("add", "get", "list", "update", "remove")
+TOOLKIT_OBJECTS = 370  # object types that make the WSDL the Toolkit schema's size
 
 
 def _object(index: int, fields: int) -> tuple[str, list[str]]:
@@ -60,7 +61,7 @@ def _object(index: int, fields: int) -> tuple[str, list[str]]:
     return "\n".join(types), [f"{verb}{name}" for verb in VERBS]
 
 
-def write_big_wsdl(path: Path, objects: int = 370, fields: int = 48) -> Path:
+def write_big_wsdl(path: Path, objects: int = TOOLKIT_OBJECTS, fields: int = 48) -> Path:
     text = AXL_WSDL.read_text()
     schema, messages, ports, bindings = [], [], [], []
     for index in range(objects):

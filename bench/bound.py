@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from orchestrator.cucm import texts
 from orchestrator.lab.config import LabConfig, NodeSpec
-from orchestrator.lab.nodes import BOOT_ORDER
+from orchestrator.lab.nodes import boot_sequence
 from orchestrator.lab.timing import Timing, timing_for
-from orchestrator.lab.world import World
 from orchestrator.planning.waves import WaveProblem, schedule_waves
 
 
@@ -42,8 +41,8 @@ class Bound:
 
 def back_after_boot(timing: Timing, node: NodeSpec) -> float:
     """Seconds from boot until every activated service is STARTED and replication is 2
-    (the lab's _start_services schedule)."""
-    activated = [s for s in BOOT_ORDER if World._activated(node, s)]
+    (the lab's boot schedule: one service step apart, each STARTING for a while)."""
+    activated = boot_sequence(node)
     step, starting = timing.service_step_seconds, timing.service_starting_seconds
     last_service = (len(activated) - 1) * step + starting
     replicator = activated.index(texts.SVC_DB_REPLICATOR)

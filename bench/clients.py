@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bigwsdl import write_big_wsdl
+from bench.bigwsdl import TOOLKIT_OBJECTS, write_big_wsdl
 from bench.fleet import start_labs
 
 
@@ -35,13 +35,15 @@ def probe(mode: str, fleet: Path, wsdl: Path | None = None) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure() -> dict[str, dict[str, float]]:
+def measure(wsdl_objects: int = TOOLKIT_OBJECTS) -> dict[str, dict[str, float]]:
+    """``wsdl_objects``: object types in the synthetic WSDL (the Toolkit's size by default;
+    the smoke run uses a handful)."""
     with tempfile.TemporaryDirectory(prefix="bench-clients-") as tmp:
         folder = Path(tmp)
         # 12.5: the synthetic Toolkit WSDL speaks AXL 12.5, as the real one for 12.5 does
         labs = start_labs(folder, 1, 1, 1 / 400, release="12.5.1.14900-63")
         try:
-            big = write_big_wsdl(folder / "AXLAPI.wsdl")
+            big = write_big_wsdl(folder / "AXLAPI.wsdl", objects=wsdl_objects)
             results = {
                 "axl": probe("axl", folder / "fleet"),
                 "cc": probe("cc", folder / "fleet"),

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.bound import Bound, lower_bound, serial_bound
-from bench.clusters import INSTALL_PARALLEL, MAX_PARALLEL, cluster_config, tune_playbook
+from bench.clusters import (
+    INSTALL_PARALLEL,
+    MAX_PARALLEL,
+    SCALE,
+    cluster_config,
+    tune_playbook,
+)
 from bench.serial import serialise
 from orchestrator.lab.events import Event
 from orchestrator.lab.runner import start_lab_cluster
@@ -53,11 +59,11 @@ def devpack(*args: str, timeout: float = 600) -> tuple[int, str, float]:
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
-def measure(subscribers: int, serial: bool, workdir: Path) -> Measured:
-    config = cluster_config(subscribers)
+def measure(subscribers: int, serial: bool, workdir: Path, scale: float = SCALE) -> Measured:
+    config = cluster_config(subscribers, scale=scale)
     cluster = start_lab_cluster(config, workdir)
     try:
-        tune_playbook(cluster.playbook)
+        tune_playbook(cluster.playbook, scale=scale)
         state = workdir / "state"
         args = ["-i", str(cluster.inventory), "-p", str(cluster.playbook)]
         run_args = ["run", *args, "--state-dir", str(state)]
@@ -101,12 +107,12 @@ class MakespanResult:
         return self.serial.makespan / self.parallel.makespan if self.serial else None
 
 
-def run(subscribers: int, with_serial: bool = True) -> MakespanResult:
-    config = cluster_config(subscribers)
+def run(subscribers: int, with_serial: bool = True, scale: float = SCALE) -> MakespanResult:
+    config = cluster_config(subscribers, scale=scale)
     with tempfile.TemporaryDirectory(prefix=f"bench-1+{subscribers}-") as tmp:
         folder = Path(tmp)
-        parallel = measure(subscribers, False, folder / "parallel")
-        serial = measure(subscribers, True, folder / "serial") if with_serial else None
+        parallel = measure(subscribers, False, folder / "parallel", scale)
+        serial = measure(subscribers, True, folder / "serial", scale) if with_serial else None
     return MakespanResult(
         subscribers,
         lower_bound(config, MAX_PARALLEL, INSTALL_PARALLEL),

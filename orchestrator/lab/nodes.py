@@ -134,6 +134,14 @@ def activated(spec: NodeSpec, service: str) -> bool:
     return True
 
 
+def boot_sequence(spec: NodeSpec) -> list[str]:
+    """The services a node with this spec starts after a boot, in the order it starts them
+    (BOOT_ORDER less what is not activated there). The world's boot schedule follows it
+    unless a service was since commanded out of service; the benchmark's lower bound
+    derives a reboot's length from it."""
+    return [name for name in BOOT_ORDER if activated(spec, name)]
+
+
 def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node:
     """A node as the lab finds it at start: booted, options installed, services up."""
     node = Node(
