@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -13,15 +12,13 @@ from orchestrator.audit.gather import AuditUnavailable
 from orchestrator.audit.model import EXIT_UNAVAILABLE, AuditResult, Severity
 from orchestrator.audit.service import audit_cluster, load_audit_inputs
 from orchestrator.config.errors import ConfigError
+from orchestrator.console import operator_console
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _consoles() -> tuple[Console, Console]:
-    # Off a terminal (pipes, cron mail) rich would wrap at 80 columns; findings need more.
-    out = Console(width=None if sys.stdout.isatty() else 160)
-    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-    return out, err
+    return operator_console(), operator_console(stderr=True)
 
 
 def audit_command(

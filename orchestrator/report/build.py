@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,7 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
     finished = entries[-1].time if entries and status != "running" else None
     return RunOut(
         run_id=record.run_id,
-        resume_command=resume_command or f"devpack resume {record.run_id}",
+        resume_command=resume_command or shlex.join(["devpack", "resume", record.run_id]),
         status=status,
         message=message,
         failed_node=failed_node,

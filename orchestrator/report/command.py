@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +17,14 @@ from orchestrator.app import Inputs
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
 from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
+from orchestrator.console import operator_console
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
 
 def _console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+    return operator_console(stderr)
 
 
 def audit_inputs(inputs: Inputs) -> AuditInputs:

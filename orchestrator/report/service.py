@@ -16,6 +16,7 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal
+from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
 from orchestrator.report.render import FILES, render
@@ -34,11 +35,15 @@ def report_folder(states: Path, run_id: str) -> Path:
 
 def write(report: Report, folder: Path) -> Path:
     """Write the three files; each goes in whole (temp file + rename) or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     for name, text in render(report).items():
         target = folder / name
         temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
+        try:
+            write_private(temporary, text)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # a half-written file must not linger
+            raise
         os.replace(temporary, target)
     return folder
 
