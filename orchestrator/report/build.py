@@ -191,6 +191,7 @@ def build_run_report(
     audit: AuditResult | None,
     audit_error: str | None = None,
     resume_command: str = "",
+    tls_trust: str | None = None,
 ) -> Report:
     publisher = publisher_of(plan)
     order: list[str] = [publisher] if publisher else []
@@ -233,10 +234,13 @@ def build_run_report(
         markers=markers,
         audit=audit,
         audit_error=audit_error,
+        tls_trust=tls_trust,
     )
 
 
-def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> Report:
+def build_audit_report(
+    audit: AuditResult, playbook: Playbook | None = None, tls_trust: str | None = None
+) -> Report:
     return Report(
         kind="audit",
         generated_at=iso(time.time()) or "",
@@ -244,6 +248,7 @@ def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> 
         cluster=audit.cluster,
         playbook=playbook_summary(playbook) if playbook else None,
         audit=audit,
+        tls_trust=tls_trust,
     )
 
 

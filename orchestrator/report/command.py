@@ -101,7 +101,10 @@ def report_command(
             result = audit_cluster(audit_inputs(inputs))
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             later = write_audit_report(
-                result, folder.parent / f"audit-{stamp}", playbook=inputs.playbook
+                result,
+                folder.parent / f"audit-{stamp}",
+                playbook=inputs.playbook,
+                ca_bundle=inputs.ca_bundle,
             )
     except AuditUnavailable as exc:
         err.print(f"[red]error:[/] could not audit: {escape(exc.reason)}", highlight=False)

@@ -14,6 +14,7 @@ from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
+from orchestrator.drivers.soap.transport import trust_source
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal
 from orchestrator.files import make_dirs, write_private
@@ -48,8 +49,14 @@ def write(report: Report, folder: Path) -> Path:
     return folder
 
 
-def write_audit_report(result: AuditResult, folder: Path, playbook: Playbook | None = None) -> Path:
-    return write(build_audit_report(result, playbook), folder)
+def write_audit_report(
+    result: AuditResult,
+    folder: Path,
+    playbook: Playbook | None = None,
+    ca_bundle: Path | None = None,
+) -> Path:
+    """``ca_bundle`` as the inventory gives it (None: not set), for the report's trust."""
+    return write(build_audit_report(result, playbook, trust_source(ca_bundle).label), folder)
 
 
 def post_run_audit(
@@ -68,16 +75,16 @@ def post_run_audit(
         return None, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
 
 
-def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None]:
-    """The audit an earlier rendering of this run recorded, if any."""
+def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None, str | None]:
+    """The audit an earlier rendering of this run recorded, if any, and its TLS trust."""
     path = folder / "report.json"
     if not path.is_file():
-        return None, "no post-run audit was recorded for this run"
+        return None, "no post-run audit was recorded for this run", None
     try:
         old = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
-        return None, f"{path} is unreadable; its post-run audit is lost"
-    return old.audit, old.audit_error
+        return None, f"{path} is unreadable; its post-run audit is lost", None
+    return old.audit, old.audit_error, old.tls_trust
 
 
 def write_run_report(
@@ -110,14 +117,16 @@ def write_run_report(
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
         audit, audit_error = post_run_audit(audit_inputs, gateway)
+        tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
     else:
-        audit, audit_error = _previous_audit(folder)
+        audit, audit_error, tls_trust = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
     from orchestrator.app import resume_command  # the use-case layer knows the default
 
     report = build_run_report(
         record, entries, steps, plan, playbook, audit, audit_error,
         resume_command=resume_command(run_id, states),
+        tls_trust=tls_trust,
     )
     return write(report, folder)
 
