@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # a step failed; the run stopped safely and can be resumed
 EXIT_INPUT = 2  # bad inventory, playbook or arguments
@@ -69,6 +71,11 @@ def failure_remedy(exc: BaseException, node: str | None) -> str:
             f"{where} refused the platform login in the middle of the run: check "
             "credentials.platform in the inventory and that the OS administrator account "
             "was not locked or its password changed meanwhile"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            f"a file system is full ({exc.filename or 'the state dir, for the run log'}): "
+            "free space there"
         )
     if isinstance(exc, TlsVerificationError):
         return (

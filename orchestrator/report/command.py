@@ -45,10 +45,18 @@ def write_report_after_run(
             gateway=gateway,
         )
     except Exception as exc:
+        from orchestrator.app import resume_command
+
         reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
         _console(stderr=True).print(
             f"[yellow]warning:[/] could not write the run's report: {escape(reason)}",
             highlight=False,
+        )
+        # a resume of a completed run without its report audits and writes it again
+        _console(stderr=True).print(
+            f"  what to do: fix that (free space?), then: {resume_command(run_id, states)}",
+            highlight=False,
+            markup=False,
         )
         return None
     _console().print(f"report: {folder / 'report.html'}", highlight=False)
