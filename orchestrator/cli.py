@@ -32,7 +32,7 @@ from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan
 from orchestrator.report.command import audit_counts, report_command, write_report_after_run
-from orchestrator.report.service import report_folder
+from orchestrator.report.service import report_of_completion
 
 cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
@@ -327,8 +327,7 @@ def resume(
 def _finish_completed(states: Path, run_id: str, inventory: Path, playbook: Path) -> int:
     """A completed run changes nothing more on the cluster; if it was stopped before its
     post-run audit and report were written, they are written now."""
-    report = report_folder(states, run_id)
-    if (report / "report.json").is_file():
+    if report_of_completion(states, run_id):
         out.print(
             f"run {run_id} already completed; nothing to do "
             f"({app.report_command(run_id, states)} re-renders its report)",

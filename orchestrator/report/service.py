@@ -87,6 +87,18 @@ def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None, str |
     return old.audit, old.audit_error, old.tls_trust
 
 
+def report_of_completion(states: Path, run_id: str) -> bool:
+    """Was the run's report written after it completed? (Not if the run was killed between
+    the journal's "completed" and the report, or an earlier session's report is all
+    there is.)"""
+    path = report_folder(states, run_id) / "report.json"
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return report.run is not None and report.run.status == "completed"
+
+
 def write_run_report(
     states: Path,
     run_id: str,
@@ -136,6 +148,7 @@ __all__ = [
     "NoSuchRun",
     "post_run_audit",
     "report_folder",
+    "report_of_completion",
     "write",
     "write_audit_report",
     "write_run_report",
