@@ -248,7 +248,8 @@ def execute(
             held.append(lock)
         return _execute_locked(inputs, plan, states, progress, run_id, settings, journal, gateway)
     except ClusterLocked as exc:
-        raise UserError(str(exc), "devpack status shows the runs", EXIT_LOCKED) from exc
+        status = shlex.join(["devpack", "status", *state_dir_options(states)])
+        raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
     except OSError as exc:
         if exc.filename and str(exc.filename).endswith(".lock"):
             raise UserError(

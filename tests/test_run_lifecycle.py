@@ -382,3 +382,15 @@ def test_the_inventory_ca_bundle_wins_over_requests_ca_bundle(
     assert plain.merge_environment_settings("https://127.0.0.1/", {}, None, None, None)[
         "verify"
     ] == str(tmp_path / "other.pem")
+
+
+def test_host_key_errors_name_the_node_from_the_known_hosts_form(tmp_path: Path) -> None:
+    from test_operator_messages import access
+
+    from orchestrator.access import login_error
+
+    # as the transport raises it for a node on a non-default port: no separate address
+    unknown = UnknownHostKey("[127.1.2.11]:36521", "lab.known_hosts", fingerprint="b")
+    assert login_error(access(tmp_path), unknown).message.startswith("node cucmsub1: ")
+    other_port = UnknownHostKey("[127.1.2.11]:2222", "lab.known_hosts")
+    assert login_error(access(tmp_path), other_port).message.startswith("a node: ")
