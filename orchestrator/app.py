@@ -6,6 +6,7 @@ what is wrong and what to do; the CLI turns them into a message and an exit code
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets as token
 import shlex
@@ -303,6 +304,16 @@ def _execute_locked(
         outcome = rollout.execute()
     except JournalWriteFailed as exc:
         raise journal_full(exc, states, run_id) from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # the run's log could not be written; the journal (written first) is consistent
+        raise UserError(
+            f"run {run_id} stopped: cannot write {exc.filename or 'the run log'}: "
+            f"{exc.strerror} (is the file system of {states} full?)",
+            f"free space there, then: {resume_command(run_id, states)}",
+            EXIT_FAILED,
+        ) from None
     finally:
         if own_gateway:
             gateway.close()
