@@ -64,8 +64,12 @@ def test_resume_runs_the_journaled_inputs_or_refuses(lab_cluster, tmp_path):
     # everything the run wrote is private to the user (the suite's umask is 022)
     folder = report_folder(state, run_id)
     assert mode(state) == 0o700 and mode(folder) == 0o700
-    for path in (state / "journal.sqlite", folder / "report.json", folder / "report.html",
-                 folder.parent / "log.jsonl"):
+    for path in (
+        state / "journal.sqlite",
+        folder / "report.json",
+        folder / "report.html",
+        folder.parent / "log.jsonl",
+    ):
         assert mode(path) == 0o600, path
 
     # killed after the journal said completed, before the audit and report were written
