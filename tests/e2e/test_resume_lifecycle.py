@@ -4,6 +4,7 @@ full journal, writes private files, and one publisher is locked across state dir
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -13,7 +14,7 @@ from pathlib import Path
 from devpack_runs import Spawned, devpack, edit_playbook, is_event, kill_when, run_args, run_ids
 from test_resume import REBOOT_RELEASE, SERVICE_RELEASE, assert_cluster_right, assert_once_each
 
-from orchestrator.config.loader import load_playbook
+from orchestrator.config.loader import load_inventory, load_playbook
 from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import demo_config
 from orchestrator.report.service import report_folder
@@ -79,7 +80,10 @@ def test_resume_runs_the_journaled_inputs_or_refuses(lab_cluster, tmp_path):
     assert code == 0, output
     assert "stopped before its post-run audit and report: writing them now" in output
     assert "post-run audit: clean" in output
-    assert (folder / "report.json").is_file()
+    report = json.loads((folder / "report.json").read_text())
+    ca_bundle = load_inventory(cluster.inventory).ca_bundle
+    assert report["tls_trust"] == f"CA bundle {ca_bundle} (ca_bundle in the inventory)"
+    assert f"HTTPS verified against CA bundle {ca_bundle}" in (folder / "report.md").read_text()
     assert changes(cluster) == before  # a completed run is not run again
     code, output = devpack("resume", run_id, "--state-dir", str(state))
     assert code == 0 and "already completed" in output, output
