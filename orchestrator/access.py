@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import logs
-from orchestrator.config.inventory import Inventory
+from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.loader import load_inventory
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.ssh.errors import (
@@ -72,15 +73,24 @@ def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
     )
 
 
+def node_of(access: ClusterAccess, host: str | None) -> tuple[int | None, Node | None]:
+    """The inventory node (and its index) a driver error's host names: the address it
+    dialled, or the known_hosts form ``[address]:port`` host-key errors carry."""
+    text, port = (host or "").lower(), None
+    bracketed = re.fullmatch(r"\[(.+)\]:(\d+)", text)
+    if bracketed:
+        text, port = bracketed.group(1), int(bracketed.group(2))
+    for index, node in enumerate(access.inventory.nodes):
+        if node.address.lower() == text and port in (None, node.ssh_port):
+            return index, node
+    return None, None
+
+
 def login_error(access: ClusterAccess, exc: DriverError) -> UserError:
     """A failure to reach or log in to a node, as the operator needs it: which node (its
     inventory name), which inventory field to look at and what to do. Secrets are never
     printed; their references (``file:...``, ``env:...``) are."""
-    host = (exc.host or "").lower()
-    index, node = next(
-        ((i, n) for i, n in enumerate(access.inventory.nodes) if n.address.lower() == host),
-        (None, None),
-    )
+    index, node = node_of(access, exc.host)
     label = f"node {node.label}" if node else "a node"
     where = f"nodes[{index}]" if index is not None else "nodes"
     inventory = access.inventory_path

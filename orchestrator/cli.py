@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.markup import escape
 
 from orchestrator import __version__, app, logs
 from orchestrator.audit.command import audit_command
@@ -20,18 +20,20 @@ from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.config.errors import ConfigError
-from orchestrator.console import LiveProgress, PlainProgress
+from orchestrator.console import LiveProgress, PlainProgress, operator_console
 from orchestrator.engine.discovery import Discovery
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
 from orchestrator.errors import EXIT_INTERRUPTED
+from orchestrator.files import check_writable_file, write_output
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan
 from orchestrator.report.command import audit_counts, report_command, write_report_after_run
+from orchestrator.report.service import report_of_completion
 
 cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
@@ -43,9 +45,8 @@ cli.add_typer(lab_app, name="lab")
 cli.add_typer(fleet_app, name="fleet")
 cli.command("audit")(audit_command)
 cli.command("report")(report_command)
-# Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+out = operator_console()
+err = operator_console(stderr=True)
 T = TypeVar("T")
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
@@ -75,12 +76,12 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(app.EXIT_INPUT) from None
     except app.UserError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False)
+        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err.print(f"  what to do: {exc.hint}", highlight=False)
+            err.print(f"  what to do: {exc.hint}", highlight=False, markup=False)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -111,7 +112,8 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
     if outcome.precheck:
         err.print(f"[red]run {outcome.run_id}: prechecks failed, nothing was changed[/]")
     err.print(
-        f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {outcome.message}", highlight=False
+        f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {escape(outcome.message)}",
+        highlight=False,
     )
     err.print("where each node stands:")
     for node, steps in sorted(per_node.items()):
@@ -121,8 +123,9 @@ def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
             f"  {node}: done {', '.join(done) or 'nothing'}; "
             f"open {', '.join(open_steps) or 'nothing'}",
             highlight=False,
+            markup=False,
         )
-    err.print(f"what to do: {outcome.hint}", highlight=False)
+    err.print(f"what to do: {outcome.hint}", highlight=False, markup=False)
     if outcome.precheck:
         return app.EXIT_PRECHECK
     return {
@@ -153,6 +156,8 @@ def plan(
 ) -> None:
     """Discover the cluster (read-only) and print the rollout plan."""
     with user_errors():
+        if output:  # before logging in to every node
+            check_writable_file(output, "--output")
         inputs = app.load_inputs(inventory, playbook)
         gateway = app.open_gateway(inputs)
         try:
@@ -161,8 +166,8 @@ def plan(
             gateway.close()
         out.print(render_plan(the_plan))
         if output:
-            output.write_text(the_plan.model_dump_json(indent=2))
-            out.print(f"plan written to {output}")
+            write_output(output, the_plan.model_dump_json(indent=2), "the plan to")
+            out.print(f"plan written to {output}", highlight=False, markup=False)
 
 
 @cli.command()
@@ -188,13 +193,17 @@ def _run(
     window_text: str | None,
     states: Path,
 ) -> int:
+    # every local input is checked before any network I/O (logging in takes minutes)
     window = app.parse_window(window_text) if window_text else None
+    given = _read_plan(plan_file) if plan_file else None
+    if not dry_run:
+        app.check_state_dir(states)
     inputs = app.load_inputs(inventory, playbook)
     gateway = app.open_gateway(inputs)
     try:
         the_plan, found = app.make_plan(inputs, gateway)
-        if plan_file:
-            the_plan = _given_plan(plan_file, the_plan, inputs, found)
+        if plan_file and given:
+            the_plan = _given_plan(plan_file, given, the_plan, inputs, found)
         out.print(render_plan(the_plan))
         if dry_run:
             settings = app.rollout_settings(inputs, window)
@@ -235,9 +244,10 @@ def _read_plan(plan_file: Path) -> Plan:
         ) from None
 
 
-def _given_plan(plan_file: Path, fresh: Plan, inputs: app.Inputs, found: Discovery) -> Plan:
-    """The plan in ``plan_file`` if it is safe to run as written on this cluster."""
-    given = _read_plan(plan_file)
+def _given_plan(
+    plan_file: Path, given: Plan, fresh: Plan, inputs: app.Inputs, found: Discovery
+) -> Plan:
+    """The plan read from ``plan_file`` if it is safe to run as written on this cluster."""
     facts, _ = reconcile(inputs.inventory, found.facts)
     problems = plan_problems(given, fresh, facts, inputs.playbook)
     if problems:
@@ -303,15 +313,13 @@ def resume(
     """Continue a run that stopped, failed or was killed, without redoing finished work."""
     states = app.state_dir(state_dir)
     with user_errors():
+        app.check_state_dir(states)
+        parsed = app.parse_window(window) if window else None
         the_plan, inventory, playbook = app.load_run(states, run_id)
         if _journaled_state(states, run_id) == "completed":
-            out.print(
-                f"run {run_id} already completed; nothing to do "
-                f"(devpack report {run_id} shows its report)"
-            )
-            raise typer.Exit(app.EXIT_OK)
+            code = _finish_completed(states, run_id, inventory, playbook)
+            raise typer.Exit(code)
         inputs = app.load_inputs(inventory, playbook)
-        parsed = app.parse_window(window) if window else None
         outcome = run_with_progress(
             the_plan,
             lambda progress: app.execute(
@@ -323,6 +331,26 @@ def resume(
     raise typer.Exit(code)
 
 
+def _finish_completed(states: Path, run_id: str, inventory: Path, playbook: Path) -> int:
+    """A completed run changes nothing more on the cluster; if it was stopped before its
+    post-run audit and report were written, they are written now."""
+    if report_of_completion(states, run_id):
+        out.print(
+            f"run {run_id} already completed; nothing to do "
+            f"({app.report_command(run_id, states)} re-renders its report)",
+            highlight=False,
+            markup=False,
+        )
+        return app.EXIT_OK
+    out.print(
+        f"run {run_id} completed, but was stopped before its post-run audit and report: "
+        "writing them now",
+        highlight=False,
+    )
+    inputs = app.load_inputs(inventory, playbook)
+    return _with_audit(app.EXIT_OK, write_report_after_run(inputs, states, run_id))
+
+
 @cli.command()
 def status(
     run_id: str | None = typer.Argument(None, help="Show one run in detail"),
@@ -330,28 +358,39 @@ def status(
 ) -> None:
     """List runs, or show where each node of one run stands."""
     states = app.state_dir(state_dir)
-    if not (states / "journal.sqlite").exists():
-        out.print(f"no runs in {states}")
-        if run_id is not None:
-            raise typer.Exit(app.EXIT_INPUT)
-        return
-    journal = Journal(states / "journal.sqlite")
-    try:
-        if run_id is None:
-            for record in journal.runs():
-                shown = _run_state(journal, states, record.run_id, record.cluster)
-                out.print(f"{record.run_id}  {record.cluster}  {shown}", highlight=False)
-            return
-        with user_errors():
-            the_plan, _, _ = app.load_run(states, run_id)
-        shown = _run_state(journal, states, run_id, the_plan.cluster)
-        out.print(f"run {run_id}: {shown}", highlight=False)
-        for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
-            out.print(
-                f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps), highlight=False
+    with user_errors():
+        if states.exists() and not states.is_dir():
+            raise app.UserError(
+                f"--state-dir {states} is not a folder",
+                "give the folder that holds journal.sqlite (default .devpack)",
             )
-    finally:
-        journal.close()
+        if not (states / "journal.sqlite").exists():
+            out.print(f"no runs in {states}", highlight=False, markup=False)
+            if run_id is not None:
+                raise typer.Exit(app.EXIT_INPUT)
+            return
+        journal = Journal(states / "journal.sqlite")
+        try:
+            _status(journal, states, run_id)
+        finally:
+            journal.close()
+
+
+def _status(journal: Journal, states: Path, run_id: str | None) -> None:
+    if run_id is None:
+        for record in journal.runs():
+            shown = _run_state(journal, states, record.run_id, record.cluster)
+            out.print(f"{record.run_id}  {record.cluster}  {shown}", highlight=False, markup=False)
+        return
+    the_plan, _, _ = app.load_run(states, run_id)
+    shown = _run_state(journal, states, run_id, the_plan.cluster)
+    out.print(f"run {run_id}: {shown}", highlight=False, markup=False)
+    for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
+        out.print(
+            f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps),
+            highlight=False,
+            markup=False,
+        )
 
 
 def _with_audit(code: int, report: Path | None) -> int:

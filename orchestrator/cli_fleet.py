@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 fleet_app = typer.Typer(help="Roll a device pack out to many clusters from one process.")
 
@@ -30,6 +31,7 @@ def fleet_run(
     states = app.state_dir(state_dir)
     lock = threading.Lock()
     with user_errors():
+        app.check_state_dir(states)  # before any cluster is contacted
         entries = load_fleet(fleet)
     out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
     with sigterm_as_interrupt():
@@ -52,7 +54,7 @@ def fleet_run(
             f" (run {result.run_id or '-'})"
         )
         if result.status != "completed":
-            line += f": {result.message}"
+            line += f": {escape(result.message)}"
         (out if result.status == "completed" else err).print(line, highlight=False)
     code = fleet_exit_code(results, interrupted)
     done = sum(r.status == "completed" for r in results)

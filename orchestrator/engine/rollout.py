@@ -8,6 +8,7 @@ paused_window. Stages and gates are journaled as steps named ``stage/<name>`` an
 from __future__ import annotations
 
 import contextvars
+import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 import structlog
 
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
-from orchestrator.engine.journal import TERMINAL, Journal, StepRecord
+from orchestrator.engine.journal import TERMINAL, Journal, JournalWriteFailed, StepRecord
 from orchestrator.engine.prechecks import PrecheckPolicy, check_node, check_replication
 from orchestrator.engine.steps import (
     StepContext,
@@ -30,7 +31,7 @@ from orchestrator.engine.steps import (
     wait_replication,
 )
 from orchestrator.engine.waits import PollPolicy
-from orchestrator.errors import failure_text
+from orchestrator.errors import failure_remedy, failure_text
 from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
 log = structlog.get_logger(__name__)
@@ -68,9 +69,25 @@ class RunOutcome:
     run_id: str
     status: str  # completed | failed | paused_window | interrupted
     message: str = ""
-    hint: str = ""
+    remedy: str = ""  # what to do before resuming
     failed_node: str | None = None
     precheck: bool = False  # failed in prechecks: nothing was changed
+    resume_options: tuple[str, ...] = ()  # e.g. ("--window", "START/END")
+    state_dir_options: tuple[str, ...] = ()  # ("--state-dir", DIR), set by the caller
+
+    @property
+    def resume_command(self) -> str:
+        """The command to continue, quoted word by word so it can be pasted."""
+        words = ["devpack", "resume", self.run_id, *self.state_dir_options, *self.resume_options]
+        return shlex.join(words)
+
+    @property
+    def hint(self) -> str:
+        if self.status == "completed":
+            return self.remedy
+        if self.remedy:
+            return f"{self.remedy}; then: {self.resume_command}"
+        return self.resume_command
 
 
 class Progress:
@@ -128,7 +145,6 @@ class Rollout:
                 self.run_id,
                 "interrupted",
                 "stopped by the operator; steps under way were finished first",
-                f"devpack resume {self.run_id}",
             )
 
     def _execute(self, ctx: StepContext, previous: dict[str, StepRecord]) -> RunOutcome:
@@ -210,12 +226,14 @@ class Rollout:
                 failed.set()
                 raise
         for failure in failures:
-            if isinstance(failure, StepFailed | KeyboardInterrupt):
+            # a journal that cannot be written stops the run as it stands: nothing can be
+            # journaled, so nothing more may be done
+            if isinstance(failure, StepFailed | KeyboardInterrupt | JournalWriteFailed):
                 raise failure
         self._check_stop()  # queued steps were not started: the stage is not done
         if failures:
             error = failures[0]
-            raise StepFailed(None, stage.name, failure_text(error))
+            raise StepFailed(None, stage.name, failure_text(error), failure_remedy(error, None))
         if stage.kind is StageKind.POSTCHECKS:
             self._postcheck_cluster(ctx, stage)
 
@@ -264,7 +282,7 @@ class Rollout:
                 self._postcheck(ctx, step)
             else:
                 raise StepFailed(node, step.id, f"unknown action {step.action}")
-        except StepFailed:
+        except (StepFailed, JournalWriteFailed):
             raise
         except ctx.transient as exc:
             ctx.mark(step.id, node, "failed", message=str(exc))
@@ -278,7 +296,7 @@ class Rollout:
             log.exception("step crashed", step=step.id)
             text = failure_text(exc)  # the class name only for unexpected exceptions
             ctx.mark(step.id, node, "failed", message=text)
-            raise StepFailed(node, step.id, text) from exc
+            raise StepFailed(node, step.id, text, failure_remedy(exc, node)) from exc
 
     def _expected(self, node: str) -> set[str]:
         return self.expected.get(node, set())
@@ -355,7 +373,13 @@ class Rollout:
         problems = result.problems + [f"service {m} not STARTED" for m in missing]
         if problems:
             ctx.mark(step.id, node, "failed", problems=problems)
-            raise StepFailed(node, step.id, "; ".join(problems))
+            raise StepFailed(
+                node,
+                step.id,
+                "; ".join(problems),
+                f"{node} has the pack and was restarted: start what is down (utils service "
+                "start NAME) or wait for it, and check replication, then resume to re-check",
+            )
         ctx.mark(step.id, node, "done")
 
     def _run_gate(self, ctx: StepContext, stage: Stage) -> None:
@@ -410,14 +434,15 @@ class Rollout:
             self.run_id,
             "paused_window",
             why,
-            f"resume in the next window: devpack resume {self.run_id} --window START/END",
+            "wait for the next maintenance window",
+            resume_options=("--window", "START/END"),
         )
 
     def _failed(self, failure: StepFailed) -> RunOutcome:
         self.journal.write(
             self.run_id, "failed", message=failure.message, node=failure.node, at_step=failure.step
         )
-        hint = failure.hint or "fix the cause"
+        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
         message = failure.message
         if failure.node and not message.startswith(failure.node):
             message = f"{failure.node} ({failure.step}): {message}"
@@ -425,7 +450,7 @@ class Rollout:
             self.run_id,
             "failed",
             message,
-            f"{hint}; then: devpack resume {self.run_id}",
+            hint,
             failure.node,
             precheck=failure.precheck,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
     finished = entries[-1].time if entries and status != "running" else None
     return RunOut(
         run_id=record.run_id,
-        resume_command=resume_command or f"devpack resume {record.run_id}",
+        resume_command=resume_command or shlex.join(["devpack", "resume", record.run_id]),
         status=status,
         message=message,
         failed_node=failed_node,
@@ -193,6 +194,7 @@ def build_run_report(
     audit: AuditResult | None,
     audit_error: str | None = None,
     resume_command: str = "",
+    tls_trust: str | None = None,
 ) -> Report:
     publisher = publisher_of(plan)
     order: list[str] = [publisher] if publisher else []
@@ -235,10 +237,13 @@ def build_run_report(
         markers=markers,
         audit=audit,
         audit_error=audit_error,
+        tls_trust=tls_trust,
     )
 
 
-def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> Report:
+def build_audit_report(
+    audit: AuditResult, playbook: Playbook | None = None, tls_trust: str | None = None
+) -> Report:
     return Report(
         kind="audit",
         generated_at=iso(time.time()) or "",
@@ -246,6 +251,7 @@ def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> 
         cluster=audit.cluster,
         playbook=playbook_summary(playbook) if playbook else None,
         audit=audit,
+        tls_trust=tls_trust,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +17,14 @@ from orchestrator.app import Inputs
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
 from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
+from orchestrator.console import operator_console
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
 
 def _console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+    return operator_console(stderr)
 
 
 def audit_inputs(inputs: Inputs) -> AuditInputs:
@@ -46,10 +45,18 @@ def write_report_after_run(
             gateway=gateway,
         )
     except Exception as exc:
+        from orchestrator.app import resume_command
+
         reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
         _console(stderr=True).print(
             f"[yellow]warning:[/] could not write the run's report: {escape(reason)}",
             highlight=False,
+        )
+        # a resume of a completed run without its report audits and writes it again
+        _console(stderr=True).print(
+            f"  what to do: fix that (free space?), then: {resume_command(run_id, states)}",
+            highlight=False,
+            markup=False,
         )
         return None
     _console().print(f"report: {folder / 'report.html'}", highlight=False)
@@ -102,7 +109,10 @@ def report_command(
             result = audit_cluster(audit_inputs(inputs))
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             later = write_audit_report(
-                result, folder.parent / f"audit-{stamp}", playbook=inputs.playbook
+                result,
+                folder.parent / f"audit-{stamp}",
+                playbook=inputs.playbook,
+                ca_bundle=inputs.ca_bundle,
             )
     except AuditUnavailable as exc:
         err.print(f"[red]error:[/] could not audit: {escape(exc.reason)}", highlight=False)

@@ -141,6 +141,8 @@ class Report(_Model):
     markers: list[Marker] = Field(default_factory=list)
     audit: AuditResult | None = None
     audit_error: str | None = None  # why there is no audit (unreachable cluster, ...)
+    # what the nodes' HTTPS certificates were verified against, and why that bundle
+    tls_trust: str | None = None
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 

@@ -14,8 +14,10 @@ from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
+from orchestrator.drivers.soap.transport import trust_source
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal
+from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
 from orchestrator.report.render import FILES, render
@@ -34,17 +36,27 @@ def report_folder(states: Path, run_id: str) -> Path:
 
 def write(report: Report, folder: Path) -> Path:
     """Write the three files; each goes in whole (temp file + rename) or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     for name, text in render(report).items():
         target = folder / name
         temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
+        try:
+            write_private(temporary, text)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # a half-written file must not linger
+            raise
         os.replace(temporary, target)
     return folder
 
 
-def write_audit_report(result: AuditResult, folder: Path, playbook: Playbook | None = None) -> Path:
-    return write(build_audit_report(result, playbook), folder)
+def write_audit_report(
+    result: AuditResult,
+    folder: Path,
+    playbook: Playbook | None = None,
+    ca_bundle: Path | None = None,
+) -> Path:
+    """``ca_bundle`` as the inventory gives it (None: not set), for the report's trust."""
+    return write(build_audit_report(result, playbook, trust_source(ca_bundle).label), folder)
 
 
 def post_run_audit(
@@ -63,16 +75,28 @@ def post_run_audit(
         return None, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
 
 
-def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None]:
-    """The audit an earlier rendering of this run recorded, if any."""
+def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None, str | None]:
+    """The audit an earlier rendering of this run recorded, if any, and its TLS trust."""
     path = folder / "report.json"
     if not path.is_file():
-        return None, "no post-run audit was recorded for this run"
+        return None, "no post-run audit was recorded for this run", None
     try:
         old = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
-        return None, f"{path} is unreadable; its post-run audit is lost"
-    return old.audit, old.audit_error
+        return None, f"{path} is unreadable; its post-run audit is lost", None
+    return old.audit, old.audit_error, old.tls_trust
+
+
+def report_of_completion(states: Path, run_id: str) -> bool:
+    """Was the run's report written after it completed? (Not if the run was killed between
+    the journal's "completed" and the report, or an earlier session's report is all
+    there is.)"""
+    path = report_folder(states, run_id) / "report.json"
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return report.run is not None and report.run.status == "completed"
 
 
 def write_run_report(
@@ -105,14 +129,16 @@ def write_run_report(
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
         audit, audit_error = post_run_audit(audit_inputs, gateway)
+        tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
     else:
-        audit, audit_error = _previous_audit(folder)
+        audit, audit_error, tls_trust = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
     from orchestrator.app import resume_command  # the use-case layer knows the default
 
     report = build_run_report(
         record, entries, steps, plan, playbook, audit, audit_error,
         resume_command=resume_command(run_id, states),
+        tls_trust=tls_trust,
     )
     return write(report, folder)
 
@@ -122,6 +148,7 @@ __all__ = [
     "NoSuchRun",
     "post_run_audit",
     "report_folder",
+    "report_of_completion",
     "write",
     "write_audit_report",
     "write_run_report",

@@ -18,6 +18,7 @@ from orchestrator.drivers.soap.transport import (
     guarded,
     load_wsdl,
     make_client,
+    trust_source,
 )
 from orchestrator.soap import AXL_BINDING, AXL_NS, AXL_NS_PREFIX, AXL_VERSION, AXL_WSDL
 
@@ -69,7 +70,7 @@ class AxlClient:
         document = load_wsdl(Path(wsdl)) if wsdl else load_wsdl(AXL_WSDL, _version_rewrite(version))
         session = build_session(username, password, ca_bundle)
         self._client = make_client(
-            document, session, timeout=timeout, ca_label=str(ca_bundle or "the system store")
+            document, session, timeout=timeout, ca_label=trust_source(ca_bundle).label
         )
         self._service = self._client.create_service(AXL_BINDING, self.url)
 

@@ -17,6 +17,7 @@ from orchestrator.drivers.soap.transport import (
     guarded,
     load_wsdl,
     make_client,
+    trust_source,
 )
 from orchestrator.soap import CONTROL_CENTER_BINDING, CONTROL_CENTER_WSDL
 
@@ -90,7 +91,7 @@ class ControlCenterClient:
             load_wsdl(CONTROL_CENTER_WSDL),
             session,
             timeout=timeout,
-            ca_label=str(ca_bundle or "the system store"),
+            ca_label=trust_source(ca_bundle).label,
         )
         self._service = self._client.create_service(CONTROL_CENTER_BINDING, self.url)
 

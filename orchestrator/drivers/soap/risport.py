@@ -19,6 +19,7 @@ from orchestrator.drivers.soap.transport import (
     guarded,
     load_wsdl,
     make_client,
+    trust_source,
 )
 from orchestrator.soap import RISPORT_BINDING, RISPORT_WSDL
 
@@ -126,7 +127,7 @@ class RisClient:
             load_wsdl(RISPORT_WSDL),
             session,
             timeout=timeout,
-            ca_label=str(ca_bundle or "the system store"),
+            ca_label=trust_source(ca_bundle).label,
         )
         self._service = self._client.create_service(RISPORT_BINDING, self.url)
         self.queries = 0  # sent, for tests and metrics

@@ -5,13 +5,15 @@ bounded retries and a per-process WSDL cache.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
+import requests.certs
 import structlog
 import tenacity
 import zeep
@@ -104,21 +106,54 @@ def call_with_retry(
     return retrying(fn)
 
 
+@dataclass(frozen=True)
+class TrustSource:
+    """The CA bundle TLS is verified against, and why that one."""
+
+    path: str
+    why: str
+
+    @property
+    def label(self) -> str:
+        return f"CA bundle {self.path} ({self.why})"
+
+
+def trust_source(ca_bundle: Path | str | None) -> TrustSource:
+    """The inventory's ``ca_bundle``; without one, what requests would use: the file in
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's bundle (not the OS store)."""
+    if ca_bundle is not None:
+        return TrustSource(str(ca_bundle), "ca_bundle in the inventory")
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(variable)
+        if value:
+            return TrustSource(value, f"from {variable}; the inventory sets no ca_bundle")
+    return TrustSource(
+        requests.certs.where(), "certifi's public CAs; the inventory sets no ca_bundle"
+    )
+
+
+class _PinnedTrustSession(requests.Session):
+    """requests lets REQUESTS_CA_BUNDLE override even a session's own CA bundle; here the
+    bundle chosen once (``trust_source``) is the one every request verifies against."""
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings = super().merge_environment_settings(*args, **kwargs)
+        settings["verify"] = self.verify
+        return settings
+
+
 def build_session(
     username: str,
     password: PasswordLike,
     ca_bundle: Path | str | None,
 ) -> requests.Session:
-    """A session that always verifies TLS: against ``ca_bundle``, else the system store."""
-    session = requests.Session()
+    """A session that always verifies TLS, against ``trust_source(ca_bundle)``."""
+    session = _PinnedTrustSession()
     session.auth = _BasicAuth(username, password)
-    if ca_bundle is not None:
-        path = Path(ca_bundle)
-        if not path.is_file():
-            raise TlsVerificationError(f"CA bundle {path} does not exist or is not a file")
-        session.verify = str(path)
-    else:
-        session.verify = True
+    trust = trust_source(ca_bundle)
+    if not Path(trust.path).is_file():
+        raise TlsVerificationError(f"{trust.label} does not exist or is not a file")
+    session.verify = trust.path
     return session
 
 
@@ -150,10 +185,10 @@ class CheckedTransport(zeep.Transport):
         session: requests.Session,
         *,
         timeout: float = 30.0,
-        ca_label: str = "the system trust store",
+        ca_label: str = "",
     ) -> None:
         super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
-        self.ca_label = ca_label
+        self.ca_label = ca_label or trust_source(None).label
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         # Pass ``verify`` on every request: requests lets REQUESTS_CA_BUNDLE /
@@ -168,7 +203,7 @@ class CheckedTransport(zeep.Transport):
             )
         except requests.exceptions.SSLError as exc:
             raise TlsVerificationError(
-                f"TLS verification of {address} failed against CA bundle {self.ca_label}: "
+                f"TLS verification of {address} failed against {self.ca_label}: "
                 f"{_root_cause(exc)}. Export the node's Tomcat certificate (or its CA) into "
                 "that bundle.",
                 url=address,
