@@ -192,7 +192,8 @@ def _cm_pending(node: NodeFact, pack: str) -> bool:
     if install is None or cm is None or not cm.activated or cm.state != "STARTED":
         return False
     since, _ = _since(cm, node)
-    return not pickup.after_install(install.time, since)
+    started_before = not pickup.after_install(install.time, since)
+    return started_before and node_pickup(node, pack, RestartScope.REBOOT).pending
 
 
 def _reboot_findings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -75,13 +76,21 @@ def _read_node(gateway: DriverGateway, node: Node) -> _NodeRead:
     return _NodeRead(node, facts, history, running)
 
 
-def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack: str) -> bool:
-    """Whether ``pack`` is installed here but not picked up yet (``cucm.pickup``'s rule;
-    Control Center is asked only on service-restart releases)."""
-    facts = read.facts
+def restart_pending(
+    facts: NodeFacts,
+    history: list[parsers.HistoryEntry],
+    running: set[str],
+    scope: RestartScope,
+    pack: str,
+    start_time: Callable[[str], float | None],
+) -> bool:
+    """Whether ``pack`` is installed here but not picked up yet (``cucm.pickup``'s rule).
+
+    ``start_time`` answers a service's Control Center StartTime (None when it cannot);
+    it is asked only on service-restart releases, for services that run."""
     zone = pickup.node_zone(facts.timezone)
-    installed = pickup.install_time(read.history, pack, zone)
-    boot = pickup.last_boot(read.history, zone)
+    installed = pickup.install_time(history, pack, zone)
+    boot = pickup.last_boot(history, zone)
     clocks: list[pickup.ServiceClock] = []
     if scope is RestartScope.SERVICES and installed is not None:
         for name in pickup.services_to_restart(
@@ -89,10 +98,21 @@ def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack:
             runs_tftp=facts.runs_tftp,
             runs_callmanager=facts.runs_callmanager,
         ):
-            running = name in read.running
-            started = gateway.service_start_time(read.node.label, name) if running else None
-            clocks.append(pickup.ServiceClock(name, running, started))
+            running_now = name in running
+            started = start_time(name) if running_now else None
+            clocks.append(pickup.ServiceClock(name, running_now, started))
     return pickup.pickup(scope, installed, boot, clocks).pending
+
+
+def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack: str) -> bool:
+    return restart_pending(
+        read.facts,
+        read.history,
+        read.running,
+        scope,
+        pack,
+        lambda service: gateway.service_start_time(read.node.label, service),
+    )
 
 
 def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
