@@ -86,8 +86,12 @@ HISTORY = """\
         (HISTORY, f"{PACK}.sgn", "2026-11-26 01:30:00"),  # suffix stripped on both sides
         (HISTORY, OLD_PACK, "2026-11-27 09:00:00"),  # reinstalled: the last one counts
         (HISTORY, "cmterm-devicepack14.0.1.1-1.cop", None),  # never installed
-        ("11/26/2026 01:00:00 | root: Install x/cmterm-devicepack12.5.1.17123-1.cop"
-         ".sgn Failure\n", PACK, None),  # only failures
+        (
+            "11/26/2026 01:00:00 | root: Install x/cmterm-devicepack12.5.1.17123-1.cop"
+            ".sgn Failure\n",
+            PACK,
+            None,
+        ),  # only failures
         (
             "12/01/2026 10:00:00 | root: Install cmterm-devicepack12.5.1.17123-1.cop.sha512 "
             "Success\n",
@@ -132,49 +136,76 @@ PICKUP_CASES = [
     ("reboot: no boot line", RestartScope.REBOOT, T, None, [], Verdict.PENDING, []),
     (
         "reboot: services restarted do not count",
-        RestartScope.REBOOT, T, T - H, [clock(SVC_CALLMANAGER, T + H)], Verdict.PENDING, [],
+        RestartScope.REBOOT,
+        T,
+        T - H,
+        [clock(SVC_CALLMANAGER, T + H)],
+        Verdict.PENDING,
+        [],
     ),
     ("no install record", RestartScope.SERVICES, None, T, [], Verdict.NO_RECORD, []),
     (
         "services: all started after",
-        RestartScope.SERVICES, T, T - H,
+        RestartScope.SERVICES,
+        T,
+        T - H,
         [clock(SVC_TFTP, T + 60), clock(SVC_TOMCAT, T + 60), clock(SVC_CALLMANAGER, T + 60)],
-        Verdict.PICKED_UP, [],
+        Verdict.PICKED_UP,
+        [],
     ),
     (
         "services: Tomcat started before",
-        RestartScope.SERVICES, T, T - H,
+        RestartScope.SERVICES,
+        T,
+        T - H,
         [clock(SVC_TFTP, T + 60), clock(SVC_TOMCAT, T - 60)],
-        Verdict.PENDING, [SVC_TOMCAT],
+        Verdict.PENDING,
+        [SVC_TOMCAT],
     ),
     (
         "services: a stopped service loads the pack when it starts",
-        RestartScope.SERVICES, T, T - H,
+        RestartScope.SERVICES,
+        T,
+        T - H,
         [clock(SVC_TFTP, None, running=False), clock(SVC_TOMCAT, T + 60)],
-        Verdict.PICKED_UP, [],
+        Verdict.PICKED_UP,
+        [],
     ),
     (
         "Control Center missing, booted after: proven by the boot",
-        RestartScope.SERVICES, T, T + H,
+        RestartScope.SERVICES,
+        T,
+        T + H,
         [clock(SVC_TOMCAT, None), clock(SVC_CALLMANAGER, None)],
-        Verdict.PICKED_UP, [],
+        Verdict.PICKED_UP,
+        [],
     ),
     (
         "Control Center missing, booted before: pending",
-        RestartScope.SERVICES, T, T - H,
+        RestartScope.SERVICES,
+        T,
+        T - H,
         [clock(SVC_TOMCAT, None), clock(SVC_CALLMANAGER, None)],
-        Verdict.PENDING, [SVC_TOMCAT, SVC_CALLMANAGER],
+        Verdict.PENDING,
+        [SVC_TOMCAT, SVC_CALLMANAGER],
     ),
     (
         "Control Center and boot missing: pending",
-        RestartScope.SERVICES, T, None, [clock(SVC_TOMCAT, None)],
-        Verdict.PENDING, [SVC_TOMCAT],
+        RestartScope.SERVICES,
+        T,
+        None,
+        [clock(SVC_TOMCAT, None)],
+        Verdict.PENDING,
+        [SVC_TOMCAT],
     ),
     (
         "Control Center for one service only",
-        RestartScope.SERVICES, T, T - H,
+        RestartScope.SERVICES,
+        T,
+        T - H,
         [clock(SVC_TOMCAT, T + 60), clock(SVC_CALLMANAGER, None)],
-        Verdict.PENDING, [SVC_CALLMANAGER],
+        Verdict.PENDING,
+        [SVC_CALLMANAGER],
     ),
 ]
 
@@ -218,8 +249,12 @@ def test_the_fallback_is_the_boot_and_says_so():
         # spring: 02:30 never happens in Berlin on 29 Mar 2026 (02:00 CET -> 03:00 CEST)
         ("2026-03-29 02:30:00", BERLIN, Lean.EARLIER, "2026-03-29 00:30:00"),
         ("2026-03-29 02:30:00", BERLIN, Lean.LATER, "2026-03-29 01:30:00"),
-        ("2026-07-01 12:00:00", timezone(timedelta(hours=5, minutes=30)), Lean.LATER,
-         "2026-07-01 06:30:00"),
+        (
+            "2026-07-01 12:00:00",
+            timezone(timedelta(hours=5, minutes=30)),
+            Lean.LATER,
+            "2026-07-01 06:30:00",
+        ),
     ],
 )
 def test_node_time_converts_local_stamps_to_utc(local, zone, lean, expected_utc):
@@ -311,22 +346,29 @@ def test_discovery_and_audit_agree(story, started, zone, publisher, release):
     tz = pickup.node_zone(zone)
     local = CC_START[started]
     start = (
-        pickup.node_epoch(datetime.fromisoformat(f"2026-11-26 {local}:00"), tz)
-        if local
-        else None
+        pickup.node_epoch(datetime.fromisoformat(f"2026-11-26 {local}:00"), tz) if local else None
     )
     running = {SVC_TOMCAT, SVC_CALLMANAGER, SVC_TFTP}
     facts = NodeFacts(
-        name="n", address="10.0.0.1", role=Role.PUBLISHER if publisher else Role.SUBSCRIBER,
-        release=release, runs_callmanager=True, runs_tftp=True,
-        installed_options=[PACK], timezone=zone,
+        name="n",
+        address="10.0.0.1",
+        role=Role.PUBLISHER if publisher else Role.SUBSCRIBER,
+        release=release,
+        runs_callmanager=True,
+        runs_tftp=True,
+        installed_options=[PACK],
+        timezone=zone,
     )
     scope = restart_rule(Release.parse(release)).scope
     planned = restart_pending(facts, history, running, scope, PACK, lambda _: start)
 
     # the audit's facts, as its gatherer builds them from the same history and StartTime
     audited = NodeFact(
-        name="n", address="10.0.0.1", role=str(facts.role), release=release, options=[PACK],
+        name="n",
+        address="10.0.0.1",
+        role=str(facts.role),
+        release=release,
+        options=[PACK],
         installs=[
             InstallFact(file=i.file, time=i.time, outcome=i.outcome)
             for i in pickup.installs(history, tz)
@@ -334,8 +376,12 @@ def test_discovery_and_audit_agree(story, started, zone, publisher, release):
         last_boot=pickup.last_boot(history, tz),
         timezone=zone,
         services=[
-            ServiceFact(name=s, state="STARTED", start_time=start,
-                        start_source="control-center" if start is not None else "")
+            ServiceFact(
+                name=s,
+                state="STARTED",
+                start_time=start,
+                start_source="control-center" if start is not None else "",
+            )
             for s in sorted(running)
         ],
     )
