@@ -163,7 +163,7 @@ class AuditResult(_Model):
 
 
 def stamp(epoch: float | None) -> str | None:
-    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (node clock / UTC)."""
+    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (UTC)."""
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
