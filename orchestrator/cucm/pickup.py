@@ -19,11 +19,14 @@ comparison here is on epoch seconds (UTC) made from those. Where the zone is not
 it is assumed to be UTC (the ``zone=None`` default): stamps of one node then still compare
 correctly with each other, only comparisons with other clocks are off by the offset.
 
-Conservative by design: "picked up" is said only when proven. A start time that is unknown,
-equal to the install's second, or before it means *not* picked up, so the plan restarts the
-node and the audit reports it. A needless restart costs one planned outage in a maintenance
+Conservative by design: "picked up" is said only when proven. A start time that is
+unknown, or before the install, means *not* picked up, so the plan restarts the node and
+the audit reports it. A needless restart costs one planned outage in a maintenance
 window; a wrongly skipped one leaves a CallManager rejecting the new phone models (the
-failure this tool exists to prevent), unnoticed until phones are moved.
+failure this tool exists to prevent), unnoticed until phones are moved. A start in the
+install's own second counts as after it: stamps have one-second resolution and the
+``Success`` line is written once the install has finished, so that start found the pack
+in place (and a restart done right after a fast install must not look pending).
 
 The Control Center fallback (:data:`START_TIME_FALLBACK`): when Control Center cannot tell
 a service's StartTime, the node's last boot stands in. It is a lower bound (every service
@@ -198,8 +201,8 @@ def started_since(started: float | None, boot: float | None) -> tuple[float | No
 
 
 def after_install(installed: float, since: float | None) -> bool:
-    """Strictly after the install; an unknown time or the same second is not proof."""
-    return since is not None and since > installed
+    """At or after the install's (finished) second; an unknown time is not proof."""
+    return since is not None and since >= installed
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ PICKUP_CASES = [
     # (id, scope, installed, boot, services, verdict, pending services)
     ("reboot: booted after", RestartScope.REBOOT, T, T + H, [], Verdict.PICKED_UP, []),
     ("reboot: booted before", RestartScope.REBOOT, T, T - H, [], Verdict.PENDING, []),
-    ("reboot: same second", RestartScope.REBOOT, T, T, [], Verdict.PENDING, []),
+    ("reboot: same second", RestartScope.REBOOT, T, T, [], Verdict.PICKED_UP, []),
     ("reboot: no boot line", RestartScope.REBOOT, T, None, [], Verdict.PENDING, []),
     (
         "reboot: services restarted do not count",
