@@ -98,7 +98,7 @@ def load_inputs(
 
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
-        found = discover(gateway, inputs.inventory)
+        found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:

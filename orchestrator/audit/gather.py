@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import structlog
@@ -29,11 +28,11 @@ from orchestrator.audit.model import (
 )
 from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
+from orchestrator.cucm import pickup
 from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.soap.risport import RisClient
 from orchestrator.drivers.soap.transport import RetryPolicy
-from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.discovery import GROUPS_SQL, NODES_SQL
@@ -61,10 +60,6 @@ class AuditInputs(ClusterAccess):
 
     playbook: Playbook | None = None
     ris_rate_per_minute: int = 15
-
-
-def _epoch(entry: parsers.HistoryEntry) -> float:
-    return entry.timestamp.replace(tzinfo=UTC).timestamp()
 
 
 def _reason(exc: BaseException) -> str:
@@ -135,8 +130,8 @@ class Gatherer:
                 problem=_reason(exc),
                 problem_hint=hint,
             )
-        boot = parsers.last_entry(history, "boot")
-        last_boot = _epoch(boot) if boot else None
+        timezone = self.gateway.timezone(name)
+        zone = pickup.node_zone(timezone)
         starts = self._start_times(node)
         facts = []
         for service in services.services:
@@ -157,11 +152,11 @@ class Gatherer:
             release=version.master_version,
             options=list(version.options),
             installs=[
-                InstallFact(file=e.subject, time=_epoch(e), outcome=e.outcome)
-                for e in history
-                if e.kind == "install"
+                InstallFact(file=i.file, time=i.time, outcome=i.outcome)
+                for i in pickup.installs(history, zone)
             ],
-            last_boot=last_boot,
+            last_boot=pickup.last_boot(history, zone),
+            timezone=timezone,
             services=facts,
         )
 

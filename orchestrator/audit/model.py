@@ -1,8 +1,8 @@
 """What an audit gathers (facts) and what it concludes (findings). Plain data, no I/O.
 
-Times are epoch seconds. Stamps read from a node (system-history, Control Center
-StartTime) are printed in the node's local time without a zone; they are read as UTC
-and only ever compared with other stamps of the same node, so the zone cancels out.
+Times are epoch seconds (UTC). Stamps read from a node (system-history, Control Center
+StartTime) are printed in the node's local time without a zone; they are converted with
+the node's zone (``NodeFact.timezone``, UTC while unknown) by ``cucm.pickup``.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class NodeFact(_Model):
     options: list[str] = Field(default_factory=list)
     installs: list[InstallFact] = Field(default_factory=list)
     last_boot: float | None = None
+    timezone: str | None = None  # IANA name its stamps were converted with; None = UTC
     services: list[ServiceFact] = Field(default_factory=list)
     replication: int | None = None  # from the publisher's runtimestate; None = no row
 
@@ -162,7 +163,7 @@ class AuditResult(_Model):
 
 
 def stamp(epoch: float | None) -> str | None:
-    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (node clock / UTC)."""
+    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (UTC)."""
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")

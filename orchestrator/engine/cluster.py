@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ import structlog
 
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
-from orchestrator.cucm.release import Release, axl_version_for, cop_base_name
+from orchestrator.cucm import pickup
+from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
@@ -166,28 +166,23 @@ class DriverGateway:
         with self.cli(node) as cli:
             return str(cli.probe_upgrade_wizard(self.command_timeout))
 
+    def timezone(self, node: str) -> str | None:
+        """The node's time zone (IANA name); None while unknown, and then UTC is assumed.
+
+        Every stamp read from the node goes through this one answer (system-history and
+        Control Center StartTime are printed in the node's local time)."""
+        return None
+
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:
             entries = cli.install_history()
-        boot = parsers.last_entry(entries, "boot")
-        # Only compared with other stamps from the same node, so the node's time zone
-        # does not matter.
-        return boot.timestamp.replace(tzinfo=UTC).timestamp() if boot else None
+        return pickup.last_boot(entries, pickup.node_zone(self.timezone(node)))
 
     def install_time(self, node: str, file: str) -> float | None:
         """When ``file`` was last installed successfully here (system-history), or None."""
         with self.cli(node) as cli:
             entries = cli.install_history()
-        wanted = cop_base_name(file)
-        installs = [
-            e
-            for e in entries
-            if e.kind == "install"
-            and cop_base_name(e.subject) == wanted
-            and e.outcome.lower() == "success"
-        ]
-        last = max(installs, key=lambda e: e.timestamp, default=None)
-        return last.timestamp.replace(tzinfo=UTC).timestamp() if last else None
+        return pickup.install_time(entries, file, pickup.node_zone(self.timezone(node)))
 
     def services(self, node: str) -> list[ServiceState]:
         with self.cli(node) as cli:
@@ -314,6 +309,7 @@ class DriverGateway:
                 ca_bundle=self.ca_bundle,
                 timeout=self.connect_timeout,
                 retry=RetryPolicy(attempts=2, initial_wait=0.5),
+                node_timezone=pickup.node_zone(self.timezone(node)),
             )
         return self._cc[node]
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC
 
 import structlog
 
 from orchestrator.config.inventory import Inventory, Node, Role
+from orchestrator.cucm import pickup
 from orchestrator.cucm.release import Release, RestartScope, axl_version_for, restart_rule
-from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
+from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP
 from orchestrator.drivers.ssh import parsers
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.planning.facts import ClusterFacts, NodeFacts
@@ -38,7 +39,17 @@ class Discovery:
     axl_error: Exception | None = None
 
 
-def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
+@dataclass
+class _NodeRead:
+    """One node as read, before the cluster's restart rule is known."""
+
+    node: Node
+    facts: NodeFacts
+    history: list[parsers.HistoryEntry]
+    running: set[str]  # services STARTED now
+
+
+def _read_node(gateway: DriverGateway, node: Node) -> _NodeRead:
     with gateway.cli(node.label) as cli:
         version = cli.show_version()
         services = cli.service_list()
@@ -49,69 +60,75 @@ def _node_facts(gateway: DriverGateway, node: Node) -> NodeFacts:
         svc = services.get(name)
         return svc is not None and not svc.reason
 
-    pending = _restart_pending(
-        gateway,
-        node,
-        version.master_version,
-        history,
-        activated("Cisco Tftp"),
-        activated("Cisco CallManager"),
-    )
-    return NodeFacts(
+    facts = NodeFacts(
         name=node.name or status.hostname or node.address,
         address=node.address,
         role=node.role,
         release=version.master_version,
-        runs_callmanager=activated("Cisco CallManager"),
-        runs_tftp=activated("Cisco Tftp"),
+        runs_callmanager=activated(SVC_CALLMANAGER),
+        runs_tftp=activated(SVC_TFTP),
         installed_options=list(version.options),
         ssh_port=node.ssh_port,
         https_port=node.https_port,
-        pending_restart=pending,
+        timezone=gateway.timezone(node.label),
+    )
+    running = {s.name for s in services.services if s.state == "STARTED"}
+    return _NodeRead(node, facts, history, running)
+
+
+def restart_pending(
+    facts: NodeFacts,
+    history: list[parsers.HistoryEntry],
+    running: set[str],
+    scope: RestartScope,
+    pack: str,
+    start_time: Callable[[str], float | None],
+) -> bool:
+    """Whether ``pack`` is installed here but not picked up yet (``cucm.pickup``'s rule).
+
+    ``start_time`` answers a service's Control Center StartTime (None when it cannot);
+    it is asked only on service-restart releases, for services that run."""
+    zone = pickup.node_zone(facts.timezone)
+    installed = pickup.install_time(history, pack, zone)
+    boot = pickup.last_boot(history, zone)
+    clocks: list[pickup.ServiceClock] = []
+    if scope is RestartScope.SERVICES and installed is not None:
+        for name in pickup.services_to_restart(
+            publisher=facts.is_publisher,
+            runs_tftp=facts.runs_tftp,
+            runs_callmanager=facts.runs_callmanager,
+        ):
+            running_now = name in running
+            started = start_time(name) if running_now else None
+            clocks.append(pickup.ServiceClock(name, running_now, started))
+    return pickup.pickup(scope, installed, boot, clocks).pending
+
+
+def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack: str) -> bool:
+    return restart_pending(
+        read.facts,
+        read.history,
+        read.running,
+        scope,
+        pack,
+        lambda service: gateway.service_start_time(read.node.label, service),
     )
 
 
-def _epoch(entry: parsers.HistoryEntry) -> float:
-    # History stamps and Control Center StartTime are both read as UTC (the node's zone).
-    return entry.timestamp.replace(tzinfo=UTC).timestamp()
-
-
-def _restart_pending(
-    gateway: DriverGateway,
-    node: Node,
-    release: str,
-    history: list[parsers.HistoryEntry],
-    runs_tftp: bool,
-    runs_callmanager: bool,
-) -> bool:
-    """Whether the last device pack installed here has not been picked up yet.
-
-    Reboot releases: installed after the last boot. Service-restart releases: installed
-    after the start of a service Cisco says to restart (Tomcat everywhere, Tftp on TFTP
-    nodes, CallManager on the publisher); without Control Center, assume pending.
-    """
-    pack = parsers.last_entry(history, "install", "devicepack")
-    if pack is None or pack.outcome.lower() != "success":
-        return False
-    installed = _epoch(pack)
-    boot = parsers.last_entry(history, "boot")
-    if restart_rule(Release.parse(release)).scope is RestartScope.REBOOT:
-        return boot is None or installed > _epoch(boot)
-    required = [SVC_TOMCAT]
-    if runs_tftp:
-        required.append(SVC_TFTP)
-    if node.role is Role.PUBLISHER and runs_callmanager:
-        required.append(SVC_CALLMANAGER)
-    for service in required:
-        started = gateway.service_start_time(node.label, service)
-        if started is None or started < installed:
-            return True
-    return False
-
-
-def discover(gateway: DriverGateway, inventory: Inventory) -> Discovery:
-    with ThreadPoolExecutor(max_workers=min(16, len(inventory.nodes))) as pool:
-        nodes = list(pool.map(lambda n: _node_facts(gateway, n), inventory.nodes))
+def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
+    """The cluster's facts; ``pack`` (the playbook's COP) is the one whose pick-up is
+    judged: a node that lists it but has not restarted since is ``pending_restart``."""
+    workers = min(16, len(inventory.nodes))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        reads = list(pool.map(lambda n: _read_node(gateway, n), inventory.nodes))
+    # Cisco's rule for the cluster's lowest release, as the planner and the audit apply it.
+    scope = restart_rule(min(r.facts.release_number for r in reads)).scope
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = list(pool.map(lambda r: _pending(gateway, r, scope, pack), reads))
+    nodes = [
+        r.facts.model_copy(update={"pending_restart": p})
+        for r, p in zip(reads, pending, strict=True)
+    ]
     by_key = {n.address.lower(): n.name for n in nodes} | {n.name.lower(): n.name for n in nodes}
     publisher = next((n for n in nodes if n.role is Role.PUBLISHER), None)
     if publisher is not None:

@@ -94,7 +94,7 @@ class ClusterGateway(Protocol):
     def restart_service(self, node: str, service: str) -> None: ...
 
     def service_start_time(self, node: str, service: str) -> float | None:
-        """When ``service`` last reached STARTED (epoch s, node clock), None if unknown.
+        """When ``service`` last reached STARTED (epoch s, UTC), None if unknown.
 
         What proves, after a kill, that a requested service restart already happened."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal, StepRecord
@@ -191,7 +192,7 @@ def run_reboot(
         ctx.mark(step, node, "checking")
         boot_before = ctx.gateway.last_boot(node)
         installed = ctx.gateway.install_time(node, cop_file) if cop_file else None
-        if installed is not None and boot_before is not None and boot_before > installed:
+        if installed is not None and after_install(installed, boot_before):
             # Someone (another run, an admin) rebooted it after the install: the node has
             # picked the pack up, and a reboot now would only cost an outage.
             ctx.mark(
@@ -272,8 +273,11 @@ def run_service_restarts(
         if service in done:
             continue
         requested = prior.detail.get("requested_service") if prior else None
-        started = ctx.gateway.service_start_time(node, service) if installed else None
-        if requested != service and started is not None and started > installed:  # type: ignore[operator]
+        if (
+            requested != service
+            and installed is not None
+            and _picked_up(ctx, node, service, installed)
+        ):
             # restarted after the install already (another run, an admin): not again
             ctx.mark(
                 step,
@@ -310,6 +314,20 @@ def run_service_restarts(
         ctx.mark(step, node, "service_restarted", restarted=list(done))
     wait_services(ctx, step, node, expected)
     ctx.mark(step, node, "done", restarted=done)
+
+
+def _picked_up(ctx: StepContext, node: str, service: str, installed: float) -> bool:
+    """Started after the install already (the pickup rule). When Control Center cannot
+    tell, the boot stands in for a running service (read only then, to spare CLI
+    commands); a stopped one is restarted, which starts it."""
+    started = ctx.gateway.service_start_time(node, service)
+    boot = None
+    if started is None:
+        current = _service(ctx, node, service)
+        if current is not None and current.state == "STARTED":
+            boot = ctx.gateway.last_boot(node)
+    since, _ = started_since(started, boot)
+    return after_install(installed, since)
 
 
 def _restart_taken(

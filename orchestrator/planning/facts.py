@@ -22,6 +22,9 @@ class NodeFacts(BaseModel):
     # Discovery sets this when the install history shows a device pack installed
     # after the node's last boot / service start: the pack is in but not picked up.
     pending_restart: bool = False
+    # The node's time zone (IANA name) its stamps are converted with; None = unknown,
+    # read as UTC (cucm.pickup.node_zone).
+    timezone: str | None = None
 
     @property
     def release_number(self) -> Release:

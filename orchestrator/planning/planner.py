@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import Playbook, Strategy
+from orchestrator.cucm.pickup import services_to_restart
 from orchestrator.cucm.release import (
     Release,
     RestartScope,
@@ -12,6 +13,7 @@ from orchestrator.cucm.release import (
     restart_rule,
     supports_sha512_files,
 )
+from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.planning.facts import ClusterFacts, NodeFacts, reconcile
 from orchestrator.planning.plan import (
     SIGNING_KEY_PREFIX,
@@ -26,10 +28,6 @@ from orchestrator.planning.plan import (
 )
 from orchestrator.planning.space import describe_free_space
 from orchestrator.planning.waves import WaveProblem, WaveSchedule, schedule_waves
-
-TFTP = "Cisco Tftp"
-TOMCAT = "Cisco Tomcat"
-CALLMANAGER = "Cisco CallManager"
 
 
 def build_plan(
@@ -229,11 +227,8 @@ class _Builder:
         return forced, reason
 
     def services_for(self, node: NodeFacts) -> list[str]:
-        services = [TFTP] if node.runs_tftp else []
-        services.append(TOMCAT)
-        if node.is_publisher and node.runs_callmanager:
-            services.append(CALLMANAGER)
-        return services
+        return services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
+                                   runs_callmanager=node.runs_callmanager)
 
     def restart_step(self, stage: str, node: NodeFacts, scope: RestartScope,
                      reason: str) -> Step:
@@ -243,9 +238,8 @@ class _Builder:
                              self.est.reboot + self.est.services_back, reason,
                              timeout_seconds=timeouts.reboot + timeouts.services)
         services = self.services_for(node)
-        why = ", ".join(
-            f"{s} ({'TFTP node' if s == TFTP else 'every node' if s == TOMCAT else 'publisher'})"
-            for s in services)
+        where = {SVC_TFTP: "TFTP node", SVC_TOMCAT: "every node"}
+        why = ", ".join(f"{s} ({where.get(s, 'publisher')})" for s in services)
         return self.step(stage, Action.RESTART_SERVICES, node,
                          len(services) * self.est.service_restart, f"{reason}; {why}",
                          services=services, timeout_seconds=timeouts.services)
@@ -272,7 +266,7 @@ class _Builder:
                                      "publisher first: Cisco restarts the publisher before "
                                      "the subscribers")
             if scope is RestartScope.SERVICES and not pub.runs_callmanager:
-                self.notes.append(f"{CALLMANAGER} does not run on the publisher: not "
+                self.notes.append(f"{SVC_CALLMANAGER} does not run on the publisher: not "
                                   "restarted there, as Cisco says")
             self.stages.append(Stage(name=name, kind=StageKind.RESTART_PUBLISHER, steps=[step],
                                      gate=self.gate(scope),

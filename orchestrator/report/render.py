@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from orchestrator import logs
 from orchestrator.audit.model import AuditResult, Severity, stamp
-from orchestrator.audit.restarts import has_option, last_install
+from orchestrator.audit.restarts import has_option
+from orchestrator.cucm.pickup import last_install
 from orchestrator.cucm.texts import SVC_CALLMANAGER
 from orchestrator.report.build import row_order
 from orchestrator.report.schema import Report
@@ -80,7 +81,7 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
     for node in audit.facts.nodes:
         severities = {f.severity for f in audit.findings if f.node == node.name}
         worst = next((s.value for s in Severity if s in severities), "ok")
-        install = last_install(node, audit.pack) if audit.pack else None
+        install = last_install(node.installs, audit.pack) if audit.pack else None
         cm = node.service(SVC_CALLMANAGER)
         if cm is None or not cm.activated:
             callmanager = "not activated"

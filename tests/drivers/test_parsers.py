@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.cucm import texts
+from orchestrator.cucm import pickup, texts
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import ParseError
 
@@ -236,11 +236,11 @@ def test_system_history(variant) -> None:
         ("install", "cmterm-devicepack12.5.1.17123-1.cop.sgn", "Success"),
         ("boot", "12.5.1.14900-63", "Start"),
     ]
-    last_pack = parsers.last_entry(entries, "install", "devicepack")
-    last_boot = parsers.last_entry(entries, "boot")
-    assert last_pack is not None and last_boot is not None
-    assert last_pack.timestamp == datetime(2026, 11, 28, 1, 12, 40)
-    assert last_boot.timestamp > last_pack.timestamp
+    installed = pickup.install_time(entries, "cmterm-devicepack12.5.1.17123-1.cop")
+    last_boot = pickup.last_boot(entries)
+    assert installed is not None and last_boot is not None
+    assert installed == datetime(2026, 11, 28, 1, 12, 40, tzinfo=UTC).timestamp()
+    assert last_boot > installed
 
 
 def test_system_history_lab_format() -> None:

@@ -8,6 +8,9 @@ import pytest
 from planning_samples import COP, cluster, inventory_for, node, playbook
 
 from orchestrator.cucm.release import RestartScope
+from orchestrator.cucm.texts import SVC_CALLMANAGER as CALLMANAGER
+from orchestrator.cucm.texts import SVC_TFTP as TFTP
+from orchestrator.cucm.texts import SVC_TOMCAT as TOMCAT
 from orchestrator.planning import (
     Action,
     ClusterFacts,
@@ -17,7 +20,6 @@ from orchestrator.planning import (
     build_plan,
     violations,
 )
-from orchestrator.planning.planner import CALLMANAGER, TFTP, TOMCAT
 from orchestrator.planning.waves import WaveProblem
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from orchestrator.cucm.pickup import Lean, node_time
 from orchestrator.drivers.soap.errors import SoapError
 from orchestrator.drivers.soap.transport import (
     DEFAULT_PORT,
@@ -49,7 +50,9 @@ class ServiceStatus:
 
 
 def parse_start_time(text: str | None, zone: tzinfo = UTC) -> datetime | None:
-    """Parse Control Center's StartTime; the node prints its local time without a zone."""
+    """Control Center's StartTime as aware UTC; the node prints its local time (``zone``)
+    without a zone. A start in a DST-ambiguous hour reads as the earlier instant
+    (``pickup.node_time``), so doubt never makes a service look started after an install."""
     if not text or not text.strip():
         return None
     value = " ".join(text.split())
@@ -58,7 +61,7 @@ def parse_start_time(text: str | None, zone: tzinfo = UTC) -> datetime | None:
             parsed = datetime.strptime(value, layout)
         except ValueError:
             continue
-        return parsed.replace(tzinfo=zone)
+        return node_time(parsed, zone, Lean.EARLIER)
     return None
 
 

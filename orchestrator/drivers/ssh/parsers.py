@@ -429,11 +429,6 @@ def parse_system_history(text: str) -> list[HistoryEntry]:
     return entries
 
 
-def last_entry(entries: list[HistoryEntry], kind: str, contains: str = "") -> HistoryEntry | None:
-    found = [e for e in entries if e.kind == kind and contains in e.subject]
-    return max(found, key=lambda e: e.timestamp) if found else None
-
-
 # -- utils system upgrade status --------------------------------------------------------
 
 
@@ -510,7 +505,6 @@ __all__ = [
     "UpgradeStatus",
     "VersionInfo",
     "find_build",
-    "last_entry",
     "parse_dbreplication_runtimestate",
     "parse_network_cluster",
     "parse_ntp_status",
