@@ -12,7 +12,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import structlog
 
 from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway
+from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
@@ -75,6 +76,12 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+
+
+def audit_inputs(inputs: Inputs) -> AuditInputs:
+    """What the post-run audit (and ``report --audit``) needs of a run's inputs."""
+    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    return AuditInputs(**access, playbook=inputs.playbook)
 
 
 def state_dir(override: Path | None = None) -> Path:

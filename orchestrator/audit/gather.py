@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from orchestrator import logs
+from orchestrator import logs, parallel
 from orchestrator.access import ClusterAccess, login_error
 from orchestrator.audit.model import (
     ClusterFacts,
@@ -88,8 +87,7 @@ class Gatherer:
 
     def gather(self) -> ClusterFacts:
         nodes = self.inventory.nodes
-        with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
-            facts = list(pool.map(self._node, nodes))
+        facts = parallel.each(self._node, nodes)
         publisher = next(f for f in facts if f.is_publisher)
         if not publisher.reachable:
             raise AuditUnavailable(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import structlog
 
+from orchestrator import parallel
 from orchestrator.config.inventory import Inventory, Node, Role
 from orchestrator.cucm import pickup
 from orchestrator.cucm.release import Release, RestartScope, axl_version_for, restart_rule
@@ -73,6 +73,7 @@ def _read_node(gateway: DriverGateway, node: Node) -> _NodeRead:
         timezone=gateway.timezone(node.label),
     )
     running = {s.name for s in services.services if s.state == "STARTED"}
+    log.info("discovery.node", node=node.label, release=facts.release)
     return _NodeRead(node, facts, history, running)
 
 
@@ -118,13 +119,10 @@ def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack:
 def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
     """The cluster's facts; ``pack`` (the playbook's COP) is the one whose pick-up is
     judged: a node that lists it but has not restarted since is ``pending_restart``."""
-    workers = min(16, len(inventory.nodes))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        reads = list(pool.map(lambda n: _read_node(gateway, n), inventory.nodes))
+    reads = parallel.each(lambda n: _read_node(gateway, n), inventory.nodes)
     # Cisco's rule for the cluster's lowest release, as the planner and the audit apply it.
     scope = restart_rule(min(r.facts.release_number for r in reads)).scope
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = list(pool.map(lambda r: _pending(gateway, r, scope, pack), reads))
+    pending = parallel.each(lambda r: _pending(gateway, r, scope, pack), reads)
     nodes = [
         r.facts.model_copy(update={"pending_restart": p})
         for r, p in zip(reads, pending, strict=True)

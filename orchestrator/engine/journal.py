@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,19 @@ _HINT = (
     "point --state-dir at the folder that holds your runs' journal.sqlite "
     "(or move this one aside to start afresh; its runs cannot be resumed without it)"
 )
+
+
+class RunState(StrEnum):
+    """A run's journaled state (entries without a step): running -> completed | failed |
+    paused_window | interrupted. A StrEnum: the journal stores the plain words, so old
+    journals load and ``sqlite3`` shows them as they are."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED_WINDOW = "paused_window"
+    INTERRUPTED = "interrupted"
+    WAITING_FOR_WINDOW = "waiting_for_window"
 
 
 class JournalUnusable(UserError):

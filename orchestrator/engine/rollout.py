@@ -7,20 +7,24 @@ paused_window. Stages and gates are journaled as steps named ``stage/<name>`` an
 
 from __future__ import annotations
 
-import contextvars
 import shlex
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
 
+from orchestrator import parallel
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
 from orchestrator.engine.journal import TERMINAL, Journal, JournalWriteFailed, StepRecord
-from orchestrator.engine.prechecks import PrecheckPolicy, check_node, check_replication
+from orchestrator.engine.prechecks import (
+    PrecheckPolicy,
+    check_cluster,
+    check_node,
+    check_replication,
+)
 from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
@@ -211,20 +215,10 @@ class Rollout:
                 failed.set()
                 raise
 
-        workers = min(len(pending), stage.max_parallel or len(pending))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step") as pool:
-            # Each step thread starts from a copy of the caller's context, so log lines
-            # keep the bound run id (fleet mode routes them to the run's log by it).
-            futures = [
-                pool.submit(contextvars.copy_context().run, guarded, step) for step in pending
-            ]
-            try:
-                failures = [f.exception() for f in futures if f.exception() is not None]
-            except BaseException:
-                # Ctrl-C / SIGTERM while waiting: queued steps must not start; the pool's
-                # exit still waits for the ones under way.
-                failed.set()
-                raise
+        settled = parallel.settle(
+            guarded, pending, limit=stage.max_parallel, name="step", on_interrupt=failed.set
+        )
+        failures = [s.error for s in settled if s.error is not None]
         for failure in failures:
             # a journal that cannot be written stops the run as it stands: nothing can be
             # journaled, so nothing more may be done
@@ -307,27 +301,11 @@ class Rollout:
         nodes = [step.nodes[0] for step in steps]
         for step in steps:
             ctx.mark(step.id, step.nodes[0], "checking")
-        with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="precheck") as pool:
-            checks = [
-                pool.submit(
-                    contextvars.copy_context().run,
-                    check_node,
-                    self.gateway,
-                    n,
-                    self.settings.prechecks,
-                )
-                for n in nodes
-            ]
-            results = [check.result() for check in checks]
         # Cluster-wide checks come before any node is marked done: a node whose check
         # passed is still not ready while replication or AXL is broken, and a resumed
         # run must run every check again.
-        cluster: list[str] = []
-        if all(result.reachable for result in results):
-            cluster += check_replication(self.gateway)
-            axl = self.gateway.axl_problem()
-            if axl:
-                cluster.append(axl)
+        report = check_cluster(self.gateway, nodes, self.settings.prechecks)
+        results, cluster = report.nodes, report.cluster
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)
