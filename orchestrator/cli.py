@@ -14,9 +14,10 @@ from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.cli_output import err, out, progress_for, show_result, user_errors
-from orchestrator.engine.journal import Journal, RunState
+from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
 from orchestrator.engine.rollout import node_states
+from orchestrator.engine.states import RunState
 from orchestrator.files import check_writable_file, write_output
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan

@@ -15,8 +15,8 @@ from rich.markup import escape
 from orchestrator import app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress, operator_console
-from orchestrator.engine.journal import RunState
 from orchestrator.engine.rollout import Progress
+from orchestrator.engine.states import RunState
 from orchestrator.planning.plan import Plan
 from orchestrator.roll_out import PostRunReport, RunResult, exit_code
 

@@ -23,8 +23,8 @@ from ruamel.yaml.error import YAMLError
 from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_inventory
-from orchestrator.engine.journal import RunState
 from orchestrator.engine.rollout import Progress
+from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
 
 INVENTORY_NAME = "inventory.yml"

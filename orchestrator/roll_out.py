@@ -20,9 +20,10 @@ import structlog
 
 from orchestrator import app, logs
 from orchestrator.engine.cluster import DriverGateway
-from orchestrator.engine.journal import Journal, RunState
+from orchestrator.engine.journal import Journal
 from orchestrator.engine.prechecks import ClusterPrecheck, check_cluster
 from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
+from orchestrator.engine.states import RunState
 from orchestrator.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,

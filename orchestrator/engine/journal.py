@@ -12,10 +12,10 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.engine.states import TERMINAL, RunState, StepState
 from orchestrator.errors import EXIT_INPUT, UserError
 from orchestrator.files import make_dirs, make_private
 
@@ -53,19 +53,6 @@ _HINT = (
 )
 
 
-class RunState(StrEnum):
-    """A run's journaled state (entries without a step): running -> completed | failed |
-    paused_window | interrupted. A StrEnum: the journal stores the plain words, so old
-    journals load and ``sqlite3`` shows them as they are."""
-
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    PAUSED_WINDOW = "paused_window"
-    INTERRUPTED = "interrupted"
-    WAITING_FOR_WINDOW = "waiting_for_window"
-
-
 class JournalUnusable(UserError):
     """The journal cannot be opened or is not a devpack journal (exit 2)."""
 
@@ -101,7 +88,7 @@ class StepRecord:
 
     step: str
     node: str | None
-    state: str = "pending"
+    state: str = StepState.PENDING
     started: float | None = None
     finished: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -118,8 +105,7 @@ class RunRecord:
     playbook: str
 
 
-# Step states that end a step; anything else means "was in progress when we stopped".
-TERMINAL = {"done", "skipped", "failed"}
+__all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord", "StepState"]
 
 
 class Journal:
@@ -210,10 +196,10 @@ class Journal:
             cursor = self._written(
                 "insert into entries (run_id, time, step, node, state, detail)"
                 " values (?, ?, ?, ?, ?, ?)",
-                (run_id, now, step, node, state, body),
+                (run_id, now, step, node, str(state), body),
             )
             seq = int(cursor.lastrowid or 0)
-        return Entry(seq, run_id, now, step, node, state, detail)
+        return Entry(seq, run_id, now, step, node, str(state), detail)
 
     # ----- reading -------------------------------------------------------------------
 
@@ -256,7 +242,7 @@ class Journal:
 
     def run_state(self, run_id: str) -> str:
         """The last rollout-level state (entries without a step)."""
-        state = "unknown"
+        state: str = RunState.UNKNOWN
         for entry in self.entries(run_id):
             if entry.step is None:
                 state = entry.state
