@@ -19,7 +19,7 @@ from pathlib import Path
 import structlog
 
 from orchestrator import logs
-from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway
+from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
@@ -66,6 +66,7 @@ __all__ = [
     "load_access",
     "load_inputs",
     "open_gateway",
+    "open_pool",
 ]
 
 

@@ -276,7 +276,7 @@ def post_run_report(
             run_id,
             playbook=inputs.playbook,
             audit_inputs=app.audit_inputs(inputs),
-            gateway=gateway,
+            pool=gateway.pool if gateway is not None else None,
         )
     except Exception as exc:
         log.exception("report.write_failed")

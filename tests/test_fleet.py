@@ -51,12 +51,13 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
         assert lines, f"no log lines for {cluster}"
         events = [json.loads(line) for line in lines]
         assert {event.get("run") for event in events} == {run_id}
-        # discovery runs on worker threads before the run's journal entry: its lines
-        # still carry the run id and land in the run's log, not the fleet's fallback
-        discovered = {e["node"] for e in events if e.get("event") == "discovery.node"}
+        # discovery (and the post-run audit) read nodes on worker threads, discovery
+        # before the run's journal entry: their lines still carry the run id and land in
+        # the run's log, not the fleet's fallback
+        discovered = {e["node"] for e in events if e.get("event") == "cluster.node_read"}
         assert discovered == set(cluster_by_name[cluster].world.nodes)
     fallback = (state / "fleet.log.jsonl").read_text()
-    assert "discovery.node" not in fallback
+    assert "cluster.node_read" not in fallback
 
 
 def _fleet_file(tmp_path, clusters) -> object:
