@@ -32,8 +32,14 @@ from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
-from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
-from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.rollout import (
+    MaintenanceWindow,
+    ProgressView,
+    Rollout,
+    RolloutSettings,
+    RunOutcome,
+)
+from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
     EXIT_FAILED,
@@ -157,13 +163,13 @@ def install_request(inputs: Inputs) -> InstallRequest:
     )
 
 
-def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
+def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
     pb = inputs.playbook
     if window is None and pb.window is not None:
-        window = Window(pb.window.start, pb.window.end)
+        window = MaintenanceWindow(pb.window.start, pb.window.end)
     return RolloutSettings(
         install=install_request(inputs),
-        timeouts=Timeouts(
+        timeouts=StepTimeouts(
             install=float(pb.timeouts.install),
             reboot=float(pb.timeouts.reboot),
             services=float(pb.timeouts.services),
@@ -179,7 +185,7 @@ def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
     )
 
 
-def parse_window(text: str) -> Window:
+def parse_window(text: str) -> MaintenanceWindow:
     try:
         start_text, end_text = text.split("/", 1)
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
@@ -192,7 +198,7 @@ def parse_window(text: str) -> Window:
         raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
     if end <= start:
         raise UserError(f"--window {text!r} ends before it starts")
-    return Window(start, end)
+    return MaintenanceWindow(start, end)
 
 
 def new_run_id(cluster: str) -> str:
@@ -229,10 +235,10 @@ def execute(
     inputs: Inputs,
     plan: Plan,
     states: Path,
-    progress: Progress,
+    progress: ProgressView,
     *,
     run_id: str | None = None,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
 ) -> RunOutcome:
@@ -284,7 +290,7 @@ def _execute_locked(
     inputs: Inputs,
     plan: Plan,
     states: Path,
-    progress: Progress,
+    progress: ProgressView,
     run_id: str,
     settings: RolloutSettings,
     journal: Journal,
@@ -347,7 +353,7 @@ def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserErro
 
 
 def check_resumed_inputs(
-    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: Progress
+    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
 ) -> None:
     """Refuse (exit 3) to resume with inputs that differ from the journaled ones."""
     journaled = journal.inputs(run_id)

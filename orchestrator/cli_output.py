@@ -15,7 +15,7 @@ from rich.markup import escape
 from orchestrator import app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress, operator_console
-from orchestrator.engine.rollout import Progress
+from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.planning.plan import Plan
 from orchestrator.roll_out import PostRunReport, RunResult, exit_code
@@ -56,7 +56,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def progress_for(plan: Plan) -> Iterator[Progress]:
+def progress_for(plan: Plan) -> Iterator[ProgressView]:
     """The run's progress view: a live per-node table on a terminal, plain lines else;
     SIGTERM stops the run like Ctrl-C while it is shown."""
     nodes = sorted({step.nodes[0] for step in plan.steps})

@@ -23,7 +23,7 @@ from ruamel.yaml.error import YAMLError
 from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_inventory
-from orchestrator.engine.rollout import Progress
+from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
 
@@ -112,7 +112,7 @@ def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
     return entries
 
 
-class ClusterProgress(Progress):
+class ClusterProgress(ProgressView):
     """Plain lines prefixed with the cluster, from many threads at once."""
 
     def __init__(self, cluster: str, stream: TextIO, lock: threading.Lock) -> None:
@@ -135,7 +135,7 @@ class ClusterProgress(Progress):
 def run_cluster(
     entry: FleetEntry,
     states: Path,
-    progress: Callable[[str], Progress],
+    progress: Callable[[str], ProgressView],
     stop: threading.Event | None = None,
 ) -> ClusterResult:
     """One cluster of the fleet: an ordinary run (``roll_out``: plan, execute, post-run
@@ -169,7 +169,7 @@ def run_cluster(
     return result
 
 
-def _describe(result: ClusterResult, run: roll_out.RunResult, view: Progress) -> None:
+def _describe(result: ClusterResult, run: roll_out.RunResult, view: ProgressView) -> None:
     outcome = run.outcome
     assert outcome is not None  # a new run always has one
     result.status = str(outcome.status)
@@ -202,11 +202,16 @@ def run_fleet(
     entries: list[FleetEntry],
     states: Path,
     max_clusters: int,
-    progress: Callable[[str], Progress] = lambda cluster: Progress(),
+    progress: Callable[[str], ProgressView] = lambda cluster: ProgressView(),
 ) -> tuple[list[ClusterResult], bool]:
     """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
     whether the fleet was interrupted (Ctrl-C / SIGTERM: running clusters stop at their
-    next stage boundary, as a single run does; queued clusters never start)."""
+    next stage boundary, as a single run does; queued clusters never start).
+
+    Each cluster is ``run_cluster``: an ordinary ``roll_out`` whose exit code follows the
+    same rule as ``devpack run``'s (``roll_out.exit_code``, post-run audit included).
+    Log lines go to each run's own log by the run id bound in its thread (lines of no
+    run: ``<state>/fleet.log.jsonl``)."""
     stop = threading.Event()
     logs.route_runs(states / "fleet.log.jsonl")
     try:

@@ -22,7 +22,7 @@ from orchestrator import app, logs
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.prechecks import ClusterPrecheck, check_cluster
-from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
+from orchestrator.engine.rollout import MaintenanceWindow, ProgressView, RunOutcome, node_states
 from orchestrator.engine.states import RunState
 from orchestrator.errors import (
     EXIT_FAILED,
@@ -41,7 +41,7 @@ log = structlog.get_logger(__name__)
 
 # Given the plan about to run, the progress view to run it under (a live table on a
 # terminal, plain lines, one prefixed line per cluster in a fleet).
-ProgressFor = Callable[[Plan], AbstractContextManager[Progress]]
+ProgressFor = Callable[[Plan], AbstractContextManager[ProgressView]]
 ShowPlan = Callable[[Plan], None]
 
 
@@ -123,7 +123,7 @@ def plan_for(inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None
 
 @dataclass(frozen=True)
 class WindowFit:
-    window: Window
+    window: MaintenanceWindow
     fits: bool
 
 
@@ -138,7 +138,9 @@ class DryRun:
         return self.prechecks.ok and (self.window is None or self.window.fits)
 
 
-def window_fit(window: Window | None, plan: Plan, now: float | None = None) -> WindowFit | None:
+def window_fit(
+    window: MaintenanceWindow | None, plan: Plan, now: float | None = None
+) -> WindowFit | None:
     """Would the whole plan, started now (or at the window's start), end in the window?"""
     if window is None:
         return None
@@ -149,7 +151,7 @@ def window_fit(window: Window | None, plan: Plan, now: float | None = None) -> W
 def dry_run(
     inputs: app.Inputs,
     *,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     given: GivenPlan | None = None,
     show_plan: ShowPlan = lambda plan: None,
 ) -> DryRun:
@@ -174,7 +176,7 @@ def roll_out(
     states: Path,
     progress_for: ProgressFor,
     *,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     given: GivenPlan | None = None,
     show_plan: ShowPlan = lambda plan: None,
     run_id: str | None = None,
@@ -215,7 +217,7 @@ def resume(
     run_id: str,
     progress_for: ProgressFor,
     *,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
 ) -> RunResult:
     """Continue a stopped, failed or killed run; a completed run changes nothing more on

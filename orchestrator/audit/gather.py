@@ -17,7 +17,7 @@ import structlog
 from orchestrator import logs, parallel
 from orchestrator.access import ClusterAccess, login_error
 from orchestrator.audit.model import (
-    ClusterFacts,
+    AuditFacts,
     InstallFact,
     NodeFact,
     PhoneFact,
@@ -96,7 +96,7 @@ class Gatherer:
 
     # ----- the whole cluster -------------------------------------------------------------
 
-    def gather(self) -> ClusterFacts:
+    def gather(self) -> AuditFacts:
         nodes = self.inventory.nodes
         facts = parallel.each(self._node, nodes)
         publisher = next(f for f in facts if f.is_publisher)
@@ -109,7 +109,7 @@ class Gatherer:
         self._replication(publisher.name, facts)
         playbook = self.inputs.playbook
         expected_models = list(playbook.models) if playbook else []
-        cluster = ClusterFacts(
+        cluster = AuditFacts(
             cluster=self.inventory.cluster,
             gathered_at=time.time(),
             expected_pack=playbook.cop.file if playbook else None,
@@ -192,7 +192,7 @@ class Gatherer:
 
     # ----- AXL and RisPort70 (publisher) --------------------------------------------------
 
-    def _axl(self, cluster: ClusterFacts) -> None:
+    def _axl(self, cluster: AuditFacts) -> None:
         axl: AxlClient | None
         try:
             axl = self.pool.axl()
@@ -221,7 +221,7 @@ class Gatherer:
             axl = None
         self._phones(cluster, axl)
 
-    def _processnodes(self, axl: AxlClient, cluster: ClusterFacts) -> None:
+    def _processnodes(self, axl: AxlClient, cluster: AuditFacts) -> None:
         for row in process_nodes(axl):
             label = self.keys.find(*row.spellings)
             if label is None:
@@ -239,7 +239,7 @@ class Gatherer:
             groups.setdefault(row.group, []).append(member)
         return groups
 
-    def _phones(self, cluster: ClusterFacts, axl: AxlClient | None) -> None:
+    def _phones(self, cluster: AuditFacts, axl: AxlClient | None) -> None:
         if cluster.expected_models:
             if cluster.typemodel is None:
                 return  # without typemodel there are no enums to ask RisPort70 about
@@ -312,6 +312,6 @@ def _batches(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def gather(inputs: AuditInputs, pool: ConnectionPool) -> ClusterFacts:
+def gather(inputs: AuditInputs, pool: ConnectionPool) -> AuditFacts:
     """The audit's facts of the cluster now (read-only); see ``Gatherer``."""
     return Gatherer(inputs, pool).gather()

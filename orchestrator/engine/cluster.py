@@ -208,5 +208,5 @@ class DriverGateway:
         return found.start_time.timestamp() if found and found.start_time else None
 
 
-def _service_state(status: parsers.ServiceStatus) -> ServiceState:
+def _service_state(status: parsers.ListedService) -> ServiceState:
     return ServiceState(status.name, status.state, status.reason)

@@ -37,7 +37,7 @@ from orchestrator.engine.states import (
 from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
-    Timeouts,
+    StepTimeouts,
     run_install,
     run_reboot,
     run_service_restarts,
@@ -58,7 +58,7 @@ INSTALL_STAGES = {
 
 
 @dataclass(frozen=True)
-class Window:
+class MaintenanceWindow:
     start: datetime
     end: datetime
 
@@ -66,10 +66,10 @@ class Window:
 @dataclass
 class RolloutSettings:
     install: InstallRequest
-    timeouts: Timeouts = field(default_factory=Timeouts)
+    timeouts: StepTimeouts = field(default_factory=StepTimeouts)
     prechecks: PrecheckPolicy = field(default_factory=PrecheckPolicy)
     poll: PollPolicy = field(default_factory=PollPolicy)
-    window: Window | None = None
+    window: MaintenanceWindow | None = None
     # exceptions that mean "not reachable right now" (a node rebooting)
     transient: tuple[type[BaseException], ...] = ()
     # set from another thread (fleet mode) to stop like Ctrl-C: at the next stage boundary,
@@ -109,7 +109,7 @@ class StopRequested(Exception):
     finished, journaled as interrupted."""
 
 
-class Progress:
+class ProgressView:
     """Console hooks; the CLI supplies a live view or plain lines."""
 
     def stage(self, name: str, reason: str) -> None: ...
@@ -120,6 +120,20 @@ class Progress:
 
 
 class Rollout:
+    """Executes a plan on a cluster, journaling every transition before it acts.
+
+    ``execute`` walks the plan's stages in order (prechecks, installs, verify, restart
+    waves, postchecks); a stage already ``done`` in the journal is skipped, so the same
+    call runs a new plan or resumes a stopped one. Before an install stage the rest of
+    the rollout must fit the maintenance window, before a restart stage that stage must
+    (else the run pauses, resumable). Within a stage, ``_run_stage`` runs the steps in
+    parallel, bounded by the stage's ``max_parallel`` (the planner's redundancy-safe
+    waves), each step through its executor in ``engine/steps.py``; a failed step lets
+    the steps under way finish and stops the run before any further node is touched.
+    A gate (replication 2 everywhere, a settle time) closes the stage. Ctrl-C, SIGTERM
+    or a stop request end the run at a stage boundary as ``interrupted``.
+    """
+
     def __init__(
         self,
         run_id: str,
@@ -127,7 +141,7 @@ class Rollout:
         gateway: ClusterGateway,
         journal: Journal,
         settings: RolloutSettings,
-        progress: Progress | None = None,
+        progress: ProgressView | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.run_id = run_id
@@ -135,7 +149,7 @@ class Rollout:
         self.gateway = gateway
         self.journal = journal
         self.settings = settings
-        self.progress = progress or Progress()
+        self.progress = progress or ProgressView()
         self.clock = clock
         self.expected: dict[str, set[str]] = {}
 
@@ -203,6 +217,9 @@ class Rollout:
         return RunOutcome(self.run_id, RunState.COMPLETED, "every stage completed")
 
     def _run_stage(self, ctx: StepContext, stage: Stage) -> None:
+        """Run the stage's steps not yet done or skipped in the journal, in parallel up
+        to the stage's bound; raise StepFailed (the others finished first) on a failure,
+        StopRequested / KeyboardInterrupt if asked to stop (queued steps never start)."""
         pending = [
             step
             for step in stage.steps

@@ -72,7 +72,7 @@ class StepFailed(Exception):
 
 
 @dataclass(frozen=True)
-class Timeouts:
+class StepTimeouts:
     install: float = 3600.0
     reboot: float = 1800.0
     services: float = 1800.0
@@ -84,7 +84,7 @@ class StepContext:
     run_id: str
     journal: Journal
     gateway: ClusterGateway
-    timeouts: Timeouts
+    timeouts: StepTimeouts
     poll: PollPolicy
     # errors a probe may raise while a node is rebooting (connection refused, ...)
     transient: tuple[type[BaseException], ...] = ()
@@ -320,6 +320,17 @@ def run_service_restarts(
     expected: set[str],
     cop_file: str | None = None,
 ) -> None:
+    """Restart ``services`` on ``node`` one after another, then wait until every
+    ``expected`` service is STARTED (a service-restart release's alternative to a
+    reboot).
+
+    Each service is journaled ``service_restart_requested`` (with its StartTime then)
+    before the command and ``service_restarted`` after it; the ``restarted`` list is
+    what a resume never restarts again. A service that started after the pack's install
+    already (``cucm/pickup.py``'s rule: Control Center's StartTime, else the last boot)
+    or that is deactivated is ``service_skipped``. After a kill between request and
+    confirmation, the node is asked whether the restart happened (stopping/starting, or
+    a newer StartTime) before asking again."""
     prior = ctx.prior(step)
     journaled = cast(ServiceRestartDetail, prior.detail) if prior else ServiceRestartDetail()
     done: list[str] = list(journaled.get("restarted", []))
