@@ -39,6 +39,9 @@ from orchestrator.engine.rollout import (
     RolloutSettings,
     RunOutcome,
 )
+from orchestrator.engine.rollout import (
+    resume_command as rollout_resume_command,
+)
 from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
@@ -224,7 +227,7 @@ def state_dir_options(states: Path) -> tuple[str, ...]:
 def resume_command(run_id: str, states: Path, *options: str) -> str:
     """``devpack resume RUN_ID`` as it works when pasted into a shell: each word quoted,
     with a non-default --state-dir (or the resume would look in the wrong journal)."""
-    return shlex.join(["devpack", "resume", run_id, *state_dir_options(states), *options])
+    return rollout_resume_command(run_id, *state_dir_options(states), *options)
 
 
 def report_command(run_id: str, states: Path) -> str:

@@ -16,14 +16,12 @@ from orchestrator import app
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress, operator_console
 from orchestrator.engine.rollout import ProgressView
-from orchestrator.engine.states import RunState
+from orchestrator.engine.states import FINISHED, RunState
 from orchestrator.planning.plan import Plan
 from orchestrator.roll_out import PostRunReport, RunResult, exit_code
 
 out = operator_console()
 err = operator_console(stderr=True)
-
-FINISHED_STEP_STATES = ("done", "skipped")
 
 
 @contextmanager
@@ -92,9 +90,9 @@ def show_result(result: RunResult) -> int:
         )
         err.print("where each node stands:")
         for node, steps in sorted(result.node_states.items()):
-            done = [s for s, state in steps if state in FINISHED_STEP_STATES]
+            done = [s for s, state in steps if state in FINISHED]
             open_steps = [
-                f"{s} ({state})" for s, state in steps if state not in FINISHED_STEP_STATES
+                f"{s} ({state})" for s, state in steps if state not in FINISHED
             ]
             err.print(
                 f"  {node}: done {', '.join(done) or 'nothing'}; "

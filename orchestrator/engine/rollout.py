@@ -77,6 +77,12 @@ class RolloutSettings:
     stop: threading.Event | None = None
 
 
+def resume_command(run_id: str, *options: str) -> str:
+    """``devpack resume RUN_ID [OPTIONS]``, built from its words and quoted word by word
+    (never by editing a command string), so it pastes into a shell as it is printed."""
+    return shlex.join(["devpack", "resume", run_id, *options])
+
+
 @dataclass
 class RunOutcome:
     run_id: str
@@ -91,8 +97,7 @@ class RunOutcome:
     @property
     def resume_command(self) -> str:
         """The command to continue, quoted word by word so it can be pasted."""
-        words = ["devpack", "resume", self.run_id, *self.state_dir_options, *self.resume_options]
-        return shlex.join(words)
+        return resume_command(self.run_id, *self.state_dir_options, *self.resume_options)
 
     @property
     def hint(self) -> str:

@@ -17,6 +17,7 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.drivers.soap.transport import trust_source
 from orchestrator.engine.journal import Journal
+from orchestrator.engine.states import RunState
 from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
@@ -96,7 +97,7 @@ def report_of_completion(states: Path, run_id: str) -> bool:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return report.run is not None and report.run.status == "completed"
+    return report.run is not None and report.run.status == RunState.COMPLETED
 
 
 def write_run_report(
