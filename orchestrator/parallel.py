@@ -72,9 +72,11 @@ def settle(
     is returned as usual)."""
     if not items:
         return []
+    futures: list[Future[R]] = []
     with _pool(len(items), limit, name) as pool:
-        futures = [_submit(pool, fn, item) for item in items]
         try:
+            for item in items:
+                futures.append(_submit(pool, fn, item))
             for future in futures:
                 future.exception()  # waits
         except BaseException:
@@ -82,6 +84,9 @@ def settle(
                 on_interrupt()
             if reraise_interrupt:
                 raise
+            # interrupted while submitting: the rest still get their turn (after
+            # on_interrupt, a task that checks for it ends at once), so each item has an end
+            futures += [_submit(pool, fn, item) for item in items[len(futures) :]]
     return [
         Settled(error=f.exception()) if f.exception() is not None else Settled(value=f.result())
         for f in futures
