@@ -19,7 +19,9 @@ from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
-from orchestrator.config.errors import ConfigError
+from orchestrator.config.errors import ConfigError, Invalid
+from orchestrator.config.fields import MAX_NODE_NAME, check_printable, check_safe_name
+from orchestrator.config.userfile import MAX_PLAN_BYTES, read_user_file
 from orchestrator.console import LiveProgress, PlainProgress
 from orchestrator.engine.discovery import Discovery
 from orchestrator.engine.journal import Journal
@@ -189,11 +191,13 @@ def _run(
 ) -> int:
     window = app.parse_window(window_text) if window_text else None
     inputs = app.load_inputs(inventory, playbook)
+    # a bad --plan is reported before logging in to any node
+    given = _read_plan(plan_file) if plan_file else None
     gateway = app.open_gateway(inputs)
     try:
         the_plan, found = app.make_plan(inputs, gateway)
-        if plan_file:
-            the_plan = _given_plan(plan_file, the_plan, inputs, found)
+        if plan_file and given:
+            the_plan = _given_plan(plan_file, given, the_plan, inputs, found)
         out.print(render_plan(the_plan))
         if dry_run:
             window_problem = _window_problem(app.rollout_settings(inputs, window).window, the_plan)
@@ -215,13 +219,9 @@ def _run(
 def _read_plan(plan_file: Path) -> Plan:
     """The plan in ``plan_file``, or a one-line UserError (exit 2) saying what is wrong."""
     hint = "write one with devpack plan --output FILE"
+    text = read_user_file(plan_file, MAX_PLAN_BYTES, missing_hint=hint)
     try:
-        text = plan_file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise app.UserError(f"{plan_file}: cannot read the plan: {reason}", hint) from None
-    try:
-        return Plan.model_validate_json(text)
+        plan = Plan.model_validate_json(text)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
@@ -231,11 +231,44 @@ def _read_plan(plan_file: Path) -> Plan:
         raise app.UserError(
             f"{plan_file}: not a devpack plan: {detail}{more}".replace("\n", " "), hint
         ) from None
+    _check_plan_values(plan_file, plan)
+    return plan
 
 
-def _given_plan(plan_file: Path, fresh: Plan, inputs: app.Inputs, found: Discovery) -> Plan:
-    """The plan in ``plan_file`` if it is safe to run as written on this cluster."""
-    given = _read_plan(plan_file)
+def _check_plan_values(plan_file: Path, plan: Plan) -> None:
+    """What a plan carries into a node's CLI or a path passes the inventory's own checks."""
+    checks: list[tuple[str, str, Callable[[str], str]]] = [
+        ("cluster", plan.cluster, check_safe_name),
+        ("cop_file", plan.cop_file, check_printable),
+    ]
+    for i, stage in enumerate(plan.stages):
+        checks.append((f"stages[{i}].name", stage.name, check_printable))
+        for j, step in enumerate(stage.steps):
+            at = f"stages[{i}].steps[{j}]"
+            checks.append((f"{at}.id", step.id, check_printable))
+            checks += [(f"{at}.nodes[{k}]", v, _node_name) for k, v in enumerate(step.nodes)]
+            checks += [(f"{at}.services[{k}]", v, check_printable)
+                       for k, v in enumerate(step.services)]
+            checks += [(f"{at}.models[{k}]", v, check_printable)
+                       for k, v in enumerate(step.models)]
+        checks += [(f"stages[{i}].skipped[{k}].node", skip.node, _node_name)
+                   for k, skip in enumerate(stage.skipped)]
+    for field, value, check in checks:
+        try:
+            check(value)
+        except Invalid as exc:
+            raise ConfigError(str(plan_file), None, field, exc.message,
+                              "write a fresh plan with devpack plan --output FILE") from None
+
+
+def _node_name(value: str) -> str:
+    return check_safe_name(value, MAX_NODE_NAME)
+
+
+def _given_plan(
+    plan_file: Path, given: Plan, fresh: Plan, inputs: app.Inputs, found: Discovery
+) -> Plan:
+    """The plan read from ``plan_file`` if it is safe to run as written on this cluster."""
     facts, _ = reconcile(inputs.inventory, found.facts)
     problems = plan_problems(given, fresh, facts, inputs.playbook)
     if problems:

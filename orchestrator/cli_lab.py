@@ -69,13 +69,14 @@ def lab_up(
     ),
 ) -> None:
     """Start the lab, write an inventory, print one ready line, run until SIGINT/SIGTERM."""
+    from orchestrator.config.errors import ConfigError
     from orchestrator.lab.config import LabConfig, demo_config
     from orchestrator.lab.runner import Lab
 
     try:
         lab_config = LabConfig.load(config) if config else demo_config()
-    except (OSError, ValueError) as exc:
-        typer.echo(f"error: lab config {config}: {exc}", err=True)
+    except ConfigError as exc:
+        typer.echo(f"error: lab config {exc}", err=True)
         raise typer.Exit(2) from None
     if profile:
         try:
