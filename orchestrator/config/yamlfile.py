@@ -56,7 +56,10 @@ class YamlDocument:
                 child = node[part]
                 # A nested block starts on the line after its key; the key's line is
                 # what the user looks for.
-                row = node.lc.value(part)[0] if _is_scalar(child) else node.lc.key(part)[0]
+                try:
+                    row = node.lc.value(part)[0] if _is_scalar(child) else node.lc.key(part)[0]
+                except (KeyError, TypeError):  # merged in by `<<: *alias`: no line of its own
+                    break
                 line, node = row + 1, child
             elif (
                 isinstance(node, CommentedSeq)
@@ -78,7 +81,10 @@ class YamlDocument:
             except (KeyError, IndexError, TypeError):
                 return self.line_of(parents)
         if isinstance(node, CommentedMap) and last in node:
-            return node.lc.key(last)[0] + 1
+            try:
+                return node.lc.key(last)[0] + 1
+            except (KeyError, TypeError):  # merged in by `<<: *alias`
+                pass
         return self.line_of(parents)
 
 
