@@ -432,3 +432,45 @@ def test_bad_plan_file_exits_2_before_any_login(files, monkeypatch, content, mes
                                       "--plan", str(plan), "--state-dir", str(files.root / "s")])
     assert result.exit_code == 2, result.output
     assert "plan.json" in result.output and message in " ".join(result.output.split())
+
+
+def _plan_json(node: str = "pub", service: str = "Cisco Tftp", cluster: str = "lab") -> str:
+    from orchestrator.planning.estimates import Estimates
+    from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
+
+    step = Step(id=f"restart/{node}", stage="restart_publisher", action=Action.RESTART_SERVICES,
+                nodes=[node], services=[service], estimated_seconds=10, reason="r")
+    stage = Stage(name="restart publisher", kind=StageKind.RESTART_PUBLISHER, steps=[step],
+                  reason="r")
+    return Plan(cluster=cluster, cop_file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
+                restart_scope=None, restart_reason="r", stages=[stage], estimates=Estimates(),
+                fingerprint="sha256:0").model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"node": "../../x"}, "stages[0].steps[0].nodes[0]", "cannot be used as a name"),
+        ({"node": "pub\nutils system restart"}, "stages[0].steps[0].id", "U+000A"),
+        ({"service": "Cisco Tftp\x03utils system restart"}, "stages[0].steps[0].services[0]",
+         "control character U+0003"),
+        ({"cluster": "x$(id)"}, "cluster", "cannot be used as a name"),
+    ],
+)
+def test_plan_values_typed_or_used_in_paths_are_checked(files, kwargs, field, message):
+    from orchestrator.cli import _read_plan
+
+    path = files.root / "plan.json"
+    path.write_text(_plan_json(**kwargs))
+    with pytest.raises(ConfigError) as info:
+        _read_plan(path)
+    assert (info.value.file, info.value.field) == (str(path), field)
+    assert message in info.value.message
+
+
+def test_a_written_plan_reads_back(files):
+    from orchestrator.cli import _read_plan
+
+    path = files.root / "plan.json"
+    path.write_text(_plan_json(node="cucm-pub.example.net"))
+    assert _read_plan(path).steps[0].nodes == ["cucm-pub.example.net"]
