@@ -14,9 +14,11 @@ from orchestrator.config.inventory import Inventory
 from orchestrator.config.userfile import MAX_KNOWN_HOSTS_BYTES, read_user_file
 
 DEFAULT_KNOWN_HOSTS = Path.home() / ".ssh" / "known_hosts"
-KEYSCAN_HINT = ("devpack verifies every node's SSH host key: set known_hosts in the inventory "
-                "to a file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked "
-                "against the console)")
+KEYSCAN_HINT = (
+    "devpack verifies every node's SSH host key: set known_hosts in the inventory "
+    "to a file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked "
+    "against the console)"
+)
 
 
 def known_hosts_file(inventory: Inventory) -> Path:
@@ -25,8 +27,11 @@ def known_hosts_file(inventory: Inventory) -> Path:
     try:
         text = read_user_file(path, MAX_KNOWN_HOSTS_BYTES)
     except ConfigError as exc:
-        message = (f"known_hosts file {path}: {exc.message}" if inventory.known_hosts
-                   else f"not set, and the default {path}: {exc.message}")
+        message = (
+            f"known_hosts file {path}: {exc.message}"
+            if inventory.known_hosts
+            else f"not set, and the default {path}: {exc.message}"
+        )
         raise inventory.problem(("known_hosts",), message, KEYSCAN_HINT) from None
     check_known_hosts(text, str(path))
     return path
@@ -47,10 +52,15 @@ def check_known_hosts(text: str, shown: str) -> None:
         if not line or line.startswith("#"):
             continue
         if line.startswith("@"):
-            problems.append(ConfigError(
-                shown, number, None,
-                f"markers such as {line.split()[0][:20]!r} are not supported",
-                "list each node's own host key (ssh-keyscan -p PORT ADDRESS) instead"))
+            problems.append(
+                ConfigError(
+                    shown,
+                    number,
+                    None,
+                    f"markers such as {line.split()[0][:20]!r} are not supported",
+                    "list each node's own host key (ssh-keyscan -p PORT ADDRESS) instead",
+                )
+            )
             continue
         try:
             HostKeyEntry.from_line(line, number)
@@ -58,9 +68,15 @@ def check_known_hosts(text: str, shown: str) -> None:
             continue  # paramiko skips these lines too
         except Exception as exc:  # any other failure would reach the user as a traceback
             reason = type(exc).__name__.replace("InvalidHostKey", "the key is not valid base64")
-            problems.append(ConfigError(
-                shown, number, None, f"not a valid known_hosts line ({reason})",
-                "remove the line, or replace it with the output of ssh-keyscan -p PORT ADDRESS"))
+            problems.append(
+                ConfigError(
+                    shown,
+                    number,
+                    None,
+                    f"not a valid known_hosts line ({reason})",
+                    "remove the line, or replace it with the output of ssh-keyscan -p PORT ADDRESS",
+                )
+            )
     if problems:
         first, *rest = problems
         raise ConfigError(first.file, first.line, None, first.message, first.hint, more=rest)
@@ -74,7 +90,8 @@ def ca_bundle_file(inventory: Inventory) -> Path | None:
         read_user_file(inventory.ca_bundle, MAX_KNOWN_HOSTS_BYTES)
     except ConfigError as exc:
         raise inventory.problem(
-            ("ca_bundle",), f"ca_bundle {inventory.ca_bundle}: {exc.message}",
+            ("ca_bundle",),
+            f"ca_bundle {inventory.ca_bundle}: {exc.message}",
             "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
         ) from None
     return inventory.ca_bundle

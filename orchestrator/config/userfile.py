@@ -16,7 +16,7 @@ from orchestrator.config.errors import ConfigError
 # Generous for what a user writes by hand or devpack writes for them.
 MAX_YAML_BYTES = 1 << 20
 MAX_PLAN_BYTES = 8 << 20
-MAX_KNOWN_HOSTS_BYTES = 8 << 20
+MAX_KNOWN_HOSTS_BYTES = 4 << 20
 MAX_SECRET_BYTES = 4096
 
 
@@ -24,8 +24,9 @@ def _size(limit: int) -> str:
     return f"{limit // 1024} KiB" if limit < 1 << 20 else f"{limit >> 20} MiB"
 
 
-def read_user_file(path: Path, limit: int, shown: str | None = None,
-                   missing_hint: str | None = None) -> str:
+def read_user_file(
+    path: Path, limit: int, shown: str | None = None, missing_hint: str | None = None
+) -> str:
     """The text of ``path``; ConfigError (file named ``shown``) if it is not a readable,
     regular, UTF-8 file of at most ``limit`` bytes."""
     shown = shown or str(path)
@@ -46,11 +47,14 @@ def read_user_file(path: Path, limit: int, shown: str | None = None,
     if stat.S_ISDIR(info.st_mode):
         raise fail("is a directory, not a file", "give the path of the file itself")
     if not stat.S_ISREG(info.st_mode):
-        raise fail("is not a regular file (a pipe, device or socket)",
-                   "give the path of an ordinary file")
+        raise fail(
+            "is not a regular file (a pipe, device or socket)", "give the path of an ordinary file"
+        )
     if info.st_size > limit:
-        raise fail(f"is too large ({info.st_size} bytes, at most {_size(limit)})",
-                   "check that this is the right file")
+        raise fail(
+            f"is too large ({info.st_size} bytes, at most {_size(limit)})",
+            "check that this is the right file",
+        )
     try:
         # O_NONBLOCK: should it have become a FIFO since the stat, open must not hang.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -65,5 +69,7 @@ def read_user_file(path: Path, limit: int, shown: str | None = None,
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise fail(f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                   "is this a binary file? give the text file") from None
+        raise fail(
+            f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            "is this a binary file? give the text file",
+        ) from None

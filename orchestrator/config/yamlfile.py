@@ -26,6 +26,9 @@ from orchestrator.config.userfile import MAX_YAML_BYTES, read_user_file
 MAX_DEPTH = 32
 # Values aliases may add to a document; an inventory has hundreds of values at most.
 MAX_ALIAS_EXPANSION = 10_000
+# Values in a document, aliases expanded. ruamel parses some 10,000 values a second, so
+# this also bounds the time a huge file can take before it is refused.
+MAX_VALUES = 20_000
 
 Loc = Sequence[str | int]
 
@@ -166,6 +169,7 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH and aliases that expand to more than
     MAX_ALIAS_EXPANSION values ("billion laughs"), from the event stream alone: the
     parser is not recursive and nothing is built yet."""
+    _check_flow_depth(text, shown)
     depth = 0
     sizes: dict[str, int] = {}  # anchor -> values it stands for, once complete
     open_collections: list[tuple[str | None, int]] = []  # anchor, total when it opened
@@ -184,6 +188,9 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
                              "devpack files are a few levels deep; check the indentation")
             total += 1
             open_collections.append((event.anchor, total))
+            if total > MAX_VALUES:
+                raise refuse(event, f"has more than {MAX_VALUES} values",
+                             "devpack files are much smaller; check that this is the right file")
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
             anchor, opened_at = open_collections.pop()
@@ -193,6 +200,9 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
             total += 1
             if event.anchor is not None:
                 sizes[event.anchor] = 1
+            if total > MAX_VALUES:
+                raise refuse(event, f"has more than {MAX_VALUES} values",
+                             "devpack files are much smaller; check that this is the right file")
         elif isinstance(event, AliasEvent):
             if event.anchor not in sizes:
                 if any(anchor == event.anchor for anchor, _ in open_collections):
@@ -201,9 +211,27 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
                 continue  # an undefined alias: the composer reports it with its line
             total += sizes[event.anchor]
             expanded += sizes[event.anchor]
-            if expanded > MAX_ALIAS_EXPANSION:
+            if expanded > MAX_ALIAS_EXPANSION or total > MAX_VALUES:
                 raise refuse(event, f"aliases expand to more than {MAX_ALIAS_EXPANSION} "
                              "values", "write the values out, or use fewer aliases")
+
+
+def _check_flow_depth(text: str, shown: str) -> None:
+    """ruamel's scanner slows down quadratically on deeply nested [ and {, so count them
+    before it sees them (brackets inside quoted text count too: no real value has more
+    than MAX_DEPTH of them open)."""
+    depth = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigError(shown, line_number, None,
+                                      f"nested more than {MAX_DEPTH} levels deep",
+                                      "devpack files are a few levels deep; check the "
+                                      "brackets")
+            elif char in "]}":
+                depth = max(0, depth - 1)
 
 
 def _kind(node: Any) -> str:

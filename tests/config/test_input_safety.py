@@ -34,16 +34,25 @@ def _one_error(path: Path, load) -> ConfigError:
 
 # --- item 1: values typed into a CLI session ---------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("old", "new", "field", "code"),
     [
         ("directory: /cop", f'directory: "/cop{INJECTION}"', "sftp.directory", "U+0003"),
-        ("username: copuser", 'username: "copuser\\nutils system restart"', "sftp.username",
-         "U+000A"),
+        (
+            "username: copuser",
+            'username: "copuser\\nutils system restart"',
+            "sftp.username",
+            "U+000A",
+        ),
         ("host: 10.0.0.50", 'host: "sftp.example.net\\x1b"', "sftp.host", "U+001B"),
         ("host: 10.0.0.50", 'host: "fe80::1%\\x03x"', "sftp.host", "U+0003"),
-        ("file: cmterm-devicepack12.5.1.17123-1.cop.sgn",
-         'file: "cmterm-devicepack12.5.1.17123-1.cop.sgn\\x7f"', "cop.file", "U+007F"),
+        (
+            "file: cmterm-devicepack12.5.1.17123-1.cop.sgn",
+            'file: "cmterm-devicepack12.5.1.17123-1.cop.sgn\\x7f"',
+            "cop.file",
+            "U+007F",
+        ),
         ("  - Cisco 7841", '  - "Cisco 7841\\x03"', "models[0]", "U+0003"),
         ("  - Cisco 7841", '  - "Cisco\\N7841"', "models[0]", "U+0085"),  # C1 NEL
         ("  - Cisco 7841", '  - "Cisco\\u200b7841"', "models[0]", "U+200B"),
@@ -75,8 +84,9 @@ def test_overlong_values_are_refused(files):
 
 def test_sftp_password_with_control_character_is_refused_without_echo(files):
     files.write("s3cret\x03utils system restart\n", "secrets/sftp.txt")
-    text = _replace(GOOD_PLAYBOOK, "password: env:DEVPACK_TEST_SFTP",
-                    "password: file:secrets/sftp.txt")
+    text = _replace(
+        GOOD_PLAYBOOK, "password: env:DEVPACK_TEST_SFTP", "password: file:secrets/sftp.txt"
+    )
     playbook = load_playbook(files.write(text, "playbook.yml"))
     with pytest.raises(SecretError) as info:
         playbook.sftp.password.resolve()
@@ -87,6 +97,7 @@ def test_sftp_password_with_control_character_is_refused_without_echo(files):
 
 
 # --- items 6 and 11: names used in paths and printed commands; newlines ----------------------
+
 
 @pytest.mark.parametrize("name", ["../../x", "x$(id)", "-rf", ".hidden", "a b", "x/y", "x;id"])
 def test_unsafe_cluster_names_are_refused(files, name):
@@ -123,6 +134,7 @@ def test_newlines_in_node_names_and_usernames_are_refused(files, old, new, field
 
 # --- item 4: numbers ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("section", "field", "message"),
     [
@@ -157,7 +169,9 @@ def test_sftp_port_true_is_not_port_1(files):
 
 @pytest.mark.parametrize("value", ["true", "0", "65536", "-22", "22.5", "'22'"])
 def test_ssh_port_must_be_a_port_number(files, value):
-    text = _replace(GOOD_INVENTORY, "    role: publisher", f"    role: publisher\n    ssh_port: {value}")
+    text = _replace(
+        GOOD_INVENTORY, "    role: publisher", f"    role: publisher\n    ssh_port: {value}"
+    )
     error = _one_error(files.write(text), load_inventory)
     assert error.field == "nodes[0].ssh_port"
 
@@ -168,6 +182,7 @@ def test_tftp_flag_is_not_a_number(files):
 
 
 # --- item 5: models ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("models", "message"),
@@ -187,6 +202,7 @@ def test_models_are_validated_at_load(files, models, message):
 
 
 # --- item 9: bounded reads of user files ----------------------------------------------------
+
 
 def test_fifo_is_refused_without_reading(files):
     os.mkfifo(files.root / "inventory.yml")
@@ -266,6 +282,7 @@ def test_modest_aliases_still_work(files):
 
 # --- items 9 and 10: known_hosts and ca_bundle -----------------------------------------------
 
+
 def _inventory_with(files, extra: str) -> tuple[str, Path]:
     text = GOOD_INVENTORY + extra
     return text, files.write(text)
@@ -312,7 +329,8 @@ def test_known_hosts_of_the_wrong_type_gives_a_plain_message(files, value):
 def test_known_hosts_garbage_lines_give_file_and_line(files):
     files.write(
         "# comment\n"
-        "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+        "[127.0.0.1]:2222 ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
         "garbage ssh-rsa !!!not-base64!!!\n"
         "@cert-authority *.example.net ssh-rsa AAAAB3NzaC1yc2E=\n",
         "known_hosts",
@@ -328,20 +346,24 @@ def test_known_hosts_garbage_lines_give_file_and_line(files):
 
 # --- item 11: secret references --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["BAD NAME", "X\\nY", "1X", ""])
 def test_mapping_form_env_reference_gets_the_env_name_check(files, target):
-    text = _replace(GOOD_INVENTORY, "password: env:DEVPACK_TEST_PLATFORM",
-                    f'password: {{kind: env, target: "{target}"}}')
+    text = _replace(
+        GOOD_INVENTORY,
+        "password: env:DEVPACK_TEST_PLATFORM",
+        f'password: {{kind: env, target: "{target}"}}',
+    )
     error = _one_error(files.write(text), load_inventory)
     assert error.field == "credentials.platform.password"
     assert "environment variable name" in error.message
 
 
 @pytest.mark.parametrize("form", ["text", "mapping"])
-def test_relative_file_reference_resolves_against_the_inventory_folder(files, form, tmp_path,
-                                                                       monkeypatch):
-    ref = ("file:secrets/pw.txt" if form == "text"
-           else "{kind: file, target: secrets/pw.txt}")
+def test_relative_file_reference_resolves_against_the_inventory_folder(
+    files, form, tmp_path, monkeypatch
+):
+    ref = "file:secrets/pw.txt" if form == "text" else "{kind: file, target: secrets/pw.txt}"
     text = _replace(GOOD_INVENTORY, "password: env:DEVPACK_TEST_PLATFORM", f"password: {ref}")
     path = files.write(text, "site/inventory.yml")
     files.write("right\n", "site/secrets/pw.txt")
@@ -378,27 +400,31 @@ def test_shipped_playbooks_load(name):
 
 # --- where the inputs are read: fleet, lab config, --plan ------------------------------------
 
+
 def test_fleet_file_that_is_binary_exits_2(files):
     path = files.root / "fleet.yml"
     path.write_bytes(b"\x00\xff\xfe binary")
-    result = CliRunner().invoke(cli, ["fleet", "run", "--fleet", str(path),
-                                      "--state-dir", str(files.root / "state")])
+    result = CliRunner().invoke(
+        cli, ["fleet", "run", "--fleet", str(path), "--state-dir", str(files.root / "state")]
+    )
     assert result.exit_code == 2, result.output
     assert "fleet.yml" in result.output and "not UTF-8" in result.output
 
 
 def test_fleet_entry_paths_must_be_text(files):
     path = files.write("clusters:\n  - {inventory: 5, playbook: [x]}\n", "fleet.yml")
-    result = CliRunner().invoke(cli, ["fleet", "run", "--fleet", str(path),
-                                      "--state-dir", str(files.root / "state")])
+    result = CliRunner().invoke(
+        cli, ["fleet", "run", "--fleet", str(path), "--state-dir", str(files.root / "state")]
+    )
     assert result.exit_code == 2, result.output
     assert "clusters[0]" in result.output
 
 
 def test_lab_up_with_a_yaml_syntax_error_exits_2(files):
     path = files.write("cluster: demo\nnodes: [\n", "lab.yml")
-    result = CliRunner().invoke(cli, ["lab", "up", "--config", str(path),
-                                      "--inventory-out", str(files.root / "inv.yml")])
+    result = CliRunner().invoke(
+        cli, ["lab", "up", "--config", str(path), "--inventory-out", str(files.root / "inv.yml")]
+    )
     assert result.exit_code == 2, result.output
     assert "lab.yml" in result.output and "YAML syntax error" in result.output
 
@@ -428,8 +454,20 @@ def test_bad_plan_file_exits_2_before_any_login(files, monkeypatch, content, mes
         os.mkfifo(plan)
     else:
         plan.write_text(content)
-    result = CliRunner().invoke(cli, ["run", "-i", str(inventory), "-p", str(playbook),
-                                      "--plan", str(plan), "--state-dir", str(files.root / "s")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "-i",
+            str(inventory),
+            "-p",
+            str(playbook),
+            "--plan",
+            str(plan),
+            "--state-dir",
+            str(files.root / "s"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "plan.json" in result.output and message in " ".join(result.output.split())
 
@@ -438,13 +476,27 @@ def _plan_json(node: str = "pub", service: str = "Cisco Tftp", cluster: str = "l
     from orchestrator.planning.estimates import Estimates
     from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
-    step = Step(id=f"restart/{node}", stage="restart_publisher", action=Action.RESTART_SERVICES,
-                nodes=[node], services=[service], estimated_seconds=10, reason="r")
-    stage = Stage(name="restart publisher", kind=StageKind.RESTART_PUBLISHER, steps=[step],
-                  reason="r")
-    return Plan(cluster=cluster, cop_file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
-                restart_scope=None, restart_reason="r", stages=[stage], estimates=Estimates(),
-                fingerprint="sha256:0").model_dump_json()
+    step = Step(
+        id=f"restart/{node}",
+        stage="restart_publisher",
+        action=Action.RESTART_SERVICES,
+        nodes=[node],
+        services=[service],
+        estimated_seconds=10,
+        reason="r",
+    )
+    stage = Stage(
+        name="restart publisher", kind=StageKind.RESTART_PUBLISHER, steps=[step], reason="r"
+    )
+    return Plan(
+        cluster=cluster,
+        cop_file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
+        restart_scope=None,
+        restart_reason="r",
+        stages=[stage],
+        estimates=Estimates(),
+        fingerprint="sha256:0",
+    ).model_dump_json()
 
 
 @pytest.mark.parametrize(
@@ -452,8 +504,11 @@ def _plan_json(node: str = "pub", service: str = "Cisco Tftp", cluster: str = "l
     [
         ({"node": "../../x"}, "stages[0].steps[0].nodes[0]", "cannot be used as a name"),
         ({"node": "pub\nutils system restart"}, "stages[0].steps[0].id", "U+000A"),
-        ({"service": "Cisco Tftp\x03utils system restart"}, "stages[0].steps[0].services[0]",
-         "control character U+0003"),
+        (
+            {"service": "Cisco Tftp\x03utils system restart"},
+            "stages[0].steps[0].services[0]",
+            "control character U+0003",
+        ),
         ({"cluster": "x$(id)"}, "cluster", "cannot be used as a name"),
     ],
 )
@@ -474,3 +529,21 @@ def test_a_written_plan_reads_back(files):
     path = files.root / "plan.json"
     path.write_text(_plan_json(node="cucm-pub.example.net"))
     assert _read_plan(path).steps[0].nodes == ["cucm-pub.example.net"]
+
+
+@pytest.mark.parametrize("shape", ["flow", "block", "brackets"])
+def test_huge_documents_are_refused_quickly(files, shape):
+    import time
+
+    if shape == "flow":
+        text = "models: [" + ", ".join(["x"] * 100_000) + "]\n"
+    elif shape == "block":
+        text = "models:\n" + "  - x\n" * 100_000
+    else:
+        text = "cluster: '" + "[" * 500_000 + "'\n"
+    path = files.write(text)
+    started = time.monotonic()
+    error = _one_error(path, load_inventory)
+    # ruamel alone would take a minute or more on these
+    assert time.monotonic() - started < 15
+    assert "values" in error.message or "nested" in error.message
