@@ -28,6 +28,7 @@ class FaultsFileWatcher:
         from pydantic import TypeAdapter
         from ruamel.yaml import YAML
 
+        from orchestrator.config.userfile import MAX_YAML_BYTES, read_user_file
         from orchestrator.lab.config import FaultSpec
 
         try:
@@ -38,7 +39,9 @@ class FaultsFileWatcher:
             return
         self.seen = mtime
         try:
-            data = YAML(typ="safe").load(self.path.read_text()) or []
+            # bounded: a FIFO or /dev/zero named here must not hang the lab
+            text = read_user_file(self.path, MAX_YAML_BYTES)
+            data = YAML(typ="safe").load(text) or []
             faults = TypeAdapter(list[FaultSpec]).validate_python(data)
         except Exception as exc:  # a bad edit must not stop the lab
             typer.echo(f"faults file {self.path} ignored: {exc}", err=True)
