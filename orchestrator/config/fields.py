@@ -188,5 +188,3 @@ Seconds = Annotated[int, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Count = Annotated[int, Field(strict=True, ge=1, le=MAX_PARALLEL)]
 FloatSeconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
 Flag = Annotated[bool, Field(strict=True)]
-# Kept for callers that only need "non-empty printable text".
-Name = Text
