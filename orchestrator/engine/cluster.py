@@ -20,6 +20,7 @@ from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
 from orchestrator.cucm.release import Release, axl_version_for, cop_base_name
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
@@ -77,6 +78,8 @@ class DriverGateway:
         # None (a resumed run, which skips discovery): read from the publisher on first use.
         self.axl_version: str | None = None
         self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
+        # what each node's last login agreed on (the plan names legacy algorithms)
+        self.ssh_algorithms: dict[str, Negotiated] = {}
 
     # ----- sessions ------------------------------------------------------------------
 
@@ -109,6 +112,8 @@ class DriverGateway:
                 )
                 session.open()
                 self.logins += 1
+                if session.negotiated is not None:
+                    self.ssh_algorithms[name] = session.negotiated
                 self._sessions[name] = session
             try:
                 yield session

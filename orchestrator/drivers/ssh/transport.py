@@ -16,11 +16,18 @@ import paramiko
 import structlog
 
 from orchestrator.drivers.secrets import PasswordLike, reveal
+from orchestrator.drivers.ssh.algorithms import (
+    Negotiated,
+    NegotiatingTransport,
+    negotiated,
+    no_common_algorithm,
+)
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     ConnectionRefused,
     DriverError,
     HostKeyMismatch,
+    NoCommonAlgorithm,
     NodeUnreachable,
     UnknownHostKey,
 )
@@ -93,28 +100,15 @@ class SshTarget:
         )
 
 
-# AES-GCM first: its integrity check runs in OpenSSL, where paramiko's HMAC check of every
-# packet runs in Python (a fleet of sessions spends most of its CPU there). Nodes whose
-# sshd predates GCM (CUCM 9.x/10.x) negotiate the next cipher in paramiko's list.
-_FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-
-
-def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
-    transport = paramiko.Transport(sock, **kwargs)
-    options = transport.get_security_options()
-    offered = tuple(options.ciphers)
-    options.ciphers = tuple(c for c in _FAST_CIPHERS if c in offered) + tuple(
-        c for c in offered if c not in _FAST_CIPHERS
-    )
-    return transport
-
-
 class SshTransport:
     """One SSH connection to one node, with one interactive shell channel."""
 
     def __init__(self, target: SshTarget) -> None:
         self.target = target
         self._client: paramiko.SSHClient | None = None
+        self._attempt: NegotiatingTransport | None = None
+        # what the last successful connect agreed on with the node
+        self.negotiated: Negotiated | None = None
 
     @property
     def where(self) -> str:
@@ -141,15 +135,29 @@ class SshTransport:
                 look_for_keys=False,
                 allow_agent=False,
                 auth_strategy=_PasswordThenKeyboardInteractive(t.username, t.password),
-                transport_factory=_transport,
+                transport_factory=self._new_transport,
             )
         except BaseException as exc:
             client.close()
             raise self._map_error(exc) from exc
         transport = client.get_transport()
-        if transport is not None and t.keepalive:
-            transport.set_keepalive(t.keepalive)
+        if transport is not None:
+            self.negotiated = negotiated(transport)
+            if self.negotiated.legacy:
+                log.info(
+                    "ssh.legacy_algorithms",
+                    host=t.host,
+                    port=t.port,
+                    server=self.negotiated.server_version,
+                    legacy=self.negotiated.legacy,
+                )
+            if t.keepalive:
+                transport.set_keepalive(t.keepalive)
         self._client = client
+
+    def _new_transport(self, sock: Any, **kwargs: Any) -> NegotiatingTransport:
+        self._attempt = NegotiatingTransport(sock, **kwargs)
+        return self._attempt
 
     def _map_error(self, exc: BaseException) -> BaseException:
         t = self.target
@@ -163,6 +171,9 @@ class SshTransport:
                 expected_fingerprint=fingerprint(exc.expected_key),
                 got_fingerprint=fingerprint(exc.key),
             )
+        if isinstance(exc, paramiko.IncompatiblePeer):
+            why = no_common_algorithm(self._attempt, str(exc)) if self._attempt else str(exc)
+            return NoCommonAlgorithm(f"{self.where}: {why}", host=t.host)
         if isinstance(exc, paramiko.BadAuthenticationType):
             return AuthenticationFailed(
                 f"{self.where} offers no usable auth method (allowed: {exc.allowed_types})",
