@@ -11,7 +11,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
+from orchestrator.drivers.ssh.algorithms import legacy_note
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
@@ -43,7 +44,7 @@ from orchestrator.errors import (
     EXIT_UNREACHABLE,
     UserError,
 )
-from orchestrator.planning.plan import Plan
+from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
 
 log = structlog.get_logger(__name__)
@@ -117,7 +118,17 @@ def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
         plan.warnings.append(application_login_warning(inputs, found.axl_error))
     else:
         plan.notes.extend(found.notes)
+    record_ssh_algorithms(plan, gateway)
     return plan, found
+
+
+def record_ssh_algorithms(plan: Plan, gateway: DriverGateway) -> None:
+    """What each node's SSH negotiated, into the plan; a note for each legacy one."""
+    for name in sorted(gateway.ssh_algorithms):
+        used = gateway.ssh_algorithms[name]
+        plan.ssh.append(SshAlgorithms(node=name, **asdict(used), legacy=used.legacy))
+        if used.legacy:
+            plan.notes.append(legacy_note(name, used))
 
 
 def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:

@@ -20,7 +20,9 @@ LEGACY = "11.5.1.10000-6"
 MODERN = "12.5.1.14900-63"
 
 
-def openssh(lab: LabHandle, name: str, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
+def openssh(
+    lab: LabHandle, name: str, tmp_path: Path, *options: str
+) -> subprocess.CompletedProcess:
     node = lab.world.nodes[name]
     port = lab.port(name)
     known = tmp_path / "known_hosts"

@@ -71,6 +71,7 @@ class NegotiatingTransport(paramiko.Transport):
     def __init__(self, sock: Any, **kwargs: Any) -> None:
         super().__init__(sock, **kwargs)
         self.peer_offer: dict[str, list[str]] | None = None
+        self.agreed_kex = ""  # paramiko drops its kex engine once the exchange is done
         self._key_info = {**self._key_info, "ssh-rsa": _SshRsaSha1Verifier}
         self._kex_info = {**self._kex_info, _KexGexSha1.name: _KexGexSha1}
         self._kex_info[_KexGroup14Sha1.name] = _KexGroup14Sha1
@@ -92,6 +93,9 @@ class NegotiatingTransport(paramiko.Transport):
         }
         m.packet.seek(start)
         super()._parse_kex_init(m)
+        # the client's first that the server offers (RFC 4253 7.1), as paramiko chose
+        offered = set(parsed["kex_algo_list"])
+        self.agreed_kex = next(k for k in self.preferred_kex if k in offered)
 
     def accepted(self) -> dict[str, tuple[str, ...]]:
         return {
@@ -127,12 +131,17 @@ class Negotiated:
         return found
 
 
+def legacy_note(node: str, used: Negotiated) -> str:
+    """The plan's note for a node whose session uses a legacy algorithm."""
+    server = used.server_version.removeprefix("SSH-2.0-") or "its sshd"
+    return f"{node}: SSH uses {', '.join(used.legacy)} ({server}): {WHY_LEGACY_IS_ACCEPTED}"
+
+
 def negotiated(transport: paramiko.Transport) -> Negotiated:
-    engine = getattr(transport, "kex_engine", None)
     return Negotiated(
         server_version=transport.remote_version,
         host_key=transport.host_key_type or "",
-        kex=getattr(engine, "name", "") or "",
+        kex=getattr(transport, "agreed_kex", ""),
         cipher=transport.local_cipher,
         mac=transport.local_mac,
     )
