@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import paramiko
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from orchestrator.drivers.ssh.algorithms import (
     FAST_CIPHERS,
@@ -46,9 +47,11 @@ def test_legacy_host_key_and_kex_come_after_everything_modern(transport):
 
 def test_legacy_support_stays_on_devpack_transports_only(transport):
     # paramiko's class (used by the lab's own SFTP client and anyone else) is unchanged
-    assert "ssh-rsa" not in paramiko.Transport._preferred_keys
-    assert "ssh-rsa" not in paramiko.Transport._key_info
-    assert "ssh-rsa" in transport._key_info
+    verifier = transport._key_info["ssh-rsa"]
+    assert verifier.HASHES == {"ssh-rsa": hashes.SHA1}  # verifies SHA-1 and nothing else
+    assert paramiko.Transport._key_info.get("ssh-rsa") is not verifier
+    assert LEGACY_KEX[0] not in paramiko.Transport._preferred_kex
+    assert paramiko.Transport._preferred_kex != transport._preferred_kex
 
 
 @pytest.mark.parametrize(
