@@ -23,7 +23,7 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
-from orchestrator.drivers.ssh.algorithms import legacy_note
+from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
@@ -123,12 +123,12 @@ def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
 
 
 def record_ssh_algorithms(plan: Plan, gateway: DriverGateway) -> None:
-    """What each node's SSH negotiated, into the plan; a note for each legacy one."""
-    for name in sorted(gateway.ssh_algorithms):
-        used = gateway.ssh_algorithms[name]
+    """What each node's SSH negotiated, into the plan; notes naming the legacy ones."""
+    sessions = gateway.ssh_algorithms
+    for name in sorted(sessions):
+        used = sessions[name]
         plan.ssh.append(SshAlgorithms(node=name, **asdict(used), legacy=used.legacy))
-        if used.legacy:
-            plan.notes.append(legacy_note(name, used))
+    plan.notes.extend(legacy_notes(sessions))
 
 
 def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:

@@ -13,8 +13,10 @@ from orchestrator.drivers.ssh.algorithms import (
     FAST_CIPHERS,
     LEGACY_HOST_KEYS,
     LEGACY_KEX,
+    WHY_LEGACY_IS_ACCEPTED,
     Negotiated,
     NegotiatingTransport,
+    legacy_notes,
 )
 
 
@@ -77,3 +79,19 @@ def test_legacy_support_stays_on_devpack_transports_only(transport):
 )  # fmt: skip
 def test_legacy_names_what_openssh_9_no_longer_enables(negotiated, legacy):
     assert negotiated.legacy == legacy
+
+
+def test_plan_notes_group_nodes_by_what_they_use():
+    old = Negotiated("SSH-2.0-OpenSSH_5.3", "ssh-rsa", "diffie-hellman-group-exchange-sha256",
+                     "aes128-ctr", "hmac-sha1")  # fmt: skip
+    sha1kex = Negotiated("SSH-2.0-OpenSSH_5.3", "ssh-rsa", "diffie-hellman-group14-sha1",
+                         "aes128-ctr", "hmac-sha1")  # fmt: skip
+    new = Negotiated("SSH-2.0-OpenSSH_7.4", "rsa-sha2-512", "curve25519-sha256@libssh.org",
+                     "aes128-gcm@openssh.com", "hmac-sha2-256")  # fmt: skip
+    notes = legacy_notes({"sub2": old, "pub": new, "sub1": old, "sub3": sha1kex})
+    assert [n.split(": accepted only")[0] for n in notes] == [
+        "sub1, sub2: SSH uses host key ssh-rsa (SHA-1 signature) (OpenSSH_5.3)",
+        "sub3: SSH uses host key ssh-rsa (SHA-1 signature), key exchange "
+        "diffie-hellman-group14-sha1 (OpenSSH_5.3)",
+    ]
+    assert all(WHY_LEGACY_IS_ACCEPTED in n for n in notes)

@@ -40,7 +40,10 @@ def test_legacy_ssh_release_rollout_names_the_legacy_nodes(lab_cluster, tmp_path
     assert_groups_never_fully_down(world, events.all())
     assert_all_know(world, MODELS)
     assert_phones_home(world)
-    assert "SSH uses host key ssh-rsa (SHA-1 signature) (OpenSSH_5.3)" in output
+    # the plan's note names every node once
+    flat = " ".join(output.split())
+    names = ", ".join(sorted(world.nodes))
+    assert f"{names}: SSH uses host key ssh-rsa (SHA-1 signature) (OpenSSH_5.3)" in flat
     report, markdown = report_of(tmp_path / "state")
     for node in report["nodes"]:
         assert node["ssh"]["server_version"] == "SSH-2.0-OpenSSH_5.3"

@@ -131,10 +131,18 @@ class Negotiated:
         return found
 
 
-def legacy_note(node: str, used: Negotiated) -> str:
-    """The plan's note for a node whose session uses a legacy algorithm."""
-    server = used.server_version.removeprefix("SSH-2.0-") or "its sshd"
-    return f"{node}: SSH uses {', '.join(used.legacy)} ({server}): {WHY_LEGACY_IS_ACCEPTED}"
+def legacy_notes(sessions: dict[str, Negotiated]) -> list[str]:
+    """The plan's notes: one per distinct legacy use, naming every node it applies to."""
+    nodes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for name in sorted(sessions):
+        used = sessions[name]
+        if used.legacy:
+            server = used.server_version.removeprefix("SSH-2.0-") or "unknown sshd"
+            nodes.setdefault((server, tuple(used.legacy)), []).append(name)
+    return [
+        f"{', '.join(names)}: SSH uses {', '.join(legacy)} ({server}): {WHY_LEGACY_IS_ACCEPTED}"
+        for (server, legacy), names in nodes.items()
+    ]
 
 
 def negotiated(transport: paramiko.Transport) -> Negotiated:
