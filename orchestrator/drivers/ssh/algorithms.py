@@ -53,10 +53,10 @@ _LEGACY_MACS = frozenset({"hmac-md5", "hmac-md5-96"})
 FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 WHY_LEGACY_IS_ACCEPTED = (
-    "accepted only because the node offers nothing newer (its sshd predates SHA-2 "
-    "signatures); its host key is pinned in known_hosts, and the SHA-1 signature covers "
-    "this login's fresh key exchange on the management network, which a SHA-1 "
-    "collision cannot forge"
+    "accepted only because the node offers nothing newer (an sshd of its release's era); "
+    "its host key is pinned in known_hosts, the connection stays on the management "
+    "network, and SHA-1 there signs or hashes only this login's fresh key exchange, "
+    "which a SHA-1 collision attack cannot forge"
 )
 
 
