@@ -90,6 +90,10 @@ class SshTarget:
     connect_timeout: float = 10.0
     # CUCM can take a while to send its SSH banner when loaded or booting.
     banner_timeout: float = 30.0
+    # The key exchange, timed apart from the TCP connect: on an OpenSSH 5.3 node it is a
+    # finite-field DH that paramiko computes in Python (~30 ms of CPU a side, under the
+    # GIL), so many logins at once (a fleet's discovery) queue behind each other.
+    kex_timeout: float = 30.0
     auth_timeout: float = 30.0
     keepalive: int = 30
 
@@ -125,11 +129,17 @@ class SshTransport:
         client.set_missing_host_key_policy(_Reject(t.known_hosts))
         log.debug("ssh.connect", host=t.host, port=t.port, user=t.username)
         try:
+            sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
+        except OSError as exc:
+            client.close()
+            raise self._map_error(exc) from exc
+        try:
             client.connect(
                 t.host,
                 port=t.port,
+                sock=sock,
                 username=t.username,
-                timeout=t.connect_timeout,
+                timeout=t.kex_timeout,  # with ``sock`` given, paramiko's kex wait only
                 banner_timeout=t.banner_timeout,
                 auth_timeout=t.auth_timeout,
                 look_for_keys=False,
@@ -139,6 +149,7 @@ class SshTransport:
             )
         except BaseException as exc:
             client.close()
+            sock.close()
             raise self._map_error(exc) from exc
         transport = client.get_transport()
         if transport is not None:
@@ -193,6 +204,12 @@ class SshTransport:
         if isinstance(exc, socket.timeout | TimeoutError):
             return NodeUnreachable(
                 f"{self.where} did not answer within {t.connect_timeout:g} s", host=t.host
+            )
+        if isinstance(exc, paramiko.SSHException) and str(exc) == "No existing session":
+            # paramiko's words when the key exchange is still running at the timeout
+            return NodeUnreachable(
+                f"{self.where}: the SSH key exchange did not finish within {t.kex_timeout:g} s",
+                host=t.host,
             )
         if isinstance(exc, OSError | EOFError | paramiko.SSHException):
             # Banner/kex failures and resets: sshd half up while the node boots.
