@@ -10,6 +10,7 @@ this: a mistake made in both would agree with itself and pass every test.
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -37,24 +38,52 @@ class LabRsaKey(paramiko.RSAKey):
     HASHES = {**paramiko.RSAKey.HASHES, "ssh-rsa": hashes.SHA1}
 
 
-class KexGroup14SHA1(KexGroup14SHA256):
+class _OpenSshExponent:
+    """A sshd's DH private exponent as OpenSSH draws it (dh.c dh_gen_key: twice the
+    session's key need, at least 512 bits), not as long as the group as paramiko does:
+    the lab's nodes then spend on each login what a real node's sshd does, in proportion
+    (paramiko computes in Python what OpenSSH computes in C)."""
+
+    BITS = 512
+    P: int
+    p: int | None = None
+    x: int
+
+    def _generate_x(self) -> None:
+        q = ((self.p or self.P) - 1) // 2
+        while True:
+            x = secrets.randbits(self.BITS) | 1 << (self.BITS - 1)
+            if 1 < x < q:
+                self.x = x
+                return
+
+
+class KexGroup14SHA1(_OpenSshExponent, KexGroup14SHA256):
     name = "diffie-hellman-group14-sha1"
     hash_algo = sha1
 
 
-class KexGroup1SHA1(KexGroup14SHA256):
+class KexGroup1SHA1(_OpenSshExponent, KexGroup14SHA256):
     # RFC 2409 section 6.2 (Oakley group 2, 1024 bits)
     P = 0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF  # noqa: E501
     name = "diffie-hellman-group1-sha1"
     hash_algo = sha1
 
 
-class KexGexSHA1(KexGexSHA256):
+class KexGexSHA1(_OpenSshExponent, KexGexSHA256):
     name = "diffie-hellman-group-exchange-sha1"
     hash_algo = sha1
 
 
-_LEGACY_KEX: dict[str, type] = {k.name: k for k in (KexGroup14SHA1, KexGroup1SHA1, KexGexSHA1)}
+class KexGexSHA256OpenSsh(_OpenSshExponent, KexGexSHA256):
+    pass
+
+
+# the lab's own finite-field exchanges: the sha1 ones paramiko dropped, and gex-sha256
+# with OpenSSH's exponent length
+_OWN_KEX: dict[str, type] = {
+    k.name: k for k in (KexGroup14SHA1, KexGroup1SHA1, KexGexSHA1, KexGexSHA256OpenSsh)
+}
 
 
 def _moduli() -> ModulusPack:
@@ -183,7 +212,7 @@ def supported() -> dict[str, set[str]]:
     """Every name a lab node can be configured to offer, by kind."""
     return {
         "host_key_algorithms": {"ssh-rsa", "rsa-sha2-256", "rsa-sha2-512", "ecdsa-sha2-nistp256"},
-        "kex": set(paramiko.Transport._kex_info) | set(_LEGACY_KEX),
+        "kex": set(paramiko.Transport._kex_info) | set(_OWN_KEX),
         "ciphers": set(paramiko.Transport._cipher_info),
         "macs": set(paramiko.Transport._mac_info),
     }
@@ -211,7 +240,7 @@ def new_host_key(kind: str) -> paramiko.PKey:
 def configure_server(transport: paramiko.Transport, offer: AlgorithmSet) -> None:
     """Make a server-mode transport announce and offer exactly ``offer``."""
     transport.local_version = f"SSH-2.0-{offer.version}"
-    transport._kex_info = {**paramiko.Transport._kex_info, **_LEGACY_KEX}
+    transport._kex_info = {**paramiko.Transport._kex_info, **_OWN_KEX}
     transport._preferred_kex = offer.kex
     transport._preferred_keys = offer.host_key_algorithms
     transport._preferred_ciphers = offer.ciphers

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import paramiko
 import pytest
 from cryptography.hazmat.primitives import hashes
+from paramiko.kex_group14 import KexGroup14SHA256
 
 from orchestrator.drivers.ssh.algorithms import (
+    EXPONENT_BITS,
     FAST_CIPHERS,
     LEGACY_HOST_KEYS,
     LEGACY_KEX,
@@ -95,3 +97,18 @@ def test_plan_notes_group_nodes_by_what_they_use():
         "diffie-hellman-group14-sha1 (OpenSSH_5.3)",
     ]
     assert all(WHY_LEGACY_IS_ACCEPTED in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    "kex",
+    ["diffie-hellman-group-exchange-sha256", *LEGACY_KEX],
+)
+def test_finite_field_exponents_are_openssh_length(transport, kex):
+    engine = transport._kex_info[kex](transport)
+    engine.p = KexGroup14SHA256.P  # what a group exchange receives (2048 bits)
+    xs = set()
+    for _ in range(3):
+        engine._generate_x()
+        assert engine.x.bit_length() == EXPONENT_BITS
+        xs.add(engine.x)
+    assert len(xs) == 3

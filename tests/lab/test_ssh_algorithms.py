@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from paramiko.kex_group14 import KexGroup14SHA256
 from paramiko.message import Message
 from pydantic import ValidationError
 
@@ -82,3 +83,14 @@ def test_rsa_keys_differ_between_nodes_and_on_rekey():
 def test_group1_prime_is_the_1024_bit_oakley_group():
     assert KexGroup1SHA1.P.bit_length() == 1024
     assert pow(2, KexGroup1SHA1.P - 1, KexGroup1SHA1.P) == 1  # Fermat: (probably) prime
+
+
+def test_lab_dh_exponents_are_openssh_length():
+    from orchestrator.lab.ssh_algorithms import _OWN_KEX
+
+    for kex in _OWN_KEX.values():
+        engine = kex.__new__(kex)
+        # a group exchange's p arrives from the server's group; fixed groups carry P
+        engine.p = None if hasattr(kex, "P") else KexGroup14SHA256.P
+        engine._generate_x()
+        assert engine.x.bit_length() == 512, kex.name

@@ -14,6 +14,7 @@ and key exchanges, CBC ciphers and MD5 MACs. A session that uses any of them say
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from hashlib import sha1
 from typing import Any
@@ -32,12 +33,39 @@ class _SshRsaSha1Verifier(paramiko.RSAKey):
     HASHES = {"ssh-rsa": hashes.SHA1}
 
 
-class _KexGroup14Sha1(KexGroup14SHA256):
+# The private exponent of a finite-field DH: 512 bits, as OpenSSH chooses it (dh.c
+# dh_gen_key: twice the session's key need, at least 2 x 256 bits), where paramiko draws
+# one as long as the group (2047 bits for gex). These exchanges are all an OpenSSH 5.3
+# node offers and paramiko computes them in Python under the GIL: a 4x shorter exponent
+# makes each login's two modular exponentiations 4x cheaper, which a fleet's
+# simultaneous logins need.
+EXPONENT_BITS = 512
+
+
+class _ShortExponent:
+    P: int
+    p: int | None = None
+    x: int
+
+    def _generate_x(self) -> None:
+        q = ((self.p or self.P) - 1) // 2
+        while True:
+            x = int.from_bytes(os.urandom(EXPONENT_BITS // 8), "big") | 1 << (EXPONENT_BITS - 1)
+            if 1 < x < q:
+                self.x = x
+                return
+
+
+class _KexGexSha256(_ShortExponent, KexGexSHA256):
+    pass
+
+
+class _KexGroup14Sha1(_ShortExponent, KexGroup14SHA256):
     name = "diffie-hellman-group14-sha1"
     hash_algo = sha1
 
 
-class _KexGexSha1(KexGexSHA256):
+class _KexGexSha1(_ShortExponent, KexGexSHA256):
     name = "diffie-hellman-group-exchange-sha1"
     hash_algo = sha1
 
@@ -73,8 +101,12 @@ class NegotiatingTransport(paramiko.Transport):
         self.peer_offer: dict[str, list[str]] | None = None
         self.agreed_kex = ""  # paramiko drops its kex engine once the exchange is done
         self._key_info = {**self._key_info, "ssh-rsa": _SshRsaSha1Verifier}
-        self._kex_info = {**self._kex_info, _KexGexSha1.name: _KexGexSha1}
-        self._kex_info[_KexGroup14Sha1.name] = _KexGroup14Sha1
+        self._kex_info = {
+            **self._kex_info,
+            _KexGexSha256.name: _KexGexSha256,
+            _KexGexSha1.name: _KexGexSha1,
+            _KexGroup14Sha1.name: _KexGroup14Sha1,
+        }
         self._preferred_keys = _after(self._preferred_keys, LEGACY_HOST_KEYS)
         self._preferred_kex = _after(self._preferred_kex, LEGACY_KEX)
         offered = tuple(self._preferred_ciphers)

@@ -190,6 +190,12 @@ class SshTransport:
                 f"{self.where} offers no usable auth method (allowed: {exc.allowed_types})",
                 host=t.host,
             )
+        if isinstance(exc, paramiko.AuthenticationException) and "timeout" in str(exc).lower():
+            # no answer to the credentials in time (a loaded node): not a wrong password
+            return NodeUnreachable(
+                f"{self.where} did not answer the login within {t.auth_timeout:g} s",
+                host=t.host,
+            )
         if isinstance(exc, paramiko.AuthenticationException):
             return AuthenticationFailed(
                 f"authentication as {t.username!r} on {self.where} failed", host=t.host
