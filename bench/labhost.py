@@ -4,11 +4,13 @@ can be measured apart from the lab's.
 ``python -m bench.labhost FOLDER COUNT SUBSCRIBERS SCALE
 [RELEASE]`` starts COUNT labs, writes
 FOLDER/<cluster>/inventory.yml + playbook.yml (a fleet directory), prints ``ready``
-and runs until stdin closes.
+and runs until stdin closes; then writes FOLDER/first-installs.json: each cluster's
+first ``install_started`` (epoch seconds, the lab's ground truth).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +19,16 @@ import structlog
 
 from bench.clusters import REBOOT_RELEASE, cluster_config, tune_playbook
 from orchestrator.lab.runner import Lab
+
+
+def first_installs(labs: list[Lab]) -> dict[str, float]:
+    """Cluster -> when its first install started (clusters that started one)."""
+    firsts: dict[str, float] = {}
+    for lab in labs:
+        started = [e.time for e in lab.events.all() if e.event == "install_started"]
+        if started:
+            firsts[lab.config.cluster] = min(started)
+    return firsts
 
 
 def host(folder: Path, count: int, subscribers: int, scale: float, release: str) -> None:
@@ -32,6 +44,7 @@ def host(folder: Path, count: int, subscribers: int, scale: float, release: str)
             tune_playbook(playbook, scale=scale)
         print("ready", flush=True)
         sys.stdin.read()  # the benchmark closes our stdin when it is done
+        (folder / "first-installs.json").write_text(json.dumps(first_installs(labs)))
     finally:
         for lab in labs:
             lab.stop()

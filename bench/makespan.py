@@ -9,9 +9,11 @@ postchecks) is reported beside it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,12 @@ class Measured:
     wall: float  # the devpack command, start to exit
     output: str
     events: list[Event]
+    cpu: float = 0.0  # user + system CPU seconds of the devpack process
+    nodes: int = 1
+
+    @property
+    def cpu_per_node(self) -> float:
+        return self.cpu / self.nodes
 
 
 def rollout_window(events: list[Event]) -> float:
@@ -51,12 +59,30 @@ def rollout_window(events: list[Event]) -> float:
     return max(back) - start
 
 
-def devpack(*args: str, timeout: float = 600) -> tuple[int, str, float]:
+@dataclass
+class Done:
+    code: int
+    output: str
+    wall: float
+    cpu: float  # user + system seconds of the devpack process alone (os.wait4)
+
+
+def devpack(*args: str, timeout: float = 600) -> Done:
+    """Run ``devpack ARGS``; its CPU comes from ``os.wait4`` on it alone."""
     started = time.monotonic()
-    done = subprocess.run(
-        [DEVPACK, *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return done.returncode, done.stdout + done.stderr, time.monotonic() - started
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen([DEVPACK, *args], stdout=out, stderr=subprocess.STDOUT)
+        timer = threading.Timer(timeout, proc.kill)  # a hung run fails the bench, bounded
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        output = out.read()
+    cpu = usage.ru_utime + usage.ru_stime
+    return Done(proc.returncode, output, time.monotonic() - started, cpu)
 
 
 def measure(subscribers: int, serial: bool, workdir: Path, scale: float = SCALE) -> Measured:
@@ -69,22 +95,24 @@ def measure(subscribers: int, serial: bool, workdir: Path, scale: float = SCALE)
         run_args = ["run", *args, "--state-dir", str(state)]
         if serial:
             plan_file = workdir / "plan.json"
-            code, output, _ = devpack("plan", *args, "--output", str(plan_file))
-            if code != 0:
-                raise RuntimeError(f"devpack plan failed ({code}):\n{output}")
+            planned = devpack("plan", *args, "--output", str(plan_file))
+            if planned.code != 0:
+                raise RuntimeError(f"devpack plan failed ({planned.code}):\n{planned.output}")
             serial_file = workdir / "serial.json"
             plan = Plan.model_validate_json(plan_file.read_text())
             serial_file.write_text(serialise(plan).model_dump_json(indent=2))
             run_args += ["--plan", str(serial_file)]
-        code, output, wall = devpack(*run_args)
-        if code != 0:
-            raise RuntimeError(f"devpack run failed ({code}):\n{output}")
+        done = devpack(*run_args)
+        if done.code != 0:
+            raise RuntimeError(f"devpack run failed ({done.code}):\n{done.output}")
         events = cluster.lab.events.all()
         return Measured(
             makespan=rollout_window(events),
-            wall=wall,
-            output=output,
+            wall=done.wall,
+            output=done.output,
             events=events,
+            cpu=done.cpu,
+            nodes=subscribers + 1,
         )
     finally:
         cluster.lab.stop()

@@ -193,7 +193,9 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
             cop_size_mb=pb.cop.size_mb,
             take_over_held_wizard=pb.install.take_over_held_wizard,
         ),
-        poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
+        poll=PollPolicy(
+            first=pb.polling.first, ceiling=pb.polling.max, quiet_share=pb.polling.quiet_share
+        ),
         window=window,
         transient=TRANSIENT,
     )

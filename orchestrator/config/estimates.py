@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.config.fields import Seconds
+from orchestrator.config.fields import EstimateSeconds as Seconds
 
 
 class Estimates(BaseModel):

@@ -187,4 +187,9 @@ PositiveSeconds = Annotated[int, Field(strict=True, gt=0, le=MAX_SECONDS)]
 Seconds = Annotated[int, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Count = Annotated[int, Field(strict=True, ge=1, le=MAX_PARALLEL)]
 FloatSeconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
+# An estimate may be a fraction of a second (a lab's compressed clock) or zero.
+EstimateSeconds = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SECONDS)
+]
+Share = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
 Flag = Annotated[bool, Field(strict=True)]

@@ -168,6 +168,7 @@ class Rollout:
             gateway=self.gateway,
             timeouts=self.settings.timeouts,
             poll=self.settings.poll,
+            estimates=self.plan.estimates,
             transient=self.settings.transient,
             progress=self.progress.node,
             previous=previous,

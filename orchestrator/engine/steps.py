@@ -43,6 +43,7 @@ from typing import Any, NoReturn, cast
 
 import structlog
 
+from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
@@ -86,6 +87,8 @@ class StepContext:
     gateway: ClusterGateway
     timeouts: StepTimeouts
     poll: PollPolicy
+    # how long phases take on this cluster (the plan's): when polling starts in earnest
+    estimates: Estimates = field(default_factory=Estimates)
     # errors a probe may raise while a node is rebooting (connection refused, ...)
     transient: tuple[type[BaseException], ...] = ()
     progress: Callable[[str, str], None] = lambda node, text: None
@@ -261,9 +264,11 @@ def run_reboot(
                 boot=boot_before,
             )
             return
-        _request_reboot(ctx, step, node, boot_before)
+        requested_at = _request_reboot(ctx, step, node, boot_before)
     else:
-        boot_before = cast(RebootDetail, prior.detail).get("boot_before") if prior else None
+        detail = cast(RebootDetail, prior.detail) if prior else RebootDetail()
+        boot_before = detail.get("boot_before")
+        requested_at = detail.get("requested_at")
         confirmed = seen & {
             StepState.DOWN,
             StepState.BOOTED,
@@ -272,14 +277,17 @@ def run_reboot(
         }
         if not confirmed and not _reboot_under_way(ctx, node, boot_before):
             log.info("reboot request was not taken, sending it again", node=node)
-            _request_reboot(ctx, step, node, boot_before)
-    _await_back(ctx, step, node, boot_before, expected)
+            requested_at = _request_reboot(ctx, step, node, boot_before)
+    _await_back(ctx, step, node, boot_before, expected, requested_at)
 
 
-def _request_reboot(ctx: StepContext, step: str, node: str, boot_before: float | None) -> None:
-    ctx.mark(step, node, StepState.REQUESTED, boot_before=boot_before, requested_at=time.time())
+def _request_reboot(ctx: StepContext, step: str, node: str, boot_before: float | None) -> float:
+    """Ask for the reboot; returns when it was asked (epoch seconds, as journaled)."""
+    requested_at = time.time()
+    ctx.mark(step, node, StepState.REQUESTED, boot_before=boot_before, requested_at=requested_at)
     ctx.gateway.request_reboot(node)
     ctx.mark(step, node, StepState.DOWN)
+    return requested_at
 
 
 def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) -> bool:
@@ -295,9 +303,17 @@ def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) ->
 
 
 def _await_back(
-    ctx: StepContext, step: str, node: str, boot_before: float | None, expected: set[str]
+    ctx: StepContext,
+    step: str,
+    node: str,
+    boot_before: float | None,
+    expected: set[str],
+    requested_at: float | None = None,
 ) -> None:
     gateway = ctx.gateway
+    # the plan's reboot estimate counts from the request (a resumed run's is older)
+    since = time.time() - requested_at if requested_at else 0.0
+    reboot_left = max(0.0, ctx.estimates.reboot - since)
 
     def booted() -> float:
         # One command per poll: reading the boot line is also the proof SSH answers.
@@ -310,10 +326,16 @@ def _await_back(
         return boot
 
     boot = _wait(
-        ctx, step, node, "the node to answer SSH after reboot", booted, ctx.timeouts.reboot
+        ctx,
+        step,
+        node,
+        "the node to answer SSH after reboot",
+        booted,
+        ctx.timeouts.reboot,
+        expected=reboot_left,
     )
     ctx.mark(step, node, StepState.BOOTED, boot_time=boot)
-    wait_services(ctx, step, node, expected)
+    wait_services(ctx, step, node, expected, estimate=ctx.estimates.services_back)
     ctx.mark(step, node, StepState.DONE)
 
 
@@ -423,7 +445,11 @@ def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:
 # ----- gates -------------------------------------------------------------------------
 
 
-def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
+def wait_services(
+    ctx: StepContext, step: str, node: str, expected: set[str], estimate: float = 0.0
+) -> None:
+    """Until every ``expected`` service is STARTED; ``estimate``: how long they usually
+    take from now (after a boot), so polls start near it."""
     ctx.mark(step, node, StepState.WAITING_FOR_SERVICES)
 
     def all_started() -> None:
@@ -437,12 +463,23 @@ def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) ->
             )
             raise NotYet(f"not STARTED: {shown}")
 
-    _wait(ctx, step, node, "services to be STARTED", all_started, ctx.timeouts.services)
+    _wait(
+        ctx,
+        step,
+        node,
+        "services to be STARTED",
+        all_started,
+        ctx.timeouts.services,
+        expected=estimate,
+    )
     ctx.mark(step, node, StepState.SERVICES_UP)
 
 
 def wait_replication(ctx: StepContext, step: str, timeout: float) -> None:
     """Cisco: database replication must be 2 on every node before the next change."""
+    # A fresh gate follows its wave's reboots: replication takes the plan's settle time
+    # to reach 2. A resumed one may be nearly over: looked at from the start.
+    settle = 0.0 if ctx.prior(step) else ctx.estimates.replication_settle
     ctx.mark(step, None, StepState.WAITING_FOR_REPLICATION)
 
     def all_two() -> None:
@@ -452,7 +489,15 @@ def wait_replication(ctx: StepContext, step: str, timeout: float) -> None:
             shown = ", ".join(f"{n}={s}" for n, s in sorted(bad.items())) or "no rows"
             raise NotYet(f"replication not 2 everywhere: {shown}")
 
-    _wait(ctx, step, None, "database replication state 2 on every node", all_two, timeout)
+    _wait(
+        ctx,
+        step,
+        None,
+        "database replication state 2 on every node",
+        all_two,
+        timeout,
+        expected=settle,
+    )
     ctx.mark(step, None, StepState.REPLICATED)
 
 
@@ -463,9 +508,10 @@ def _wait(
     what: str,
     probe: Callable[[], object],
     timeout: float,
+    expected: float = 0.0,
 ) -> Any:
     try:
-        return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient)
+        return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient, expected=expected)
     except WaitTimeout as exc:
         _fail(ctx, step, node, str(exc), _TIMEOUT_HINT, outcome="timeout")
 

@@ -1,18 +1,19 @@
-"""Blocking until the cluster reaches a state: bounded polling with backoff (tenacity)."""
+"""Blocking until the cluster reaches a state: bounded polling that follows the plan.
+
+A phase the plan expects to take minutes (a reboot, services coming back, replication
+settling) is looked at once at the start (a resumed run may find it over already),
+then not again until ``quiet_share`` of its estimate has passed, then at the policy's
+pace: ``first`` s, doubling up to ``ceiling`` s. On a real cluster that is about a
+third of the polls of looking from the first second, and each poll is an SSH or SOAP
+exchange the orchestrator pays CPU for (docs/performance.md).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
-
-from tenacity import (
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_delay,
-    wait_exponential,
-)
 
 T = TypeVar("T")
 
@@ -34,10 +35,27 @@ class WaitTimeout(Exception):
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """First poll after ``first`` s, doubling up to ``ceiling`` s between polls."""
+    """First poll after ``first`` s, doubling up to ``ceiling`` s between polls; a phase
+    with an estimate is left alone for ``quiet_share`` of it after the first look."""
 
     first: float = 0.05
     ceiling: float = 5.0
+    quiet_share: float = 0.0
+
+    def quiet(self, expected: float) -> float:
+        """Seconds to leave a phase expected to take ``expected`` s before looking again."""
+        return self.quiet_share * expected
+
+    def pauses(self) -> Callable[[], float]:
+        """The pause before each next look: first, doubling, up to the ceiling."""
+        pause = self.first / 2
+
+        def next_pause() -> float:
+            nonlocal pause
+            pause = min(pause * 2, self.ceiling)
+            return pause
+
+        return next_pause
 
 
 def wait_until(
@@ -46,21 +64,30 @@ def wait_until(
     timeout: float,
     policy: PollPolicy,
     retry_on: tuple[type[BaseException], ...] = (),
+    expected: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Call ``probe`` until it returns without raising NotYet (or a ``retry_on`` error).
 
-    Errors not listed propagate at once: bad credentials or a changed host key must
-    not be retried for the whole timeout.
+    ``expected`` is how long the plan expects the phase to take from now (0: unknown);
+    see the module's docstring for the pace. Errors not listed propagate at once: bad
+    credentials or a changed host key must not be retried for the whole timeout.
     """
-    retrying = Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_exponential(multiplier=policy.first, min=policy.first, max=policy.ceiling),
-        retry=retry_if_exception_type((NotYet, *retry_on)),
-        reraise=False,
-    )
-    try:
-        return retrying(probe)
-    except RetryError as exc:
-        last = exc.last_attempt.exception()
-        reason = last.reason if isinstance(last, NotYet) else str(last)
-        raise WaitTimeout(what, timeout, reason) from None
+    deadline = clock() + timeout
+    retryable = (NotYet, *retry_on)
+    next_pause = policy.pauses()
+    pause = policy.quiet(expected)
+    if pause <= policy.first:
+        pause = next_pause()
+    while True:
+        try:
+            return probe()
+        except retryable as exc:
+            last = exc
+        left = deadline - clock()
+        if left <= 0:
+            reason = last.reason if isinstance(last, NotYet) else str(last)
+            raise WaitTimeout(what, timeout, reason) from None
+        sleep(min(pause, left))
+        pause = next_pause()

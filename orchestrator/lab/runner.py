@@ -259,6 +259,12 @@ def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
 
+def _estimate(value: float) -> float:
+    """Exact, not rounded up: polls start at a share of the estimate (engine/waits.py),
+    and a 1 s estimate for a 0.3 s phase would make every wait late."""
+    return round(value, 3)
+
+
 def lab_pacing(config: LabConfig) -> dict[str, dict[str, float | int]]:
     """Playbook sections that fit the lab's timing profile: estimates, timeouts, polling."""
     t = timing_for(config.profile, config.timing)
@@ -268,14 +274,14 @@ def lab_pacing(config: LabConfig) -> dict[str, dict[str, float | int]]:
     check = t.login_delay + CHECK_COMMANDS * t.command_delay
     return {
         "estimates": {
-            "precheck": _seconds(check),
-            "install_publisher": _seconds(t.install_seconds * t.publisher_install_factor),
-            "install_subscriber": _seconds(t.install_seconds),
-            "verify": _seconds(check),
-            "reboot": _seconds(reboot),
-            "services_back": _seconds(services_back),
-            "replication_settle": _seconds(t.replication_settle_seconds),
-            "service_restart": _seconds(t.service_restart_seconds),
+            "precheck": _estimate(check),
+            "install_publisher": _estimate(t.install_seconds * t.publisher_install_factor),
+            "install_subscriber": _estimate(t.install_seconds),
+            "verify": _estimate(check),
+            "reboot": _estimate(reboot),
+            "services_back": _estimate(services_back),
+            "replication_settle": _estimate(t.replication_settle_seconds),
+            "service_restart": _estimate(t.service_restart_seconds),
         },
         "timeouts": {
             "install": _seconds(20 * t.install_seconds * t.publisher_install_factor + 10),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import Playbook, Strategy
@@ -79,10 +81,10 @@ class _Builder:
     def has_cop(self, node: NodeFacts) -> bool:
         return any(cop_base_name(option) == self.base for option in node.installed_options)
 
-    def step(self, stage: str, action: Action, node: NodeFacts, seconds: int, reason: str,
+    def step(self, stage: str, action: Action, node: NodeFacts, seconds: float, reason: str,
              **extra: object) -> Step:
         return Step(id=f"{stage}/{node.name}", stage=stage, action=action, nodes=[node.name],
-                    estimated_seconds=seconds, reason=reason, **extra)  # type: ignore[arg-type]
+                    estimated_seconds=math.ceil(seconds), reason=reason, **extra)  # type: ignore[arg-type]
 
     # -- stages ----------------------------------------------------------------
 
@@ -248,7 +250,8 @@ class _Builder:
         gates = self.playbook.gates
         if scope is RestartScope.REBOOT and gates.replication:
             return Gate(settle_seconds=gates.settle_seconds, replication=True,
-                        estimated_seconds=gates.settle_seconds + self.est.replication_settle,
+                        estimated_seconds=math.ceil(
+                            gates.settle_seconds + self.est.replication_settle),
                         timeout_seconds=self.playbook.timeouts.replication,
                         reason="Cisco: wait for database replication (state 2 on every "
                                "node) before the next change")

@@ -148,8 +148,11 @@ def test_newlines_in_node_names_and_usernames_are_refused(files, old, new, field
         ("timeouts:\n  reboot: 99999999999\n", "timeouts.reboot", "out of range"),
         ("gates:\n  settle_seconds: -5\n", "gates.settle_seconds", "out of range"),
         ("gates:\n  replication: 1\n", "gates.replication", "not true or false"),
-        ("estimates:\n  reboot: true\n", "estimates.reboot", "not a whole number"),
-        ("estimates:\n  verify: .inf\n", "estimates.verify", "not a whole number"),
+        # estimates may be fractions of a second (a lab's compressed clock), not booleans
+        ("estimates:\n  reboot: true\n", "estimates.reboot", "True is not a number"),
+        ("estimates:\n  verify: .inf\n", "estimates.verify", "not a finite number"),
+        ("estimates:\n  reboot: -1.5\n", "estimates.reboot", "out of range"),
+        ("polling:\n  quiet_share: 1.5\n", "polling.quiet_share", "out of range"),
     ],
 )
 def test_numbers_are_finite_in_range_and_not_booleans(files, section, field, message):

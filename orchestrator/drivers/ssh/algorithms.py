@@ -96,6 +96,11 @@ class NegotiatingTransport(paramiko.Transport):
     """paramiko's client transport with devpack's algorithm order, remembering what the
     node offered (for the error when nothing matches)."""
 
+    # paramiko's reader thread wakes on this socket timeout to check whether the
+    # transport was closed; at its default (0.1 s) 160 idle sessions wake 1,600 times a
+    # second, each a GIL hand-off (docs/performance.md). close() does not wait for it.
+    _active_check_timeout = 1.0
+
     def __init__(self, sock: Any, **kwargs: Any) -> None:
         super().__init__(sock, **kwargs)
         self.peer_offer: dict[str, list[str]] | None = None

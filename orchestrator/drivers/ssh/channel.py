@@ -134,7 +134,10 @@ class Channel:
         *,
         host: str | None = None,
         newline: str = "\n",
-        poll_interval: float = 0.1,
+        # A read returns as soon as data arrives; this only bounds how long one wait
+        # sleeps before looking at the deadline again. Short, it wakes a thread ten
+        # times a second through every minutes-long install (docs/performance.md).
+        poll_interval: float = 1.0,
         handle_pagers: bool = True,
     ) -> None:
         self.raw = raw
