@@ -175,16 +175,17 @@ class Install(StrictModel):
 class Polling(StrictModel):
     """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s.
 
-    A phase with an estimate (a reboot, services coming back, replication settling) is
-    looked at once, then left alone for ``quiet_share`` of its estimate, then polled at
-    that pace: a node that takes 15 minutes to reboot is not polled every 15 s from the
-    first second. Set the estimates to this cluster's (the shortest usual, not the
-    longest): a phase shorter than ``quiet_share`` x its estimate is noticed late.
+    A reboot and a replication gate are looked at once, then left alone for
+    ``quiet_share`` of their estimate, then polled at that pace: a node that takes 15
+    minutes to reboot is not polled every 15 s from the first second. 0.3 of the
+    default estimates (900 s reboot, 1800 s replication) is 4.5 and 9 minutes, under
+    the low end of Cisco's ranges (5-15 minutes, 30 minutes for a small cluster): a
+    phase shorter than ``quiet_share`` x its estimate is noticed late.
     """
 
     first: FloatSeconds = 2.0
     max: FloatSeconds = 15.0
-    quiet_share: Share = 0.5
+    quiet_share: Share = 0.3
 
     @model_validator(mode="after")
     def _first_within_max(self) -> Polling:

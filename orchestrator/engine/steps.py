@@ -335,7 +335,8 @@ def _await_back(
         expected=reboot_left,
     )
     ctx.mark(step, node, StepState.BOOTED, boot_time=boot)
-    wait_services(ctx, step, node, expected, estimate=ctx.estimates.services_back)
+    # services are polled from the boot: how soon they follow SSH varies too much
+    wait_services(ctx, step, node, expected)
     ctx.mark(step, node, StepState.DONE)
 
 
@@ -445,11 +446,7 @@ def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:
 # ----- gates -------------------------------------------------------------------------
 
 
-def wait_services(
-    ctx: StepContext, step: str, node: str, expected: set[str], estimate: float = 0.0
-) -> None:
-    """Until every ``expected`` service is STARTED; ``estimate``: how long they usually
-    take from now (after a boot), so polls start near it."""
+def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
     ctx.mark(step, node, StepState.WAITING_FOR_SERVICES)
 
     def all_started() -> None:
@@ -463,15 +460,7 @@ def wait_services(
             )
             raise NotYet(f"not STARTED: {shown}")
 
-    _wait(
-        ctx,
-        step,
-        node,
-        "services to be STARTED",
-        all_started,
-        ctx.timeouts.services,
-        expected=estimate,
-    )
+    _wait(ctx, step, node, "services to be STARTED", all_started, ctx.timeouts.services)
     ctx.mark(step, node, StepState.SERVICES_UP)
 
 

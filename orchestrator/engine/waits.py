@@ -1,11 +1,10 @@
 """Blocking until the cluster reaches a state: bounded polling that follows the plan.
 
-A phase the plan expects to take minutes (a reboot, services coming back, replication
-settling) is looked at once at the start (a resumed run may find it over already),
-then not again until ``quiet_share`` of its estimate has passed, then at the policy's
-pace: ``first`` s, doubling up to ``ceiling`` s. On a real cluster that is about a
-third of the polls of looking from the first second, and each poll is an SSH or SOAP
-exchange the orchestrator pays CPU for (docs/performance.md).
+A phase the plan expects to take many minutes (a reboot, replication settling) is
+looked at once at the start (a resumed run may find it over already), then not again
+until ``quiet_share`` of its estimate has passed, then at the policy's pace: ``first``
+s, doubling up to ``ceiling`` s. Each poll is an SSH exchange the orchestrator pays CPU
+for (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ and key exchanges, CBC ciphers and MD5 MACs. A session that uses any of them say
 
 from __future__ import annotations
 
+import hmac
 import os
 from dataclasses import dataclass
 from hashlib import sha1
@@ -24,6 +25,13 @@ from cryptography.hazmat.primitives import hashes
 from paramiko.kex_gex import KexGexSHA256
 from paramiko.kex_group14 import KexGroup14SHA256
 from paramiko.message import Message
+
+# paramiko checks every received packet's MAC (aes-ctr + hmac-sha*, all an OpenSSH 5.3
+# node offers) with a constant-time comparison written in Python, two function calls per
+# byte: with a fleet's tens of thousands of packets it was the largest single item of the
+# orchestrator's CPU profile (docs/performance.md). The standard library's is as
+# constant-time, in C.
+paramiko.util.constant_time_bytes_eq = hmac.compare_digest
 
 
 class _SshRsaSha1Verifier(paramiko.RSAKey):

@@ -124,15 +124,20 @@ class SshTransport:
             raise UnknownHostKey(
                 known_hosts_name(t.host, t.port), f"{t.known_hosts} (file does not exist)"
             )
-        client = paramiko.SSHClient()
-        client.load_host_keys(t.known_hosts)
-        client.set_missing_host_key_policy(_Reject(t.known_hosts))
         log.debug("ssh.connect", host=t.host, port=t.port, user=t.username)
+        # TCP first: a rebooting node refuses it on every poll, and known_hosts need not
+        # be parsed for that
         try:
             sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
         except OSError as exc:
-            client.close()
             raise self._map_error(exc) from exc
+        client = paramiko.SSHClient()
+        try:
+            client.load_host_keys(t.known_hosts)
+        except BaseException:
+            sock.close()
+            raise
+        client.set_missing_host_key_policy(_Reject(t.known_hosts))
         try:
             client.connect(
                 t.host,
