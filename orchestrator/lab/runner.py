@@ -260,8 +260,8 @@ def _seconds(value: float) -> int:
 
 
 def _estimate(value: float) -> float:
-    """Exact, not rounded up: polls start at a share of the estimate (engine/waits.py),
-    and a 1 s estimate for a 0.3 s phase would make every wait late."""
+    """Exact, not rounded up, for the phases whose polling waits for a share of their
+    estimate (engine/waits.py): a 1 s estimate of a 0.3 s reboot would make it late."""
     return round(value, 3)
 
 
@@ -274,14 +274,14 @@ def lab_pacing(config: LabConfig) -> dict[str, dict[str, float | int]]:
     check = t.login_delay + CHECK_COMMANDS * t.command_delay
     return {
         "estimates": {
-            "precheck": _estimate(check),
-            "install_publisher": _estimate(t.install_seconds * t.publisher_install_factor),
-            "install_subscriber": _estimate(t.install_seconds),
-            "verify": _estimate(check),
+            "precheck": _seconds(check),
+            "install_publisher": _seconds(t.install_seconds * t.publisher_install_factor),
+            "install_subscriber": _seconds(t.install_seconds),
+            "verify": _seconds(check),
             "reboot": _estimate(reboot),
-            "services_back": _estimate(services_back),
+            "services_back": _seconds(services_back),
             "replication_settle": _estimate(t.replication_settle_seconds),
-            "service_restart": _estimate(t.service_restart_seconds),
+            "service_restart": _seconds(t.service_restart_seconds),
         },
         "timeouts": {
             "install": _seconds(20 * t.install_seconds * t.publisher_install_factor + 10),
