@@ -48,6 +48,7 @@ from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.planner import build_plan
+from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
 
@@ -101,6 +102,9 @@ def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
         found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
+    require_verified_certificates(
+        gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+    )
     if found.unknown_nodes:
         raise UserError(
             "the cluster has nodes the inventory does not list: " + ", ".join(found.unknown_nodes),

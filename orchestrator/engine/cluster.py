@@ -37,6 +37,7 @@ from orchestrator.engine.gateway import (
     NodeHealth,
     ServiceState,
 )
+from orchestrator.tls import names as tls_names
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +74,8 @@ class DriverGateway:
         self._axl_factory = axl_factory
         self._axl: Any = None
         self._cc: dict[str, Any] = {}  # Control Center clients by node
+        self._tls_names: dict[str, str] | None = None
+        self._tls_names_lock = threading.Lock()
         # set by discovery from the publisher's release; AXL rejects unknown versions.
         # None (a resumed run, which skips discovery): read from the publisher on first use.
         self.axl_version: str | None = None
@@ -230,8 +233,20 @@ class DriverGateway:
                     self._application_password,
                     ca_bundle=self.ca_bundle,
                     version=self.axl_version,
+                    tls_name=self.tls_name(pub.label),
                 )
         return self._axl
+
+    def tls_name(self, name: str) -> str:
+        """The name node ``name``'s certificate is verified against (``tls.names``)."""
+        with self._tls_names_lock:
+            if self._tls_names is None:
+                table = None
+                if tls_names.needs_cluster_table(self.inventory.nodes):
+                    with self.cli(self.inventory.publisher.label) as cli:
+                        table = cli.network_cluster()
+                self._tls_names = tls_names.tls_names(self.inventory.nodes, table)
+        return self._tls_names[name]
 
     # ----- changes -------------------------------------------------------------------
 
@@ -307,6 +322,7 @@ class DriverGateway:
                 self.inventory.credentials.application.username,
                 self._application_password,
                 ca_bundle=self.ca_bundle,
+                tls_name=self.tls_name(node),
                 timeout=self.connect_timeout,
                 retry=RetryPolicy(attempts=2, initial_wait=0.5),
                 node_timezone=pickup.node_zone(self.timezone(node)),
