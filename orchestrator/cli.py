@@ -19,6 +19,7 @@ from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
+from orchestrator.cli_trust import trust_command
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress, operator_console
 from orchestrator.engine.discovery import Discovery
@@ -45,6 +46,7 @@ cli.add_typer(lab_app, name="lab")
 cli.add_typer(fleet_app, name="fleet")
 cli.command("audit")(audit_command)
 cli.command("report")(report_command)
+cli.command("trust")(trust_command)
 out = operator_console()
 err = operator_console(stderr=True)
 T = TypeVar("T")

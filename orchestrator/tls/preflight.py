@@ -40,7 +40,11 @@ def _root(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _check(node: Node, tls_name: str, ca_bundle: Path | None, timeout: float) -> str | None:
+def certificate_problem(
+    node: Node, tls_name: str, ca_bundle: Path | None, timeout: float
+) -> str | None:
+    """Why the node's certificate does not verify for ``tls_name`` (None: it does, or
+    HTTPS did not answer)."""
     session = verified_session(ca_bundle, tls_name)
     url = f"https://{node.address}:{node.https_port}/"
     try:
@@ -61,7 +65,7 @@ def certificate_problems(
     with ThreadPoolExecutor(max_workers=min(16, len(inventory.nodes))) as pool:
         causes = list(
             pool.map(
-                lambda n: _check(n, names[n.label], ca_bundle, timeout),
+                lambda n: certificate_problem(n, names[n.label], ca_bundle, timeout),
                 inventory.nodes,
             )
         )

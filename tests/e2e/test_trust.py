@@ -1,0 +1,137 @@
+"""`devpack trust` then `devpack run` against a lab reached by IP address whose nodes
+serve self-signed certificates without IP SANs (reference 9.2); judged by the lab's
+ground truth (the keys and certificates it issued, its events)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from devpack_runs import devpack, run_args
+from lab_truth import assert_all_know, assert_phones_home
+from ruamel.yaml import YAML
+
+from orchestrator.lab.config import NodeSpec, demo_config
+from orchestrator.lab.nodes import new_host_key
+from orchestrator.lab.testing import LabCluster
+from orchestrator.tls.probe import sha256_text
+
+MODELS = ["Cisco 8851", "Cisco 8865"]
+
+
+def _leaf(cluster: LabCluster, node: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificates(cluster.lab.certificate_path(node).read_bytes())[0]
+
+
+def expectations(cluster: LabCluster) -> list[str]:
+    """What the admin reads on each node: its SSH key and certificate fingerprints."""
+    values = []
+    for name, node in cluster.world.nodes.items():
+        der = _leaf(cluster, name).public_bytes(serialization.Encoding.DER)
+        values += [f"{name}={node.host_key.fingerprint}", f"{name}={sha256_text(der)}"]
+    return values
+
+
+def expect(values: list[str]) -> list[str]:
+    return [arg for value in values for arg in ("--expect-fingerprint", value)]
+
+
+def first_contact(cluster: LabCluster) -> tuple[Path, Path]:
+    """The inventory as an operator writes it: addresses, no tls_name, and neither the
+    known_hosts nor the CA bundle it names exists yet."""
+    yaml = YAML()
+    document = yaml.load(cluster.inventory.read_text())
+    for node in document["nodes"]:
+        node.pop("tls_name", None)
+    with cluster.inventory.open("w") as handle:
+        yaml.dump(document, handle)
+    folder = cluster.inventory.parent
+    known_hosts, bundle = folder / document["known_hosts"], folder / document["ca_bundle"]
+    known_hosts.unlink()
+    bundle.unlink()
+    return known_hosts, bundle
+
+
+def trust(cluster: LabCluster, *extra: str) -> tuple[int, str]:
+    return devpack("trust", "-i", str(cluster.inventory), *extra)
+
+
+def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    for name in cluster.world.nodes:  # the lab serves what real nodes serve
+        leaf = _leaf(cluster, name)
+        assert leaf.issuer == leaf.subject
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert san.get_values_for_type(x509.IPAddress) == []
+        assert san.get_values_for_type(x509.DNSName) == [f"{name}.lab.example", name]
+        ipaddress.ip_address(cluster.world.nodes[name].address)  # reached by IP address
+    known_hosts, bundle = first_contact(cluster)
+
+    code, output = trust(cluster, "--yes")  # --yes alone confirms nothing
+    assert code == 3, output
+    assert "NOT pinned" in output and "--expect-fingerprint" in output
+    assert not known_hosts.read_text().strip() and "BEGIN" not in bundle.read_text()
+
+    code, output = trust(cluster, "--yes", *expect(expectations(cluster)))
+    assert code == 0, output
+    for name, node in cluster.world.nodes.items():
+        assert node.host_key.fingerprint in output
+        assert f"{name}.lab.example" in output  # the certificate's subject and names
+    assert "show cert own tomcat" in output and "console" in output
+    assert known_hosts.stat().st_mode & 0o077 == 0 and bundle.stat().st_mode & 0o077 == 0
+
+    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    assert code == 0, output
+    assert_all_know(cluster.world, MODELS)
+    assert_phones_home(cluster.world)
+
+    code, output = trust(cluster, "--yes")  # nothing new: nothing to confirm
+    assert code == 0, output
+    assert output.count("already pinned") == len(cluster.world.nodes)
+
+
+def test_a_changed_host_key_is_reported_and_not_replaced(lab_cluster):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    known_hosts, _ = first_contact(cluster)
+    assert trust(cluster, "--yes", *expect(expectations(cluster)))[0] == 0
+    pinned = known_hosts.read_text()
+    node = cluster.world.nodes["cucmsub2"]
+    old = node.host_key.fingerprint
+    with cluster.world.lock:  # the node is rebuilt (or someone is in the middle)
+        node.host_key = new_host_key()
+
+    others = [a for a in expectations(cluster) if not a.startswith("cucmsub2=SHA256:")]
+    code, output = trust(cluster, "--yes", *expect(others))  # not its new key
+    assert code == 3, output
+    assert "CHANGED" in output and old in output and node.host_key.fingerprint in output
+    assert "cucmsub2: NOT pinned" in output
+    assert known_hosts.read_text() == pinned
+
+    # interactive: the admin answers no for it, so the pinned key stays
+    code, output = trust(cluster)
+    assert "CHANGED" in output and known_hosts.read_text() == pinned
+
+
+def test_expired_and_misnamed_certificates_stop_a_run_naming_the_node(lab_cluster, tmp_path):
+    config = demo_config(release="12.5.1.14900-63", profile="fast")
+    config.nodes = [
+        NodeSpec(name="cucmpub", role="publisher", tftp=True),
+        NodeSpec(name="cucmsub1", tftp=True),
+        NodeSpec(name="cucmsub2", certificate="expired"),
+        NodeSpec(name="cucmsub3", certificate="other_name"),
+    ]
+    cluster = lab_cluster(config)
+    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    assert code == 6, output
+    assert "Traceback" not in output
+    assert "node cucmsub2" in output and "expired" in output
+    assert "node cucmsub3" in output and "names another host" in output
+    assert "cucmsub1 (" not in output
+    assert not cluster.lab.events.select("install_started")
+
+    code, output = trust(cluster, "--yes", *expect(expectations(cluster)))
+    assert code == 3, output
+    assert "EXPIRED" in output and "cucmsub2: not pinned" in output
+    assert "does not name cucmsub3.lab.example" in output
