@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from devpack_runs import devpack, run_args
 from lab_truth import assert_all_know, assert_phones_home
 from ruamel.yaml import YAML
+from typer.testing import CliRunner
 
+from orchestrator.cli import cli
 from orchestrator.lab.config import NodeSpec, demo_config
 from orchestrator.lab.nodes import new_host_key
 from orchestrator.lab.testing import LabCluster
@@ -109,9 +111,18 @@ def test_a_changed_host_key_is_reported_and_not_replaced(lab_cluster):
     assert "cucmsub2: NOT pinned" in output
     assert known_hosts.read_text() == pinned
 
-    # interactive: the admin answers no for it, so the pinned key stays
-    code, output = trust(cluster)
-    assert "CHANGED" in output and known_hosts.read_text() == pinned
+    # interactive: the one question (the changed node) answered no: the pinned key stays
+    answered = CliRunner().invoke(cli, ["trust", "-i", str(cluster.inventory)], input="n\n")
+    assert answered.exit_code == 3, answered.output
+    assert "the pinned key or certificate CHANGED" in answered.output
+    assert known_hosts.read_text() == pinned
+
+    # answered yes after checking the node: replaced, and the old key is gone
+    answered = CliRunner().invoke(cli, ["trust", "-i", str(cluster.inventory)], input="y\n")
+    assert answered.exit_code == 0, answered.output
+    assert node.host_key.get_base64() in known_hosts.read_text()
+    assert known_hosts.read_text().count("cucmsub2") == 0  # filed by address:port
+    assert len(known_hosts.read_text().splitlines()) == len(cluster.world.nodes)
 
 
 def test_expired_and_misnamed_certificates_stop_a_run_naming_the_node(lab_cluster, tmp_path):
