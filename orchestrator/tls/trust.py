@@ -149,7 +149,10 @@ class NodeTrust:
     cert: probe.Certificate | None = None
     pinned_cert: str | None = None  # fingerprint of the pin in ca_bundle
     cert_verified_by_ca: bool = False
-    problems: list[str] = field(default_factory=list)  # stop this node from being pinned
+    # what stops the SSH key / the certificate / the whole node from being pinned
+    ssh_problems: list[str] = field(default_factory=list)
+    cert_problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -180,21 +183,35 @@ class NodeTrust:
             return "pinned"
         return "CHANGED" if self.pinned_cert else "new"
 
-    def to_pin(self) -> list[str]:
-        """The fingerprints a confirmation of this node would pin."""
+    def to_pin(self, parts: tuple[str, ...]) -> list[str]:
+        """The fingerprints a confirmation of these parts would pin."""
         wanted = []
-        if self.key is not None and self.key_state in ("new", "CHANGED"):
+        if SSH in parts and self.key is not None and self.key_state in ("new", "CHANGED"):
             wanted.append(self.key.fingerprint)
-        if self.cert is not None and self.cert_state in ("new", "CHANGED"):
+        if TLS in parts and self.cert is not None and self.cert_state in ("new", "CHANGED"):
             wanted.append(self.cert.sha256)
         return wanted
 
+    def blockers(self, parts: tuple[str, ...]) -> list[str]:
+        found = list(self.problems)
+        if SSH in parts:
+            found += self.ssh_problems
+        if TLS in parts:
+            found += self.cert_problems
+        return found
 
-def describe(item: NodeTrust) -> list[str]:
+    def unread(self, parts: tuple[str, ...]) -> bool:
+        return (SSH in parts and self.key is None) or (TLS in parts and self.cert is None)
+
+
+SSH, TLS = "ssh", "tls"
+
+
+def describe(item: NodeTrust, parts: tuple[str, ...] = (SSH, TLS)) -> list[str]:
     node = item.node
     where = "" if item.listed else " -- in the cluster, NOT in the inventory"
     lines = [f"node {item.label} ({node.address}){where}"]
-    if item.key is not None:
+    if SSH in parts and item.key is not None:
         state = item.key_state
         lines.append(f"  SSH host key ({node.address}:{node.ssh_port}): {state}")
         lines.append(f"    {item.key.key_type} {item.key.fingerprint}")
@@ -207,7 +224,7 @@ def describe(item: NodeTrust) -> list[str]:
             )
         lines.append(f"    {SSH_WHERE}")
     cert = item.cert
-    if cert is not None:
+    if TLS in parts and cert is not None:
         state = item.cert_state
         lines.append(f"  HTTPS certificate ({node.address}:{node.https_port}): {state}")
         lines.append(f"    subject   {cert.subject}")
@@ -227,8 +244,9 @@ def describe(item: NodeTrust) -> list[str]:
                 "regenerated or replaced on the node? Check before confirming."
             )
         lines.append(f"    {CERT_WHERE}")
-    lines += [f"  warning: {w}" for w in item.warnings]
-    lines += [f"  problem: {p}" for p in item.problems]
+    if TLS in parts:
+        lines += [f"  warning: {w}" for w in item.warnings]
+    lines += [f"  problem: {p}" for p in item.blockers(parts)]
     return lines
 
 
@@ -313,67 +331,73 @@ class Trust:
     def run(self) -> TrustOutcome:
         inventory = self.s.inventory
         publisher = inventory.publisher
-        # The publisher's FQDN may come from its own `show network cluster`, read only
-        # after its key is confirmed: its certificate's names are judged after that.
-        deferred = tls_names.needs_cluster_table([publisher])
-        names = tls_names.tls_names(inventory.nodes, None)
-        first = self._read(publisher, names[publisher.label], listed=True, judge_name=not deferred)
-        self._decide(first)
-        table = self._cluster_table(first)
-        names = tls_names.tls_names(inventory.nodes, table)
-        if deferred and first.cert is not None:
-            first.tls_name = names[publisher.label]
+        # The publisher's SSH key is decided first: devpack logs in with it to read
+        # `show network cluster`, which names the other nodes (and perhaps the
+        # publisher itself: its FQDN) before any certificate is judged by name.
+        first = NodeTrust(publisher, publisher.tls_name or publisher.address, listed=True)
+        self._read_key(first)
+        table = self._cluster_table(first) if self._decide(first, (SSH,)) else None
+        if table is None:
             self.say(
-                f"  {publisher.label}: its certificate is checked for the name {first.tls_name}"
+                "  (the publisher's `show network cluster` was not read: certificates are "
+                "checked for each node's tls_name, else its address; unlisted nodes are not "
+                "looked for)"
             )
-            for warning in self._name_warnings(first):
-                self.say(f"  warning: {warning}")
-        others = [n for n in inventory.nodes if n is not publisher]
-        items = [self._read(n, names[n.label], listed=True) for n in others]
-        items += [
-            self._read(n, n.tls_name or n.address, listed=False) for n in self._unlisted(table)
-        ]
-        for item in items:
-            self._decide(item)
+        names = tls_names.tls_names(inventory.nodes, table)
+        first.tls_name = names[publisher.label]
+        self._read_cert(first)
+        self._decide(first, (TLS,))
+        others = [(n, names[n.label], True) for n in inventory.nodes if n is not publisher]
+        others += [(n, n.tls_name or n.address, False) for n in self._unlisted(table)]
+        for node, name, listed in others:
+            item = NodeTrust(node, name, listed)
+            if not listed:
+                item.problems.append(
+                    "add this node to the inventory's nodes (devpack needs every node of "
+                    "the cluster), then run devpack trust again"
+                )
+            self._read_key(item)
+            self._read_cert(item)
+            self._decide(item, (SSH, TLS))
         self._write()
+        failed = set(self.outcome.refused + self.outcome.unreachable)
+        self.outcome.trusted = [n for n in self.outcome.trusted if n not in failed]
+        self.outcome.refused = list(dict.fromkeys(self.outcome.refused))
+        self.outcome.unreachable = list(dict.fromkeys(self.outcome.unreachable))
         return self.outcome
 
     # -- reading -------------------------------------------------------------------------
 
-    def _read(
-        self, node: Node, tls_name: str, *, listed: bool, judge_name: bool = True
-    ) -> NodeTrust:
-        item = NodeTrust(node, tls_name, listed)
+    def _read_key(self, item: NodeTrust) -> None:
+        node = item.node
         try:
             item.key = probe.host_key(node.address, node.ssh_port, self.s.timeout, self.s.setup)
             item.pinned_keys = self.known.keys(item.ssh_name)
         except probe.ProbeFailed as exc:
-            item.problems.append(str(exc))
-        try:
-            item.cert = probe.certificate(node.address, node.https_port, tls_name, self.s.timeout)
-        except probe.ProbeFailed as exc:
-            item.problems.append(str(exc))
-        if item.cert is not None:
-            item.pinned_cert = self.bundle.fingerprint(item.label)
-            self._judge_certificate(item, judge_name)
-        if not listed:
-            item.problems.append(
-                "add this node to the inventory's nodes (devpack needs every node of the "
-                "cluster), then run devpack trust again"
-            )
-        return item
+            item.ssh_problems.append(str(exc))
 
-    def _judge_certificate(self, item: NodeTrust, judge_name: bool) -> None:
+    def _read_cert(self, item: NodeTrust) -> None:
+        node = item.node
+        try:
+            item.cert = probe.certificate(
+                node.address, node.https_port, item.tls_name, self.s.timeout
+            )
+        except probe.ProbeFailed as exc:
+            item.cert_problems.append(str(exc))
+            return
+        item.pinned_cert = self.bundle.fingerprint(item.label)
+        self._judge_certificate(item)
+
+    def _judge_certificate(self, item: NodeTrust) -> None:
         cert = item.cert
         assert cert is not None
         if cert.expired():
-            item.problems.append(
+            item.cert_problems.append(
                 "the certificate has expired (or is not yet valid): renew it on the node "
                 "(OS Admin > Certificate Management, or `set cert regen tomcat`), then run "
                 "devpack trust again"
             )
-        if judge_name:
-            item.warnings = self._name_warnings(item)
+        item.warnings = self._name_warnings(item)
         if not cert.self_signed and self.bundle_path.is_file():
             from orchestrator.tls.preflight import certificate_problem
 
@@ -382,7 +406,7 @@ class Trust:
                 is None
             )
         if not cert.self_signed and not item.cert_verified_by_ca:
-            item.problems.append(
+            item.cert_problems.append(
                 f"the certificate is signed by {cert.issuer}: put that CA's certificate "
                 f"(and any intermediate) into {self.bundle_path} (devpack pins only "
                 "self-signed certificates), then run devpack trust again"
@@ -400,14 +424,9 @@ class Trust:
         ]
 
     def _cluster_table(self, publisher: NodeTrust) -> NetworkCluster | None:
-        """`show network cluster` from the publisher, logged in with its key as now
+        """`show network cluster` from the publisher, logged in with its key as just
         confirmed (None, with a note, when it cannot be read)."""
-        if publisher.key is None or publisher.label not in self.outcome.trusted:
-            self.say(
-                "the publisher is not trusted: its `show network cluster` (other nodes' "
-                "names, unlisted nodes) was not read"
-            )
-            return None
+        assert publisher.key is not None
         node = publisher.node
         inventory = self.s.inventory
         with tempfile.TemporaryDirectory() as folder:
@@ -452,35 +471,42 @@ class Trust:
 
     # -- deciding ------------------------------------------------------------------------
 
-    def _decide(self, item: NodeTrust) -> None:
-        for line in describe(item):
+    def _decide(self, item: NodeTrust, parts: tuple[str, ...]) -> bool:
+        """Show ``parts`` of what the node presented and pin them if confirmed."""
+        for line in describe(item, parts):
             self.say(line)
-        if item.key is None or item.cert is None:
-            self.outcome.unreachable.append(item.label)
-            self.say(f"  -> {item.label}: not pinned (it did not answer)")
-            return
-        if item.problems:
-            self.outcome.refused.append(item.label)
-            self.say(f"  -> {item.label}: not pinned (see the problem above)")
-            return
-        wanted = item.to_pin()
+        what = " and ".join({SSH: "SSH host key", TLS: "certificate"}[p] for p in parts)
+        label = item.label
+        if item.unread(parts):
+            self.outcome.unreachable.append(label)
+            self.say(f"  -> {label}: {what} NOT pinned (the node did not answer)")
+            return False
+        if item.blockers(parts):
+            self.outcome.refused.append(label)
+            self.say(f"  -> {label}: {what} NOT pinned (see the problem above)")
+            return False
+        wanted = item.to_pin(parts)
         if not wanted:
-            self.outcome.trusted.append(item.label)
-            self.say(f"  -> {item.label}: already pinned, nothing changed")
-            return
-        if not self._confirmed(item, wanted):
-            self.outcome.refused.append(item.label)
-            self.say(f"  -> {item.label}: NOT pinned (not confirmed)")
-            return
-        if item.key_state in ("new", "CHANGED"):
-            assert item.key is not None
+            self._trusted(label)
+            self.say(f"  -> {label}: {what} already pinned, nothing changed")
+            return True
+        if not self._confirmed(item, parts, wanted):
+            self.outcome.refused.append(label)
+            self.say(f"  -> {label}: {what} NOT pinned (not confirmed)")
+            return False
+        if SSH in parts and item.key is not None:
             self.known.replace(item.ssh_name, item.key)
-        if item.cert_state in ("new", "CHANGED"):
-            self.bundle.pins[item.label] = item.cert.pem
-        self.outcome.trusted.append(item.label)
-        self.say(f"  -> {item.label}: pinned")
+        if TLS in parts and item.cert is not None and item.cert_state in ("new", "CHANGED"):
+            self.bundle.pins[label] = item.cert.pem
+        self._trusted(label)
+        self.say(f"  -> {label}: {what} pinned")
+        return True
 
-    def _confirmed(self, item: NodeTrust, wanted: list[str]) -> bool:
+    def _trusted(self, label: str) -> None:
+        if label not in self.outcome.trusted:
+            self.outcome.trusted.append(label)
+
+    def _confirmed(self, item: NodeTrust, parts: tuple[str, ...], wanted: list[str]) -> bool:
         if self.s.yes:
             expected = self.s.expected.get(item.label, set())
             missing = [f for f in wanted if f not in expected]
@@ -490,12 +516,14 @@ class Trust:
                     f"{item.label} none matches {', '.join(missing)}"
                 )
             return not missing
-        changed = "CHANGED" in (item.key_state, item.cert_state)
+        states = ([item.key_state] if SSH in parts else []) + (
+            [item.cert_state] if TLS in parts else []
+        )
         question = (
             f"{item.label}: the pinned key or certificate CHANGED. Replace it with the one "
             "shown, after checking it on the node?"
-            if changed
-            else f"{item.label}: do these match what the node shows? Pin them?"
+            if "CHANGED" in states
+            else f"{item.label}: does this match what the node shows? Pin it?"
         )
         return self.confirm(question)
 

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from orchestrator.cli import cli
-from orchestrator.lab.config import NodeSpec, demo_config
+from orchestrator.lab.config import NodeSpec, TlsSpec, demo_config
 from orchestrator.lab.nodes import new_host_key
 from orchestrator.lab.testing import LabCluster
 from orchestrator.tls.probe import sha256_text
@@ -91,7 +91,8 @@ def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_pat
 
     code, output = trust(cluster, "--yes")  # nothing new: nothing to confirm
     assert code == 0, output
-    assert output.count("already pinned") == len(cluster.world.nodes)
+    # the publisher's key and certificate are decided apart (its key logs in first)
+    assert output.count("already pinned") == len(cluster.world.nodes) + 1
 
 
 def test_a_changed_host_key_is_reported_and_not_replaced(lab_cluster):
@@ -108,7 +109,7 @@ def test_a_changed_host_key_is_reported_and_not_replaced(lab_cluster):
     code, output = trust(cluster, "--yes", *expect(others))  # not its new key
     assert code == 3, output
     assert "CHANGED" in output and old in output and node.host_key.fingerprint in output
-    assert "cucmsub2: NOT pinned" in output
+    assert "cucmsub2: SSH host key and certificate NOT pinned (not confirmed)" in output
     assert known_hosts.read_text() == pinned
 
     # interactive: the one question (the changed node) answered no: the pinned key stays
@@ -144,5 +145,24 @@ def test_expired_and_misnamed_certificates_stop_a_run_naming_the_node(lab_cluste
 
     code, output = trust(cluster, "--yes", *expect(expectations(cluster)))
     assert code == 3, output
-    assert "EXPIRED" in output and "cucmsub2: not pinned" in output
+    assert "EXPIRED" in output and "cucmsub2: SSH host key and certificate NOT pinned" in output
     assert "does not name cucmsub3.lab.example" in output
+
+
+def test_ca_signed_certificates_need_only_the_ca_and_the_ssh_keys(lab_cluster):
+    config = demo_config(release="12.5.1.14900-63", profile="fast")
+    config.tls = TlsSpec(issuer="lab_ca")  # a site that replaced the self-signed ones
+    cluster = lab_cluster(config)
+    known_hosts, bundle = first_contact(cluster)
+    bundle.write_bytes(cluster.lab.ca.bundle_path.read_bytes())  # the admin's CA
+    ssh_only = [v for v in expectations(cluster) if "=SHA256:" in v]
+
+    code, output = trust(cluster, "--yes", *expect(ssh_only))
+    assert code == 0, output
+    assert output.count("verified by the CA bundle") == len(cluster.world.nodes)
+    assert "# devpack pin" not in bundle.read_text()  # nothing pinned beside the CA
+    assert len(known_hosts.read_text().splitlines()) == len(cluster.world.nodes)
+
+    plan = ["plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook)]
+    code, output = devpack(*plan)
+    assert code == 0, output
