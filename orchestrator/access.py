@@ -40,13 +40,14 @@ def load_access(inventory_path: Path, prompt: Prompter | None = None) -> Cluster
     if not Path(known_hosts).is_file():
         raise UserError(
             f"{inventory_path}: known_hosts file {known_hosts} does not exist",
-            "devpack verifies every node's SSH host key: set known_hosts in the inventory to a "
-            "file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked against the console)",
+            "devpack verifies every node's SSH host key: run `devpack trust -i "
+            f"{inventory_path}` to check the nodes' keys and write that file",
         )
     if inventory.ca_bundle is not None and not Path(inventory.ca_bundle).is_file():
         raise UserError(
             f"{inventory_path}: ca_bundle {inventory.ca_bundle} does not exist",
-            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
+            f"run `devpack trust -i {inventory_path}` to pin the nodes' Tomcat certificates "
+            "there, or point ca_bundle at the PEM file of the CA that signs them",
         )
     creds = inventory.credentials
     access = ClusterAccess(
