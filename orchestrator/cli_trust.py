@@ -45,7 +45,7 @@ def trust_command(
         trust = Trust(
             settings,
             confirm=lambda question: typer.confirm(question, default=False),
-            say=lambda line: out.print(line, highlight=False, markup=False, emoji=False),
+            say=lambda line: out.print(line, highlight=False, markup=False),
         )
         outcome = trust.run()
         out.print(
@@ -53,13 +53,11 @@ def trust_command(
             f"not pinned: {', '.join(outcome.refused + outcome.unreachable) or 'none'}",
             highlight=False,
             markup=False,
-            emoji=False,
         )
         out.print(
             f"written: {trust.known_hosts_path} and {trust.bundle_path}",
             highlight=False,
             markup=False,
-            emoji=False,
         )
         if outcome.exit_code:
             raise typer.Exit(outcome.exit_code)
