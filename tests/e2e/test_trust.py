@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from devpack_runs import devpack, run_args
@@ -60,8 +61,10 @@ def trust(cluster: LabCluster, *extra: str) -> tuple[int, str]:
     return devpack("trust", "-i", str(cluster.inventory), *extra)
 
 
-def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+# 11.5: OpenSSH 5.3-era SSH on real nodes (reference 9.1); 12.5: RHEL 7 era.
+@pytest.mark.parametrize("release", ["12.5.1.14900-63", "11.5.1.18900-97"])
+def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_path, release):
+    cluster = lab_cluster(demo_config(release=release, profile="fast"))
     for name in cluster.world.nodes:  # the lab serves what real nodes serve
         leaf = _leaf(cluster, name)
         assert leaf.issuer == leaf.subject
