@@ -16,9 +16,10 @@ import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-# Lets the SSH driver's algorithm choices (e.g. legacy ssh-rsa for OpenSSH 5.3-era
-# nodes) apply to the key fetch too, so the key read is the key the driver will see.
-TransportSetup = Callable[[paramiko.Transport], None]
+# The SSH driver's transport class: its algorithm choices (e.g. legacy ssh-rsa, last,
+# for OpenSSH 5.3-era nodes) apply to the key fetch too, so the key read is the key the
+# driver will be shown.
+TransportFactory = Callable[[socket.socket], paramiko.Transport]
 
 
 class ProbeFailed(Exception):
@@ -91,17 +92,16 @@ def sha256_text(der: bytes) -> str:
 
 
 def host_key(
-    host: str, port: int, timeout: float = 10.0, setup: TransportSetup | None = None
+    host: str, port: int, timeout: float = 10.0, factory: TransportFactory = paramiko.Transport
 ) -> HostKey:
-    """The host key the node proves it holds in a key exchange (no login)."""
+    """The host key the node proves it holds in a key exchange (no login), whatever key
+    type the transport negotiates with it."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         raise ProbeFailed(f"SSH {host}:{port} does not answer: {exc}") from None
-    transport = paramiko.Transport(sock)
+    transport = factory(sock)
     try:
-        if setup is not None:
-            setup(transport)
         transport.start_client(timeout=timeout)
         return HostKey.of(transport.get_remote_server_key())
     except (paramiko.SSHException, OSError, EOFError) as exc:

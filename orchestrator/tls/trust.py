@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import paramiko
 from paramiko.hostkeys import HostKeyEntry, HostKeys
 
 from orchestrator.config.inventory import Inventory, Node
@@ -300,7 +301,7 @@ class TrustSettings:
     yes: bool = False
     expected: dict[str, set[str]] = field(default_factory=dict)
     timeout: float = 10.0
-    setup: probe.TransportSetup | None = None
+    transport: probe.TransportFactory = paramiko.Transport
 
 
 def files_of(inventory: Inventory, inventory_path: Path) -> tuple[Path, Path]:
@@ -371,7 +372,7 @@ class Trust:
     def _read_key(self, item: NodeTrust) -> None:
         node = item.node
         try:
-            item.key = probe.host_key(node.address, node.ssh_port, self.s.timeout, self.s.setup)
+            item.key = probe.host_key(node.address, node.ssh_port, self.s.timeout, self.s.transport)
             item.pinned_keys = self.known.keys(item.ssh_name)
         except probe.ProbeFailed as exc:
             item.ssh_problems.append(str(exc))
