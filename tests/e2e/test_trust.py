@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+import paramiko
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -17,11 +18,17 @@ from typer.testing import CliRunner
 
 from orchestrator.cli import cli
 from orchestrator.lab.config import NodeSpec, TlsSpec, demo_config
-from orchestrator.lab.nodes import new_host_key
 from orchestrator.lab.testing import LabCluster
 from orchestrator.tls.probe import sha256_text
 
 MODELS = ["Cisco 8851", "Cisco 8865"]
+
+
+def _same_kind(key: paramiko.PKey) -> paramiko.PKey:
+    """A new host key of the node's key type (its sshd re-keyed)."""
+    if isinstance(key, paramiko.RSAKey):
+        return paramiko.RSAKey.generate(2048)
+    return paramiko.ECDSAKey.generate()
 
 
 def _leaf(cluster: LabCluster, node: str) -> x509.Certificate:
@@ -106,7 +113,7 @@ def test_a_changed_host_key_is_reported_and_not_replaced(lab_cluster):
     node = cluster.world.nodes["cucmsub2"]
     old = node.host_key.fingerprint
     with cluster.world.lock:  # the node is rebuilt (or someone is in the middle)
-        node.host_key = new_host_key()
+        node.host_key = _same_kind(node.host_key)
 
     others = [a for a in expectations(cluster) if not a.startswith("cucmsub2=SHA256:")]
     code, output = trust(cluster, "--yes", *expect(others))  # not its new key
