@@ -15,7 +15,12 @@ from pathlib import Path
 import requests
 
 from orchestrator.config.inventory import Inventory, Node
-from orchestrator.drivers.soap.transport import tls_advice, trust_source, verified_session
+from orchestrator.drivers.soap.transport import (
+    root_cause,
+    tls_advice,
+    trust_source,
+    verified_session,
+)
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_UNREACHABLE, UserError
 
@@ -34,12 +39,6 @@ class CertificateProblem:
         )
 
 
-def _root(exc: BaseException) -> str:
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    return str(exc) or type(exc).__name__
-
-
 def certificate_problem(
     node: Node, tls_name: str, ca_bundle: Path | None, timeout: float
 ) -> str | None:
@@ -50,7 +49,7 @@ def certificate_problem(
     try:
         session.get(url, timeout=timeout, verify=session.verify).close()
     except requests.exceptions.SSLError as exc:
-        return _root(exc)
+        return root_cause(exc)
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
         return None  # not a certificate problem; the steps that need HTTPS report it
     finally:
@@ -84,9 +83,10 @@ def require_verified_certificates(
     if not problems:
         return
     trust = trust_source(ca_bundle).label
-    advice = sorted({tls_advice(p.cause) for p in problems})
+    lines = [f"  {p.line}\n    what to do: {tls_advice(p.cause)}" for p in problems]
     raise UserError(
-        "; ".join(p.line for p in problems) + f" (checked against {trust})",
-        " ".join(advice) + f" Then check again with `devpack trust -i {inventory_path}`.",
+        f"HTTPS certificates that do not verify (checked against {trust}):\n"
+        + "\n".join(lines),
+        f"fix each node as said, then check with `devpack trust -i {inventory_path}`",
         EXIT_UNREACHABLE,
     )

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from paramiko.hostkeys import HostKeyEntry, HostKeys
 
 from orchestrator.config.inventory import Inventory, Node
@@ -35,6 +37,7 @@ from orchestrator.errors import EXIT_PRECHECK, EXIT_UNREACHABLE, UserError
 from orchestrator.files import write_output
 from orchestrator.tls import names as tls_names
 from orchestrator.tls import probe
+from orchestrator.tls.preflight import certificate_problem
 
 SSH_WHERE = (
     "compare it on the node's console (the VM console or the admin's first SSH login, "
@@ -78,9 +81,6 @@ class PinBundle:
         pem = self.pins.get(node)
         if pem is None:
             return None
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-
         der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
         return probe.sha256_text(der)
 
@@ -400,8 +400,6 @@ class Trust:
             )
         item.warnings = self._name_warnings(item)
         if not cert.self_signed and self.bundle_path.is_file():
-            from orchestrator.tls.preflight import certificate_problem
-
             item.cert_verified_by_ca = (
                 certificate_problem(item.node, item.tls_name, self.bundle_path, self.s.timeout)
                 is None

@@ -230,7 +230,7 @@ class CheckedTransport(zeep.Transport):
                 verify=self.session.verify,
             )
         except requests.exceptions.SSLError as exc:
-            cause = _root_cause(exc)
+            cause = root_cause(exc)
             named = f" for the name {self.tls_name}" if self.tls_name else ""
             raise TlsVerificationError(
                 f"TLS verification of {address}{named} failed against {self.ca_label}: "
@@ -239,7 +239,7 @@ class CheckedTransport(zeep.Transport):
             ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise SoapConnectionError(
-                f"no answer from {address}: {_root_cause(exc)}", url=address
+                f"no answer from {address}: {root_cause(exc)}", url=address
             ) from exc
         error = _status_error(response, address)
         if error is not None:
@@ -268,7 +268,7 @@ def tls_advice(cause: str) -> str:
     )
 
 
-def _root_cause(exc: BaseException) -> str:
+def root_cause(exc: BaseException) -> str:
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
     return str(exc) or type(exc).__name__
