@@ -100,11 +100,12 @@ def load_inputs(
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
         found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        # every node's HTTPS certificate, for its DNS name, before anything relies on it
+        require_verified_certificates(
+            gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+        )
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
-    require_verified_certificates(
-        gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
-    )
     if found.unknown_nodes:
         raise UserError(
             "the cluster has nodes the inventory does not list: " + ", ".join(found.unknown_nodes),

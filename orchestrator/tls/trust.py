@@ -325,8 +325,15 @@ class Trust:
         self.known_hosts_path, self.bundle_path = files_of(
             settings.inventory, settings.inventory_path
         )
-        self.known = KnownHosts.read(self.known_hosts_path)
-        self.bundle = PinBundle.read(self.bundle_path)
+        try:
+            self.known = KnownHosts.read(self.known_hosts_path)
+            self.bundle = PinBundle.read(self.bundle_path)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UserError(
+                f"{settings.inventory_path}: cannot read its known_hosts or ca_bundle: {exc}",
+                "point known_hosts and ca_bundle at text files this user can read and write "
+                "(OpenSSH known_hosts format; PEM)",
+            ) from None
         self.outcome = TrustOutcome()
 
     def run(self) -> TrustOutcome:
