@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestrator import parallel
 from orchestrator.engine.gateway import ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
@@ -119,3 +120,38 @@ def check_replication(gateway: ClusterGateway) -> list[str]:
         for name, state in sorted(states.items())
         if state != 2
     ]
+
+
+@dataclass
+class ClusterPrecheck:
+    """The precheck stage's findings: one result per node, then the cluster-wide ones."""
+
+    nodes: list[PrecheckResult]
+    cluster: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, each node's prefixed with its name; cluster-wide ones last."""
+        return [f"{r.node}: {p}" for r in self.nodes for p in r.problems] + self.cluster
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_cluster(
+    gateway: ClusterGateway, nodes: list[str], policy: PrecheckPolicy
+) -> ClusterPrecheck:
+    """The rollout's precheck stage, and what ``--dry-run`` runs: every node at once
+    (health, free space, the install wizard), then replication and AXL cluster-wide.
+
+    The cluster-wide checks run only when every node answered: with a node down they
+    would only repeat what its own finding says."""
+    results = parallel.each(lambda node: check_node(gateway, node, policy), nodes, limit=None)
+    cluster: list[str] = []
+    if all(result.reachable for result in results):
+        cluster += check_replication(gateway)
+        axl = gateway.axl_problem()
+        if axl:
+            cluster.append(axl)
+    return ClusterPrecheck(results, cluster)

@@ -1,0 +1,176 @@
+"""One cluster's connections: a CLI session per node and the SOAP clients, shared.
+
+One CLI session per node, opened on first use and reused across steps, discovery and
+the post-run audit (a real login takes ~10 s); commands on one node are serialised; a
+session is dropped after a restart or any error and reopened on the next use. The AXL
+client is made once, for the AXL version the publisher's release accepts (read from
+the publisher itself); a Control Center client is made once per node.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from orchestrator.config.inventory import Inventory, Node
+from orchestrator.config.secrets import Secret
+from orchestrator.cucm import pickup
+from orchestrator.cucm.release import Release, axl_version_for
+from orchestrator.drivers.soap.axl import AxlClient
+from orchestrator.drivers.soap.controlcenter import ControlCenterClient
+from orchestrator.drivers.soap.transport import RetryPolicy
+from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.drivers.ssh.platform import CucmCli
+from orchestrator.drivers.ssh.transport import SshTarget
+from orchestrator.tls import names as tls_names
+
+
+class ConnectionPool:
+    def __init__(
+        self,
+        inventory: Inventory,
+        platform_password: Secret,
+        application_password: Secret,
+        *,
+        known_hosts: Path,
+        ca_bundle: Path | None,
+        login_timeout: float = 60.0,
+        command_timeout: float = 300.0,
+        connect_timeout: float = 10.0,
+        axl_factory: Callable[[], AxlClient] | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self._platform_password = platform_password
+        self._application_password = application_password
+        self.known_hosts = known_hosts
+        self.ca_bundle = ca_bundle
+        self.login_timeout = login_timeout
+        self.command_timeout = command_timeout
+        self.connect_timeout = connect_timeout
+        self._sessions: dict[str, CucmCli] = {}
+        self._locks: dict[str, threading.Lock] = {
+            n.label: threading.Lock() for n in inventory.nodes
+        }
+        self._clients_lock = threading.Lock()
+        self._axl_factory = axl_factory
+        self._axl: AxlClient | None = None
+        self._cc: dict[str, ControlCenterClient] = {}  # Control Center clients by node
+        self._tls_names: dict[str, str] | None = None
+        self._tls_names_lock = threading.Lock()
+        self.logins = 0  # how many SSH logins this pool made (benchmarks read it)
+
+    # ----- CLI sessions ----------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        node = self.inventory.node(name)
+        if node is None:
+            raise KeyError(f"node {name} is not in the inventory")
+        return node
+
+    def _target(self, node: Node) -> SshTarget:
+        return SshTarget(
+            host=node.address,
+            port=node.ssh_port,
+            username=self.inventory.credentials.platform.username,
+            password=self._platform_password,
+            known_hosts=str(self.known_hosts),
+            connect_timeout=self.connect_timeout,
+        )
+
+    @contextmanager
+    def cli(self, name: str) -> Iterator[CucmCli]:
+        """The node's session, opened if needed; dropped if a command breaks it."""
+        with self._locks[name]:
+            session = self._sessions.get(name)
+            if session is None or not session.is_open:
+                session = CucmCli(
+                    self._target(self.node(name)),
+                    login_timeout=self.login_timeout,
+                    command_timeout=self.command_timeout,
+                )
+                session.open()
+                self.logins += 1
+                self._sessions[name] = session
+            try:
+                yield session
+            except DriverError:
+                session.close()
+                self._sessions.pop(name, None)
+                raise
+
+    def drop(self, name: str) -> None:
+        with self._locks[name]:
+            session = self._sessions.pop(name, None)
+            if session:
+                session.close()
+
+    def close(self) -> None:
+        for name in list(self._sessions):
+            self.drop(name)
+
+    def timezone(self, node: str) -> str | None:
+        """The node's time zone (IANA name); None while unknown, and then UTC is assumed.
+
+        Every stamp read from the node goes through this one answer (system-history and
+        Control Center StartTime are printed in the node's local time)."""
+        return None
+
+    def tls_name(self, name: str) -> str:
+        """The name node ``name``'s certificate is verified against (``tls.names``)."""
+        with self._tls_names_lock:
+            if self._tls_names is None:
+                table = None
+                if tls_names.needs_cluster_table(self.inventory.nodes):
+                    with self.cli(self.inventory.publisher.label) as cli:
+                        table = cli.network_cluster()
+                self._tls_names = tls_names.tls_names(self.inventory.nodes, table)
+        return self._tls_names[name]
+
+    # ----- SOAP clients ----------------------------------------------------------------
+
+    def axl(self) -> AxlClient:
+        """The publisher's AXL client, made once and shared (runs, discovery, audits),
+        speaking the AXL version the publisher's release accepts."""
+        with self._clients_lock:
+            if self._axl is None:
+                self._axl = self._axl_factory() if self._axl_factory else self._make_axl()
+            return self._axl
+
+    def _make_axl(self) -> AxlClient:
+        pub = self.inventory.publisher
+        with self.cli(pub.label) as cli:
+            release = Release.parse(cli.show_version().master_version)
+        return AxlClient(
+            pub.address,
+            pub.https_port,
+            self.inventory.credentials.application.username,
+            self._application_password,
+            ca_bundle=self.ca_bundle,
+            version=axl_version_for(release),
+            tls_name=self.tls_name(pub.label),
+        )
+
+    def control_center(self, node: str) -> ControlCenterClient:
+        """The node's Control Center client, made once per node and shared."""
+        with self._clients_lock:
+            if node not in self._cc:
+                target = self.node(node)
+                self._cc[node] = ControlCenterClient(
+                    target.address,
+                    target.https_port,
+                    self.inventory.credentials.application.username,
+                    self._application_password,
+                    ca_bundle=self.ca_bundle,
+                    tls_name=self.tls_name(node),
+                    timeout=self.connect_timeout,
+                    retry=RetryPolicy(attempts=2, initial_wait=0.5),
+                    node_timezone=pickup.node_zone(self.timezone(node)),
+                )
+            return self._cc[node]
+
+    def forget_control_center(self, node: str) -> None:
+        """Drop a client that failed: the next use makes a new one."""
+        with self._clients_lock:
+            self._cc.pop(node, None)
