@@ -85,8 +85,7 @@ def require_verified_certificates(
     trust = trust_source(ca_bundle).label
     lines = [f"  {p.line}\n    what to do: {tls_advice(p.cause)}" for p in problems]
     raise UserError(
-        f"HTTPS certificates that do not verify (checked against {trust}):\n"
-        + "\n".join(lines),
+        f"HTTPS certificates that do not verify (checked against {trust}):\n" + "\n".join(lines),
         f"fix each node as said, then check with `devpack trust -i {inventory_path}`",
         EXIT_UNREACHABLE,
     )

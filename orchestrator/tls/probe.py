@@ -16,6 +16,8 @@ import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from orchestrator.drivers.ssh.algorithms import no_common_algorithm
+
 # The SSH driver's transport class: its algorithm choices (e.g. legacy ssh-rsa, last,
 # for OpenSSH 5.3-era nodes) apply to the key fetch too, so the key read is the key the
 # driver will be shown.
@@ -104,6 +106,11 @@ def host_key(
     try:
         transport.start_client(timeout=timeout)
         return HostKey.of(transport.get_remote_server_key())
+    except paramiko.IncompatiblePeer as exc:
+        why = no_common_algorithm(transport, str(exc))
+        raise ProbeFailed(
+            f"SSH {host}:{port}: {why}; devpack cannot log in to this node as it is"
+        ) from None
     except (paramiko.SSHException, OSError, EOFError) as exc:
         raise ProbeFailed(f"SSH {host}:{port}: {exc}") from None
     finally:

@@ -22,13 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from paramiko.hostkeys import HostKeyEntry, HostKeys
 
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Prompter
+from orchestrator.drivers.ssh.algorithms import NegotiatingTransport
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.drivers.ssh.parsers import NetworkCluster
 from orchestrator.drivers.ssh.platform import CucmCli
@@ -301,7 +301,7 @@ class TrustSettings:
     yes: bool = False
     expected: dict[str, set[str]] = field(default_factory=dict)
     timeout: float = 10.0
-    transport: probe.TransportFactory = paramiko.Transport
+    transport: probe.TransportFactory = NegotiatingTransport  # the SSH driver's
 
 
 def files_of(inventory: Inventory, inventory_path: Path) -> tuple[Path, Path]:
@@ -485,7 +485,7 @@ class Trust:
         label = item.label
         if item.unread(parts):
             self.outcome.unreachable.append(label)
-            self.say(f"  -> {label}: {what} NOT pinned (the node did not answer)")
+            self.say(f"  -> {label}: {what} NOT pinned (not read: see the problem above)")
             return False
         if item.blockers(parts):
             self.outcome.refused.append(label)

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from orchestrator.cli import cli
-from orchestrator.lab.config import NodeSpec, TlsSpec, demo_config
+from orchestrator.lab.config import NodeSpec, SshSpec, TlsSpec, demo_config
 from orchestrator.lab.testing import LabCluster
 from orchestrator.tls.probe import sha256_text
 
@@ -93,6 +93,9 @@ def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_pat
         assert f"{name}.lab.example" in output  # the certificate's subject and names
     assert "show cert own tomcat" in output and "console" in output
     assert known_hosts.stat().st_mode & 0o077 == 0 and bundle.stat().st_mode & 0o077 == 0
+    if release.startswith("11."):  # OpenSSH 5.3: an RSA key, read over ssh-rsa
+        lines = known_hosts.read_text().splitlines()
+        assert len(lines) == 4 and all(line.split()[1] == "ssh-rsa" for line in lines)
 
     code, output = devpack(*run_args(cluster, tmp_path / "state"))
     assert code == 0, output
@@ -176,3 +179,24 @@ def test_ca_signed_certificates_need_only_the_ca_and_the_ssh_keys(lab_cluster):
     plan = ["plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook)]
     code, output = devpack(*plan)
     assert code == 0, output
+
+
+def test_a_node_offering_no_acceptable_ssh_algorithm_is_named(lab_cluster):
+    config = demo_config(release="12.5.1.14900-63", profile="fast")
+    # an old sshd left with only the 1024-bit group1 key exchange, which devpack refuses
+    config.nodes[1] = config.nodes[1].model_copy(
+        update={"ssh": SshSpec(kex=["diffie-hellman-group1-sha1"])}
+    )
+    cluster = lab_cluster(config)
+    first_contact(cluster)
+    code, output = trust(cluster, "--yes", *expect(expectations(cluster)))
+    assert code == 6, output
+    name = config.nodes[1].name
+    assert (
+        f"-> {name}: SSH host key and certificate NOT pinned (not read: see the problem above)"
+        in output
+    )
+    assert (
+        "no key exchange algorithm in common: the node offers diffie-hellman-group1-sha1" in output
+    )
+    assert "Traceback" not in output
