@@ -59,6 +59,7 @@ from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
 from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
+from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +118,10 @@ def load_inputs(
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
         found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        # every node's HTTPS certificate, for its DNS name, before anything relies on it
+        require_verified_certificates(
+            gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+        )
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:

@@ -259,6 +259,7 @@ class Gatherer:
                 self.inputs.ca_bundle,
                 rate_per_minute=self.inputs.ris_rate_per_minute,
                 retry=AUDIT_RETRY,
+                tls_name=self.pool.tls_name(publisher.label),
             )
             devices = ris.select_cm_devices(enums)
         except Exception as exc:

@@ -25,6 +25,7 @@ from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
+from orchestrator.tls import names as tls_names
 
 
 class ConnectionPool:
@@ -57,6 +58,8 @@ class ConnectionPool:
         self._axl_factory = axl_factory
         self._axl: AxlClient | None = None
         self._cc: dict[str, ControlCenterClient] = {}  # Control Center clients by node
+        self._tls_names: dict[str, str] | None = None
+        self._tls_names_lock = threading.Lock()
         self.logins = 0  # how many SSH logins this pool made (benchmarks read it)
         # what each node's last login agreed on (the plan names legacy algorithms)
         self.ssh_algorithms: dict[str, Negotiated] = {}
@@ -119,6 +122,17 @@ class ConnectionPool:
         Control Center StartTime are printed in the node's local time)."""
         return None
 
+    def tls_name(self, name: str) -> str:
+        """The name node ``name``'s certificate is verified against (``tls.names``)."""
+        with self._tls_names_lock:
+            if self._tls_names is None:
+                table = None
+                if tls_names.needs_cluster_table(self.inventory.nodes):
+                    with self.cli(self.inventory.publisher.label) as cli:
+                        table = cli.network_cluster()
+                self._tls_names = tls_names.tls_names(self.inventory.nodes, table)
+        return self._tls_names[name]
+
     # ----- SOAP clients ----------------------------------------------------------------
 
     def axl(self) -> AxlClient:
@@ -140,6 +154,7 @@ class ConnectionPool:
             self._application_password,
             ca_bundle=self.ca_bundle,
             version=axl_version_for(release),
+            tls_name=self.tls_name(pub.label),
         )
 
     def control_center(self, node: str) -> ControlCenterClient:
@@ -153,6 +168,7 @@ class ConnectionPool:
                     self.inventory.credentials.application.username,
                     self._application_password,
                     ca_bundle=self.ca_bundle,
+                    tls_name=self.tls_name(node),
                     timeout=self.connect_timeout,
                     retry=RetryPolicy(attempts=2, initial_wait=0.5),
                     node_timezone=pickup.node_zone(self.timezone(node)),

@@ -66,6 +66,9 @@ class DriverGateway:
     def timezone(self, node: str) -> str | None:
         return self.pool.timezone(node)
 
+    def tls_name(self, node: str) -> str:
+        return self.pool.tls_name(node)
+
     @property
     def ssh_algorithms(self) -> dict[str, Negotiated]:
         """What each node's last login agreed on (the plan names legacy algorithms)."""

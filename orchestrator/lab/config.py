@@ -63,6 +63,11 @@ class NodeSpec(_Model):
     disk_active_pct: int = 58
     common_free_mb: int = 20_000
     ntp_synchronised: bool = True
+    certificate: Literal["valid", "expired", "other_name"] = Field(
+        "valid",
+        description="the node's Tomcat certificate: valid, expired, or issued for another "
+        "host's name (error paths)",
+    )
     ssh: SshSpec = SshSpec()
 
 
@@ -131,6 +136,19 @@ class Rules(_Model):
     pagination_lines: int = 20
 
 
+class TlsSpec(_Model):
+    """How the nodes' Tomcat certificates are issued (reference 9.2)."""
+
+    issuer: Literal["self_signed", "lab_ca"] = Field(
+        "self_signed",
+        description="self_signed: each node its own certificate (CUCM's default); lab_ca: "
+        "CA-signed certificates listing every node's names (a site that replaced them)",
+    )
+    ip_san: bool = Field(
+        False, description="also put the node's address in its certificate (not normal)"
+    )
+
+
 class Network(_Model):
     """Where the lab listens. By default a random 127.A.B.0/24 block and free ports, so
     labs run side by side; fixed values give an inventory that stays the same across
@@ -165,6 +183,7 @@ class LabConfig(_Model):
     admin: Account = Account(username="admin", password="lab-admin-secret")
     application: Account = Account(username="axladmin", password="lab-axl-secret")
     sftp: SftpSpec = SftpSpec()
+    tls: TlsSpec = TlsSpec()
     faults: list[FaultSpec] = Field(default_factory=list)
     rules: Rules = Rules()
 
@@ -192,6 +211,9 @@ class LabConfig(_Model):
 
     def release_of(self, node: NodeSpec) -> str:
         return node.release or self.release
+
+    def fqdn_of(self, node: NodeSpec) -> str:
+        return f"{node.name}.{self.domain}"
 
     @classmethod
     def load(cls, path: Path) -> LabConfig:

@@ -296,7 +296,7 @@ def test_missing_known_hosts_names_inventory_line_and_field(files):
     assert (error.file, error.field) == ("inventory.yml", "known_hosts")
     assert error.line == line_of(text, "known_hosts:")
     assert "keys/missing" in error.message and "file not found" in error.message
-    assert "ssh-keyscan" in error.hint
+    assert "ssh-keyscan" in error.hint and "devpack trust" in error.hint
 
 
 def test_missing_ca_bundle_names_inventory_line_and_field(files):

@@ -64,10 +64,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsLab]:
 
 def client(lab: HttpsLab, node: str = "cucmsub2", **kwargs: object) -> RisClient:
     host, port = lab.address(node)
-    options: dict[str, object] = {"rate_per_minute": 0}
+    options: dict[str, object] = {"rate_per_minute": 0, "tls_name": lab.tls_name(node)}
     options.update(kwargs)
     return RisClient(
-        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.ca.bundle_path, **options
+        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.bundle_path, **options
     )  # type: ignore[arg-type]
 
 
