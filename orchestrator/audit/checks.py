@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from orchestrator.audit.model import ClusterFacts, Finding, NodeFact, PhoneFact, Severity
+from orchestrator.cucm import services as services_rule
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import RestartScope
 from orchestrator.cucm.texts import REPLICATION_STATES, SVC_CALLMANAGER
@@ -156,22 +157,35 @@ def judge_replication(facts: ClusterFacts, nodes: list[NodeFact]) -> list[Findin
 
 
 def judge_services(nodes: list[NodeFact]) -> list[Finding]:
+    """Services down by ``cucm.services``' rule: any reason but the two deliberate ones,
+    and, where the run recorded them, services STARTED before its restarts that are not
+    STARTED now whatever the reason (``Commanded Out of Service`` after a reboot)."""
     findings = []
     for node in nodes:
-        down = [s for s in node.services if s.down]
+        down = services_rule.judge(node.services, node.started_before)
         if not down:
             continue
-        starting = all(s.state == "STARTING" for s in down)
+        starting = all(p.starting for p in down)
+        commanded_out = [p for p in down if p.commanded_out]
         findings.append(
             Finding(
                 severity=Severity.WARNING if starting else Severity.ERROR,
                 code="service-starting" if starting else "service-down",
                 node=node.name,
-                message="activated service(s) not STARTED: "
-                + ", ".join(f"{s.name} {s.state}" for s in down),
-                evidence={"services": {s.name: s.state for s in down}},
-                remedy="wait a few minutes if they are STARTING; otherwise "
-                + "; ".join(f"utils service start {s.name}" for s in down)
+                message="service(s) that should run are not STARTED: "
+                + ", ".join(p.describe() for p in down),
+                evidence={
+                    "services": {p.name: p.state for p in down},
+                    "reasons": {p.name: p.reason for p in down if p.reason},
+                    "started_before_restart": [p.name for p in down if p.was_started],
+                },
+                remedy=(
+                    "wait a few minutes if they are STARTING; otherwise "
+                    if not commanded_out
+                    else "a service back as Commanded Out of Service after a restart does "
+                    "not start by itself (Cisco TAC): "
+                )
+                + "; ".join(f"utils service start {p.name}" for p in down)
                 + f" on {node.name} and read its logs",
             )
         )

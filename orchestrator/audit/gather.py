@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -60,6 +60,9 @@ class AuditInputs(ClusterAccess):
 
     playbook: Playbook | None = None
     ris_rate_per_minute: int = 15
+    # node -> services STARTED before a run's restarts (its prechecks), for a post-run
+    # audit: they must run again whatever their stop reason says (cucm.services)
+    started_before: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _reason(exc: BaseException) -> str:
@@ -158,6 +161,7 @@ class Gatherer:
             last_boot=pickup.last_boot(history, zone),
             timezone=timezone,
             services=facts,
+            started_before=self.inputs.started_before.get(name),
         )
 
     def _start_times(self, node: Node) -> dict[str, float]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.cucm import services as services_rule
+
 AUDIT_VERSION = 1
 
 EXIT_CLEAN = 0
@@ -38,12 +40,13 @@ class ServiceFact(_Model):
 
     @property
     def activated(self) -> bool:
-        return not self.reason
+        return services_rule.is_activated(self.reason)
 
     @property
     def down(self) -> bool:
-        """Should run and does not (deactivated / out-of-service ones are not down)."""
-        return self.state != "STARTED" and not self.reason
+        """Should run and does not, judged by the reason alone (``cucm.services``); the
+        audit also judges against ``NodeFact.started_before`` when a run recorded it."""
+        return services_rule.counts_as_down(self.state, self.reason)
 
 
 class InstallFact(_Model):
@@ -65,6 +68,8 @@ class NodeFact(_Model):
     last_boot: float | None = None
     timezone: str | None = None  # IANA name its stamps were converted with; None = UTC
     services: list[ServiceFact] = Field(default_factory=list)
+    # services STARTED before the run's restarts (its prechecks); None = not known
+    started_before: list[str] | None = None
     replication: int | None = None  # from the publisher's runtimestate; None = no row
 
     @property

@@ -161,7 +161,13 @@ SVC_TOMCAT = "Cisco Tomcat"
 # Reason texts after two spaces in `utils service list`, and Control Center reason codes.
 REASON_NOT_ACTIVATED = "Service Not Activated"
 REASON_OUT_OF_SERVICE = "Commanded Out of Service"
-REASON_CODES = {REASON_NOT_ACTIVATED: -1068, REASON_OUT_OF_SERVICE: -1069}
+# Not deliberate: the service is down (reference 9.3; Control Center reason code -1019).
+REASON_COMPONENT_NOT_RUNNING = "Component is not running"
+REASON_CODES = {
+    REASON_NOT_ACTIVATED: -1068,
+    REASON_OUT_OF_SERVICE: -1069,
+    REASON_COMPONENT_NOT_RUNNING: -1019,
+}
 
 REPLICATION_STATES = {
     0: "Initializing",

@@ -10,6 +10,7 @@ import structlog
 
 from orchestrator.config.inventory import Inventory, Node, Role
 from orchestrator.cucm import pickup
+from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.release import Release, RestartScope, axl_version_for, restart_rule
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP
 from orchestrator.drivers.ssh import parsers
@@ -58,7 +59,7 @@ def _read_node(gateway: DriverGateway, node: Node) -> _NodeRead:
 
     def activated(name: str) -> bool:
         svc = services.get(name)
-        return svc is not None and not svc.reason
+        return svc is not None and services_rule.is_activated(svc.reason)
 
     facts = NodeFacts(
         name=node.name or status.hostname or node.address,

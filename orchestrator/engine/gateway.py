@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from orchestrator.cucm import services as services_rule
+
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -20,8 +22,9 @@ class ServiceState:
 
     @property
     def counts_as_down(self) -> bool:
-        """A deactivated or out-of-service service is not "down"."""
-        return self.state != "STARTED" and not self.reason
+        """Not STARTED, and not deliberately so (``cucm.services``: only Service Not
+        Activated and Commanded Out of Service are deliberate)."""
+        return services_rule.counts_as_down(self.state, self.reason)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestrator.cucm import services as services_rule
 from orchestrator.engine.gateway import ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
@@ -49,12 +50,12 @@ def check_node(
         result.reachable = False
         result.problems.append(f"not reachable: {health.problem}")
         return result
-    down = [s for s in health.services if s.counts_as_down]
-    for service in down:
-        result.problems.append(f"service {service.name} is {service.state}, expected STARTED")
-    result.expected_services = sorted(
-        s.name for s in health.services if s.state == "STARTED" and not s.reason
-    )
+    for problem in services_rule.judge(health.services):
+        result.problems.append(
+            f"service {problem.describe()}, expected STARTED: {problem.remedy(node)}, or "
+            "find why it stopped"
+        )
+    result.expected_services = services_rule.started(health.services)
     if health.upgrade_status == "Running":
         result.problems.append("an upgrade is in progress (utils system upgrade status)")
     if health.disk_active_pct is not None and health.disk_active_pct >= DISK_LIMIT_PCT:

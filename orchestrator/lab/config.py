@@ -79,6 +79,9 @@ class FaultKind(StrEnum):
     DISK_FULL = "disk_full"
     STALE_UPGRADE_WIZARD = "stale_upgrade_wizard"
     HOST_KEY_CHANGED = "host_key_changed"
+    # after the next boot, ``service`` stays STOPPED with ``reason`` (Component is not
+    # running by default; Commanded Out of Service as Cisco TAC saw after reboots)
+    SERVICE_DOWN_AFTER_REBOOT = "service_down_after_reboot"
 
 
 class FaultSpec(_Model):
@@ -87,6 +90,10 @@ class FaultSpec(_Model):
     count: int | None = Field(None, description="times it fires; None means until cleared")
     service: str | None = None
     state: int | None = Field(None, description="replication state for replication_stuck")
+    reason: str | None = Field(
+        None, description="stop reason for service_down_after_reboot (default: Component is "
+        "not running)"
+    )
 
 
 class Rules(_Model):

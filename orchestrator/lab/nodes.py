@@ -25,18 +25,23 @@ BOOT_ORDER = [
 ]
 PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
 STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
+# The lab's own list (its ground truth does not ask the product's rule, cucm.services).
+DELIBERATE = (texts.REASON_NOT_ACTIVATED, texts.REASON_OUT_OF_SERVICE)
 
 
 @dataclass
 class Service:
     name: str
     state: str
-    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    # "Service Not Activated" / "Commanded Out of Service" (deliberate), or a reason it is
+    # down such as "Component is not running" (reference 9.3)
+    reason: str = ""
     start_time: float | None = None
 
     @property
     def activated(self) -> bool:
-        return not self.reason
+        """Meant to run: its reason (if any) is not one of the two deliberate ones."""
+        return self.reason not in DELIBERATE
 
 
 @dataclass

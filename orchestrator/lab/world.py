@@ -139,6 +139,8 @@ class World:
         service.state = state
         if state == STARTED:
             service.start_time = time.time()
+            if service.activated:
+                service.reason = ""  # a "down" reason ends when it runs again
         self.events.emit(node.name, "service_state", service=name, state=state)
 
     def restart_service(self, node_name: str, name: str) -> bool:
@@ -299,11 +301,26 @@ class World:
             for name in PLATFORM_SERVICES:
                 node.services[name].state = STARTED
                 node.services[name].start_time = now
+            held = self._hold_down_after_boot(node)
             self.events.emit(node.name, "ssh_up")
             listeners = list(self._up_listeners)
             self._notify()
         self._react(node, listeners)
-        self._start_services(node, now)
+        self._start_services(node, now, held)
+
+    def _hold_down_after_boot(self, node: Node) -> str | None:
+        """The service a ``service_down_after_reboot`` fault keeps STOPPED after this boot,
+        with its stop reason (Component is not running unless the fault names another)."""
+        fault = self.faults.fire(FaultKind.SERVICE_DOWN_AFTER_REBOOT, node.name)
+        if fault is None:
+            return None
+        name = fault.service or texts.SVC_TOMCAT
+        service = node.services.get(name)
+        if service is None:
+            return None
+        service.reason = fault.reason or texts.REASON_COMPONENT_NOT_RUNNING
+        self.events.emit(node.name, "service_held_down", service=name, reason=service.reason)
+        return name
 
     def _reactor(self, node: Node) -> ThreadPoolExecutor:
         with self.lock:
@@ -325,9 +342,9 @@ class World:
     def _react(self, node: Node, listeners: list[Callable[[Node], None]]) -> None:
         self._reactor(node).submit(self._call, node, listeners)
 
-    def _start_services(self, node: Node, boot: float) -> None:
+    def _start_services(self, node: Node, boot: float, held: str | None = None) -> None:
         step, starting = self.timing.service_step_seconds, self.timing.service_starting_seconds
-        activated = [n for n in BOOT_ORDER if node.services[n].activated]
+        activated = [n for n in BOOT_ORDER if node.services[n].activated and n != held]
         for index, name in enumerate(activated):
             self.scheduler.after(index * step, self._service_action(node, boot, name, STARTING))
             self.scheduler.after(

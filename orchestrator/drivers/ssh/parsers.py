@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from orchestrator.cucm import services as services_rule
 from orchestrator.drivers.ssh.channel import normalize
 from orchestrator.drivers.ssh.errors import ParseError
 
@@ -75,8 +76,9 @@ class ServiceStatus:
 
     @property
     def deliberately_down(self) -> bool:
-        """Deactivated or out of service: not running, but not "down" either."""
-        return bool(self.reason)
+        """Deactivated or out of service: not running, but not "down" either (only these
+        two reasons; ``Component is not running`` is down: ``cucm.services``)."""
+        return self.state != "STARTED" and services_rule.is_deliberate(self.reason)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class ServiceList:
 
 _SERVICE = re.compile(
     r"^(?P<name>[A-Za-z0-9][^\[\]]*?)(?P<space>\s*)\[(?P<state>[A-Z_ ]+)\]"
-    r"(?:\s{2,}(?P<reason>\S.*))?\s*$"
+    r"(?:\s+(?P<reason>\S.*))?\s*$"  # two spaces; one in flattened documents
 )
 _PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
 
