@@ -200,6 +200,10 @@ CLUSTER_NOT_AUTH = "Not Authenticated"  # (inferred) a node that is down
 CLUSTER_TABLE_HEAD = "Server Table (processnode) Entries\r\n----------------------------------"
 SUCCESSFUL = "Successful"
 DBREPL_SERVER_TIME = "Server Time: {time}"
+DBREPL_SINGLE_NODE = (
+    "Runtime state cannot be performed on a cluster with a single active node; "
+    "aborting operation"
+)
 DBREPL_CLUSTER_STATE = (
     "Cluster Replication State: BROADCAST SYNC Completed on {count} servers at: {at}\r\n"
     "     Last Sync Result: SYNC COMPLETED on 672 tables out of 672\r\n"

@@ -114,7 +114,10 @@ def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: Prech
 def check_replication(gateway: ClusterGateway) -> list[str]:
     states = gateway.replication()
     if not states:
-        return ["utils dbreplication runtimestate printed no server rows"]
+        return [
+            "utils dbreplication runtimestate printed no server rows (it answers so on a "
+            "cluster with a single active node: is every subscriber up?)"
+        ]
     return [
         f"replication state on {name} is {state}, expected 2 (Setup Completed)"
         for name, state in sorted(states.items())

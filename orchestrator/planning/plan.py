@@ -100,6 +100,9 @@ class Plan(_Model):
     stages: list[Stage]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # False on a single-node cluster (publisher only): there is no replication to check,
+    # and `utils dbreplication runtimestate` aborts there (reference 9.4)
+    replication_checks: bool = True
     estimates: Estimates
     fingerprint: str
 

@@ -346,3 +346,11 @@ def test_parsers_never_raise_anything_but_parse_error(text: str) -> None:
             assert exc.text == text
         else:
             assert result is not None
+
+
+def test_dbreplication_on_a_single_node_cluster() -> None:
+    status = parsers.parse_dbreplication_runtimestate(fixture_text("dbreplication_single_node.txt"))
+    assert status.single_active_node and status.rows == [] and not status.all_good
+    assert not parsers.parse_dbreplication_runtimestate(
+        fixture_text("dbreplication_runtimestate.txt")
+    ).single_active_node

@@ -180,6 +180,8 @@ class ReplicationStatus:
     rows: list[ReplicationRow]
     db_version: str | None = None
     status_completed: bool | None = None
+    # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
+    single_active_node: bool = False
 
     @property
     def all_good(self) -> bool:
@@ -199,10 +201,14 @@ _REPL_ROW = re.compile(
 )
 
 
+_SINGLE_NODE = re.compile(r"cannot\s+be\s+performed\s+on\s+a\s+cluster\s+with\s+a\s+single", re.I)
+
+
 def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     rows: list[ReplicationRow] = []
     db_version = None
     completed = None
+    single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
         if m:
@@ -235,7 +241,7 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
                 details=m.group("details"),
             )
         )
-    return ReplicationStatus(rows, db_version, completed)
+    return ReplicationStatus(rows, db_version, completed, single)
 
 
 # -- show network cluster ---------------------------------------------------------------

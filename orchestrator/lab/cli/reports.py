@@ -113,6 +113,9 @@ def dbreplication(world: World, here: Node) -> list[str]:
     now = time.time()
     with world.lock:
         nodes = list(world.nodes.values())
+    if len(nodes) == 1:  # a publisher-only cluster (reference 9.4)
+        return ["", texts.DBREPL_SINGLE_NODE, ""]
+    with world.lock:
         rows = [
             texts.DBREPL_ROW.format(
                 host=node.name,
