@@ -276,10 +276,7 @@ def _phone_finding(
             node=node or None,
             evidence=evidence,
             message=f"{what} rejected by {node or 'the cluster'}{why}",
-            remedy=f"{_restart_text(node, restart_scope)}, then reset the phones"
-            if node in pending
-            else "read the phones' StatusReason and the "
-            "node's CallManager trace; check the model is in typemodel",
+            remedy=_rejected_remedy(node, node in pending, restart_scope),
         )
     if code == "phone-unregistered":
         return Finding(
@@ -309,6 +306,24 @@ def _phone_finding(
         )
         if home in pending
         else f"check {home}'s CallManager; reset the phones to send them home",
+    )
+
+
+def _rejected_remedy(node: str, pending: bool, scope: RestartScope | None) -> str:
+    if pending:
+        return f"{_restart_text(node, scope)}, then reset the phones"
+    if scope is RestartScope.SERVICES and node:
+        # Cisco: from 11.5(1)SU5 / 12.0(1)SU2 a subscriber learns new models without a
+        # restart (inferred in the lab); this node's CallManager has not: restart it.
+        return (
+            f"on {node}: utils service restart {SVC_CALLMANAGER} (on this release its "
+            "CallManager should have learnt the new models without a restart, and has not), "
+            "then reset the phones; if they are still rejected, read the phones' "
+            "StatusReason and the node's CallManager trace"
+        )
+    return (
+        "read the phones' StatusReason and the node's CallManager trace; check the model is "
+        "in typemodel"
     )
 
 
