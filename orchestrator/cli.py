@@ -283,7 +283,8 @@ def _dry_run(
     window_problem: str | None,
     policy: PrecheckPolicy,
 ) -> int:
-    from orchestrator.engine.prechecks import check_node, check_replication
+    from orchestrator.engine.prechecks import check_backup, check_node, check_replication
+    from orchestrator.planning.plan import Action
 
     problems: list[str] = [window_problem] if window_problem else []
     for node in sorted({s.nodes[0] for s in the_plan.steps}):
@@ -291,10 +292,16 @@ def _dry_run(
         problems += [f"{node}: {p}" for p in result.problems]
         for warning in result.warnings:
             out.print(f"[yellow]warning[/] {node}: {warning}")
-    problems += check_replication(gateway)
+    if the_plan.replication_checks:  # not on a single-node cluster
+        problems += check_replication(gateway)
     axl = gateway.axl_problem()
     if axl:
         problems.append(axl)
+    if any(step.action is Action.INSTALL for step in the_plan.steps):
+        refused, warned = check_backup(gateway, policy, time.time())
+        problems += refused
+        for warning in warned:
+            out.print(f"[yellow]warning[/] {warning}")
     for problem in problems:
         err.print(f"[red]precheck[/] {problem}", highlight=False)
     if problems:

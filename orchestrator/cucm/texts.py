@@ -233,3 +233,19 @@ NTP_PEER = "{mark}{server:<15} .GPS.            2 u  101  128  {reach}    0.358 
 NTP_SYNC_DETAIL = "   time correct to within 21 ms\r\n   polling server every 128 s"
 NTP_UNSYNC_DETAIL = "  time server re-starting\r\n   polling server every 64 s"
 NTP_CURRENT_TIME = "Current time in UTC is : {time}"
+# utils disaster_recovery status backup (layout inferred but for the no-backup message)
+DRS_NO_STATUS = "drfCliMsg: No backup status available"
+DRS_STATUS = "Status: {status} :{summary}"
+DRS_COMPLETED = "Backup Completed..."
+DRS_FAILED = "Backup Failed..."
+DRS_TAR = "Tar Filename: {stamp}.tar"
+DRS_TAR_STAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
+DRS_LOCATION = "Storage Location: NETWORK"
+DRS_OPERATION = "Operation: backup"
+DRS_PERCENT = "Percentage Complete: 100"
+DRS_COMPONENT = (
+    "UCM {host} CCMDB {status} {date} activelog/platform/drf/log/{stamp}_b_{host}_ucm_ccmdb.log"
+)
+# show timezone config (inferred wording, reference 9.6)
+TIMEZONE_CURRENT = "Current timezone: {zone}"
+TIMEZONE_VERSION = "Timezone version: 2024a"

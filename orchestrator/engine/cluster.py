@@ -25,6 +25,7 @@ from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
     DriverError,
     NodeUnreachable,
+    ParseError,
     SessionClosed,
     UnsafeText,
 )
@@ -32,6 +33,7 @@ from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
 from orchestrator.drivers.ssh.upgrade import CopInstallRequest, InstallOutcome
 from orchestrator.engine.gateway import (
+    BackupFact,
     InstallReport,
     InstallRequest,
     NodeHealth,
@@ -73,6 +75,7 @@ class DriverGateway:
         self._axl_factory = axl_factory
         self._axl: Any = None
         self._cc: dict[str, Any] = {}  # Control Center clients by node
+        self._zones: dict[str, str | None] = {}  # time zone per node, per session
         # set by discovery from the publisher's release; AXL rejects unknown versions.
         # None (a resumed run, which skips discovery): read from the publisher on first use.
         self.axl_version: str | None = None
@@ -119,6 +122,7 @@ class DriverGateway:
 
     def drop(self, name: str) -> None:
         with self._locks[name]:
+            self._zones.pop(name, None)  # read again with the next session
             session = self._sessions.pop(name, None)
             if session:
                 session.close()
@@ -167,22 +171,52 @@ class DriverGateway:
             return str(cli.probe_upgrade_wizard(self.command_timeout))
 
     def timezone(self, node: str) -> str | None:
-        """The node's time zone (IANA name); None while unknown, and then UTC is assumed.
+        """The node's time zone (IANA name, ``show timezone config``, read once per
+        session); None when the node names none this machine knows, and then UTC is
+        assumed (logged). A node that cannot be reached raises, as any command does.
 
         Every stamp read from the node goes through this one answer (system-history and
         Control Center StartTime are printed in the node's local time)."""
-        return None
+        with self.cli(node) as cli:
+            return self._zone_of(node, cli)
+
+    def _zone_of(self, node: str, cli: CucmCli) -> str | None:
+        """The zone through ``cli`` (the caller holds the node's session)."""
+        if node in self._zones:
+            return self._zones[node]
+        try:
+            zone = cli.timezone()
+            if zone is not None:
+                pickup.node_zone(zone)  # a name this machine's zone database knows
+        except (CommandFailed, ParseError, ValueError) as exc:
+            log.warning("timezone.unreadable", node=node, error=str(exc))
+            zone = None
+        if zone is None:
+            log.warning("timezone.assumed_utc", node=node)
+        self._zones[node] = zone
+        return zone
+
+    def backup_status(self) -> BackupFact:
+        """The cluster's last DRS backup (the publisher's CLI), its stamp converted."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            status = cli.backup_status()
+            zone = pickup.node_zone(self._zone_of(pub, cli))
+        when = pickup.node_epoch(status.stamp, zone) if status.stamp is not None else None
+        return BackupFact(status.available, status.succeeded, when, status.status or "")
 
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:
             entries = cli.install_history()
-        return pickup.last_boot(entries, pickup.node_zone(self.timezone(node)))
+            zone = pickup.node_zone(self._zone_of(node, cli))
+        return pickup.last_boot(entries, zone)
 
     def install_time(self, node: str, file: str) -> float | None:
         """When ``file`` was last installed successfully here (system-history), or None."""
         with self.cli(node) as cli:
             entries = cli.install_history()
-        return pickup.install_time(entries, file, pickup.node_zone(self.timezone(node)))
+            zone = pickup.node_zone(self._zone_of(node, cli))
+        return pickup.install_time(entries, file, zone)
 
     def services(self, node: str) -> list[ServiceState]:
         with self.cli(node) as cli:

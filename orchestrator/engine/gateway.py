@@ -54,6 +54,16 @@ class InstallReport:
 
 
 @dataclass(frozen=True)
+class BackupFact:
+    """The cluster's last DRS backup (``utils disaster_recovery status backup``)."""
+
+    available: bool  # False: no backup status at all
+    succeeded: bool = False
+    finished: float | None = None  # epoch s (UTC), converted from the node's local time
+    status: str = ""  # as printed: SUCCESS, ERROR, ...
+
+
+@dataclass(frozen=True)
 class NodeHealth:
     """What prechecks read from one node."""
 
@@ -101,6 +111,8 @@ class ClusterGateway(Protocol):
 
         What proves, after a kill, that a requested service restart already happened."""
         ...
+
+    def backup_status(self) -> BackupFact: ...
 
     def missing_models(self, models: list[str]) -> list[str]: ...
 

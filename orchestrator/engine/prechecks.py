@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.cucm import services as services_rule
-from orchestrator.engine.gateway import ClusterGateway, NodeHealth
+from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
 DISK_LIMIT_PCT = 90
@@ -17,6 +17,8 @@ class PrecheckPolicy:
 
     cop_size_mb: int | None = None
     take_over_held_wizard: bool = False
+    backup_max_age_hours: int = 24
+    refuse_without_recent_backup: bool = False  # else a warning
 
     @property
     def required_free_mb(self) -> int:
@@ -109,6 +111,49 @@ def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: Prech
             "the install wizard did not show its Source menu; run `utils system upgrade "
             f"initiate` on {node} by hand to see why"
         )
+
+
+def backup_finding(backup: BackupFact, max_age_hours: int, now: float) -> str | None:
+    """Why the cluster's last DRS backup does not do (None: a successful one, recent)."""
+    if not backup.available:
+        return (
+            "no DRS backup status on the publisher (drfCliMsg: No backup status available): "
+            "take a backup first, a device pack cannot be uninstalled (Cisco's step 1)"
+        )
+    if not backup.succeeded:
+        return (
+            f"the last DRS backup did not succeed (Status: {backup.status or '?'}): take a "
+            "successful backup first, a device pack cannot be uninstalled (Cisco's step 1)"
+        )
+    if backup.finished is None:
+        return "could not tell when the last DRS backup ran (utils disaster_recovery status backup)"
+    age_hours = (now - backup.finished) / 3600
+    if age_hours > max_age_hours:
+        return (
+            f"the last successful DRS backup is {age_hours:.0f} h old (more than "
+            f"backup.max_age_hours: {max_age_hours}): take a fresh backup first, a device "
+            "pack cannot be uninstalled (Cisco's step 1)"
+        )
+    return None
+
+
+def check_backup(
+    gateway: ClusterGateway, policy: PrecheckPolicy, now: float
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about the last DRS backup; problems only when the playbook
+    says backup.when_missing_or_old: refuse."""
+    try:
+        backup = gateway.backup_status()
+    except Exception as exc:  # a finding, not a crash
+        text = f"could not read the DRS backup status: {exc}"
+    else:
+        found = backup_finding(backup, policy.backup_max_age_hours, now)
+        if found is None:
+            return [], []
+        text = found
+    if policy.refuse_without_recent_backup:
+        return [text + " (backup.when_missing_or_old: refuse)"], []
+    return [], [text]
 
 
 def check_replication(gateway: ClusterGateway) -> list[str]:

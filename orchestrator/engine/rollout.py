@@ -20,7 +20,12 @@ import structlog
 
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
 from orchestrator.engine.journal import TERMINAL, Journal, JournalWriteFailed, StepRecord
-from orchestrator.engine.prechecks import PrecheckPolicy, check_node, check_replication
+from orchestrator.engine.prechecks import (
+    PrecheckPolicy,
+    check_backup,
+    check_node,
+    check_replication,
+)
 from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
@@ -329,6 +334,13 @@ class Rollout:
             axl = self.gateway.axl_problem()
             if axl:
                 cluster.append(axl)
+            if any(step.action is Action.INSTALL for step in self.plan.steps):
+                refused, warned = check_backup(self.gateway, self.settings.prechecks, self.clock())
+                cluster += refused
+                for warning in warned:  # shown now, journaled with the first node's check
+                    log.warning("precheck.backup", warning=warning)
+                    self.progress.message(f"warning: {warning}")
+                    results[0].warnings.append(warning)
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -32,6 +33,8 @@ class NodeSpec(_Model):
     options: list[InstalledOption] = Field(default_factory=list)
     booted_minutes_ago: float = 60 * 24 * 60
     auth: Literal["auto", "password", "keyboard-interactive"] = "auto"
+    # the node's time zone (IANA); None: the cluster's ``timezone``
+    timezone: str | None = None
     disk_active_pct: int = 58
     common_free_mb: int = 20_000
     ntp_synchronised: bool = True
@@ -53,6 +56,18 @@ class PhoneSpec(_Model):
     name: str
     model: str
     group: str
+
+
+class BackupSpec(_Model):
+    """The cluster's last DRS backup, as `utils disaster_recovery status backup` tells it
+    (layout inferred, reference 9.6)."""
+
+    taken_minutes_ago: float | None = Field(
+        12 * 60,
+        description="when the last backup ran, relative to lab start; None: never "
+        "(drfCliMsg: No backup status available)",
+    )
+    status: Literal["SUCCESS", "ERROR"] = "SUCCESS"
 
 
 class Account(_Model):
@@ -127,6 +142,12 @@ class LabConfig(_Model):
     domain: str = "lab.example"
     network: Network = Network()
     release: str = "12.5.1.14900-63"
+    # Nodes print history stamps, Control Center StartTime and the DRS backup's date in
+    # their own zone (reference 9.6); ``show timezone config`` names it (inferred wording).
+    timezone: str = "UTC"
+    # Lab only: every clock the nodes print runs this many seconds ahead (negative:
+    # behind), so a test can put a DST change in the middle of a run.
+    clock_offset_seconds: float = 0.0
     profile: Literal["fast", "demo", "realistic"] = "fast"
     timing: dict[str, float] = Field(default_factory=dict)
     nodes: list[NodeSpec]
@@ -145,12 +166,23 @@ class LabConfig(_Model):
     sftp: SftpSpec = SftpSpec()
     faults: list[FaultSpec] = Field(default_factory=list)
     rules: Rules = Rules()
+    backup: BackupSpec = BackupSpec()
 
     @field_validator("release")
     @classmethod
     def _release_parses(cls, value: str) -> str:
         Release.parse(value)
         return value
+
+    @model_validator(mode="after")
+    def _zones_known(self) -> LabConfig:
+        for zone in {self.timezone, *(n.timezone for n in self.nodes if n.timezone)}:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                message = f"{zone!r} is not a known time zone (e.g. Europe/Berlin)"
+                raise ValueError(message) from None
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> LabConfig:
@@ -170,6 +202,9 @@ class LabConfig(_Model):
 
     def release_of(self, node: NodeSpec) -> str:
         return node.release or self.release
+
+    def timezone_of(self, node: NodeSpec) -> str:
+        return node.timezone or self.timezone
 
     @classmethod
     def load(cls, path: Path) -> LabConfig:

@@ -69,11 +69,20 @@ class World:
         now = time.time()
         for spec, address in zip(config.nodes, addresses, strict=True):
             ipaddress.ip_address(address)
-            self.nodes[spec.name] = initial_node(spec, config.release_of(spec), address, now)
+            self.nodes[spec.name] = initial_node(
+                spec,
+                config.release_of(spec),
+                address,
+                now,
+                config.timezone_of(spec),
+                config.clock_offset_seconds,
+            )
         self.packs: dict[str, DevicePackSpec] = {
             cop_base_name(p.file): p for p in config.device_packs
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
+        minutes = config.backup.taken_minutes_ago
+        self.backup_at: float | None = None if minutes is None else now - minutes * 60
         # per (node, service): the number of the latest stop/start/restart command
         self._control_ops: dict[tuple[str, str], int] = {}
         self.db.seed(config, list(self.nodes.values()), self.model_enum)
@@ -110,7 +119,7 @@ class World:
 
     def history_lines(self, node: Node) -> list[str]:
         return [
-            line.replace(" | ", f"{stamp(at)} | ", 1) if line.startswith(" |") else line
+            line.replace(" | ", f"{stamp(node, at)} | ", 1) if line.startswith(" |") else line
             for at, line in node.history
         ]
 
