@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,8 +168,17 @@ class AuditResult(_Model):
         return f"{errors} error(s), {warnings} warning(s)"
 
 
-def stamp(epoch: float | None) -> str | None:
-    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (UTC)."""
+def stamp(epoch: float | None, zone: str | None = None) -> str | None:
+    """A zone-aware stamp for messages and evidence: ``2026-11-28 01:12:40 UTC``; with a
+    node's ``zone`` (not UTC) also the node's own reading, as its CLI prints it:
+    ``2026-11-01 06:00:05 UTC (01:00:05 EST node time)``."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    text = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if zone and zone not in ("UTC", "Etc/UTC"):
+        try:
+            local = datetime.fromtimestamp(epoch, ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            return text
+        text += f" ({local:%Y-%m-%d %H:%M:%S %Z} node time)"
+    return text
