@@ -48,6 +48,19 @@ def judge_unknown(facts: ClusterFacts) -> list[Finding]:
     ]
 
 
+def judge_out_of_scope(facts: ClusterFacts) -> list[Finding]:
+    return [
+        Finding(
+            severity=Severity.INFO,
+            code="node-out-of-scope",
+            node=name,
+            message=f"{name} is not audited: {why}",
+            evidence={"server": name},
+        )
+        for name, why in sorted(facts.out_of_scope.items())
+    ]
+
+
 def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
     findings = []
     for gap in facts.unavailable:

@@ -28,7 +28,7 @@ from orchestrator.audit.model import (
 )
 from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, servers
 from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.soap.risport import RisClient
@@ -76,6 +76,7 @@ class Gatherer:
         self.gateway = gateway
         self.inventory = inputs.inventory
         self.unavailable: list[Unavailable] = []
+        self.excluded_spellings: set[str] = set()
         # any spelling of a node the cluster may use (name, address, AXL description)
         self.keys: dict[str, str] = {}
         for node in self.inventory.nodes:
@@ -101,6 +102,7 @@ class Gatherer:
                 or "check the publisher's address, SSH port, credentials and known_hosts",
             )
         self._replication(publisher.name, facts)
+        excluded = self._servers(publisher.name)
         playbook = self.inputs.playbook
         expected_models = list(playbook.models) if playbook else []
         cluster = ClusterFacts(
@@ -110,6 +112,7 @@ class Gatherer:
             expected_models=expected_models,
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},
+            out_of_scope=excluded,
         )
         self._axl(cluster, publisher.release)
         return cluster.model_copy(update={"unavailable": self.unavailable})
@@ -174,6 +177,21 @@ class Gatherer:
             return {}
         return {s.name.lower(): s.start_time.timestamp() for s in statuses if s.start_time}
 
+    def _servers(self, publisher: str) -> dict[str, str]:
+        """``show network cluster``: every spelling of each node (so processnode and
+        RisPort70 names match however the cluster defines its servers), and the IM and
+        Presence servers, which are out of scope."""
+        try:
+            with self.gateway.cli(publisher) as cli:
+                rows = cli.network_cluster().nodes
+        except (DriverError, OSError) as exc:
+            self._gap("network-cluster", exc)
+            return {}
+        shown = servers.view(rows, self.keys)
+        self.keys = shown.aliases
+        self.excluded_spellings = shown.excluded_spellings
+        return shown.excluded
+
     def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
         try:
             with self.gateway.cli(publisher) as cli:
@@ -225,6 +243,8 @@ class Gatherer:
         for row in axl.sql(NODES_SQL):
             spellings = [row.get("name", "").lower(), row.get("description", "").lower()]
             label = next((self.keys[k] for k in spellings if k in self.keys), None)
+            if label is None and set(spellings) & self.excluded_spellings:
+                continue  # IM and Presence: out of scope, reported as such
             if label is None:
                 # Not in the inventory: still one node, whichever spelling (address in
                 # processnode, hostname in RisPort70) a group or a phone names it by.

@@ -113,6 +113,8 @@ class ClusterFacts(_Model):
     unavailable: list[Unavailable] = Field(default_factory=list)
     # servers AXL's processnode lists that the inventory does not
     unknown_nodes: list[str] = Field(default_factory=list)
+    # servers of the cluster a device pack is not for (IM and Presence): name -> why
+    out_of_scope: dict[str, str] = Field(default_factory=dict)
 
     @property
     def publisher(self) -> NodeFact | None:

@@ -194,6 +194,8 @@ SHOW_MYSELF = (
 )
 PRIMARY_NODE = "Primary Node ={value}"  # "true" on the publisher (inferred for subscribers)
 CLUSTER_ROW = "{ip} {fqdn} {host} {role} callmanager {dbrole} {auth}"
+PRODUCT_CALLMANAGER = "callmanager"  # show network cluster's product column
+PRODUCT_IM_PRESENCE = "cups"  # an IM and Presence node there (inferred spelling)
 CLUSTER_AUTH_PUB = "authenticated"
 CLUSTER_AUTH_SUB = "authenticated using TCP since {since}"
 CLUSTER_NOT_AUTH = "Not Authenticated"  # (inferred) a node that is down

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 import structlog
 
 from orchestrator.config.inventory import Inventory, Node, Role
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, servers
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.release import Release, RestartScope, axl_version_for, restart_rule
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.planning.facts import ClusterFacts, NodeFacts
 
@@ -116,6 +117,17 @@ def _pending(gateway: DriverGateway, read: _NodeRead, scope: RestartScope, pack:
     )
 
 
+def _cluster_rows(gateway: DriverGateway, inventory: Inventory) -> list[parsers.ClusterNode]:
+    """``show network cluster`` on the publisher; none if it cannot be read (AXL and the
+    inventory still name the nodes)."""
+    try:
+        with gateway.cli(inventory.publisher.label) as cli:
+            return cli.network_cluster().nodes
+    except DriverError as exc:
+        log.warning("discovery.network_cluster_unavailable", error=str(exc))
+        return []
+
+
 def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
     """The cluster's facts; ``pack`` (the playbook's COP) is the one whose pick-up is
     judged: a node that lists it but has not restarted since is ``pending_restart``."""
@@ -131,6 +143,9 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
         for r, p in zip(reads, pending, strict=True)
     ]
     by_key = {n.address.lower(): n.name for n in nodes} | {n.name.lower(): n.name for n in nodes}
+    # every spelling of each server (IP, FQDN, host name), and the IM and Presence ones
+    shown = servers.view(_cluster_rows(gateway, inventory), by_key)
+    by_key = shown.aliases
     publisher = next((n for n in nodes if n.role is Role.PUBLISHER), None)
     if publisher is not None:
         gateway.axl_version = axl_version_for(Release.parse(publisher.release))
@@ -141,8 +156,8 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
     def not_listed(name: str, description: str) -> None:
         # One entry per node however the cluster spells it (address or hostname).
         keys = {k for k in (name.lower(), description.lower()) if k}
-        if keys & unknown_keys:
-            return
+        if keys & unknown_keys or keys & shown.excluded_spellings:
+            return  # listed already, or out of scope (IM and Presence)
         unknown_keys.update(keys)
         extra = f" ({description})" if description and description.lower() != name.lower() else ""
         unknown.append(f"{name or '?'}{extra}")
@@ -176,5 +191,7 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
         notes.append(
             f"AXL unavailable for discovery ({exc}); CallManager groups from the inventory"
         )
-    facts = ClusterFacts(cluster=inventory.cluster, nodes=nodes, groups=groups)
+    facts = ClusterFacts(
+        cluster=inventory.cluster, nodes=nodes, groups=groups, out_of_scope=shown.excluded
+    )
     return Discovery(facts, unknown, notes, axl_error)

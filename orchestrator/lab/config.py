@@ -40,6 +40,14 @@ class NodeSpec(_Model):
     ntp_synchronised: bool = True
 
 
+class ImPresenceSpec(_Model):
+    """An IM and Presence node: listed by `show network cluster` (product ``cups``,
+    inferred) and AXL's processnode, never given a CUCM device pack. The lab does not
+    serve SSH or HTTPS for it."""
+
+    name: str
+
+
 class ModelSpec(_Model):
     name: str
     enum: int
@@ -151,6 +159,11 @@ class LabConfig(_Model):
     profile: Literal["fast", "demo", "realistic"] = "fast"
     timing: dict[str, float] = Field(default_factory=dict)
     nodes: list[NodeSpec]
+    im_presence: list[ImPresenceSpec] = Field(default_factory=list)
+    # How the cluster's servers are defined (System > Server): by IP address or by FQDN.
+    # AXL's processnode names, the CLI's processnode table and RisPort70's node names
+    # all use that one spelling (a real cluster is consistent per definition).
+    server_names: Literal["ip", "fqdn"] = "ip"
     groups: dict[str, list[str]] = Field(default_factory=dict)
     phones: list[PhoneSpec] = Field(default_factory=list)
     device_packs: list[DevicePackSpec] = Field(default_factory=list)
@@ -187,7 +200,9 @@ class LabConfig(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> LabConfig:
         names = [n.name for n in self.nodes]
-        if len(set(names)) != len(names):
+        if len({*names, *(n.name for n in self.im_presence)}) != len(names) + len(
+            self.im_presence
+        ):
             raise ValueError("node names must be unique")
         if [n.role for n in self.nodes].count("publisher") != 1:
             raise ValueError("exactly one node must be the publisher")
@@ -202,6 +217,10 @@ class LabConfig(_Model):
 
     def release_of(self, node: NodeSpec) -> str:
         return node.release or self.release
+
+    def server_name(self, name: str, address: str) -> str:
+        """A server's name as the cluster defines it (``server_names``)."""
+        return address if self.server_names == "ip" else f"{name}.{self.domain}"
 
     def timezone_of(self, node: NodeSpec) -> str:
         return node.timezone or self.timezone

@@ -47,7 +47,13 @@ log = structlog.get_logger(__name__)
 
 
 class World:
-    def __init__(self, config: LabConfig, addresses: list[str], events: EventLog) -> None:
+    def __init__(
+        self,
+        config: LabConfig,
+        addresses: list[str],
+        events: EventLog,
+        im_addresses: list[str] | None = None,
+    ) -> None:
         self.config = config
         self.timing: Timing = timing_for(config.profile, config.timing)
         self.events = events
@@ -85,7 +91,12 @@ class World:
         self.backup_at: float | None = None if minutes is None else now - minutes * 60
         # per (node, service): the number of the latest stop/start/restart command
         self._control_ops: dict[tuple[str, str], int] = {}
-        self.db.seed(config, list(self.nodes.values()), self.model_enum)
+        # IM and Presence nodes: (name, address); listed, never simulated
+        self.im_presence = [
+            (spec.name, address)
+            for spec, address in zip(config.im_presence, im_addresses or [], strict=True)
+        ]
+        self.db.seed(config, list(self.nodes.values()), self.model_enum, self.im_presence)
         for base in self.publisher.options:  # packs installed before the lab started
             if base in self.packs:
                 self.db.add_models(self.packs[base].models)
@@ -100,6 +111,10 @@ class World:
     @property
     def publisher(self) -> Node:
         return next(n for n in self.nodes.values() if n.is_publisher)
+
+    def server_name(self, node: Node) -> str:
+        """The node's name as the cluster defines it (AXL, CLI processnode, RisPort70)."""
+        return self.config.server_name(node.name, node.address)
 
     def node_by_address(self, address: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.address == address), None)

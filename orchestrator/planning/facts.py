@@ -40,6 +40,8 @@ class ClusterFacts(BaseModel):
     nodes: list[NodeFacts] = Field(min_length=1)
     # CallManager group name -> member node names, first = primary.
     groups: dict[str, list[str]] = Field(default_factory=dict)
+    # Servers of the cluster that are not rolled out to (IM and Presence): name -> why.
+    out_of_scope: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("nodes")
     @classmethod

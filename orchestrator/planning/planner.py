@@ -101,6 +101,8 @@ class _Builder:
         self.check_sha512()
         if self.single_node:
             self.notes.append(SINGLE_NODE_NOTE)
+        for name, why in sorted(facts.out_of_scope.items()):
+            self.notes.append(f"out of scope: {name}, {why}; no step touches it")
         self.prechecks()
         needs_install = [n for n in facts.nodes if not self.has_cop(n)]
         if needs_install:

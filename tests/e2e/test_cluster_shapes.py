@@ -3,10 +3,13 @@ a publisher-only cluster, IM and Presence nodes, clusters defined by IP and by F
 
 from __future__ import annotations
 
-from devpack_runs import devpack, run_args
+import json
+
+import pytest
+from devpack_runs import devpack, run_args, run_ids
 from lab_truth import assert_all_know, assert_phones_home
 
-from orchestrator.lab.config import NodeSpec, PhoneSpec, demo_config
+from orchestrator.lab.config import ImPresenceSpec, NodeSpec, PhoneSpec, demo_config
 
 MODELS = ["Cisco 8851", "Cisco 8865"]
 
@@ -31,3 +34,36 @@ def test_single_node_cluster_rolls_out_without_replication_gates(lab_cluster, tm
     assert len(events.select("reboot_started", "cucmpub")) == 1
     assert_all_know(cluster.world, MODELS)
     assert_phones_home(cluster.world)
+
+
+@pytest.mark.parametrize("server_names", ["ip", "fqdn"])
+def test_clusters_defined_by_ip_or_fqdn_with_im_presence(lab_cluster, tmp_path, server_names):
+    """AXL's processnode, the CLI's processnode table and RisPort70 name the nodes one way
+    per cluster (by IP or by FQDN); an IM and Presence server is listed beside them."""
+    config = demo_config(release="12.5.1.14900-63", profile="fast").model_copy(
+        update={"server_names": server_names, "im_presence": [ImPresenceSpec(name="cupnode1")]}
+    )
+    cluster = lab_cluster(config)
+    world = cluster.world
+    spelled = {world.server_name(n) for n in world.nodes.values()}
+    if server_names == "ip":
+        assert spelled == {n.address for n in world.nodes.values()}
+    else:
+        assert spelled == {f"{n}.{config.domain}" for n in world.nodes}
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "out of scope: cupnode1, IM and Presence server" in flat, output
+    assert "not installed on it" in flat
+    assert "post-run audit: clean" in flat, output
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)
+    [run_id] = run_ids(state)
+    report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
+    codes = {(f["code"], f["node"]) for f in report["audit"]["findings"]}
+    assert codes == {("node-out-of-scope", "cupnode1")}, report["audit"]["findings"]
+    facts = report["audit"]["facts"]
+    # phones are placed on the inventory's names, however RisPort70 spells the nodes
+    assert {p["node"] for p in facts["phones"]} <= set(world.nodes)
+    assert facts["groups"] == config.groups

@@ -142,7 +142,20 @@ def network_cluster(world: World, here: Node) -> list[str]:
                     auth=auth,
                 )
             )
-    table = [f"{n.name}.{domain}" if n.is_publisher else n.address for n in nodes]
+    for name, address in world.im_presence:
+        lines.append(
+            texts.CLUSTER_ROW.format(
+                ip=address,
+                fqdn=f"{name}.{domain}",
+                host=name,
+                role="Subscriber",
+                dbrole="DBSub",
+                auth=texts.CLUSTER_AUTH_SUB.format(since=_utc(here.boot_time, _CTIME)),
+            ).replace(f" {texts.PRODUCT_CALLMANAGER} ", f" {texts.PRODUCT_IM_PRESENCE} ", 1)
+        )
+    # one spelling per cluster, as its servers are defined (server_names)
+    table = [world.server_name(n) for n in nodes]
+    table += [world.config.server_name(name, address) for name, address in world.im_presence]
     return [*lines, "", *texts.CLUSTER_TABLE_HEAD.split(texts.CRLF), *table, "", texts.SUCCESSFUL]
 
 

@@ -1,0 +1,102 @@
+"""The cluster's servers as ``show network cluster`` lists them. Pure.
+
+One server has three spellings -- IP address, FQDN, host name -- and a cluster names it by
+the one its servers were defined with (System > Server) in AXL's processnode, the CLI's
+processnode table and RisPort70, while an inventory may use another. :func:`aliases`
+maps every spelling to the inventory's name for the node.
+
+IM and Presence servers are listed too, with another product than ``callmanager``
+(reference 9.6): a CUCM device pack is not installed on them, so they are out of scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from orchestrator.cucm.texts import PRODUCT_CALLMANAGER
+
+
+class ClusterRow(Protocol):
+    """A ``show network cluster`` row (``drivers.ssh.parsers.ClusterNode`` is one)."""
+
+    @property
+    def ip(self) -> str: ...
+
+    @property
+    def fqdn(self) -> str: ...
+
+    @property
+    def hostname(self) -> str: ...
+
+    @property
+    def product(self) -> str: ...
+
+
+def spellings(row: ClusterRow) -> set[str]:
+    """Every name the cluster may use for this server (lower case)."""
+    names = {row.ip, row.fqdn, row.hostname, row.fqdn.split(".", 1)[0]}
+    return {n.lower() for n in names if n}
+
+
+def in_scope(row: ClusterRow) -> bool:
+    """A Unified CM server (the pack's target); anything else is out of scope."""
+    return row.product.lower() == PRODUCT_CALLMANAGER
+
+
+def out_of_scope_reason(row: ClusterRow) -> str:
+    kind = "IM and Presence" if row.product.lower() in ("cups", "imp") else row.product
+    return (
+        f"{kind} server ({row.ip}, product {row.product} in show network cluster): a "
+        "CUCM device pack is not installed on it"
+    )
+
+
+def out_of_scope(rows: Iterable[ClusterRow]) -> dict[str, str]:
+    """Host name -> why it is not rolled out to, for the servers that are not CUCM."""
+    return {(r.hostname or r.ip): out_of_scope_reason(r) for r in rows if not in_scope(r)}
+
+
+def aliases(rows: Iterable[ClusterRow], known: Mapping[str, str]) -> dict[str, str]:
+    """``known`` (lower-case spelling -> inventory name) extended with every spelling
+    of the servers it already names one way."""
+    found = dict(known)
+    for row in rows:
+        names = spellings(row)
+        label = next((known[n] for n in names if n in known), None)
+        if label is not None:
+            for name in names:
+                found.setdefault(name, label)
+    return found
+
+
+def out_of_scope_spellings(rows: Iterable[ClusterRow]) -> set[str]:
+    return {name for r in rows if not in_scope(r) for name in spellings(r)}
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """What discovery and the audit take from ``show network cluster``."""
+
+    aliases: dict[str, str]  # spelling -> inventory name
+    excluded: dict[str, str]  # out-of-scope server -> reason
+    excluded_spellings: set[str]
+
+
+def view(rows: Iterable[ClusterRow], known: Mapping[str, str]) -> ServerView:
+    rows = list(rows)
+    return ServerView(aliases(rows, known), out_of_scope(rows), out_of_scope_spellings(rows))
+
+
+__all__ = [
+    "ClusterRow",
+    "ServerView",
+    "aliases",
+    "in_scope",
+    "out_of_scope",
+    "out_of_scope_reason",
+    "out_of_scope_spellings",
+    "spellings",
+    "view",
+]
