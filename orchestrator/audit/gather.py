@@ -91,7 +91,9 @@ class Gatherer:
     # ----- the whole cluster -------------------------------------------------------------
 
     def gather(self) -> ClusterFacts:
-        nodes = self.inventory.nodes
+        excluded = self._servers(self.inventory.publisher.label)
+        # an IM and Presence server the inventory lists is not audited (no pack there)
+        nodes = [n for n in self.inventory.nodes if n.label not in excluded]
         with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
             facts = list(pool.map(self._node, nodes))
         publisher = next(f for f in facts if f.is_publisher)
@@ -102,7 +104,6 @@ class Gatherer:
                 or "check the publisher's address, SSH port, credentials and known_hosts",
             )
         self._replication(publisher.name, facts)
-        excluded = self._servers(publisher.name)
         playbook = self.inputs.playbook
         expected_models = list(playbook.models) if playbook else []
         cluster = ClusterFacts(
@@ -190,7 +191,8 @@ class Gatherer:
         shown = servers.view(rows, self.keys)
         self.keys = shown.aliases
         self.excluded_spellings = shown.excluded_spellings
-        return shown.excluded
+        listed = {n.label: (n.label, n.address) for n in self.inventory.nodes}
+        return servers.out_of_scope_named(rows, listed)
 
     def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
         try:

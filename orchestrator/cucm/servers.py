@@ -71,6 +71,30 @@ def aliases(rows: Iterable[ClusterRow], known: Mapping[str, str]) -> dict[str, s
     return found
 
 
+def reason_for(rows: Iterable[ClusterRow], names: Iterable[str]) -> str | None:
+    """Why the server spelled by any of ``names`` is out of scope; None if it is not."""
+    wanted = {n.lower() for n in names if n}
+    row = next((r for r in rows if not in_scope(r) and spellings(r) & wanted), None)
+    return out_of_scope_reason(row) if row is not None else None
+
+
+def out_of_scope_named(
+    rows: Iterable[ClusterRow], listed: Mapping[str, Iterable[str]]
+) -> dict[str, str]:
+    """Every out-of-scope server -> why, under the inventory's name where ``listed``
+    (inventory name -> its spellings) has it, else under its host name."""
+    rows = list(rows)
+    found: dict[str, str] = {}
+    for label, names in listed.items():
+        why = reason_for(rows, names)
+        if why is not None:
+            found[label] = why
+    for host, why in out_of_scope(rows).items():
+        if why not in found.values():  # a reason names the server's address
+            found[host] = why
+    return found
+
+
 def out_of_scope_spellings(rows: Iterable[ClusterRow]) -> set[str]:
     return {name for r in rows if not in_scope(r) for name in spellings(r)}
 
@@ -95,8 +119,10 @@ __all__ = [
     "aliases",
     "in_scope",
     "out_of_scope",
+    "out_of_scope_named",
     "out_of_scope_reason",
     "out_of_scope_spellings",
+    "reason_for",
     "spellings",
     "view",
 ]

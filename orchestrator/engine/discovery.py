@@ -131,9 +131,15 @@ def _cluster_rows(gateway: DriverGateway, inventory: Inventory) -> list[parsers.
 def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
     """The cluster's facts; ``pack`` (the playbook's COP) is the one whose pick-up is
     judged: a node that lists it but has not restarted since is ``pending_restart``."""
-    workers = min(16, len(inventory.nodes))
+    rows = _cluster_rows(gateway, inventory)
+    # An inventory may list an IM and Presence server: never read, never rolled out to.
+    excluded = servers.out_of_scope_named(
+        rows, {n.label: (n.label, n.address) for n in inventory.nodes}
+    )
+    in_scope = [n for n in inventory.nodes if n.label not in excluded]
+    workers = min(16, len(in_scope))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        reads = list(pool.map(lambda n: _read_node(gateway, n), inventory.nodes))
+        reads = list(pool.map(lambda n: _read_node(gateway, n), in_scope))
     # Cisco's rule for the cluster's lowest release, as the planner and the audit apply it.
     scope = restart_rule(min(r.facts.release_number for r in reads)).scope
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -144,7 +150,7 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
     ]
     by_key = {n.address.lower(): n.name for n in nodes} | {n.name.lower(): n.name for n in nodes}
     # every spelling of each server (IP, FQDN, host name), and the IM and Presence ones
-    shown = servers.view(_cluster_rows(gateway, inventory), by_key)
+    shown = servers.view(rows, by_key)
     by_key = shown.aliases
     publisher = next((n for n in nodes if n.role is Role.PUBLISHER), None)
     if publisher is not None:
@@ -192,6 +198,9 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
             f"AXL unavailable for discovery ({exc}); CallManager groups from the inventory"
         )
     facts = ClusterFacts(
-        cluster=inventory.cluster, nodes=nodes, groups=groups, out_of_scope=shown.excluded
+        cluster=inventory.cluster,
+        nodes=nodes,
+        groups=groups,
+        out_of_scope=excluded,
     )
     return Discovery(facts, unknown, notes, axl_error)

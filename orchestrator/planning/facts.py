@@ -127,6 +127,8 @@ def reconcile(inventory: Inventory, facts: ClusterFacts) -> tuple[ClusterFacts, 
     ports: dict[str, tuple[int, int]] = {}
     matched: set[str] = set()
     for inv_node in inventory.nodes:
+        if inv_node.label in facts.out_of_scope:
+            continue  # listed, but not a CUCM server: the plan says why
         found = _match(inv_node, facts)
         if found is None:
             diffs.append(f"node {inv_node.label}: in the inventory but not in the cluster")

@@ -8,6 +8,7 @@ import json
 import pytest
 from devpack_runs import devpack, run_args, run_ids
 from lab_truth import assert_all_know, assert_phones_home
+from ruamel.yaml import YAML
 
 from orchestrator.lab.config import ImPresenceSpec, NodeSpec, PhoneSpec, demo_config
 
@@ -67,3 +68,32 @@ def test_clusters_defined_by_ip_or_fqdn_with_im_presence(lab_cluster, tmp_path, 
     # phones are placed on the inventory's names, however RisPort70 spells the nodes
     assert {p["node"] for p in facts["phones"]} <= set(world.nodes)
     assert facts["groups"] == config.groups
+
+
+def test_im_presence_server_listed_in_the_inventory_is_never_touched(lab_cluster, tmp_path):
+    """The lab serves no SSH or HTTPS for it: any attempt would fail the plan or audit."""
+    config = demo_config(release="12.5.1.14900-63", profile="fast").model_copy(
+        update={"im_presence": [ImPresenceSpec(name="cupnode1")]}
+    )
+    cluster = lab_cluster(config)
+    [(name, address)] = cluster.world.im_presence
+    yaml = YAML()
+    document = yaml.load(cluster.inventory.read_text())
+    document["nodes"].append({"name": name, "address": address})
+    with cluster.inventory.open("w") as handle:
+        yaml.dump(document, handle)
+    out = tmp_path / "plan.json"
+    code, output = devpack(
+        "plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "-o", str(out)
+    )
+    assert code == 0, output
+    assert "out of scope: cupnode1, IM and Presence server" in " ".join(output.split())
+    plan = json.loads(out.read_text())
+    assert all(name not in step["nodes"] for s in plan["stages"] for step in s["steps"])
+    code, output = devpack(
+        "audit", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--json"
+    )
+    findings = json.loads(output[output.index("{") :])["findings"]
+    assert [(f["code"], f["severity"]) for f in findings if f["node"] == name] == [
+        ("node-out-of-scope", "info")
+    ], findings
