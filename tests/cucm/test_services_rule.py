@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -11,21 +12,9 @@ from orchestrator.audit.model import NodeFact, ServiceFact
 from orchestrator.cucm import services
 from orchestrator.drivers.ssh.parsers import parse_service_list
 
-# Reference 5 and 9.3: two spaces normally, one in flattened TAC documents.
-TRANSCRIPT = (
-    "admin:utils service list\r\n"
-    "Requesting service status, please wait...\r\n"
-    "System SSH [STARTED]\r\n"
-    "Cisco CallManager[STARTED]\r\n"
-    "Cisco Tomcat[STOPPED]  Component is not running\r\n"
-    "Cisco Tftp[STOPPED] Commanded Out of Service\r\n"
-    "Cisco CAR DB[STOPPED]  Commanded Out of Service\r\n"
-    "Cisco DirSync[STOPPED]  Service Not Activated\r\n"
-    "Cisco CTIManager[STOPPED]\r\n"
-    "Primary Node =true\r\n"
-    "Command successful\r\n"
-    "admin:"
-)
+# Reference 5 and 9.3: two spaces normally, one in flattened TAC documents (Cisco Tftp).
+FIXTURES = Path(__file__).parents[1] / "drivers" / "fixtures"
+TRANSCRIPT = (FIXTURES / "service_list_stop_reasons.txt").read_bytes().decode()
 
 
 @dataclass(frozen=True)
