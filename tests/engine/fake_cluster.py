@@ -124,7 +124,6 @@ class FakeCluster:
     def backup_status(self) -> BackupFact:
         return self.backup
 
-
     def close(self) -> None:
         pass
 
