@@ -1,12 +1,14 @@
-"""Reaching one cluster: the inventory, resolved credentials and a driver gateway."""
+"""Reaching one cluster: the inventory, resolved credentials and its connection pool."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator import logs
+from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.loader import load_inventory
 from orchestrator.config.secrets import Prompter, Secret
@@ -17,8 +19,10 @@ from orchestrator.drivers.ssh.errors import (
     NodeUnreachable,
     UnknownHostKey,
 )
-from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_UNREACHABLE, UserError
+
+if TYPE_CHECKING:
+    from orchestrator.engine.cluster import DriverGateway
 
 
 @dataclass
@@ -62,8 +66,9 @@ def load_access(inventory_path: Path, prompt: Prompter | None = None) -> Cluster
     return access
 
 
-def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
-    return DriverGateway(
+def open_pool(access: ClusterAccess, **timeouts: float) -> ConnectionPool:
+    """The cluster's connections (nothing is dialled until first use)."""
+    return ConnectionPool(
         access.inventory,
         access.platform_password,
         access.application_password,
@@ -71,6 +76,14 @@ def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
         ca_bundle=access.ca_bundle,
         **timeouts,
     )
+
+
+def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
+    """The engine's gateway over a new pool of the cluster's connections."""
+    # imported here: cluster access sits below the engine (the audit imports this module)
+    from orchestrator.engine.cluster import DriverGateway
+
+    return DriverGateway(open_pool(access, **timeouts))
 
 
 def node_of(access: ClusterAccess, host: str | None) -> tuple[int | None, Node | None]:

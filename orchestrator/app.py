@@ -12,14 +12,15 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
 from orchestrator import logs
-from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway
+from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
+from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import BackupAction, Playbook
 from orchestrator.config.secrets import Prompter, Secret
@@ -31,8 +32,17 @@ from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
-from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
-from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.rollout import (
+    MaintenanceWindow,
+    ProgressView,
+    Rollout,
+    RolloutSettings,
+    RunOutcome,
+)
+from orchestrator.engine.rollout import (
+    resume_command as rollout_resume_command,
+)
+from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
     EXIT_FAILED,
@@ -65,6 +75,7 @@ __all__ = [
     "load_access",
     "load_inputs",
     "open_gateway",
+    "open_pool",
 ]
 
 
@@ -75,6 +86,12 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+
+
+def audit_inputs(inputs: Inputs) -> AuditInputs:
+    """What the post-run audit (and ``report --audit``) needs of a run's inputs."""
+    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    return AuditInputs(**access, playbook=inputs.playbook)
 
 
 def state_dir(override: Path | None = None) -> Path:
@@ -149,13 +166,13 @@ def install_request(inputs: Inputs) -> InstallRequest:
     )
 
 
-def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
+def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
     pb = inputs.playbook
     if window is None and pb.window is not None:
-        window = Window(pb.window.start, pb.window.end)
+        window = MaintenanceWindow(pb.window.start, pb.window.end)
     return RolloutSettings(
         install=install_request(inputs),
-        timeouts=Timeouts(
+        timeouts=StepTimeouts(
             install=float(pb.timeouts.install),
             reboot=float(pb.timeouts.reboot),
             services=float(pb.timeouts.services),
@@ -173,7 +190,7 @@ def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
     )
 
 
-def parse_window(text: str) -> Window:
+def parse_window(text: str) -> MaintenanceWindow:
     try:
         start_text, end_text = text.split("/", 1)
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
@@ -186,7 +203,7 @@ def parse_window(text: str) -> Window:
         raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
     if end <= start:
         raise UserError(f"--window {text!r} ends before it starts")
-    return Window(start, end)
+    return MaintenanceWindow(start, end)
 
 
 def new_run_id(cluster: str) -> str:
@@ -212,7 +229,7 @@ def state_dir_options(states: Path) -> tuple[str, ...]:
 def resume_command(run_id: str, states: Path, *options: str) -> str:
     """``devpack resume RUN_ID`` as it works when pasted into a shell: each word quoted,
     with a non-default --state-dir (or the resume would look in the wrong journal)."""
-    return shlex.join(["devpack", "resume", run_id, *state_dir_options(states), *options])
+    return rollout_resume_command(run_id, *state_dir_options(states), *options)
 
 
 def report_command(run_id: str, states: Path) -> str:
@@ -223,10 +240,10 @@ def execute(
     inputs: Inputs,
     plan: Plan,
     states: Path,
-    progress: Progress,
+    progress: ProgressView,
     *,
     run_id: str | None = None,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
 ) -> RunOutcome:
@@ -278,7 +295,7 @@ def _execute_locked(
     inputs: Inputs,
     plan: Plan,
     states: Path,
-    progress: Progress,
+    progress: ProgressView,
     run_id: str,
     settings: RolloutSettings,
     journal: Journal,
@@ -341,7 +358,7 @@ def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserErro
 
 
 def check_resumed_inputs(
-    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: Progress
+    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
 ) -> None:
     """Refuse (exit 3) to resume with inputs that differ from the journaled ones."""
     journaled = journal.inputs(run_id)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from orchestrator.engine.rollout import Progress
+from orchestrator.engine.rollout import ProgressView
 
 
 def operator_console(stderr: bool = False) -> Console:
@@ -23,7 +23,7 @@ def operator_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=True)
 
 
-class PlainProgress(Progress):
+class PlainProgress(ProgressView):
     """One timestamped line per change: for logs, pipes and CI."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -45,7 +45,7 @@ class PlainProgress(Progress):
         self._line(text)
 
 
-class LiveProgress(Progress):
+class LiveProgress(ProgressView):
     """A table refreshed in place: per node its current step, state, and time in that step."""
 
     def __init__(self, nodes: list[str], console: Console | None = None) -> None:

@@ -106,6 +106,14 @@ def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
     )
 
 
+def register_run(log_file: Path) -> None:
+    """Fleet mode: from now on, lines of the run bound in the caller's context go to
+    ``log_file`` (a run's discovery comes before its journal and lock, and is its run's
+    too). Outside fleet mode nothing: the run's log is configured when the run starts."""
+    if _router is not None:
+        configure(log_file)
+
+
 def configure(log_file: Path | None, level: int = logging.INFO) -> None:
     """Send structlog events as JSON lines to ``log_file`` (nothing to the console)."""
     if _router is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from orchestrator.audit.model import ClusterFacts, Finding, NodeFact, PhoneFact, Severity
+from orchestrator.audit.model import AuditFacts, Finding, NodeFact, PhoneFact, Severity
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import RestartScope
@@ -33,7 +33,7 @@ def judge_reachability(nodes: list[NodeFact]) -> list[Finding]:
     ]
 
 
-def judge_unknown(facts: ClusterFacts) -> list[Finding]:
+def judge_unknown(facts: AuditFacts) -> list[Finding]:
     return [
         Finding(
             severity=Severity.WARNING,
@@ -48,7 +48,7 @@ def judge_unknown(facts: ClusterFacts) -> list[Finding]:
     ]
 
 
-def judge_out_of_scope(facts: ClusterFacts) -> list[Finding]:
+def judge_out_of_scope(facts: AuditFacts) -> list[Finding]:
     return [
         Finding(
             severity=Severity.INFO,
@@ -61,7 +61,7 @@ def judge_out_of_scope(facts: ClusterFacts) -> list[Finding]:
     ]
 
 
-def judge_unavailable(facts: ClusterFacts) -> list[Finding]:
+def judge_unavailable(facts: AuditFacts) -> list[Finding]:
     findings = []
     for gap in facts.unavailable:
         # Control Center has a fallback (the boot time); the others leave checks undone.
@@ -106,7 +106,7 @@ def _unavailable_remedy(reason: str) -> str:
     return "check the application user's roles and the node's web services, then audit again"
 
 
-def judge_models(facts: ClusterFacts, pack_on_publisher: bool) -> list[Finding]:
+def judge_models(facts: AuditFacts, pack_on_publisher: bool) -> list[Finding]:
     """The pack's models in typemodel, each with a row in defaults (AXL, the publisher's DB)."""
     if not facts.expected_models or facts.typemodel is None or not pack_on_publisher:
         return []
@@ -146,7 +146,7 @@ def judge_models(facts: ClusterFacts, pack_on_publisher: bool) -> list[Finding]:
     return findings
 
 
-def judge_replication(facts: ClusterFacts, nodes: list[NodeFact]) -> list[Finding]:
+def judge_replication(facts: AuditFacts, nodes: list[NodeFact]) -> list[Finding]:
     known = any(n.replication is not None for n in nodes)
     findings = []
     for node in nodes:
@@ -206,7 +206,7 @@ def judge_services(nodes: list[NodeFact]) -> list[Finding]:
 
 
 def judge_phones(
-    facts: ClusterFacts,
+    facts: AuditFacts,
     pending: set[str],
     strict_unregistered: bool,
     restart_scope: RestartScope | None = None,

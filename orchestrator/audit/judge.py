@@ -12,11 +12,11 @@ from orchestrator.audit.checks import (
     judge_unavailable,
     judge_unknown,
 )
-from orchestrator.audit.model import SEVERITY_ORDER, AuditResult, ClusterFacts, Finding
+from orchestrator.audit.model import SEVERITY_ORDER, AuditFacts, AuditResult, Finding
 from orchestrator.audit.restarts import cluster_rule, has_option, judge_pack, judge_restarts
 
 
-def judge(facts: ClusterFacts) -> AuditResult:
+def judge(facts: AuditFacts) -> AuditResult:
     reachable = [n for n in facts.nodes if n.reachable]
     findings: list[Finding] = judge_reachability(facts.nodes)
     findings += judge_unavailable(facts)

@@ -100,7 +100,7 @@ class Unavailable(_Model):
     reason: str
 
 
-class ClusterFacts(_Model):
+class AuditFacts(_Model):
     cluster: str
     gathered_at: float
     expected_pack: str | None = None  # the playbook's COP (base name), None = newest found
@@ -152,7 +152,7 @@ class AuditResult(_Model):
     pack_source: str = ""  # "playbook" | "newest installed" | ""
     nodes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-    facts: ClusterFacts | None = None
+    facts: AuditFacts | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(f.severity is severity for f in self.findings)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestrator.audit.model import (
-    ClusterFacts,
+    AuditFacts,
     Finding,
     InstallFact,
     NodeFact,
@@ -77,7 +77,7 @@ def cluster_rule(nodes: list[NodeFact]) -> tuple[Release, RestartRule] | None:
     return lowest, restart_rule(lowest)
 
 
-def judge_pack(facts: ClusterFacts, nodes: list[NodeFact]) -> PackVerdict:
+def judge_pack(facts: AuditFacts, nodes: list[NodeFact]) -> PackVerdict:
     """Which pack we audit against, and which reachable nodes lack it."""
     if facts.expected_pack:
         verdict = PackVerdict(cop_base_name(facts.expected_pack), "playbook")

@@ -2,8 +2,8 @@
 
 One server has three spellings -- IP address, FQDN, host name -- and a cluster names it by
 the one its servers were defined with (System > Server) in AXL's processnode, the CLI's
-processnode table and RisPort70, while an inventory may use another. :func:`aliases`
-maps every spelling to the inventory's name for the node.
+processnode table and RisPort70, while an inventory may use another. :func:`add_aliases`
+gives every spelling the inventory's name for the node.
 
 IM and Presence servers are listed too, with another product than ``callmanager``
 (reference 9.6): a CUCM device pack is not installed on them, so they are out of scope.
@@ -12,7 +12,6 @@ IM and Presence servers are listed too, with another product than ``callmanager`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from orchestrator.cucm.texts import PRODUCT_CALLMANAGER
@@ -58,17 +57,22 @@ def out_of_scope(rows: Iterable[ClusterRow]) -> dict[str, str]:
     return {(r.hostname or r.ip): out_of_scope_reason(r) for r in rows if not in_scope(r)}
 
 
-def aliases(rows: Iterable[ClusterRow], known: Mapping[str, str]) -> dict[str, str]:
-    """``known`` (lower-case spelling -> inventory name) extended with every spelling
-    of the servers it already names one way."""
-    found = dict(known)
+class Names(Protocol):
+    """Spellings -> the caller's name for a node (``cluster.snapshot.NodeNames``)."""
+
+    def find(self, *spellings: str) -> str | None: ...
+
+    def add(self, spelling: str, name: str) -> None: ...
+
+
+def add_aliases(rows: Iterable[ClusterRow], names: Names) -> None:
+    """Give every spelling of a server ``names`` already knows one way the same name."""
     for row in rows:
-        names = spellings(row)
-        label = next((known[n] for n in names if n in known), None)
+        found = spellings(row)
+        label = names.find(*sorted(found))
         if label is not None:
-            for name in names:
-                found.setdefault(name, label)
-    return found
+            for name in found:
+                names.add(name, label)
 
 
 def reason_for(rows: Iterable[ClusterRow], names: Iterable[str]) -> str | None:
@@ -99,24 +103,10 @@ def out_of_scope_spellings(rows: Iterable[ClusterRow]) -> set[str]:
     return {name for r in rows if not in_scope(r) for name in spellings(r)}
 
 
-@dataclass(frozen=True)
-class ServerView:
-    """What discovery and the audit take from ``show network cluster``."""
-
-    aliases: dict[str, str]  # spelling -> inventory name
-    excluded: dict[str, str]  # out-of-scope server -> reason
-    excluded_spellings: set[str]
-
-
-def view(rows: Iterable[ClusterRow], known: Mapping[str, str]) -> ServerView:
-    rows = list(rows)
-    return ServerView(aliases(rows, known), out_of_scope(rows), out_of_scope_spellings(rows))
-
-
 __all__ = [
     "ClusterRow",
-    "ServerView",
-    "aliases",
+    "Names",
+    "add_aliases",
     "in_scope",
     "out_of_scope",
     "out_of_scope_named",
@@ -124,5 +114,4 @@ __all__ = [
     "out_of_scope_spellings",
     "reason_for",
     "spellings",
-    "view",
 ]

@@ -1,36 +1,27 @@
-"""``DriverGateway``: the engine's view of a cluster over the SSH CLI and SOAP drivers.
-
-One CLI session per node, opened on first use and reused across steps (a real login
-takes ~10 s); commands on one node are serialised; a session is dropped after a
-restart or any error and reopened on the next use.
-"""
+"""``DriverGateway``: the engine's view of a cluster, over the cluster access layer's
+``ConnectionPool`` (``orchestrator/cluster/pool.py``: the sessions and SOAP clients)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import structlog
 
-from orchestrator.config.inventory import Inventory, Node
-from orchestrator.config.secrets import Secret
+from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.cucm import pickup
-from orchestrator.cucm.release import Release, axl_version_for
+from orchestrator.drivers.soap.axl import AxlClient
+from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
     DriverError,
     NodeUnreachable,
-    ParseError,
     SessionClosed,
     UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CucmCli
-from orchestrator.drivers.ssh.transport import SshTarget
 from orchestrator.drivers.ssh.upgrade import CopInstallRequest, InstallOutcome
 from orchestrator.engine.gateway import (
     BackupFact,
@@ -47,89 +38,38 @@ TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, Co
 
 
 class DriverGateway:
-    def __init__(
-        self,
-        inventory: Inventory,
-        platform_password: Secret,
-        application_password: Secret,
-        *,
-        known_hosts: Path,
-        ca_bundle: Path | None,
-        login_timeout: float = 60.0,
-        command_timeout: float = 300.0,
-        connect_timeout: float = 10.0,
-        axl_factory: Callable[[], object] | None = None,
-    ) -> None:
-        self.inventory = inventory
-        self._platform_password = platform_password
-        self._application_password = application_password
-        self.known_hosts = known_hosts
-        self.ca_bundle = ca_bundle
-        self.login_timeout = login_timeout
-        self.command_timeout = command_timeout
-        self.connect_timeout = connect_timeout
-        self._sessions: dict[str, CucmCli] = {}
-        self._locks: dict[str, threading.Lock] = {
-            n.label: threading.Lock() for n in inventory.nodes
-        }
-        self._axl_factory = axl_factory
-        self._axl: Any = None
-        self._cc: dict[str, Any] = {}  # Control Center clients by node
-        self._zones: dict[str, str | None] = {}  # time zone per node, per session
-        # set by discovery from the publisher's release; AXL rejects unknown versions.
-        # None (a resumed run, which skips discovery): read from the publisher on first use.
-        self.axl_version: str | None = None
-        self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
+    """The engine's ``ClusterGateway`` over a cluster's ``ConnectionPool``: the steps'
+    reads and changes, in the engine's words. The pool (sessions, SOAP clients) may be
+    shared: discovery before the run and the post-run audit use the same one."""
 
-    # ----- sessions ------------------------------------------------------------------
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self.inventory = pool.inventory
+        self.command_timeout = pool.command_timeout
 
-    def _node(self, name: str) -> Node:
-        node = self.inventory.node(name)
-        if node is None:
-            raise KeyError(f"node {name} is not in the inventory")
-        return node
-
-    def _target(self, node: Node) -> SshTarget:
-        return SshTarget(
-            host=node.address,
-            port=node.ssh_port,
-            username=self.inventory.credentials.platform.username,
-            password=self._platform_password,
-            known_hosts=str(self.known_hosts),
-            connect_timeout=self.connect_timeout,
-        )
-
-    @contextmanager
-    def cli(self, name: str) -> Iterator[CucmCli]:
-        """The node's session, opened if needed; dropped if a command breaks it."""
-        with self._locks[name]:
-            session = self._sessions.get(name)
-            if session is None or not session.is_open:
-                session = CucmCli(
-                    self._target(self._node(name)),
-                    login_timeout=self.login_timeout,
-                    command_timeout=self.command_timeout,
-                )
-                session.open()
-                self.logins += 1
-                self._sessions[name] = session
-            try:
-                yield session
-            except DriverError:
-                session.close()
-                self._sessions.pop(name, None)
-                raise
+    # the pool's, for callers that hold a gateway
+    def cli(self, name: str) -> AbstractContextManager[CucmCli]:
+        return self.pool.cli(name)
 
     def drop(self, name: str) -> None:
-        with self._locks[name]:
-            self._zones.pop(name, None)  # read again with the next session
-            session = self._sessions.pop(name, None)
-            if session:
-                session.close()
+        self.pool.drop(name)
 
     def close(self) -> None:
-        for name in list(self._sessions):
-            self.drop(name)
+        self.pool.close()
+
+    def axl(self) -> AxlClient:
+        return self.pool.axl()
+
+    def control_center(self, node: str) -> ControlCenterClient:
+        return self.pool.control_center(node)
+
+    def timezone(self, node: str) -> str | None:
+        return self.pool.timezone(node)
+
+    @property
+    def logins(self) -> int:
+        """How many SSH logins were made (benchmarks read it)."""
+        return self.pool.logins
 
     # ----- reads ---------------------------------------------------------------------
 
@@ -170,53 +110,26 @@ class DriverGateway:
         with self.cli(node) as cli:
             return str(cli.probe_upgrade_wizard(self.command_timeout))
 
-    def timezone(self, node: str) -> str | None:
-        """The node's time zone (IANA name, ``show timezone config``, read once per
-        session); None when the node names none this machine knows, and then UTC is
-        assumed (logged). A node that cannot be reached raises, as any command does.
-
-        Every stamp read from the node goes through this one answer (system-history and
-        Control Center StartTime are printed in the node's local time)."""
-        with self.cli(node) as cli:
-            return self._zone_of(node, cli)
-
-    def _zone_of(self, node: str, cli: CucmCli) -> str | None:
-        """The zone through ``cli`` (the caller holds the node's session)."""
-        if node in self._zones:
-            return self._zones[node]
-        try:
-            zone = cli.timezone()
-            if zone is not None:
-                pickup.node_zone(zone)  # a name this machine's zone database knows
-        except (CommandFailed, ParseError, ValueError) as exc:
-            log.warning("timezone.unreadable", node=node, error=str(exc))
-            zone = None
-        if zone is None:
-            log.warning("timezone.assumed_utc", node=node)
-        self._zones[node] = zone
-        return zone
-
     def backup_status(self) -> BackupFact:
-        """The cluster's last DRS backup (the publisher's CLI), its stamp converted."""
+        """The cluster's last DRS backup (the publisher's CLI), its stamp converted with
+        the publisher's zone."""
         pub = self.inventory.publisher.label
         with self.cli(pub) as cli:
             status = cli.backup_status()
-            zone = pickup.node_zone(self._zone_of(pub, cli))
+        zone = pickup.node_zone(self.timezone(pub))
         when = pickup.node_epoch(status.stamp, zone) if status.stamp is not None else None
         return BackupFact(status.available, status.succeeded, when, status.status or "")
 
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:
             entries = cli.install_history()
-            zone = pickup.node_zone(self._zone_of(node, cli))
-        return pickup.last_boot(entries, zone)
+        return pickup.last_boot(entries, pickup.node_zone(self.timezone(node)))
 
     def install_time(self, node: str, file: str) -> float | None:
         """When ``file`` was last installed successfully here (system-history), or None."""
         with self.cli(node) as cli:
             entries = cli.install_history()
-            zone = pickup.node_zone(self._zone_of(node, cli))
-        return pickup.install_time(entries, file, zone)
+        return pickup.install_time(entries, file, pickup.node_zone(self.timezone(node)))
 
     def services(self, node: str) -> list[ServiceState]:
         with self.cli(node) as cli:
@@ -243,29 +156,6 @@ class DriverGateway:
         rows = axl.sql(f"select name from typemodel where name in ({quoted})")
         present = {row["name"] for row in rows}
         return [m for m in models if m not in present]
-
-    def axl(self) -> Any:
-        """The publisher's AXL client, made once and shared (runs, discovery, audits)."""
-        if self._axl is None:
-            if self._axl_factory is not None:
-                self._axl = self._axl_factory()
-            else:
-                from orchestrator.drivers.soap.axl import AxlClient
-
-                pub = self.inventory.publisher
-                if self.axl_version is None:
-                    with self.cli(pub.label) as cli:
-                        release = Release.parse(cli.show_version().master_version)
-                    self.axl_version = axl_version_for(release)
-                self._axl = AxlClient(
-                    pub.address,
-                    pub.https_port,
-                    self.inventory.credentials.application.username,
-                    self._application_password,
-                    ca_bundle=self.ca_bundle,
-                    version=self.axl_version,
-                )
-        return self._axl
 
     # ----- changes -------------------------------------------------------------------
 
@@ -323,30 +213,11 @@ class DriverGateway:
             statuses = client.service_status([service])
         except Exception as exc:  # optional evidence: without it a restart is redone
             log.warning("controlcenter.unavailable", node=node, error=str(exc))
-            self._cc.pop(node, None)
+            self.pool.forget_control_center(node)
             return None
         found = next((s for s in statuses if s.name == service), None)
         return found.start_time.timestamp() if found and found.start_time else None
 
-    def control_center(self, node: str) -> Any:
-        """The node's Control Center client, made once per node and shared."""
-        if node not in self._cc:
-            from orchestrator.drivers.soap.controlcenter import ControlCenterClient
-            from orchestrator.drivers.soap.transport import RetryPolicy
 
-            target = self._node(node)
-            self._cc[node] = ControlCenterClient(
-                target.address,
-                target.https_port,
-                self.inventory.credentials.application.username,
-                self._application_password,
-                ca_bundle=self.ca_bundle,
-                timeout=self.connect_timeout,
-                retry=RetryPolicy(attempts=2, initial_wait=0.5),
-                node_timezone=pickup.node_zone(self.timezone(node)),
-            )
-        return self._cc[node]
-
-
-def _service_state(status: parsers.ServiceStatus) -> ServiceState:
+def _service_state(status: parsers.ListedService) -> ServiceState:
     return ServiceState(status.name, status.state, status.reason)

@@ -42,15 +42,12 @@ class InstallRequest:
 
 @dataclass(frozen=True)
 class InstallReport:
-    outcome: str  # installed | already_installed | checksum_mismatch | failed | <error name>
+    outcome: str  # the driver's InstallOutcome (installed | not_offered | failed | ...),
+    # or unsafe_value: refused before typing anything
     message: str = ""
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("installed", "already_installed")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.engine.states import TERMINAL, RunState, StepState
 from orchestrator.errors import EXIT_INPUT, UserError
 from orchestrator.files import make_dirs, make_private
 
@@ -87,7 +88,7 @@ class StepRecord:
 
     step: str
     node: str | None
-    state: str = "pending"
+    state: str = StepState.PENDING
     started: float | None = None
     finished: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -104,8 +105,7 @@ class RunRecord:
     playbook: str
 
 
-# Step states that end a step; anything else means "was in progress when we stopped".
-TERMINAL = {"done", "skipped", "failed"}
+__all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord", "StepState"]
 
 
 class Journal:
@@ -196,10 +196,10 @@ class Journal:
             cursor = self._written(
                 "insert into entries (run_id, time, step, node, state, detail)"
                 " values (?, ?, ?, ?, ?, ?)",
-                (run_id, now, step, node, state, body),
+                (run_id, now, step, node, str(state), body),
             )
             seq = int(cursor.lastrowid or 0)
-        return Entry(seq, run_id, now, step, node, state, detail)
+        return Entry(seq, run_id, now, step, node, str(state), detail)
 
     # ----- reading -------------------------------------------------------------------
 
@@ -242,7 +242,7 @@ class Journal:
 
     def run_state(self, run_id: str) -> str:
         """The last rollout-level state (entries without a step)."""
-        state = "unknown"
+        state: str = RunState.UNKNOWN
         for entry in self.entries(run_id):
             if entry.step is None:
                 state = entry.state

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+from orchestrator import parallel
 from orchestrator.cucm import services as services_rule
 from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
@@ -168,3 +170,53 @@ def check_replication(gateway: ClusterGateway) -> list[str]:
         for name, state in sorted(states.items())
         if state != 2
     ]
+
+
+@dataclass
+class ClusterPrecheck:
+    """The precheck stage's findings: one result per node, then the cluster-wide ones."""
+
+    nodes: list[PrecheckResult]
+    cluster: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # cluster-wide (the DRS backup's)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, each node's prefixed with its name; cluster-wide ones last."""
+        return [f"{r.node}: {p}" for r in self.nodes for p in r.problems] + self.cluster
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_cluster(
+    gateway: ClusterGateway,
+    nodes: list[str],
+    policy: PrecheckPolicy,
+    *,
+    replication: bool = True,
+    backup: bool = False,
+    now: float | None = None,
+) -> ClusterPrecheck:
+    """The rollout's precheck stage, and what ``--dry-run`` runs: every node at once
+    (health, free space, the install wizard), then replication (not on a publisher-only
+    cluster: ``replication`` False), AXL and, before installing (``backup``), the last
+    DRS backup cluster-wide.
+
+    The cluster-wide checks run only when every node answered: with a node down they
+    would only repeat what its own finding says."""
+    results = parallel.each(lambda node: check_node(gateway, node, policy), nodes, limit=None)
+    cluster: list[str] = []
+    warnings: list[str] = []
+    if all(result.reachable for result in results):
+        if replication:
+            cluster += check_replication(gateway)
+        axl = gateway.axl_problem()
+        if axl:
+            cluster.append(axl)
+        if backup:
+            refused, warned = check_backup(gateway, policy, time.time() if now is None else now)
+            cluster += refused
+            warnings += warned
+    return ClusterPrecheck(results, cluster, warnings)

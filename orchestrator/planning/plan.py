@@ -113,6 +113,11 @@ class Plan(_Model):
         return sum(stage.estimated_seconds for stage in self.stages)
 
     @property
+    def installs(self) -> bool:
+        """Whether the plan installs anything (the DRS backup precheck applies then)."""
+        return any(step.action is Action.INSTALL for step in self.steps)
+
+    @property
     def steps(self) -> list[Step]:
         return [step for stage in self.stages for step in stage.steps]
 

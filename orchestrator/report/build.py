@@ -12,6 +12,7 @@ from orchestrator import __version__
 from orchestrator.audit.model import AuditResult
 from orchestrator.config.playbook import Playbook
 from orchestrator.engine.journal import TERMINAL, Entry, RunRecord, StepRecord
+from orchestrator.engine.states import RunState, StepState
 from orchestrator.planning.plan import Plan, StageKind
 from orchestrator.report.schema import (
     NodeOut,
@@ -33,7 +34,7 @@ DETAIL_KEYS = (
     "took_over_wizard",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
-_RUN_END = {"completed", "failed", "paused_window", "interrupted"}
+_RUN_END = {RunState.COMPLETED, RunState.FAILED, RunState.PAUSED_WINDOW, RunState.INTERRUPTED}
 _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 
 
@@ -98,7 +99,7 @@ def _outcome(record: StepRecord | None) -> str:
 def _step(step_id: str, stage: str, action: str, node: str | None,
           record: StepRecord | None) -> StepOut:
     detail = _detail(record.detail) if record else {}
-    message = str(detail.get("message", "")) if record and record.state == "failed" else ""
+    message = str(detail.get("message", "")) if record and record.state == StepState.FAILED else ""
     if not message and record is not None:
         parts = []
         if detail.get("took_over_wizard"):
@@ -142,7 +143,7 @@ def _sessions(entries: list[Entry]) -> list[Session]:
     for entry in entries:
         if entry.step is not None:
             continue
-        if entry.state == "running":
+        if entry.state == RunState.RUNNING:
             if sessions and sessions[-1].ended is None:
                 sessions[-1].outcome = "interrupted"  # killed: no outcome was written
                 sessions[-1].ended = entry.time
@@ -155,7 +156,7 @@ def _sessions(entries: list[Entry]) -> list[Session]:
 def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "") -> RunOut:
     status, message, failed_node, failed_step = "running", "", None, None
     for entry in entries:
-        if entry.step is None and entry.state in _RUN_END | {"running"}:
+        if entry.step is None and entry.state in _RUN_END | {RunState.RUNNING}:
             status = entry.state
             message = str(entry.detail.get("message") or entry.detail.get("reason") or "")
             # Journal.write takes ``node`` as a column, so a run-level failure's node is there

@@ -11,12 +11,13 @@ from orchestrator import logs
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
 from orchestrator.audit.model import AuditResult
 from orchestrator.audit.service import audit_cluster
+from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.drivers.soap.transport import trust_source
-from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.states import RunState
 from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
@@ -69,14 +70,14 @@ def started_before(steps: dict[str, StepRecord]) -> dict[str, list[str]]:
 
 
 def post_run_audit(
-    inputs: AuditInputs, gateway: DriverGateway | None = None
+    inputs: AuditInputs, pool: ConnectionPool | None = None
 ) -> tuple[AuditResult | None, str | None]:
     """Audit right after a run; never raises (a report without an audit beats none).
 
-    With the run's ``gateway`` its open SSH sessions are reused (a CUCM login is ~10 s).
+    With the run's ``pool`` its open SSH sessions are reused (a CUCM login is ~10 s).
     """
     try:
-        return audit_cluster(inputs, gateway), None
+        return audit_cluster(inputs, pool), None
     except AuditUnavailable as exc:
         return None, exc.reason
     except Exception as exc:  # the run's outcome must survive any audit failure
@@ -105,7 +106,7 @@ def report_of_completion(states: Path, run_id: str) -> bool:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return report.run is not None and report.run.status == "completed"
+    return report.run is not None and report.run.status == RunState.COMPLETED
 
 
 def write_run_report(
@@ -114,7 +115,7 @@ def write_run_report(
     *,
     playbook: Playbook | None = None,
     audit_inputs: AuditInputs | None = None,
-    gateway: DriverGateway | None = None,
+    pool: ConnectionPool | None = None,
 ) -> Path:
     """Render a run from the journal into ``<states>/runs/<run_id>/report/``.
 
@@ -138,7 +139,7 @@ def write_run_report(
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
         audit_inputs.started_before = started_before(steps)
-        audit, audit_error = post_run_audit(audit_inputs, gateway)
+        audit, audit_error = post_run_audit(audit_inputs, pool)
         tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
     else:
         audit, audit_error, tls_trust = _previous_audit(folder)

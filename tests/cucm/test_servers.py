@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator.cluster.snapshot import NodeNames
 from orchestrator.cucm import servers
 from orchestrator.drivers.ssh.parsers import parse_network_cluster
 
@@ -39,10 +40,10 @@ def test_im_presence_is_out_of_scope_with_a_reason():
 
 def test_aliases_map_every_spelling_to_the_inventory_name():
     # an inventory that names one node by address and the other by a label of its own
-    known = {"10.3.74.11": "pub", "pub": "pub", "cucmsub1": "sub-a"}
-    found = servers.aliases(rows(), known)
-    assert found["cucmpub.lab.example"] == "pub"
-    assert found["cucmpub"] == "pub"
-    assert found["10.3.74.12"] == "sub-a"
-    assert found["cucmsub1.lab.example"] == "sub-a"
-    assert "cupnode1" not in found  # not the inventory's
+    names = NodeNames([("10.3.74.11", "pub"), ("pub", "pub"), ("cucmsub1", "sub-a")])
+    servers.add_aliases(rows(), names)
+    assert names.find("cucmpub.lab.example") == "pub"
+    assert names.find("CUCMPUB") == "pub"
+    assert names.find("10.3.74.12") == "sub-a"
+    assert names.find("cucmsub1.lab.example") == "sub-a"
+    assert names.find("cupnode1") is None  # not the inventory's

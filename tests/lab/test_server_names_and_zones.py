@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.access import load_access, open_gateway
+from orchestrator.cluster.snapshot import NODES_SQL
 from orchestrator.drivers.soap.risport import RisClient
-from orchestrator.engine.discovery import NODES_SQL
 from orchestrator.lab.config import ImPresenceSpec, NodeSpec, demo_config
 
 

@@ -28,7 +28,7 @@ UNEXPECTED = "unexpected"
 
 
 @dataclass(frozen=True)
-class Action:
+class Decision:
     """What a callback decided: an answer to type and/or a terminal outcome."""
 
     answer: str | None = None
@@ -47,7 +47,7 @@ class DialogState:
     hits: Counter[str] = field(default_factory=Counter)
 
 
-Callback = Callable[[DialogState, re.Match[str]], "Action | str | None"]
+Callback = Callable[[DialogState, re.Match[str]], "Decision | str | None"]
 Responder = str | Callback | None
 
 
@@ -200,13 +200,13 @@ def run_dialog(
     return DialogResult(outcome, message, dict(state.captures), phases, transcript, at_prompt)
 
 
-def _decide(rule: Rule, state: DialogState, match: re.Match[str]) -> Action:
+def _decide(rule: Rule, state: DialogState, match: re.Match[str]) -> Decision:
     response = rule.response
     if callable(response):
         decided = response(state, match)
-        action = decided if isinstance(decided, Action) else Action(answer=decided)
+        action = decided if isinstance(decided, Decision) else Decision(answer=decided)
     else:
-        action = Action(answer=response)
+        action = Decision(answer=response)
     if rule.outcome is not None and action.outcome is None:
-        action = Action(action.answer, rule.outcome, action.message, action.secret)
+        action = Decision(action.answer, rule.outcome, action.message, action.secret)
     return action

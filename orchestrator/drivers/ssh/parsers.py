@@ -68,7 +68,10 @@ def parse_show_version(text: str) -> VersionInfo:
 
 
 @dataclass(frozen=True)
-class ServiceStatus:
+class ListedService:
+    """One service as ``utils service list`` prints it (Control Center's own status of a
+    service is ``drivers.soap.controlcenter.ServiceStatus``)."""
+
     name: str
     state: str  # STARTED, STOPPED, STARTING, STOPPING, NOTRUNNING (or what was printed)
     reason: str = ""  # e.g. "Service Not Activated", "Commanded Out of Service"
@@ -83,11 +86,11 @@ class ServiceStatus:
 
 @dataclass(frozen=True)
 class ServiceList:
-    services: list[ServiceStatus]
+    services: list[ListedService]
     primary_node: bool | None = None
     successful: bool = False
 
-    def get(self, name: str) -> ServiceStatus | None:
+    def get(self, name: str) -> ListedService | None:
         wanted = name.strip().lower()
         for svc in reversed(self.services):  # last one wins: platform services print twice
             if svc.name.lower() == wanted:
@@ -102,11 +105,11 @@ _SERVICE = re.compile(
 _PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
 
 
-def _service(ln: str) -> ServiceStatus | None:
+def _service(ln: str) -> ListedService | None:
     m = _SERVICE.match(ln.strip())
     if not m:
         return None
-    return ServiceStatus(
+    return ListedService(
         name=m.group("name").strip(),
         state=m.group("state").strip(),
         reason=(m.group("reason") or "").strip(),
@@ -115,7 +118,7 @@ def _service(ln: str) -> ServiceStatus | None:
 
 
 def parse_service_list(text: str) -> ServiceList:
-    services: list[ServiceStatus] = []
+    services: list[ListedService] = []
     primary: bool | None = None
     ok = False
     for ln in _lines(text):
@@ -569,6 +572,7 @@ __all__ = [
     "ClusterNode",
     "DiskUsage",
     "HistoryEntry",
+    "ListedService",
     "Myself",
     "NetworkCluster",
     "NtpStatus",
@@ -576,7 +580,6 @@ __all__ = [
     "ReplicationStatus",
     "ServiceList",
     "ServiceRestart",
-    "ServiceStatus",
     "SystemStatus",
     "UpgradeStatus",
     "VersionInfo",
