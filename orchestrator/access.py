@@ -12,6 +12,7 @@ from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.loader import load_inventory
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.config.trustfiles import ca_bundle_file, known_hosts_file
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     DriverError,
@@ -40,26 +41,17 @@ class ClusterAccess:
 def load_access(inventory_path: Path, prompt: Prompter | None = None) -> ClusterAccess:
     """Load the inventory and resolve its credentials; ConfigError / UserError if wrong."""
     inventory = load_inventory(inventory_path)
-    known_hosts = inventory.known_hosts or Path.home() / ".ssh" / "known_hosts"
-    if not Path(known_hosts).is_file():
-        raise UserError(
-            f"{inventory_path}: known_hosts file {known_hosts} does not exist",
-            "devpack verifies every node's SSH host key: set known_hosts in the inventory to a "
-            "file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked against the console)",
-        )
-    if inventory.ca_bundle is not None and not Path(inventory.ca_bundle).is_file():
-        raise UserError(
-            f"{inventory_path}: ca_bundle {inventory.ca_bundle} does not exist",
-            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
-        )
+    # before any network I/O: both files exist, are ordinary files and parse
+    known_hosts = known_hosts_file(inventory)
+    ca_bundle = ca_bundle_file(inventory)
     creds = inventory.credentials
     access = ClusterAccess(
         inventory_path=inventory_path,
         inventory=inventory,
         platform_password=creds.platform.password.resolve(prompt),
         application_password=creds.application.password.resolve(prompt),
-        known_hosts=Path(known_hosts),
-        ca_bundle=Path(inventory.ca_bundle) if inventory.ca_bundle else None,
+        known_hosts=known_hosts,
+        ca_bundle=ca_bundle,
     )
     for secret in (access.platform_password, access.application_password):
         logs.REDACTOR.add(secret.reveal())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from orchestrator import __version__, app, logs, roll_out
 from orchestrator.audit.command import audit_command
@@ -14,6 +13,7 @@ from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.cli_output import err, out, progress_for, show_result, user_errors
+from orchestrator.config.planfile import read_plan_file
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
 from orchestrator.engine.rollout import node_states
@@ -103,7 +103,7 @@ def _run(
 ) -> int:
     # every local input is checked before any network I/O (logging in takes minutes)
     window = app.parse_window(window_text) if window_text else None
-    given = roll_out.GivenPlan(plan_file, _read_plan(plan_file)) if plan_file else None
+    given = roll_out.GivenPlan(plan_file, read_plan_file(plan_file)) if plan_file else None
     if not dry_run:
         app.check_state_dir(states)
     inputs = app.load_inputs(inventory, playbook)
@@ -118,27 +118,6 @@ def _run(
 
 def _show_plan(the_plan: Plan) -> None:
     out.print(render_plan(the_plan))
-
-
-def _read_plan(plan_file: Path) -> Plan:
-    """The plan in ``plan_file``, or a one-line UserError (exit 2) saying what is wrong."""
-    hint = "write one with devpack plan --output FILE"
-    try:
-        text = plan_file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise app.UserError(f"{plan_file}: cannot read the plan: {reason}", hint) from None
-    try:
-        return Plan.model_validate_json(text)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        where = ".".join(str(part) for part in first["loc"])
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        detail = f"{where}: {first['msg']}" if where else first["msg"]
-        raise app.UserError(
-            f"{plan_file}: not a devpack plan: {detail}{more}".replace("\n", " "), hint
-        ) from None
 
 
 def _show_dry_run(result: roll_out.DryRun) -> int:

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 import structlog
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
+from orchestrator.config.fields import unprintable
 from orchestrator.config.loader import load_inventory
+from orchestrator.config.yamlfile import load_yaml
 from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
@@ -71,11 +71,9 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 "one folder per cluster, each with inventory.yml and playbook.yml",
             )
         return _distinct(path, entries)
-    try:
-        document = YAML(typ="safe").load(path.read_text())
-    except (OSError, YAMLError) as exc:
-        raise UserError(f"{path}: cannot read the fleet file ({exc})") from None
-    clusters = document.get("clusters") if isinstance(document, dict) else None
+    # bounded, regular files only, no alias bombs; a ConfigError names the file (exit 2)
+    document = load_yaml(path).data
+    clusters = document.get("clusters")
     if not isinstance(clusters, list) or not clusters:
         raise UserError(
             f"{path}: field clusters: expected a non-empty list",
@@ -88,8 +86,14 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 f"{path}: field clusters[{index}]: needs inventory and playbook",
                 "each entry names an inventory file and a playbook file",
             )
+        if not all(isinstance(item[key], str) and item[key].strip()
+                   and unprintable(item[key]) is None for key in ("inventory", "playbook")):
+            raise UserError(
+                f"{path}: field clusters[{index}]: inventory and playbook must be file paths",
+                "write each path as text, relative to the fleet file",
+            )
         entries.append(
-            FleetEntry(path.parent / str(item["inventory"]), path.parent / str(item["playbook"]))
+            FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"])
         )
     return _distinct(path, entries)
 

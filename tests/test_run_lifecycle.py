@@ -151,7 +151,7 @@ def devpack(*args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (["run", "--plan", "{tmp}/missing.json"], "cannot read the plan"),
+        (["run", "--plan", "{tmp}/missing.json"], "missing.json: file not found"),
         (["run", "--state-dir", "{tmp}/a-file"], "--state-dir {tmp}/a-file is not a folder"),
         (["run", "--state-dir", "{tmp}/a-file/sub"], "cannot be made: {tmp}/a-file is not"),
         (["plan", "-o", "{tmp}/no-such-dir/plan.json"], "the folder {tmp}/no-such-dir does not"),

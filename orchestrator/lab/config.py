@@ -8,7 +8,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from ruamel.yaml import YAML
 
 from orchestrator.cucm.release import Release
 
@@ -227,8 +226,10 @@ class LabConfig(_Model):
 
     @classmethod
     def load(cls, path: Path) -> LabConfig:
-        data = YAML(typ="safe").load(path.read_text())
-        return cls.model_validate(data)
+        """The lab config in ``path``; ConfigError (file, line, field) when it is wrong."""
+        from orchestrator.config.loader import load_model
+
+        return load_model(path, cls)
 
 
 def demo_config(
