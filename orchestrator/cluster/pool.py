@@ -23,6 +23,7 @@ from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.soap.transport import RetryPolicy
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import CommandFailed, DriverError, ParseError
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
@@ -63,6 +64,8 @@ class ConnectionPool:
         self.logins = 0  # how many SSH logins this pool made (benchmarks read it)
         self._zones: dict[str, str | None] = {}  # time zone per node, per session
         self._zones_lock = threading.Lock()
+        # what each node's last login agreed on (the plan names legacy algorithms)
+        self.ssh_algorithms: dict[str, Negotiated] = {}
 
     # ----- CLI sessions ----------------------------------------------------------------
 
@@ -95,6 +98,8 @@ class ConnectionPool:
                 )
                 session.open()
                 self.logins += 1
+                if session.negotiated is not None:
+                    self.ssh_algorithms[name] = session.negotiated
                 self._sessions[name] = session
             try:
                 yield session
