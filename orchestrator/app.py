@@ -22,7 +22,7 @@ from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import BackupAction, Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
@@ -197,6 +197,8 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
         prechecks=PrecheckPolicy(
             cop_size_mb=pb.cop.size_mb,
             take_over_held_wizard=pb.install.take_over_held_wizard,
+            backup_max_age_hours=pb.backup.max_age_hours,
+            refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,

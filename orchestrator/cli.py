@@ -139,6 +139,8 @@ def _show_dry_run(result: roll_out.DryRun) -> int:
     for node in result.prechecks.nodes:
         for warning in node.warnings:
             out.print(f"[yellow]warning[/] {node.node}: {warning}")
+    for warning in result.prechecks.warnings:
+        out.print(f"[yellow]warning[/] {warning}")
     problems += result.prechecks.problems
     for problem in problems:
         err.print(f"[red]precheck[/] {problem}", highlight=False)

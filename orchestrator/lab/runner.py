@@ -69,9 +69,11 @@ class Lab:
         self._write_cop_files()
         network = self.config.network
         count = len(self.config.nodes)
+        total = count + len(self.config.im_presence)
         self.sftp_address, addresses = (
-            fixed_block(network.block, count) if network.block else allocate_block(count)
+            fixed_block(network.block, total) if network.block else allocate_block(total)
         )
+        addresses, im_addresses = addresses[:count], addresses[count:]
         self._sftp = SftpServer(
             self.workdir / "sftp",
             self.sftp_address,
@@ -80,7 +82,7 @@ class Lab:
             network.sftp_port,
         )
         self.sftp_port = self._sftp.start()
-        world = World(self.config, addresses, self.events)
+        world = World(self.config, addresses, self.events, im_addresses)
         world.sftp_endpoint = (self.sftp_address, self.sftp_port)
         world.sftp_host_key = self._sftp.host_key
         self.world = world
