@@ -247,6 +247,7 @@ def run_reboot(
     """Reboot ``node`` and block until it is back: SSH, services, replication."""
     prior = ctx.prior(step)
     seen = {entry.state for entry in prior.history} if prior else set()
+    requested_at: float | None
     if StepState.REQUESTED not in seen:
         # Never asked: a fresh step, or one killed or failed (node unreachable) before
         # the request. Its last state may be "failed": the node's boot is not a new one.

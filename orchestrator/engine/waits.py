@@ -74,7 +74,7 @@ def wait_until(
     credentials or a changed host key must not be retried for the whole timeout.
     """
     deadline = clock() + timeout
-    retryable = (NotYet, *retry_on)
+    retryable: tuple[type[BaseException], ...] = (NotYet, *retry_on)
     next_pause = policy.pauses()
     pause = policy.quiet(expected)
     if pause <= policy.first:
