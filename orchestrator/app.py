@@ -21,6 +21,8 @@ import structlog
 from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
+from orchestrator.config.errors import Invalid
+from orchestrator.config.fields import check_safe_name
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
@@ -46,6 +48,7 @@ from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
     EXIT_FAILED,
+    EXIT_HELD,
     EXIT_INPUT,
     EXIT_LOCKED,
     EXIT_OK,
@@ -63,6 +66,7 @@ log = structlog.get_logger(__name__)
 
 __all__ = [
     "EXIT_FAILED",
+    "EXIT_HELD",
     "EXIT_INPUT",
     "EXIT_LOCKED",
     "EXIT_OK",
@@ -206,6 +210,44 @@ def parse_window(text: str) -> MaintenanceWindow:
 
 def new_run_id(cluster: str) -> str:
     return f"{cluster}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token.token_hex(2)}"
+
+
+MAX_RUN_ID = 128
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id given on the command line (``--run-id``, ``resume``, ``status``): it names
+    a folder under the state dir and goes into printed commands, so it is a safe name."""
+    try:
+        return check_safe_name(run_id, MAX_RUN_ID)
+    except Invalid as exc:
+        raise UserError(f"run id: {exc.message}", exc.hint or "") from None
+
+
+def run_exists(states: Path, run_id: str) -> bool:
+    """Is ``run_id`` journaled in ``states``? (False without a journal: nothing to open.)"""
+    if not (states / "journal.sqlite").is_file():
+        return False
+    journal = Journal(states / "journal.sqlite")
+    try:
+        return journal.run(run_id) is not None
+    finally:
+        journal.close()
+
+
+def check_same_inputs(states: Path, run_id: str, inventory: Path, playbook: Path) -> None:
+    """``run --run-id`` of an existing run continues it: only with the files it started
+    with (their content is compared by the resume's fingerprint check)."""
+    _, journaled_inventory, journaled_playbook = load_run(states, run_id)
+    given = (inventory.resolve(), playbook.resolve())
+    if given != (journaled_inventory.resolve(), journaled_playbook.resolve()):
+        raise UserError(
+            f"run {run_id} exists in {states} and was started with {journaled_inventory} "
+            f"and {journaled_playbook}, not {inventory} and {playbook}",
+            "give a new --run-id for a new run, or the run's own inventory and playbook "
+            "to continue it",
+            EXIT_PRECHECK,
+        )
 
 
 def run_folder(states: Path, run_id: str) -> Path:

@@ -26,6 +26,7 @@ from orchestrator.engine.rollout import MaintenanceWindow, ProgressView, RunOutc
 from orchestrator.engine.states import RunState
 from orchestrator.errors import (
     EXIT_FAILED,
+    EXIT_HELD,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PAUSED,
@@ -35,7 +36,7 @@ from orchestrator.errors import (
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
-from orchestrator.report.service import report_of_completion, write_run_report
+from orchestrator.report.service import report_folder, report_of_completion, write_run_report
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +96,7 @@ def exit_code(result: RunResult) -> int:
         return EXIT_PRECHECK
     return {
         RunState.PAUSED_WINDOW: EXIT_PAUSED,
+        RunState.PAUSED: EXIT_HELD,
         RunState.INTERRUPTED: EXIT_INTERRUPTED,
     }.get(RunState(outcome.status), EXIT_FAILED)
 
@@ -225,7 +227,17 @@ def resume(
     plan, inventory, playbook = app.load_run(states, run_id)
     if _journaled_state(states, run_id) == RunState.COMPLETED:
         if report_of_completion(states, run_id):
-            return RunResult(run_id, plan, None, states, already_complete=True)
+            # a retry of a finished run: its result again, without touching the cluster
+            folder = report_folder(states, run_id)
+            return RunResult(
+                run_id,
+                plan,
+                None,
+                states,
+                PostRunReport(folder, *audit_counts(folder)),
+                _node_states(states, run_id, plan),
+                already_complete=True,
+            )
         announce(
             f"run {run_id} completed, but was stopped before its post-run audit and "
             "report: writing them now"
@@ -248,12 +260,15 @@ def resume(
 def _result(
     run_id: str, plan: Plan, outcome: RunOutcome, states: Path, report: PostRunReport
 ) -> RunResult:
+    return RunResult(run_id, plan, outcome, states, report, _node_states(states, run_id, plan))
+
+
+def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
     journal = Journal(states / "journal.sqlite")
     try:
-        per_node = node_states(journal, run_id, plan)
+        return node_states(journal, run_id, plan)
     finally:
         journal.close()
-    return RunResult(run_id, plan, outcome, states, report, per_node)
 
 
 def _journaled_state(states: Path, run_id: str) -> str:

@@ -91,6 +91,7 @@ class RunOutcome:
     remedy: str = ""  # what to do before resuming
     failed_node: str | None = None
     precheck: bool = False  # failed in prechecks: nothing was changed
+    paused_before: str | None = None  # RunState.PAUSED: the stage a resume starts with
     resume_options: tuple[str, ...] = ()  # e.g. ("--window", "START/END")
     state_dir_options: tuple[str, ...] = ()  # ("--state-dir", DIR), set by the caller
 

@@ -19,6 +19,9 @@ class RunState(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED_WINDOW = "paused_window"
+    # held as asked (``--stop-after install``, an approval): not a failure; detail
+    # ``before`` names the stage a resume starts with (and so approves)
+    PAUSED = "paused"
     INTERRUPTED = "interrupted"
     WAITING_FOR_WINDOW = "waiting_for_window"
     UNKNOWN = "unknown"  # no run-level entry yet
