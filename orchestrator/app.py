@@ -12,8 +12,9 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import structlog
@@ -35,6 +36,7 @@ from orchestrator.engine.journal import Journal, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import (
+    RESTART_STAGES,
     MaintenanceWindow,
     ProgressView,
     Rollout,
@@ -59,6 +61,7 @@ from orchestrator.errors import (
 )
 from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
+from orchestrator.notify import Event, Notice, Notifier
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.planner import build_plan
 
@@ -90,11 +93,12 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+    notifier: Notifier = field(default_factory=Notifier)
 
 
 def audit_inputs(inputs: Inputs) -> AuditInputs:
     """What the post-run audit (and ``report --audit``) needs of a run's inputs."""
-    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    access = {item.name: getattr(inputs, item.name) for item in fields(ClusterAccess)}
     return AuditInputs(**access, playbook=inputs.playbook)
 
 
@@ -114,6 +118,7 @@ def load_inputs(
         playbook_path=playbook_path,
         playbook=playbook,
         sftp_password=sftp_password,
+        notifier=Notifier.from_playbook(playbook),
     )
 
 
@@ -168,6 +173,35 @@ def install_request(inputs: Inputs) -> InstallRequest:
         timeout=float(pb.timeouts.install),
         take_over_held_wizard=pb.install.take_over_held_wizard,
     )
+
+
+STOP_AFTER = ("install",)
+
+
+def hold_points(plan: Plan, playbook: Playbook, stop_after: str | None = None) -> dict[str, str]:
+    """The stages of ``plan`` the run pauses before, each with why (the pause's message):
+    the playbook's ``approvals``, and with ``--stop-after install`` (or the playbook's
+    ``stop_after``) the first restart stage: the installs and their verify come first."""
+    holds = {
+        stage.name: "for approval (playbook approvals)"
+        for stage in plan.stages
+        if any(fnmatchcase(stage.name, pattern) for pattern in playbook.approvals)
+    }
+    source = "--stop-after install" if stop_after else "playbook stop_after: install"
+    if (stop_after or playbook.stop_after) == "install":
+        first = next((s for s in plan.stages if s.kind in RESTART_STAGES), None)
+        if first is not None:
+            holds[first.name] = f"after the installs ({source})"
+    return holds
+
+
+def check_stop_after(value: str | None) -> str | None:
+    if value is not None and value not in STOP_AFTER:
+        raise UserError(
+            f"--stop-after {value!r} is not a point devpack can stop after",
+            "--stop-after install (ends after the installs and their verification)",
+        )
+    return value
 
 
 def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
@@ -286,6 +320,7 @@ def execute(
     window: MaintenanceWindow | None = None,
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
+    stop_after: str | None = None,
 ) -> RunOutcome:
     """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock.
 
@@ -293,6 +328,7 @@ def execute(
     models, nodes, strategy): else it refuses (exit 3) before any network I/O."""
     settings = rollout_settings(inputs, window)
     settings.stop = stop
+    settings.hold_before = hold_points(plan, inputs.playbook, stop_after)
     if settings.window and settings.window.end.timestamp() <= time.time():
         raise UserError(
             f"the maintenance window {settings.window.start.isoformat()} / "
@@ -312,7 +348,18 @@ def execute(
         for lock in locks:
             lock.acquire(run_id)
             held.append(lock)
-        return _execute_locked(inputs, plan, states, progress, run_id, settings, journal, gateway)
+        inputs.notifier.send(
+            Notice(Event.START, plan.cluster, run_id, _start_text(journal, run_id, plan))
+        )
+        try:
+            return _execute_locked(
+                inputs, plan, states, progress, run_id, settings, journal, gateway
+            )
+        except UserError as exc:  # stopped by the state dir (full disk...): say so
+            inputs.notifier.send(
+                Notice(Event.FAILURE, plan.cluster, run_id, f"{exc.message} ({exc.hint})")
+            )
+            raise
     except ClusterLocked as exc:
         status = shlex.join(["devpack", "status", *state_dir_options(states)])
         raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
@@ -329,6 +376,15 @@ def execute(
         for lock in reversed(held):
             lock.release()
         journal.close()
+
+
+def _start_text(journal: Journal, run_id: str, plan: Plan) -> str:
+    if journal.run(run_id) is None:
+        return f"starting: {len(plan.stages)} stages, estimated {plan.estimated_seconds} s"
+    before = journal.paused_before(run_id)
+    if before:
+        return f"resuming: {before} approved"
+    return f"resuming from {journal.run_state(run_id)}"
 
 
 def _execute_locked(

@@ -105,12 +105,26 @@ def run(
         help="Choose the run id (a scheduler's); an existing run of that id is resumed, a "
         "completed one only reports its result again",
     ),
+    stop_after: str | None = typer.Option(
+        None,
+        "--stop-after",
+        help="install: end after the installs and their verification (paused, exit 7); "
+        "devpack resume does the restarts later",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Roll the playbook's device pack out to the inventory's cluster."""
     with json_mode("run" if as_json else None), user_errors():
+        app.check_stop_after(stop_after)
         code = _run(
-            inventory, playbook, plan_file, dry_run, window, app.state_dir(state_dir), run_id
+            inventory,
+            playbook,
+            plan_file,
+            dry_run,
+            window,
+            app.state_dir(state_dir),
+            run_id,
+            stop_after,
         )
     raise typer.Exit(code)
 
@@ -123,6 +137,7 @@ def _run(
     window_text: str | None,
     states: Path,
     run_id: str | None,
+    stop_after: str | None = None,
 ) -> int:
     # every local input is checked before any network I/O (logging in takes minutes)
     window = app.parse_window(window_text) if window_text else None
@@ -152,6 +167,7 @@ def _run(
         given=given,
         show_plan=_show_plan,
         run_id=run_id,
+        stop_after=stop_after,
     )
     return _finish("run", result)
 

@@ -149,7 +149,7 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
 def quiet_libraries() -> None:
     """Keep library chatter (paramiko's "Socket exception ..." when a node reboots under
     an open session) off the operator's console; the run's own log says what happened."""
-    for name in ("paramiko", "zeep", "urllib3"):
+    for name in ("paramiko", "zeep", "urllib3", "apprise"):
         library = logging.getLogger(name)
         library.addHandler(logging.NullHandler())
         library.propagate = False

@@ -33,6 +33,7 @@ from orchestrator.errors import (
     EXIT_PRECHECK,
     UserError,
 )
+from orchestrator.notify import Event, Notice
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
@@ -183,6 +184,7 @@ def roll_out(
     show_plan: ShowPlan = lambda plan: None,
     run_id: str | None = None,
     stop: threading.Event | None = None,
+    stop_after: str | None = None,
 ) -> RunResult:
     """Plan and run one cluster's rollout, then audit it and write its report.
 
@@ -206,12 +208,13 @@ def roll_out(
                     window=window,
                     gateway=gateway,
                     stop=stop,
+                    stop_after=stop_after,
                 )
             # the post-run audit reuses the run's sessions instead of logging in again
             report = post_run_report(inputs, states, run_id, gateway)
         finally:
             gateway.close()
-    return _result(run_id, plan, outcome, states, report)
+    return notify_end(inputs, _result(run_id, plan, outcome, states, report))
 
 
 def resume(
@@ -254,7 +257,41 @@ def resume(
         report = post_run_report(inputs, states, run_id, gateway)
     finally:
         gateway.close()
-    return _result(run_id, plan, outcome, states, report)
+    return notify_end(inputs, _result(run_id, plan, outcome, states, report))
+
+
+_EVENTS = {
+    RunState.COMPLETED: Event.COMPLETION,
+    RunState.PAUSED: Event.PAUSE,
+    RunState.PAUSED_WINDOW: Event.PAUSE,
+    RunState.INTERRUPTED: Event.INTERRUPTION,
+}
+
+
+def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
+    """Tell the playbook's notifiers how the run ended (never fails the run)."""
+    outcome = result.outcome
+    if outcome is None:
+        return result
+    event = _EVENTS.get(RunState(outcome.status), Event.FAILURE)
+    where = f"{outcome.status}: {outcome.message}"
+    if result.report is not None and (result.report.errors or result.report.warnings):
+        where += (
+            f"; post-run audit: {result.report.errors} error(s), "
+            f"{result.report.warnings} warning(s)"
+        )
+    folder = result.report.folder if result.report is not None else None
+    inputs.notifier.send(
+        Notice(
+            event,
+            result.plan.cluster,
+            result.run_id,
+            where,
+            None if event is Event.COMPLETION else outcome.resume_command,
+            str(folder / "report.html") if folder else None,
+        )
+    )
+    return result
 
 
 def _result(

@@ -75,6 +75,9 @@ class RolloutSettings:
     # set from another thread (fleet mode) to stop like Ctrl-C: at the next stage boundary,
     # steps under way finish, queued steps never start
     stop: threading.Event | None = None
+    # stages the run pauses before (RunState.PAUSED) until a resume approves them, with
+    # why: "after the installs (--stop-after install)", "for approval (playbook approvals)"
+    hold_before: dict[str, str] = field(default_factory=dict)
 
 
 def resume_command(run_id: str, *options: str) -> str:
@@ -173,6 +176,7 @@ class Rollout:
             progress=self.progress.node,
             previous=previous,
         )
+        self._approve_held_stage(previous)
         self.journal.write(self.run_id, RunState.RUNNING)
         try:
             return self._execute(ctx, previous)
@@ -201,6 +205,9 @@ class Rollout:
             stage_key = f"stage/{stage.name}"
             if previous.get(stage_key) and previous[stage_key].state == StepState.DONE:
                 continue
+            held = self._hold(stage, previous)
+            if held:
+                return held
             if stage.kind in INSTALL_STAGES:
                 # Installing commits us to the restarts: a node with the pack and without
                 # its restart rejects the new phones. Start only if the rest can finish.
@@ -423,6 +430,34 @@ class Rollout:
             )
             time.sleep(gate.settle_seconds)
         self.journal.write(self.run_id, StepState.DONE, step=key)
+
+    # ----- holds: --stop-after and approvals ------------------------------------------
+
+    def _approve_held_stage(self, previous: dict[str, StepRecord]) -> None:
+        """Executing a run that was paused before a stage (a resume) approves that stage:
+        journaled as ``approval/<stage>`` done, so no later session holds there again."""
+        before = self.journal.paused_before(self.run_id)
+        if before is None:
+            return
+        key = f"approval/{before}"
+        entry = self.journal.write(self.run_id, StepState.DONE, step=key)
+        record = previous.setdefault(key, StepRecord(key, None))
+        record.state, record.history = StepState.DONE, [*record.history, entry]
+        log.info("run.approved", stage=before)
+
+    def _hold(self, stage: Stage, previous: dict[str, StepRecord]) -> RunOutcome | None:
+        why = self.settings.hold_before.get(stage.name)
+        approval = previous.get(f"approval/{stage.name}")
+        if why is None or (approval is not None and approval.state == StepState.DONE):
+            return None
+        message = f"paused {why} before {stage.name}"
+        self.journal.write(self.run_id, RunState.PAUSED, before=stage.name, message=message)
+        return RunOutcome(
+            self.run_id,
+            RunState.PAUSED,
+            f"{message}; nothing is under way, every node is journaled",
+            paused_before=stage.name,
+        )
 
     # ----- window and failure --------------------------------------------------------
 

@@ -34,7 +34,13 @@ DETAIL_KEYS = (
     "took_over_wizard",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
-_RUN_END = {RunState.COMPLETED, RunState.FAILED, RunState.PAUSED_WINDOW, RunState.INTERRUPTED}
+_RUN_END = {
+    RunState.COMPLETED,
+    RunState.FAILED,
+    RunState.PAUSED_WINDOW,
+    RunState.PAUSED,
+    RunState.INTERRUPTED,
+}
 _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 
 
