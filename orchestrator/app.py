@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets as token
 import shlex
 import threading
 import time
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -226,14 +227,33 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
     )
 
 
-def parse_window(text: str) -> MaintenanceWindow:
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+
+
+def _window_end(start: datetime, text: str) -> datetime:
+    """END as an ISO 8601 time, or as a duration from START (``PT4H``, ``PT3H30M``)."""
+    match = _DURATION.match(text.upper())
+    if match and any(match.groups()):
+        hours, minutes = (int(part or 0) for part in match.groups())
+        return start + timedelta(hours=hours, minutes=minutes)
+    return datetime.fromisoformat(text)
+
+
+def parse_window(text: str, now: datetime | None = None) -> MaintenanceWindow:
+    """``START/END`` in ISO 8601; START may be ``now`` and END a duration (``PT4H``),
+    so a scheduler (cron, a systemd timer) can say "from now, for four hours"."""
     try:
         start_text, end_text = text.split("/", 1)
-        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+        if start_text.lower() == "now":
+            start = (now or datetime.now(UTC)).replace(microsecond=0)
+        else:
+            start = datetime.fromisoformat(start_text)
+        end = _window_end(start, end_text)
     except ValueError:
         raise UserError(
             f"--window {text!r} is not START/END in ISO 8601",
-            "e.g. --window 2026-11-28T01:00+01:00/2026-11-28T05:00+01:00",
+            "e.g. --window 2026-11-28T01:00+01:00/2026-11-28T05:00+01:00, or now/PT4H "
+            "(from now, for four hours)",
         ) from None
     if start.tzinfo is None or end.tzinfo is None:
         raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
