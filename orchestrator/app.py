@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import secrets as token
 import shlex
 import threading
 import time
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.errors import Invalid
 from orchestrator.config.fields import check_safe_name
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import Playbook, window_duration, window_now
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import DriverError
@@ -227,16 +226,10 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
     )
 
 
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
-
-
 def _window_end(start: datetime, text: str) -> datetime:
     """END as an ISO 8601 time, or as a duration from START (``PT4H``, ``PT3H30M``)."""
-    match = _DURATION.match(text.upper())
-    if match and any(match.groups()):
-        hours, minutes = (int(part or 0) for part in match.groups())
-        return start + timedelta(hours=hours, minutes=minutes)
-    return datetime.fromisoformat(text)
+    duration = window_duration(text)
+    return start + duration if duration is not None else datetime.fromisoformat(text)
 
 
 def parse_window(text: str, now: datetime | None = None) -> MaintenanceWindow:
@@ -245,7 +238,7 @@ def parse_window(text: str, now: datetime | None = None) -> MaintenanceWindow:
     try:
         start_text, end_text = text.split("/", 1)
         if start_text.lower() == "now":
-            start = (now or datetime.now(UTC)).replace(microsecond=0)
+            start = (now or window_now()).replace(microsecond=0)
         else:
             start = datetime.fromisoformat(start_text)
         end = _window_end(start, end_text)

@@ -31,3 +31,11 @@ def test_wrong_forms_are_refused_with_an_example(text):
     with pytest.raises(UserError) as caught:
         parse_window(text, now=NOW)
     assert "now/PT4H" in caught.value.hint
+
+
+def test_the_playbook_window_may_be_relative_to_the_start():
+    from orchestrator.config.playbook import Window
+
+    window = Window.model_validate({"start": "now", "end": "PT4H"})
+    assert window.end - window.start == timedelta(hours=4)
+    assert abs(window.start - datetime.now(UTC)) < timedelta(minutes=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Annotated, Literal
@@ -153,10 +153,44 @@ def _datetime_text(value: object) -> object:
 
 Moment = Annotated[datetime, BeforeValidator(_datetime_text)]
 
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+
+
+def window_duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration in hours and minutes (``PT4H``, ``PT3H30M``), else None: the
+    relative end of a window, in the playbook and in ``--window now/PT4H``."""
+    match = _DURATION.match(text.strip().upper())
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes = (int(part or 0) for part in match.groups())
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def window_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
 
 class Window(StrictModel):
+    """``start``/``end`` as times with a zone, or relative to when devpack starts:
+    ``start: now`` and ``end: PT4H`` (a scheduled run's window)."""
+
     start: Moment
     end: Moment
+
+    @model_validator(mode="before")
+    @classmethod
+    def _relative(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("start"), str) and data["start"].strip().lower() == "now":
+            data["start"] = window_now()
+        end, start = data.get("end"), data.get("start")
+        if isinstance(end, str) and isinstance(start, datetime):
+            duration = window_duration(end)
+            if duration is not None:
+                data["end"] = start + duration
+        return data
 
     @field_validator("start", "end")
     @classmethod
