@@ -351,14 +351,10 @@ def execute(
     check_state_dir(states)
     journal = Journal(states / "journal.sqlite")
     run_id = run_id or new_run_id(plan.cluster)
-    publisher = inputs.inventory.publisher
-    locks = [
-        ClusterLock(states / "locks", plan.cluster),
-        publisher_lock(plan.cluster, publisher.address, publisher.ssh_port),
-    ]
+    settings.transcripts = run_folder(states, run_id) / "transcripts"
     held: list[ClusterLock] = []
     try:
-        for lock in locks:
+        for lock in cluster_locks(inputs, states):
             lock.acquire(run_id)
             held.append(lock)
         inputs.notifier.send(
@@ -373,22 +369,53 @@ def execute(
                 Notice(Event.FAILURE, plan.cluster, run_id, f"{exc.message} ({exc.hint})")
             )
             raise
-    except ClusterLocked as exc:
-        status = shlex.join(["devpack", "status", *state_dir_options(states)])
-        raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
-    except OSError as exc:
-        if exc.filename and str(exc.filename).endswith(".lock"):
-            raise UserError(
-                f"cannot take the cluster lock {exc.filename}: {exc.strerror}",
-                f"fix that folder's permissions, or set {LOCK_DIR_ENV} to a folder every "
-                "operator of this host can write",
-                EXIT_LOCKED,
-            ) from None
-        raise
+    except (ClusterLocked, OSError) as exc:
+        raise lock_error(exc, states) from None
     finally:
         for lock in reversed(held):
             lock.release()
         journal.close()
+
+
+def cluster_locks(inputs: ClusterAccess, states: Path) -> list[ClusterLock]:
+    """The two locks a run holds: in the state dir by cluster, on this host by publisher."""
+    publisher = inputs.inventory.publisher
+    cluster = inputs.inventory.cluster
+    return [
+        ClusterLock(states / "locks", cluster),
+        publisher_lock(cluster, publisher.address, publisher.ssh_port),
+    ]
+
+
+def lock_error(exc: BaseException, states: Path) -> BaseException:
+    """A lock another run holds (or cannot be taken) as the user's error (exit 5)."""
+    if isinstance(exc, ClusterLocked):
+        status = shlex.join(["devpack", "status", *state_dir_options(states)])
+        return UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED)
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename).endswith(".lock"):
+        return UserError(
+            f"cannot take the cluster lock {exc.filename}: {exc.strerror}",
+            f"fix that folder's permissions, or set {LOCK_DIR_ENV} to a folder every "
+            "operator of this host can write",
+            EXIT_LOCKED,
+        )
+    return exc
+
+
+def check_unlocked(inputs: ClusterAccess, states: Path) -> None:
+    """Before discovery and the plan (minutes of logins and a page of output): refuse at
+    once if another run holds the cluster. Taken and let go; the run takes them for good
+    once planned (and is refused then if someone came in between)."""
+    held: list[ClusterLock] = []
+    try:
+        for lock in cluster_locks(inputs, states):
+            lock.acquire("probe")
+            held.append(lock)
+    except (ClusterLocked, OSError) as exc:
+        raise lock_error(exc, states) from None
+    finally:
+        for lock in reversed(held):
+            lock.release()
 
 
 def _start_text(journal: Journal, run_id: str, plan: Plan) -> str:

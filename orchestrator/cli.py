@@ -34,7 +34,7 @@ cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 cli.add_typer(lab_app, name="lab")
 cli.add_typer(fleet_app, name="fleet")
@@ -59,9 +59,17 @@ def _version(value: bool) -> None:
 @cli.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also show the run's log events on stderr"
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Debug detail in the run's log and on stderr (implies -v)"
+    ),
 ) -> None:
     """devpack."""
-    # Structured logs go to each run's log.jsonl, never to the operator's console.
+    # Structured logs go to each run's log.jsonl; -v / --debug mirror them on stderr
+    # (redacted like the file), so stdout stays the operator's (or --json's) alone.
+    logs.set_verbosity(debug=debug, verbose=verbose or debug)
     logs.configure(None)
     logs.quiet_libraries()
 
@@ -71,12 +79,19 @@ def plan(
     inventory: Path = INVENTORY,
     playbook: Path = PLAYBOOK,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the plan as JSON"),
+    state_dir: Path | None = STATE_DIR,
     as_json: bool = JSON,
 ) -> None:
     """Discover the cluster (read-only) and print the rollout plan."""
     with json_mode("plan" if as_json else None), user_errors():
         if output:  # before logging in to every node
             check_writable_file(output, "--output")
+        states = app.state_dir(state_dir)
+        if states.exists() and not states.is_dir():
+            raise app.UserError(
+                f"--state-dir {states} is not a folder",
+                "give the folder that holds journal.sqlite (default .devpack)",
+            )
         inputs = app.load_inputs(inventory, playbook)
         gateway = app.open_gateway(inputs)
         try:

@@ -194,6 +194,7 @@ def roll_out(
     run_id = run_id or app.new_run_id(inputs.inventory.cluster)
     with structlog.contextvars.bound_contextvars(run=run_id):
         logs.register_run(app.run_folder(states, run_id) / "log.jsonl")
+        app.check_unlocked(inputs, states)  # a refused run says so before planning
         gateway = app.open_gateway(inputs)
         try:
             plan = plan_for(inputs, gateway, given)

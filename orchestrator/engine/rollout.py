@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 import structlog
@@ -78,6 +79,8 @@ class RolloutSettings:
     # stages the run pauses before (RunState.PAUSED) until a resume approves them, with
     # why: "after the installs (--stop-after install)", "for approval (playbook approvals)"
     hold_before: dict[str, str] = field(default_factory=dict)
+    # where each node's install dialog is kept (the run folder's transcripts/)
+    transcripts: Path | None = None
 
 
 def resume_command(run_id: str, *options: str) -> str:
@@ -175,6 +178,7 @@ class Rollout:
             transient=self.settings.transient,
             progress=self.progress.node,
             previous=previous,
+            transcripts=self.settings.transcripts,
         )
         self._approve_held_stage(previous)
         self.journal.write(self.run_id, RunState.RUNNING)

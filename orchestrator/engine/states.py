@@ -89,6 +89,7 @@ class InstallDetail(FailureDetail, total=False):
     took_over_wizard: str  # on "took_over_wizard": what the report says
     checksum: str | None
     log: str | None
+    transcript_file: str  # on "done"/"failed": transcripts/<node>-install.txt in the run folder
 
 
 class RebootDetail(FailureDetail, total=False):

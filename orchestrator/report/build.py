@@ -31,7 +31,7 @@ from orchestrator.report.timeline import CLUSTER_ROW, segments
 DETAIL_KEYS = (
     "outcome", "message", "hint", "checksum", "file", "problems", "warnings", "missing",
     "verified", "restarted", "models", "reason", "service", "error", "boot_time",
-    "took_over_wizard",
+    "took_over_wizard", "transcript_file",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
 _RUN_END = {

@@ -41,6 +41,18 @@ def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Pat
         html = (report / "report.html").read_text()
         assert "Paused as planned, not a failure" in html and "Failed" not in html
         assert hook.events() == ["start", "pause"]
+        secrets = [
+            cluster.lab.config.admin.password,
+            cluster.lab.config.sftp.password,
+            cluster.lab.config.application.password,
+        ]
+        # each node's install dialog is kept for Cisco TAC, passwords masked, and linked
+        for node in cluster.world.nodes:
+            kept = state / "runs" / "chg-7" / "transcripts" / f"{node}-install.txt"
+            text = kept.read_text()
+            assert cluster.lab.config.sftp.directory in text and "install dialog" in text
+            assert not any(secret in text for secret in secrets)
+            assert f'href="../transcripts/{node}-install.txt"' in html
         assert "continue with: devpack resume chg-7" in hook.posts[1]["message"]
         assert f"report: {report / 'report.html'}" in hook.posts[1]["message"]
 
