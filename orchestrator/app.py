@@ -276,6 +276,8 @@ MAX_RUN_ID = 128
 def check_run_id(run_id: str) -> str:
     """A run id given on the command line (``--run-id``, ``resume``, ``status``): it names
     a folder under the state dir and goes into printed commands, so it is a safe name."""
+    if not run_id:
+        raise UserError("the run id is empty", "devpack status lists the runs")
     try:
         return check_safe_name(run_id, MAX_RUN_ID)
     except Invalid as exc:

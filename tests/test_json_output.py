@@ -55,6 +55,11 @@ def test_resume_status_plan_audit_errors_are_json_documents(tmp_path: Path):
         assert words in document["error"]["message"], (args, document)
 
 
+def test_an_empty_run_id_is_bad_input(tmp_path: Path):
+    code, document, _ = devpack_json("resume", "", "--state-dir", str(tmp_path / "s"))
+    assert code == 2 and "empty" in document["error"]["message"]
+
+
 def test_status_of_an_empty_state_dir_is_an_empty_list(tmp_path: Path):
     code, document, _ = devpack_json("status", "--state-dir", str(tmp_path / "none"))
     assert code == 0 and document["runs"] == []
