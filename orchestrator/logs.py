@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,7 +34,9 @@ class Redactor:
             text = text.replace(value, REDACTED)
         return text
 
-    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         for key, value in list(event.items()):
             if _SECRET_KEYS.search(key) and value not in (None, ""):
                 event[key] = REDACTED
@@ -62,7 +64,9 @@ class _RunRouter:
             if run not in self._files:
                 self._files[run] = open_private(path, "a")
 
-    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         line = json.dumps(event, default=str)
         with self._lock:
             self._files.get(str(event.get("run")), self._fallback).write(line + "\n")
@@ -94,7 +98,9 @@ def set_verbosity(*, debug: bool, verbose: bool) -> None:
     VERBOSITY.console = verbose
 
 
-def _to_stderr(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _to_stderr(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     if VERBOSITY.console:
         shown = {k: v for k, v in event.items() if k not in ("timestamp",)}
         level = shown.pop("level", "info")

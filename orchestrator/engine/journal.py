@@ -109,6 +109,11 @@ __all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord"
 
 
 class Journal:
+    """The run's durable record: append-only entries, step state folded on read.
+
+    Use it as a context manager (``with Journal(path) as journal:``) so the database is
+    closed whatever happens."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
@@ -155,6 +160,12 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ----- writing -------------------------------------------------------------------
 
@@ -209,7 +220,7 @@ class Journal:
         return RunRecord(*row) if row else None
 
     def runs(self, cluster: str | None = None) -> list[RunRecord]:
-        sql, args = "select * from runs", ()
+        sql, args = "select * from runs", tuple[str, ...]()
         if cluster:
             sql, args = sql + " where cluster = ?", (cluster,)
         with self._lock:
@@ -223,7 +234,10 @@ class Journal:
                 " where run_id = ? order by seq",
                 (run_id,),
             ).fetchall()
-        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+        return [
+            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
 
     def steps(self, run_id: str) -> dict[str, StepRecord]:
         records: dict[str, StepRecord] = {}
