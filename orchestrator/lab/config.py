@@ -31,6 +31,12 @@ class NodeSpec(_Model):
     tftp: bool = False
     options: list[InstalledOption] = Field(default_factory=list)
     booted_minutes_ago: float = 60 * 24 * 60
+    earlier_boots: int = Field(
+        24,
+        ge=0,
+        description="Boot lines before the current one in system-history.log (a node's past; "
+        "enough to need more than one `file view` page)",
+    )
     auth: Literal["auto", "password", "keyboard-interactive"] = "auto"
     disk_active_pct: int = 58
     common_free_mb: int = 20_000
@@ -100,6 +106,11 @@ class Rules(_Model):
     )
     ris_rate_per_minute: int = 15
     pagination_lines: int = 20
+    file_view_always_pages: bool = Field(
+        True,
+        description="`file view` pages with its own options: prompt even with CLI "
+        "pagination off (reference 9.5, inferred)",
+    )
 
 
 class Network(_Model):

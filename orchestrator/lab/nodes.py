@@ -154,6 +154,9 @@ def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node
     )
     node.boot_time = now - spec.booted_minutes_ago * 60
     node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=release)))
+    for weeks in range(spec.earlier_boots):  # a week apart, before the current boot
+        at = node.boot_time - (weeks + 1) * 7 * 86400
+        node.history.append((at, texts.HISTORY_BOOT.format(stamp="", version=release)))
     for option in spec.options:
         at = now - option.installed_minutes_ago * 60
         node.options[cop_base_name(option.file)] = at

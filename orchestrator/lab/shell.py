@@ -21,6 +21,7 @@ from orchestrator.lab.world import World
 CRLF = texts.CRLF
 BOLD, NORMAL = "\x1b[1m", "\x1b[0m"
 ERASE_LINE = "\r\x1b[K"
+ERASE_TO_END = "\x1b[K"
 SECRET_ECHO = "********"  # what a password answer shows, whatever its length
 _BACKSPACES = ("\x7f", "\x08")
 
@@ -180,7 +181,8 @@ class Shell:
             shown += budget
             if shown >= len(lines):
                 return
-            self.term.write(BOLD + texts.PAGER_PROMPT + NORMAL)
+            # Cisco's own framework's mock data shows ESC[K right after it (reference 9.5)
+            self.term.write(BOLD + texts.PAGER_PROMPT + NORMAL + ERASE_TO_END)
             key = self._key_of("\r q")
             self.term.write(ERASE_LINE)
             if key == "q":

@@ -21,6 +21,7 @@ from orchestrator.lab.world import World
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 PROMPT = re.compile(r"(?:^|[\r\n]|\x1b\[K)admin:\s*$")
+FILE_VIEW_PAGER = re.compile(r"\(lines \d+ - (\d+) of (\d+)\) :$")
 
 
 @dataclass
@@ -112,9 +113,17 @@ class Cli:
         self.channel.sendall(text.encode())
 
     def run(self, command: str, timeout: float = 5.0) -> str:
-        """Send a command after the prompt; its output (echo removed) up to the next prompt."""
+        """Send a command after the prompt; its output (echo removed) up to the next
+        prompt. ``file view`` pages (even with pagination off) are walked with n / q."""
         self.send(command + "\r")
-        out = self.prompt(timeout)
+        out = ""
+        while True:
+            out += self.read_until(f"{PROMPT.pattern}|{FILE_VIEW_PAGER.pattern}", timeout)
+            pager = FILE_VIEW_PAGER.search(out)
+            if pager is None:
+                break
+            out = out[: pager.start()]
+            self.send("q" if pager.group(1) == pager.group(2) else "n")
         body = out.split("\r\n", 1)[1] if "\r\n" in out else ""
         return re.sub(r"admin:\s*$", "", body)
 
@@ -143,6 +152,7 @@ class Cli:
 
 
 def node(name: str, role: str = "subscriber", release: str | None = None, **kw: object) -> NodeSpec:
+    kw.setdefault("earlier_boots", 0)  # these tests count boot lines
     return NodeSpec(name=name, role=role, release=release, **kw)  # type: ignore[arg-type]
 
 

@@ -282,7 +282,9 @@ def _file_view(shell: Shell, args: list[str]) -> None:
         return
     with shell.world.lock:
         lines = shell.world.history_lines(shell.node)
-    if not shell.pagination:
+    # `file view` pages with its own prompt even with pagination off (reference 9.5,
+    # inferred from clients that always handle it): a rule, on by default.
+    if not shell.pagination and not shell.world.config.rules.file_view_always_pages:
         for text in lines:
             shell.term.line(text)
         return
