@@ -26,8 +26,21 @@ PAGER_PROMPT = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
 COMMAND_FAILED = "Executed command unsuccessfully"
 UNKNOWN_COMMAND = "No valid command entered"  # (inferred wording)
 
-# utils system upgrade initiate
+# utils system upgrade initiate. The first warning's wording varies (reference 2 and
+# 9.5): 12.5 prints "cancelling", older releases "exiting the upgrade command"; section 2's
+# transcript shows "canceling".
 UPGRADE_WARNING = "Warning: Do not close this window without first canceling the upgrade."
+UPGRADE_WARNING_CANCELLING = (
+    "Warning: Do not close this window without first cancelling the upgrade."
+)
+UPGRADE_WARNING_EXITING = (
+    "Warning: Do not close this window without first exiting the upgrade command"
+)
+UPGRADE_WARNINGS = {
+    "canceling": UPGRADE_WARNING,
+    "cancelling": UPGRADE_WARNING_CANCELLING,
+    "exiting": UPGRADE_WARNING_EXITING,
+}
 UPGRADE_READINESS_WARNING = (
     "Warning: Before upgrading the cluster Cisco recommends installing the latest Upgrade "
     "Readiness COP file. Refer to the Upgrade Guide on cisco.com for details."
@@ -109,6 +122,13 @@ RESTART_BEGIN = (
     "Stopping Service Manager...\r\n"
 )
 GOING_DOWN = "The system is going down for reboot NOW!"
+# Other restart banners seen in third-party clients (reference 9.5); which release prints
+# which is not known.
+RESTART_BEGIN_SERVICE_MANAGER = (
+    "Warning: Restart could take up to 5 minutes.\r\n"
+    "Shutting down Service Manager. Please wait...\r\n"
+)
+RESTART_BANNERS = {"appliance": RESTART_BEGIN, "service_manager": RESTART_BEGIN_SERVICE_MANAGER}
 
 # utils service restart NAME
 SERVICE_RESTART_NOTICE = (

@@ -106,6 +106,17 @@ class Rules(_Model):
     )
     ris_rate_per_minute: int = 15
     pagination_lines: int = 20
+    upgrade_warning: Literal["auto", "canceling", "cancelling", "exiting"] = Field(
+        "auto",
+        description="wording of the wizard's first warning; auto: 12.5+ 'cancelling', older "
+        "'exiting the upgrade command' (reference 9.5)",
+    )
+    restart_banner: Literal["auto", "appliance", "service_manager"] = Field(
+        "auto",
+        description="what `utils system restart` prints once confirmed; auto: 12.5+ "
+        "'Shutting down Service Manager. Please wait...', older 'Appliance is being "
+        "Restarted ...' (which release prints which is inferred)",
+    )
     file_view_always_pages: bool = Field(
         True,
         description="`file view` pages with its own options: prompt even with CLI "

@@ -48,6 +48,14 @@ def is_modern(node: Node) -> bool:
     return (node.release.major, node.release.minor) >= (12, 5)
 
 
+def upgrade_warning(world: World, node: Node) -> str:
+    """The wizard's first warning, in the wording of the node's release (or the rule's)."""
+    wording = world.config.rules.upgrade_warning
+    if wording == "auto":
+        wording = "cancelling" if is_modern(node) else "exiting"
+    return texts.UPGRADE_WARNINGS[wording]
+
+
 # ----- status and cancel -----------------------------------------------------------------
 
 
@@ -132,7 +140,7 @@ class _Wizard:
     def run(self) -> None:
         term = self.term
         term.line()
-        term.line(texts.UPGRADE_WARNING)
+        term.line(upgrade_warning(self.world, self.node))
         if self.modern:
             term.line()
             term.line(texts.UPGRADE_READINESS_WARNING)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from orchestrator.cucm import texts as T
+from orchestrator.drivers.ssh import patterns
 from orchestrator.drivers.ssh.channel import Channel
 from orchestrator.drivers.ssh.dialogs import UNEXPECTED, Dialog, Rule, prompt, run_dialog
 from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
@@ -109,20 +110,37 @@ def test_strip_echo() -> None:
     assert strip_echo("show status", "show status") == ""
 
 
-def test_restart_system_answers_after_prompt_and_returns_on_close() -> None:
+@pytest.mark.parametrize(
+    "banner",
+    [*T.RESTART_BANNERS.values(), "Appliance is being Restarted ..." + NL],
+    ids=["appliance", "service_manager", "appliance_only"],
+)
+def test_restart_system_answers_after_prompt_and_returns_on_close(banner: str) -> None:
     script = [
         *login(),
         In("utils system restart"),
         Out(T.RESTART_WARNING + T.RESTART_CONFIRM + " "),
         In("yes"),
-        Out(T.RESTART_BEGIN + T.GOING_DOWN + NL),
-        Close(),
+        Out(banner),
+        Close(),  # no "going down" line: the banner alone says the order was taken
     ]
     cli, raw = cli_for(script)
     text = cli.restart_system(confirm_timeout=1, close_timeout=1)
     assert raw.done and not raw.errors
-    assert "Stopping Service Manager" in text
+    assert banner.split(NL)[0] in text
     assert not cli.is_open
+
+
+@pytest.mark.parametrize("name", ["restart_system.txt", "restart_system_12_5.txt"])
+def test_restart_banner_of_each_transcript_is_recognised(name: str) -> None:
+    _, after = fixture_text(name).split("Enter (yes/no)? yes\n", 1)
+    assert patterns.RESTART_BANNER.search(after)
+    assert not patterns.RESTART_BANNER.search(T.RESTART_WARNING)  # the warning is no banner
+
+
+@pytest.mark.parametrize("wording", list(T.UPGRADE_WARNINGS.values()))
+def test_every_upgrade_warning_wording_is_recognised(wording: str) -> None:
+    assert patterns.UPGRADE_WARNING.search(wording)
 
 
 @pytest.mark.parametrize("refusal", [T.COMMAND_FAILED, T.ALREADY_IN_PROGRESS])

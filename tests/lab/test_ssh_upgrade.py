@@ -47,7 +47,7 @@ def md5_colons(lab: LabHandle, name: str = PACK) -> str:
 def test_install_dialog_11x_end_to_end(lab: LabHandle) -> None:
     cli = lab.login("cucmpub")
     head = initiate_11(cli, lab)
-    assert texts.UPGRADE_WARNING in head and "3) Local DVD/CD" in head
+    assert texts.UPGRADE_WARNING_EXITING in head and "3) Local DVD/CD" in head  # 11.5 wording
     assert "4) Local Image" not in head and texts.UPGRADE_READINESS_WARNING not in head
     listing = cli.answer('Please select an option (1 - 1 or "q" ):', "1")
     assert f'Available options and upgrades in "{lab.world.sftp_endpoint[0]}:/cop":' in listing

@@ -243,7 +243,7 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
     shell.world.events.emit(shell.node_name, "restart_confirmation_asked")
     if not shell.ask_yes_no(texts.RESTART_CONFIRM):
         return
-    shell.term.write(texts.RESTART_BEGIN)
+    shell.term.write(_restart_banner(shell))
     shell.world.restart_node(shell.node_name)
     shell.term.line(texts.GOING_DOWN)
     # The prompt never comes back: the node's SSH server cuts this session when the node
@@ -257,6 +257,14 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
             if time.monotonic() - down_since > 2.0:
                 shell.disconnect()
     raise SessionClosed
+
+
+def _restart_banner(shell: Shell) -> str:
+    banner = shell.world.config.rules.restart_banner
+    if banner == "auto":
+        release = shell.node.release
+        banner = "service_manager" if (release.major, release.minor) >= (12, 5) else "appliance"
+    return texts.RESTART_BANNERS[banner]
 
 
 def _upgrade(shell: Shell, args: list[str]) -> None:
