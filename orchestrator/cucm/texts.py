@@ -214,12 +214,21 @@ CLUSTER_NOT_AUTH = "Not Authenticated"  # (inferred) a node that is down
 CLUSTER_TABLE_HEAD = "Server Table (processnode) Entries\r\n----------------------------------"
 SUCCESSFUL = "Successful"
 DBREPL_SERVER_TIME = "Server Time: {time}"
-DBREPL_CLUSTER_STATE = (
-    "Cluster Replication State: BROADCAST SYNC Completed on {count} servers at: {at}\r\n"
-    "     Last Sync Result: SYNC COMPLETED on 672 tables out of 672\r\n"
-    "     Sync Status: NO ERRORS\r\n"
-    "     Use CLI to see detail: 'file view activelog "
-    "cm/trace/dbl/{stamp}_dbl_repl_output_Broadcast.log'"
+# The replication status check's header (reference 9.4); IN PROGRESS wording inferred
+# from "the header shows IN PROGRESS with a smaller count".
+DBREPL_STATUS_STARTED = "Cluster Replication State: Replication status command started at: {at}"
+DBREPL_STATUS_COMPLETED = (
+    "     Replication status command COMPLETED {total} tables checked out of {total}"
+)
+DBREPL_STATUS_IN_PROGRESS = (
+    "     Replication status command IN PROGRESS {checked} tables checked out of {total}"
+)
+DBREPL_STATUS_DONE = (
+    "     Last Completed Table: devicenumplanmapremdestmap\r\n"
+    "     No Errors or Mismatches found.\r\n"
+    "\r\n"
+    "     Use 'file view activelog cm/trace/dbl/sdi/ReplicationStatus.{stamp}.out' to see the "
+    "details"
 )
 DBREPL_DB_VERSION = "DB Version: ccm{version}"
 DBREPL_TIMEOUT = "Repltimeout set to: 300s"

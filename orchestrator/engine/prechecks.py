@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestrator.drivers.ssh.errors import ReplicationCheckRunning
 from orchestrator.engine.gateway import ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
@@ -111,7 +112,11 @@ def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: Prech
 
 
 def check_replication(gateway: ClusterGateway) -> list[str]:
-    states = gateway.replication()
+    try:
+        states = gateway.replication()
+    except ReplicationCheckRunning as exc:  # the table is not final: never judged
+        return [f"{exc}; run the check again once `utils dbreplication runtimestate` says "
+                "COMPLETED"]
     if not states:
         return ["utils dbreplication runtimestate printed no server rows"]
     return [

@@ -21,6 +21,11 @@ class Timing(BaseModel):
     service_restart_seconds: float = Field(description="utils service restart, stop to STARTED")
     sftp_unreachable_seconds: float = Field(description="time to fail on an unreachable server")
     command_delay: float = Field(0.0, description="latency of an ordinary CLI command")
+    replication_check_seconds: float = Field(
+        0.1,
+        description="how long the replication status check of `utils dbreplication "
+        "runtimestate` runs (IN PROGRESS) before it is COMPLETED (reference 9.4)",
+    )
 
 
 PROFILES: dict[str, Timing] = {
@@ -48,6 +53,7 @@ PROFILES: dict[str, Timing] = {
         service_restart_seconds=0.8,
         sftp_unreachable_seconds=2.0,
         command_delay=0.02,
+        replication_check_seconds=0.5,
     ),
     # rehearsal: real-world orders of magnitude (reference sections 1, 2, 4)
     "realistic": Timing(
@@ -62,6 +68,7 @@ PROFILES: dict[str, Timing] = {
         service_restart_seconds=25.0,
         sftp_unreachable_seconds=180.0,
         command_delay=0.5,
+        replication_check_seconds=60.0,  # minutes on a large cluster (inferred)
     ),
 }
 

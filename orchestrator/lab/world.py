@@ -40,6 +40,7 @@ from orchestrator.lab.nodes import (
     new_host_key,
     stamp,
 )
+from orchestrator.lab.replication_check import ReplicationStatusCommand
 from orchestrator.lab.scheduler import Scheduler
 from orchestrator.lab.timing import Timing, timing_for
 
@@ -56,6 +57,10 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.scheduler = Scheduler()
         self.db = ClusterDatabase()
+        self.replication_check = ReplicationStatusCommand(
+            self.timing.replication_check_seconds,
+            lambda: {n.name: n.replication for n in self.nodes.values()},
+        )
         self.sftp_endpoint: tuple[str, int] | None = None
         # the lab SFTP server's host key, which nodes verify before downloading (runner sets)
         self.sftp_host_key: paramiko.PKey | None = None

@@ -8,7 +8,12 @@ from orchestrator.cucm import texts as T
 from orchestrator.drivers.ssh import patterns
 from orchestrator.drivers.ssh.channel import Channel
 from orchestrator.drivers.ssh.dialogs import UNEXPECTED, Dialog, Rule, prompt, run_dialog
-from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ReplicationCheckRunning,
+    SessionClosed,
+)
 from orchestrator.drivers.ssh.platform import CucmCli, strip_echo
 from orchestrator.drivers.ssh.transport import SshTarget
 from orchestrator.drivers.ssh.upgrade import CancelOutcome, InstallOutcome
@@ -225,3 +230,40 @@ def test_runner_stops_when_a_one_shot_prompt_comes_back_later() -> None:
     result = run_dialog(Channel(raw), dialog)
     assert result.outcome == UNEXPECTED and "came back" in result.message
     assert raw.typed == ["bob", "42"]
+
+
+def _runtimestate(name: str) -> str:
+    return fixture_text(name).split("\n", 1)[1].rsplit("admin:", 1)[0]
+
+
+def test_replication_is_read_again_until_the_check_completed() -> None:
+    script = [
+        *login(),
+        *command("utils dbreplication runtimestate", _runtimestate("dbreplication_in_progress.txt")),
+        *command("utils dbreplication runtimestate", _runtimestate("dbreplication_runtimestate.txt")),
+    ]
+    cli, raw = cli_for(script)
+    status = cli.dbreplication_runtimestate(timeout=5, first_poll=0.01)
+    assert raw.done and not raw.errors
+    # the in-progress table said "all 2"; the completed one does not
+    assert status.status_completed and status.state_of("cucmsub2") == 0
+
+
+def test_replication_check_never_completing_is_not_judged() -> None:
+    in_progress = _runtimestate("dbreplication_in_progress.txt")
+    script = [*login(), *command("utils dbreplication runtimestate", in_progress) * 3]
+    cli, _ = cli_for(script)
+    with pytest.raises(ReplicationCheckRunning, match="212 of 682 tables") as info:
+        cli.dbreplication_runtimestate(timeout=0.05, first_poll=0.02)
+    assert info.value.retryable and cli.is_open
+
+
+def test_precheck_reports_a_check_still_running_instead_of_judging_it() -> None:
+    from orchestrator.engine.prechecks import check_replication
+
+    class Gateway:
+        def replication(self) -> dict[str, int]:
+            raise ReplicationCheckRunning("cucmpub", 300, 212, 682)
+
+    (problem,) = check_replication(Gateway())  # type: ignore[arg-type]
+    assert "still IN PROGRESS (212 of 682 tables checked)" in problem and "COMPLETED" in problem

@@ -89,6 +89,19 @@ class CommandTimeout(DriverError):
         self.output = output
 
 
+class ReplicationCheckRunning(CommandTimeout):
+    """`utils dbreplication runtimestate` still said IN PROGRESS when our wait ran out:
+    its table is not final and was not judged."""
+
+    def __init__(self, host: str, waited: float, checked: int | None, total: int | None) -> None:
+        count = f" ({checked} of {total} tables checked)" if total is not None else ""
+        super().__init__(
+            f"{host}: the replication status check was still IN PROGRESS{count} after "
+            f"{waited:g} s; its states are not final, so they were not judged",
+            host=host,
+        )
+
+
 class CommandFailed(DriverError):
     """The CLI said the command failed (``Executed command unsuccessfully`` and similar)."""
 

@@ -7,6 +7,7 @@ One interactive session per node, reused across commands, because a CUCM login t
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -22,7 +23,12 @@ from orchestrator.drivers.ssh.dialogs import (
     Progress,
     run_dialog,
 )
-from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
+from orchestrator.drivers.ssh.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ReplicationCheckRunning,
+    SessionClosed,
+)
 from orchestrator.drivers.ssh.system import RESTARTING, restart_system_dialog
 from orchestrator.drivers.ssh.transport import SshTarget, SshTransport, reveal
 from orchestrator.drivers.ssh.upgrade import (
@@ -319,10 +325,30 @@ class CucmCli:
     def service_list(self, timeout: float | None = None) -> parsers.ServiceList:
         return parsers.parse_service_list(self.run("utils service list", timeout))
 
-    def dbreplication_runtimestate(self, timeout: float = 300.0) -> parsers.ReplicationStatus:
-        return parsers.parse_dbreplication_runtimestate(
-            self.run("utils dbreplication runtimestate", timeout)
-        )
+    def dbreplication_runtimestate(
+        self, timeout: float = 300.0, *, first_poll: float = 0.1, max_poll: float = 10.0
+    ) -> parsers.ReplicationStatus:
+        """The replication table once its status check is COMPLETED (reference 9.4):
+        while the header says IN PROGRESS the states are not final, so the command is
+        run again (backing off from ``first_poll`` to ``max_poll`` s) for up to
+        ``timeout`` s; then ``ReplicationCheckRunning``."""
+        started = time.monotonic()
+        pause = first_poll
+        while True:
+            status = parsers.parse_dbreplication_runtimestate(
+                self.run("utils dbreplication runtimestate", timeout)
+            )
+            if not status.still_checking:
+                return status
+            waited = time.monotonic() - started
+            if waited + pause > timeout:
+                raise ReplicationCheckRunning(
+                    self.host, round(waited, 1), status.tables_checked, status.tables_total
+                )
+            log.debug("cli.replication_check_running", host=self.host,
+                      checked=status.tables_checked, total=status.tables_total)
+            time.sleep(pause)
+            pause = min(pause * 2, max_poll)
 
     def network_cluster(self) -> parsers.NetworkCluster:
         return parsers.parse_network_cluster(self.run("show network cluster"))
