@@ -237,10 +237,11 @@ def _runtimestate(name: str) -> str:
 
 
 def test_replication_is_read_again_until_the_check_completed() -> None:
+    read = "utils dbreplication runtimestate"
     script = [
         *login(),
-        *command("utils dbreplication runtimestate", _runtimestate("dbreplication_in_progress.txt")),
-        *command("utils dbreplication runtimestate", _runtimestate("dbreplication_runtimestate.txt")),
+        *command(read, _runtimestate("dbreplication_in_progress.txt")),
+        *command(read, _runtimestate("dbreplication_runtimestate.txt")),
     ]
     cli, raw = cli_for(script)
     status = cli.dbreplication_runtimestate(timeout=5, first_poll=0.01)
