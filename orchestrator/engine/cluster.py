@@ -267,6 +267,7 @@ class DriverGateway:
             checksum=result.checksum,
             log=result.upgrade_log,
             took_over_wizard=result.took_over_wizard,
+            transcript=result.transcript if result.outcome is InstallOutcome.UNKNOWN_PROMPT else "",
         )
 
     def request_reboot(self, node: str) -> None:

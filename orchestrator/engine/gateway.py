@@ -44,6 +44,9 @@ class InstallReport:
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
+    # the wizard dialog as seen, passwords masked: kept when it ended in a question
+    # devpack does not expect, so the operator can read what the node asked
+    transcript: str = ""
 
     @property
     def ok(self) -> bool:

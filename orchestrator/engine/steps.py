@@ -118,6 +118,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         ctx.mark(step, node, "done", outcome="installed", checksum=report.checksum, log=report.log)
         return "installed"
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
+    extra = {"transcript": report.transcript} if report.transcript else {}
     _fail(
         ctx,
         step,
@@ -126,6 +127,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         hint,
         outcome=report.outcome,
         checksum=report.checksum,
+        **extra,
     )
     raise AssertionError("unreachable")
 
@@ -149,6 +151,10 @@ _INSTALL_HINTS = {
     "install.take_over_held_wizard: true in the playbook",
     "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
     "failed": "read the node's upgrade log (utils system upgrade status)",
+    "unknown_prompt": "the node asked a question devpack does not expect (reference 9.5): "
+    "nothing was answered, the wizard was left and cancelled; the dialog (passwords masked) "
+    "is saved with this failure in the journal and the run folder's log.jsonl; find out "
+    "why the node asks it, then resume",
 }
 
 

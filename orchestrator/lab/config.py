@@ -95,6 +95,15 @@ class FaultSpec(_Model):
     state: int | None = Field(None, description="replication state for replication_stuck")
 
 
+class ExtraPrompt(_Model):
+    """A yes/no question the lab asks at a point of a dialog (reference 9.5: prompts
+    third-party clients met; where each appears is not known, so it is configurable)."""
+
+    at: Literal["wizard_start", "before_download", "before_start_installation", "restart"]
+    text: str = "Continue (y/n)?"
+    node: str | None = Field(None, description="node name; None means every node")
+
+
 class Rules(_Model):
     """Behaviour the reference marks as inferred, kept switchable."""
 
@@ -116,6 +125,11 @@ class Rules(_Model):
         description="what `utils system restart` prints once confirmed; auto: 12.5+ "
         "'Shutting down Service Manager. Please wait...', older 'Appliance is being "
         "Restarted ...' (which release prints which is inferred)",
+    )
+    extra_prompts: list[ExtraPrompt] = Field(
+        default_factory=list,
+        description="questions a dialog does not expect, e.g. 'Automatically switch versions "
+        "if the upgrade is successful (yes/no):' at before_download",
     )
     file_view_always_pages: bool = Field(
         True,

@@ -212,6 +212,18 @@ class Shell:
             if answer == "" and default is not None:
                 return default
 
+    def extra_prompts(self, at: str) -> None:
+        """Ask the configured questions for this point of a dialog (rules.extra_prompts);
+        the answer only goes into the ground truth: a careful client never gives one."""
+        for extra in self.world.config.rules.extra_prompts:
+            if extra.at != at or extra.node not in (None, self.node_name):
+                continue
+            self.world.events.emit(self.node_name, "extra_prompt_shown", text=extra.text, at=at)
+            answer = self.ask(extra.text, confirm=True)
+            self.world.events.emit(
+                self.node_name, "extra_prompt_answered", text=extra.text, answer=answer
+            )
+
     # ----- the session ----------------------------------------------------------------------
 
     def run(self) -> None:

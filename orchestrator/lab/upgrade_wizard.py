@@ -145,6 +145,7 @@ class _Wizard:
             term.line()
             term.line(texts.UPGRADE_READINESS_WARNING)
         term.line()
+        self.shell.extra_prompts("wizard_start")
         source: Source | None = None
         subscriber = self.modern and not self.node.is_publisher
         if subscriber and self.shell.ask_yes_no(texts.USE_PUBLISHER_CREDENTIALS, default=True):
@@ -161,6 +162,7 @@ class _Wizard:
         if self.modern:
             continue_after = self.shell.ask_yes_no(texts.CONTINUE_AFTER_DOWNLOAD)
             self.shell.ask_yes_no(texts.SWITCH_VERSION)
+        self.shell.extra_prompts("before_download")
         self._check_owner()
         term.line(texts.CHECKING)
         if choice != "1":
@@ -299,6 +301,7 @@ class _Wizard:
             self.term.line(texts.FILE_VERSION.format(version=self._version(name)))
             checksum = ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
             self.term.line(texts.FILE_CHECKSUM.format(checksum=checksum))
+            self.shell.extra_prompts("before_start_installation")
             if not self.shell.ask_yes_no(texts.START_INSTALLATION):
                 raise WizardExit
         self._check_owner()

@@ -13,6 +13,7 @@ from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
     ReplicationCheckRunning,
     SessionClosed,
+    UnexpectedPrompt,
 )
 from orchestrator.drivers.ssh.platform import CucmCli, strip_echo
 from orchestrator.drivers.ssh.transport import SshTarget
@@ -20,7 +21,7 @@ from orchestrator.drivers.ssh.upgrade import CancelOutcome, InstallOutcome
 
 from . import scripts as S
 from .conftest import fixture_text
-from .fakes import Close, FakeRaw, In, Out, Step
+from .fakes import Close, FakeRaw, In, Key, Out, Step
 from .test_upgrade_dialog import request
 
 NL = T.CRLF
@@ -268,3 +269,34 @@ def test_precheck_reports_a_check_still_running_instead_of_judging_it() -> None:
 
     (problem,) = check_replication(Gateway())  # type: ignore[arg-type]
     assert "still IN PROGRESS (212 of 682 tables checked)" in problem and "COMPLETED" in problem
+
+
+def test_restart_stops_at_an_unexpected_question_and_stays_usable() -> None:
+    script = [
+        *login(),
+        In("utils system restart"),
+        Out(T.RESTART_WARNING + "Continue (y/n)? "),
+        Key("\x03"),
+        Out("^C" + NL + PROMPT),
+        *command("show myself", "Machine Name    : cucmpub"),
+    ]
+    cli, raw = cli_for(script)
+    with pytest.raises(UnexpectedPrompt) as info:
+        cli.restart_system(confirm_timeout=3600, close_timeout=3600)
+    assert info.value.prompt == "Continue (y/n)?" and "W A R N I N G" in info.value.transcript
+    assert cli.is_open and cli.myself().machine_name == "cucmpub"
+    assert raw.done and not raw.errors and "yes" not in raw.typed
+
+
+def test_a_plain_command_stops_at_a_question_instead_of_waiting_for_the_prompt() -> None:
+    script = [
+        *login(),
+        In("utils service restart Cisco Tftp"),
+        Out("Are you sure (yes/no)? "),
+        Key("\x03"),
+        Out("^C" + NL + PROMPT),
+    ]
+    cli, raw = cli_for(script, command_timeout=3600)
+    with pytest.raises(UnexpectedPrompt, match="Are you sure"):
+        cli.restart_service("Cisco Tftp")
+    assert cli.is_open and raw.done and not raw.errors

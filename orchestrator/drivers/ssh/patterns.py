@@ -27,3 +27,10 @@ UPGRADE_WARNING = re.compile(
     r"\s+command)",
     re.I,
 )
+
+# Any yes/no question: "(yes/no)", "(y/n)", "Enter (yes/no)?", "... (yes/no) [yes]:"
+# (reference 2, 4, 9.5). A dialog stops at one it does not expect (``Dialog.unknown_prompt``).
+YES_NO_QUESTION = re.compile(
+    r"(?:^|\n)[ \t]*(?P<message>[^\n]*\(\s*(?:yes\s*/\s*no|y\s*/\s*n)\s*\)[^\n]*?)[ \t]*\Z",
+    re.I,
+)

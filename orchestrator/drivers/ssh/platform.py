@@ -10,14 +10,16 @@ import re
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 import structlog
 
 from orchestrator.drivers.ssh import parsers, patterns
-from orchestrator.drivers.ssh.channel import Channel, check_typable
+from orchestrator.drivers.ssh.channel import Channel, Transcript, check_typable
 from orchestrator.drivers.ssh.dialogs import (
+    ABORT_KEY,
     SESSION_CLOSED,
+    UNKNOWN_PROMPT,
     Dialog,
     DialogResult,
     Progress,
@@ -28,6 +30,7 @@ from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
     ReplicationCheckRunning,
     SessionClosed,
+    UnexpectedPrompt,
 )
 from orchestrator.drivers.ssh.system import RESTARTING, restart_system_dialog
 from orchestrator.drivers.ssh.transport import SshTarget, SshTransport, reveal
@@ -203,12 +206,18 @@ class CucmCli:
         if stale.strip():
             log.debug("cli.stale_output", host=self.host, text=stale[-200:])
         log.debug("cli.run", host=self.host, command=command)
-        channel.send_line(command)
-        try:
-            hit = channel.read_until(self.platform.prompt, timeout or self.command_timeout)
-        except CommandTimeout:
-            self.close()
-            raise
+        with channel.recording((reveal(self.target.password),)) as transcript:
+            channel.send_line(command)
+            try:
+                hit = channel.read_until(
+                    [self.platform.prompt, patterns.YES_NO_QUESTION],
+                    timeout or self.command_timeout,
+                )
+            except CommandTimeout:
+                self.close()
+                raise
+            if hit.index == 1:  # a question no plain command expects: stop, answer nothing
+                self._leave_question(command, hit.match.group("message").strip(), transcript)
         output = strip_echo(hit.text[: hit.match.start()], command).strip("\n")
         if check:
             for failure in self.platform.failures:
@@ -216,6 +225,16 @@ class CucmCli:
                 if m:
                     raise CommandFailed(command, output, reason=m.group(0), host=self.host)
         return output
+
+    def _leave_question(self, command: str, question: str, transcript: Transcript) -> NoReturn:
+        left = True
+        try:
+            self.channel.send(ABORT_KEY, controls=ABORT_KEY)
+            self.channel.read_until(self.platform.prompt, self.command_timeout)
+        except (CommandTimeout, SessionClosed):
+            left = False
+            self.close()
+        raise UnexpectedPrompt(command, question, transcript.text(), host=self.host, left=left)
 
     def run_dialog(
         self,
@@ -250,7 +269,12 @@ class CucmCli:
             progress=progress,
             secrets=(reveal(request.password), reveal(self.target.password)),
         )
-        return install_result(request, result)
+        installed = install_result(request, result)
+        if result.outcome == UNKNOWN_PROMPT and result.at_prompt:
+            # Cisco: leave the wizard (done: Ctrl-C) and run `utils system upgrade cancel`
+            cancel = self.upgrade_cancel()
+            installed.message += f"; then `utils system upgrade cancel`: {cancel}"
+        return installed
 
     def upgrade_status(self, timeout: float | None = None) -> parsers.UpgradeStatus:
         return parsers.parse_upgrade_status(
@@ -283,6 +307,16 @@ class CucmCli:
         dialog = restart_system_dialog(confirm_timeout=confirm_timeout, close_timeout=close_timeout)
         result = run_dialog(self.channel, dialog, command="utils system restart")
         text = result.text
+        if result.outcome == UNKNOWN_PROMPT:
+            if not result.at_prompt:
+                self.close()
+            raise UnexpectedPrompt(
+                "utils system restart",
+                result.captures.get(UNKNOWN_PROMPT, ""),
+                text,
+                host=self.host,
+                left=result.at_prompt,
+            )
         if result.outcome == SESSION_CLOSED and RESTARTING in result.phases:
             self.close()
             return text

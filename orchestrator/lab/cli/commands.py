@@ -241,6 +241,7 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
     shell.term.write(texts.RESTART_WARNING)
     # ground truth for tests that stop a client between asking and confirming
     shell.world.events.emit(shell.node_name, "restart_confirmation_asked")
+    shell.extra_prompts("restart")
     if not shell.ask_yes_no(texts.RESTART_CONFIRM):
         return
     shell.term.write(_restart_banner(shell))
