@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.lab.config import LabConfig, Rules
+from orchestrator.cucm.release import cop_base_name
+from orchestrator.drivers.ssh import InstallOutcome
+from orchestrator.drivers.ssh.errors import UnexpectedPrompt
+from orchestrator.lab.config import ExtraPrompt, LabConfig, Rules
 from orchestrator.lab.runner import Lab
 
-from .test_cli_against_lab import Env, config
+from .test_cli_against_lab import PACK, Env, config
+
+PACK_BASE = cop_base_name(PACK.file)
 
 pytestmark = pytest.mark.e2e
 
@@ -50,3 +55,65 @@ def test_replication_table_is_judged_only_once_the_check_completed(slow_check: E
         assert status.state_of("sub1") == 3 and not status.all_good
         reads = len(world.events.select("cli_command", "pub")) - commands
         assert reads >= 3  # the driver read it again while it was IN PROGRESS
+
+
+SWITCH = "Automatically switch versions if the upgrade is successful (yes/no):"
+
+
+@pytest.fixture(scope="module")
+def asking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    rules = Rules(
+        extra_prompts=[
+            ExtraPrompt(at="before_download", text=SWITCH, node="sub1"),
+            ExtraPrompt(
+                at="before_start_installation", text="Start Refresh Upgrade (yes/no):", node="new"
+            ),
+            ExtraPrompt(at="restart", text="Continue (y/n)?", node="pub"),
+        ]
+    )
+    yield from _env(tmp_path_factory.mktemp("lab"), lab_config(rules))
+
+
+@pytest.mark.parametrize(
+    ("node", "question"),
+    [
+        ("sub1", SWITCH),
+        ("new", "Start Refresh Upgrade (yes/no):"),
+    ],
+)
+def test_install_stops_at_an_unexpected_question_and_leaves_the_node_as_it_was(
+    asking: Env, node: str, question: str
+) -> None:
+    world = asking.lab.world
+    before = len(world.events.all())
+    started = time.monotonic()
+    with asking.cli(node) as cli:
+        result = cli.install_cop(asking.request(prompt_timeout=3600, download_timeout=3600))
+        elapsed = time.monotonic() - started
+        assert result.outcome is InstallOutcome.UNKNOWN_PROMPT, result.transcript
+        assert question in result.message and question in result.transcript
+        assert "utils system upgrade cancel" in result.message
+        assert asking.lab.config.sftp.password not in result.transcript
+        assert cli.is_open and cli.upgrade_status().state == "Idle"
+        assert PACK_BASE not in cli.show_version().options
+    assert elapsed < 10  # at once, not after the phase timeout
+    events = world.events.all()[before:]
+    shown = [e for e in events if e.event == "extra_prompt_shown"]
+    assert [e.data["text"] for e in shown] == [question]
+    assert not [e for e in events if e.event in ("extra_prompt_answered", "install_started")]
+    commands = [e.data["command"] for e in events if e.event == "cli_command"]
+    assert "utils system upgrade cancel" in commands
+    assert world.nodes[node].upgrade.owner is None
+
+
+def test_restart_stops_at_an_unexpected_question_and_nothing_restarts(asking: Env) -> None:
+    world = asking.lab.world
+    before = len(world.events.all())
+    with asking.cli("pub") as cli:
+        with pytest.raises(UnexpectedPrompt) as info:
+            cli.restart_system(confirm_timeout=3600, close_timeout=3600)
+        assert info.value.prompt == "Continue (y/n)?" and "W A R N I N G" in info.value.transcript
+        assert cli.is_open and cli.myself().machine_name == "pub"
+    events = [e.event for e in world.events.all()[before:]]
+    assert "reboot_started" not in events and "extra_prompt_answered" not in events
+    assert world.nodes["pub"].phase == "up"
