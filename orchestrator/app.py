@@ -22,6 +22,7 @@ from orchestrator.access import ClusterAccess, load_access, login_error, open_ga
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.config.sftp_port import check_sftp_port
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
@@ -83,6 +84,7 @@ def load_inputs(
 ) -> Inputs:
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
+    check_sftp_port(playbook, playbook_path, access.inventory)
     sftp_password = playbook.sftp.password.resolve(prompt)
     logs.REDACTOR.add(sftp_password.reveal())
     return Inputs(
