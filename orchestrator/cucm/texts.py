@@ -191,6 +191,23 @@ REPLICATION_STATES = {
     4: "Setup Failed / Dropped",
 }
 
+# set cli session timeout MINUTES asks Continue (y/n)? (reference 9.6); the other lines
+# are inferred wording.
+SESSION_TIMEOUT_CONTINUE = "Continue (y/n)?"
+SESSION_TIMEOUT_NEW_ONLY = (
+    "The new session timeout applies to new CLI sessions; sessions already open keep theirs."
+)
+SESSION_TIMEOUT_SHOW = "CLI session timeout: {minutes} minutes"  # (inferred)
+SESSION_TIMED_OUT = "CLI session timed out"  # (inferred)
+
+# What to do about a stuck upgrade framework (reference 9.5, Cisco's upgrade guide).
+STUCK_FRAMEWORK_REMEDY = (
+    "Cisco: leave any open wizard with q and run `utils system upgrade cancel`, and make "
+    "sure no upgrade or DRS task is running; a framework left stuck by an interrupted COP "
+    "install (cancel answers that a COP install cannot be canceled) clears only with a "
+    "reboot of the node (utils system restart); then resume"
+)
+
 # ----- lab SSH side: further texts (layouts of show/utils outputs; inferred where marked)
 PAGINATION_ON = "Automatic pagination is turned on"  # (inferred)
 FILE_VIEW_PAGER = (

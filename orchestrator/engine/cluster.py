@@ -7,6 +7,7 @@ restart or any error and reopened on the next use.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,12 +21,14 @@ from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
 from orchestrator.cucm.release import Release, axl_version_for, cop_base_name
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.channel import check_typable
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
     DriverError,
     NodeUnreachable,
     SessionClosed,
+    UnexpectedPrompt,
     UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CucmCli
@@ -39,6 +42,10 @@ from orchestrator.engine.gateway import (
 )
 
 log = structlog.get_logger(__name__)
+
+# The CLI idle timeout is raised to the install timeout plus this while an install runs.
+SESSION_TIMEOUT_MARGIN_MINUTES = 5
+DEFAULT_SESSION_TIMEOUT_MINUTES = 30  # reference 1
 
 # A node that is rebooting refuses connections or drops sessions: worth retrying.
 TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, CommandTimeout)
@@ -67,6 +74,7 @@ class DriverGateway:
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
         self._sessions: dict[str, CucmCli] = {}
+        self._parked: list[CucmCli] = []  # sessions an install still runs in
         self._locks: dict[str, threading.Lock] = {
             n.label: threading.Lock() for n in inventory.nodes
         }
@@ -117,6 +125,52 @@ class DriverGateway:
                 self._sessions.pop(name, None)
                 raise
 
+    def _park(self, name: str) -> None:
+        """Keep ``name``'s session open but out of use (an install still runs in it)."""
+        session = self._sessions.pop(name, None)
+        if session is not None:
+            self._parked.append(session)
+            log.warning("install.session_kept_open", node=name)
+
+    def _raise_session_timeout(self, name: str, install_timeout: float) -> int | None:
+        """Make the CLI idle timeout outlast the install (reference 1: 30 minutes by
+        default, and the install's session is silent while it runs). The new value holds
+        for new sessions, so the install gets one. Returns the value to restore, or None
+        when nothing was changed."""
+        needed = math.ceil(install_timeout / 60) + SESSION_TIMEOUT_MARGIN_MINUTES
+        try:
+            with self.cli(name) as cli:
+                # unreadable: assume the platform default and restore that afterwards
+                current = cli.session_timeout() or DEFAULT_SESSION_TIMEOUT_MINUTES
+                if current >= needed:
+                    return None
+                if not cli.set_session_timeout(needed):
+                    log.warning("cli.session_timeout_not_set", node=name, minutes=needed)
+                    return None
+        except (CommandFailed, UnexpectedPrompt) as exc:
+            log.warning("cli.session_timeout_not_set", node=name, error=str(exc))
+            return None
+        log.info("cli.session_timeout_raised", node=name, minutes=needed, was=current)
+        self.drop(name)  # the install runs in a session that has the new value
+        return current
+
+    def _restore_session_timeout(self, name: str, minutes: int) -> None:
+        try:
+            with self.cli(name) as cli:
+                restored = cli.set_session_timeout(minutes)
+        except DriverError as exc:
+            restored = False
+            log.warning("cli.session_timeout_not_restored", node=name, error=str(exc))
+        if restored:
+            log.info("cli.session_timeout_restored", node=name, minutes=minutes)
+        else:
+            log.warning(
+                "cli.session_timeout_not_restored",
+                node=name,
+                minutes=minutes,
+                remedy=f"set cli session timeout {minutes} on the node",
+            )
+
     def drop(self, name: str) -> None:
         with self._locks[name]:
             session = self._sessions.pop(name, None)
@@ -126,6 +180,8 @@ class DriverGateway:
     def close(self) -> None:
         for name in list(self._sessions):
             self.drop(name)
+        while self._parked:
+            self._parked.pop().close()
 
     # ----- reads ---------------------------------------------------------------------
 
@@ -253,11 +309,22 @@ class DriverGateway:
             install_timeout=request.timeout,
             assume_control=request.take_over_held_wizard,
         )
-        with self.cli(node) as cli:
+        for what, value in cop.typed_values():  # refused before anything is typed
             try:
-                result = cli.install_cop(cop, progress=on_phase)
-            except UnsafeText as exc:  # refused before typing anything: the session is fine
+                check_typable(what, value, host=node)
+            except UnsafeText as exc:
                 return InstallReport(outcome="unsafe_value", message=str(exc))
+        previous = self._raise_session_timeout(node, request.timeout)
+        try:
+            with self.cli(node) as cli:
+                result = cli.install_cop(cop, progress=on_phase)
+                if cli.installing(result):
+                    # Never close a session in the middle of an install: it stays open
+                    # (keepalives on) until the run ends; status is read on another one.
+                    self._park(node)
+        finally:
+            if previous is not None:
+                self._restore_session_timeout(node, previous)
         if result.outcome in (InstallOutcome.SESSION_CLOSED, InstallOutcome.TIMEOUT):
             self.drop(node)
             raise SessionClosed(f"{node}: session lost during install ({result.message})")

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from orchestrator.cucm.release import cop_base_name
+from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal, StepRecord
 from orchestrator.engine.waits import NotYet, PollPolicy, WaitTimeout, wait_until
@@ -171,6 +172,19 @@ def _await_background_install(
     if _has_option(ctx.gateway.installed_options(node), request.file):
         ctx.mark(step, node, "done", outcome="installed")
         return "installed"
+    if ctx.gateway.wizard_state(node) == "in_progress":
+        # reference 9.5: an interrupted COP install can leave the framework stuck until
+        # a reboot; installing again would only fail, so say so instead of retrying
+        _fail(
+            ctx,
+            step,
+            node,
+            f"the install was cut off with its session and the node's upgrade framework is "
+            f"stuck (utils system upgrade status: {status}; the wizard answers An upgrade is "
+            "already in progress)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     _fail(
         ctx,
         step,

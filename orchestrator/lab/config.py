@@ -107,7 +107,19 @@ class ExtraPrompt(_Model):
 class Rules(_Model):
     """Behaviour the reference marks as inferred, kept switchable."""
 
-    install_survives_disconnect: bool = True
+    # Third-party experience (reference 9.5): an install cut off with its SSH session
+    # fails and leaves the upgrade framework stuck until reboot. The cautious default.
+    install_survives_disconnect: bool = False
+    session_timeout_applies_to_current: bool = Field(
+        False,
+        description="`set cli session timeout` also changes sessions already open; off: "
+        "only new sessions get the new value (inferred)",
+    )
+    session_timeout_counts_while_busy: bool = Field(
+        True,
+        description="the idle timer runs from the last key typed even while a command "
+        "(an install) runs (inferred; the cautious case)",
+    )
     subscriber_learns_models_without_restart: bool = Field(
         True,
         description="on 11.5(1)SU5+/12.0(1)SU2+ a subscriber CallManager learns new models "

@@ -49,6 +49,9 @@ class Upgrade:
     owner: object | None = None  # the session configuring the wizard
     # source remembered by the publisher for "Use download credentials from Publisher"
     source: dict[str, str] | None = None
+    # an install cut off with its session left the framework stuck until reboot
+    # (reference 9.5): initiate says an upgrade is in progress, cancel cannot cancel
+    stuck: bool = False
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Node:
     replication: int = 2
     upgrade: Upgrade = field(default_factory=Upgrade)
     common_free_mb: int = 20_000
+    cli_session_timeout_minutes: int = 30  # `set cli session timeout` (reference 1)
 
     @property
     def name(self) -> str:

@@ -73,7 +73,7 @@ def cancel(shell: Shell) -> None:
     world = shell.world
     with world.lock:
         upgrade = shell.node.upgrade
-        if upgrade.status == "Running":
+        if upgrade.status == "Running" or upgrade.stuck:  # stuck: until reboot (inferred)
             message = texts.COP_CANNOT_CANCEL
         else:
             upgrade.owner = None  # clears a stale wizard, or one another session holds
@@ -86,7 +86,7 @@ def cancel(shell: Shell) -> None:
 
 
 def initiate(shell: Shell) -> None:
-    if shell.node.upgrade.status == "Running":
+    if shell.node.upgrade.status == "Running" or shell.node.upgrade.stuck:
         shell.term.line(texts.ALREADY_IN_PROGRESS)
         return
     if not _take_wizard(shell):

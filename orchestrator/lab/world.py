@@ -239,12 +239,15 @@ class World:
             self._notify()
 
     def abort_install(self, node_name: str, file_name: str, reason: str) -> None:
-        """An install that dies with its SSH session (rules.install_survives_disconnect off)."""
+        """An install that dies with its SSH session (rules.install_survives_disconnect off):
+        it fails and the upgrade framework stays stuck until the node reboots."""
         with self.lock:
             node = self.nodes[node_name]
             if node.upgrade.status != "Running" or node.upgrade.file != file_name:
                 return
             node.upgrade.status = "Failed"
+            node.upgrade.stuck = True
+            self.events.emit(node.name, "upgrade_framework_stuck", file=file_name)
             line = texts.HISTORY_INSTALL.format(stamp="", file=file_name, outcome="Failure")
             node.history.append((time.time(), line))
             self.events.emit(node.name, "install_failed", file=file_name, reason=reason)
@@ -295,6 +298,7 @@ class World:
             node.boot_time = now
             node.phase = "up"
             node.upgrade.owner = None
+            node.upgrade.stuck = False  # only a reboot clears a stuck framework
             node.history.append(
                 (now, texts.HISTORY_BOOT.format(stamp="", version=node.release_text))
             )

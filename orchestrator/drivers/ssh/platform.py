@@ -32,11 +32,16 @@ from orchestrator.drivers.ssh.errors import (
     SessionClosed,
     UnexpectedPrompt,
 )
-from orchestrator.drivers.ssh.system import RESTARTING, restart_system_dialog
+from orchestrator.drivers.ssh.system import (
+    RESTARTING,
+    restart_system_dialog,
+    session_timeout_dialog,
+)
 from orchestrator.drivers.ssh.transport import SshTarget, SshTransport, reveal
 from orchestrator.drivers.ssh.upgrade import (
     CancelOutcome,
     CopInstallRequest,
+    InstallOutcome,
     InstallResult,
     WizardProbe,
     cancel_dialog,
@@ -87,8 +92,13 @@ class CucmCli:
         platform: CucmPlatform = CUCM,
         login_timeout: float = 60.0,
         command_timeout: float = 120.0,
+        keepalive: float = 30.0,
     ) -> None:
         self.target = target
+        # SSH keepalives every ``keepalive`` s: a long install's silent session is not
+        # dropped by a firewall or NAT on the way (a dropped install session can leave
+        # the upgrade framework stuck, reference 9.5)
+        self.keepalive = keepalive
         self.platform = platform
         self.login_timeout = login_timeout
         self.command_timeout = command_timeout
@@ -146,6 +156,8 @@ class CucmCli:
             except BaseException:
                 self._transport.close()
                 raise
+            if self.keepalive > 0:
+                raw.get_transport().set_keepalive(int(max(1, self.keepalive)))
             self._channel = Channel(raw, host=self.host, newline=self.platform.newline)
         self.login()
         return self
@@ -243,11 +255,14 @@ class CucmCli:
         *,
         progress: Progress | None = None,
         secrets: tuple[str, ...] = (),
+        keep_open: bool = False,
     ) -> DialogResult:
+        """Play ``dialog``; a session left away from the prompt is closed (its state is
+        unknown) unless ``keep_open`` says the caller decides."""
         channel = self.channel
         channel.drain()
         result = run_dialog(channel, dialog, command=command, progress=progress, secrets=secrets)
-        if not result.at_prompt and dialog.end_prompt is not None:
+        if not result.at_prompt and dialog.end_prompt is not None and not keep_open:
             self.close()  # unknown state (timeout, closed, no prompt): never reuse it
         return result
 
@@ -268,13 +283,41 @@ class CucmCli:
             "utils system upgrade initiate",
             progress=progress,
             secrets=(reveal(request.password), reveal(self.target.password)),
+            keep_open=True,
         )
         installed = install_result(request, result)
+        if not result.at_prompt and not self.installing(installed):
+            self.close()  # unknown state, and no install to protect
         if result.outcome == UNKNOWN_PROMPT and result.at_prompt:
             # Cisco: leave the wizard (done: Ctrl-C) and run `utils system upgrade cancel`
             cancel = self.upgrade_cancel()
             installed.message += f"; then `utils system upgrade cancel`: {cancel}"
         return installed
+
+    def installing(self, result: InstallResult) -> bool:
+        """The install was under way when the dialog stopped waiting and the session is
+        still open: never close it then (an install cut off with its session can leave
+        the upgrade framework stuck until reboot, reference 9.5)."""
+        return (
+            result.outcome is InstallOutcome.TIMEOUT
+            and "installing" in result.phases
+            and self.is_open
+        )
+
+    def session_timeout(self) -> int | None:
+        """Minutes of the CLI idle timeout (`show cli session timeout`), None if unknown."""
+        try:
+            output = self.run("show cli session timeout")
+        except CommandFailed:
+            return None
+        found = re.search(r"(\d+)\s*min", output, re.I)
+        return int(found.group(1)) if found else None
+
+    def set_session_timeout(self, minutes: int) -> bool:
+        """`set cli session timeout MINUTES`, answering its `Continue (y/n)?`; True when the
+        CLI took it. It holds for sessions opened afterwards (reference 9.6)."""
+        result = self.run_dialog(session_timeout_dialog(), f"set cli session timeout {minutes}")
+        return result.outcome == "set"
 
     def upgrade_status(self, timeout: float | None = None) -> parsers.UpgradeStatus:
         return parsers.parse_upgrade_status(

@@ -9,6 +9,26 @@ from __future__ import annotations
 from orchestrator.drivers.ssh import patterns
 from orchestrator.drivers.ssh.dialogs import Dialog, Rule, line, prompt
 
+
+def session_timeout_dialog(timeout: float = 60.0) -> Dialog:
+    """`set cli session timeout N`: answers its `Continue (y/n)?` (reference 9.6)."""
+    return Dialog(
+        name="set_session_timeout",
+        rules=[
+            Rule("continue", prompt(r"Continue\s*\(y/n\)\s*\?"), "y"),
+            Rule(
+                "failed",
+                line(r"Executed command unsuccessfully|No valid command entered"),
+                outcome="failed",
+            ),
+            Rule("prompt", patterns.PROMPT, outcome="set"),
+        ],
+        timeouts={"default": timeout},
+        end_prompt=patterns.PROMPT,
+        unknown_prompt=patterns.YES_NO_QUESTION,
+    )
+
+
 RESTARTING = "restarting"
 REFUSED = "refused"
 

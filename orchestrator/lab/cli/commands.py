@@ -45,6 +45,24 @@ def _exit(shell: Shell, args: list[str]) -> None:
     raise Logout
 
 
+def _session_timeout(shell: Shell, args: list[str]) -> None:
+    if len(args) != 1 or not args[0].isdigit() or not 5 <= int(args[0]) <= 99999:
+        shell.term.line(texts.COMMAND_FAILED)  # range inferred
+        return
+    if not shell.world.config.rules.session_timeout_applies_to_current:
+        shell.term.line(texts.SESSION_TIMEOUT_NEW_ONLY)
+    if not shell.ask_yes_no(texts.SESSION_TIMEOUT_CONTINUE):
+        return
+    with shell.world.lock:
+        shell.node.cli_session_timeout_minutes = int(args[0])
+    shell.world.events.emit(shell.node_name, "cli_session_timeout_set", minutes=int(args[0]))
+    shell.term.line(texts.SUCCESSFUL)
+
+
+def _show_session_timeout(shell: Shell, args: list[str]) -> None:
+    shell.out([texts.SESSION_TIMEOUT_SHOW.format(minutes=shell.node.cli_session_timeout_minutes)])
+
+
 def _pagination(shell: Shell, args: list[str]) -> None:
     if args and args[0].lower() == "off":
         shell.pagination = False
@@ -344,6 +362,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("exit",), _exit),
     (("quit",), _exit),
     (("set", "cli", "pagination"), _pagination),
+    (("set", "cli", "session", "timeout"), _session_timeout),
+    (("show", "cli", "session", "timeout"), _show_session_timeout),
     (("show", "version"), _show_version),
     (("show", "myself"), _show_myself),
     (("show", "status"), _show_status),
