@@ -117,3 +117,25 @@ def test_restart_stops_at_an_unexpected_question_and_nothing_restarts(asking: En
     events = [e.event for e in world.events.all()[before:]]
     assert "reboot_started" not in events and "extra_prompt_answered" not in events
     assert world.nodes["pub"].phase == "up"
+
+
+def test_session_timeout_cuts_a_long_install_unless_raised_for_it(tmp_path: Path) -> None:
+    # 30 CLI minutes = 1.5 s here; an install takes 2.5 s
+    cfg = lab_config(cli_minute_seconds=0.05, install_seconds=2.5)
+    for env in _env(tmp_path, cfg):
+        world = env.lab.world
+        with env.cli("sub1") as cli:
+            cut = cli.install_cop(env.request(install_timeout=20))
+        assert cut.outcome is InstallOutcome.SESSION_CLOSED, cut.transcript
+        assert world.events.select("cli_session_timed_out", "sub1")
+        # the cautious default: the install dies with its session, the framework is stuck
+        upgrade = world.nodes["sub1"].upgrade
+        assert world.wait_for(lambda: upgrade.stuck, 3)  # noqa: B023 (used at once)
+        with env.cli("new") as cli:
+            assert cli.session_timeout() == 30
+            assert cli.set_session_timeout(100)
+        with env.cli("new") as cli:  # the new value holds for new sessions
+            done = cli.install_cop(env.request(install_timeout=20))
+            assert done.outcome is InstallOutcome.INSTALLED, done.transcript
+            assert cli.set_session_timeout(30)
+        assert not world.events.select("upgrade_framework_stuck", "new")
