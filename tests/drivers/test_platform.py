@@ -300,3 +300,38 @@ def test_a_plain_command_stops_at_a_question_instead_of_waiting_for_the_prompt()
     with pytest.raises(UnexpectedPrompt, match="Are you sure"):
         cli.restart_service("Cisco Tftp")
     assert cli.is_open and raw.done and not raw.errors
+
+
+def test_file_view_transcript_walked_page_by_page() -> None:
+    # a 42-line history in three `file view` pages, pagination off (reference 9.5)
+    text = fixture_text("file_view_pages.txt")
+    body = text.split("\n", 1)[1].rsplit("admin:", 1)[0]
+    pages = re.split(r"(options: [^\n]*:)\n", body)
+    script: list[Step] = [*login(), In("file view install system-history.log")]
+    expected: list[str] = []
+    for chunk, pager in zip(pages[0::2], pages[1::2], strict=False):
+        expected += chunk.strip("\n").split("\n")
+        last = re.search(r"lines \d+ - (\d+) of (\d+)", pager)
+        assert last is not None
+        script += [Out(chunk.replace("\n", NL) + pager + "\x1b[K")]
+        script += [Key("q" if last.group(1) == last.group(2) else "n"), Out(NL)]
+    script += [Out(PROMPT.lstrip(NL))]
+    cli, raw = cli_for(script)
+    entries = cli.install_history()
+    assert raw.done and not raw.errors and raw.typed[-3:] == ["n", "n", "q"]
+    assert [e.line for e in entries] == expected and len(expected) == 42
+
+
+def test_set_session_timeout_transcript_answers_continue() -> None:
+    text = fixture_text("set_cli_session_timeout.txt")
+    head, _, tail = text.split("\n", 1)[1].partition("Continue (y/n)?y\n")
+    script = [
+        *login(),
+        In("set cli session timeout 65"),
+        Out(head.replace("\n", NL) + "Continue (y/n)?"),
+        In("y"),
+        Out(tail.rsplit("admin:", 1)[0].replace("\n", NL) + PROMPT.lstrip(NL)),
+    ]
+    cli, raw = cli_for(script)
+    assert cli.set_session_timeout(65)
+    assert raw.done and not raw.errors and cli.is_open
