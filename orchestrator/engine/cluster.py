@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -46,6 +47,9 @@ log = structlog.get_logger(__name__)
 # The CLI idle timeout is raised to the install timeout plus this while an install runs.
 SESSION_TIMEOUT_MARGIN_MINUTES = 5
 DEFAULT_SESSION_TIMEOUT_MINUTES = 30  # reference 1
+# A session idle longer than this is checked (Enter at admin:) before it is used again:
+# the node may have ended it, and the check also restarts the node's idle timer.
+REVALIDATE_AFTER = 5.0
 
 # A node that is rebooting refuses connections or drops sessions: worth retrying.
 TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, CommandTimeout)
@@ -75,6 +79,7 @@ class DriverGateway:
         self.connect_timeout = connect_timeout
         self._sessions: dict[str, CucmCli] = {}
         self._parked: list[CucmCli] = []  # sessions an install still runs in
+        self._last_used: dict[str, float] = {}
         self._locks: dict[str, threading.Lock] = {
             n.label: threading.Lock() for n in inventory.nodes
         }
@@ -109,6 +114,11 @@ class DriverGateway:
         """The node's session, opened if needed; dropped if a command breaks it."""
         with self._locks[name]:
             session = self._sessions.get(name)
+            idle = time.monotonic() - self._last_used.get(name, 0.0)
+            if session is not None and idle > REVALIDATE_AFTER and not session.responsive():
+                # the node ended it (the CLI's idle session timeout, reference 1)
+                log.info("cli.session_ended_by_node", node=name, idle=round(idle, 1))
+                session = None
             if session is None or not session.is_open:
                 session = CucmCli(
                     self._target(self._node(name)),
@@ -124,6 +134,8 @@ class DriverGateway:
                 session.close()
                 self._sessions.pop(name, None)
                 raise
+            finally:
+                self._last_used[name] = time.monotonic()
 
     def _park(self, name: str) -> None:
         """Keep ``name``'s session open but out of use (an install still runs in it)."""

@@ -118,6 +118,17 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
             )
         ctx.mark(step, node, "done", outcome="installed", checksum=report.checksum, log=report.log)
         return "installed"
+    if report.outcome == "already_in_progress" and gateway.upgrade_status(node) != "Running":
+        _fail(
+            ctx,
+            step,
+            node,
+            "the node's upgrade framework is stuck: the wizard answers An upgrade is already "
+            "in progress, yet utils system upgrade status shows no install running (an "
+            "install cut off with its session leaves it so)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
     extra = {"transcript": report.transcript} if report.transcript else {}
     _fail(

@@ -21,6 +21,11 @@ class Timing(BaseModel):
     service_restart_seconds: float = Field(description="utils service restart, stop to STARTED")
     sftp_unreachable_seconds: float = Field(description="time to fail on an unreachable server")
     command_delay: float = Field(0.0, description="latency of an ordinary CLI command")
+    replication_check_shown_seconds: float = Field(
+        10.0,
+        description="how long a COMPLETED replication check is shown again before the "
+        "command starts a new one (at least the check's own duration; inferred)",
+    )
     cli_minute_seconds: float = Field(
         1.0,
         description="how long one minute of the CLI session timeout lasts (30 minutes by "
@@ -76,6 +81,7 @@ PROFILES: dict[str, Timing] = {
         command_delay=0.5,
         replication_check_seconds=60.0,  # minutes on a large cluster (inferred)
         cli_minute_seconds=60.0,
+        replication_check_shown_seconds=300.0,
     ),
 }
 

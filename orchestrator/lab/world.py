@@ -60,6 +60,7 @@ class World:
         self.replication_check = ReplicationStatusCommand(
             self.timing.replication_check_seconds,
             lambda: {n.name: n.replication for n in self.nodes.values()},
+            self.timing.replication_check_shown_seconds,
         )
         self.sftp_endpoint: tuple[str, int] | None = None
         # the lab SFTP server's host key, which nodes verify before downloading (runner sets)

@@ -34,7 +34,10 @@ def _env(tmp: Path, cfg: LabConfig) -> Iterator[Env]:
 
 @pytest.fixture(scope="module")
 def slow_check(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    yield from _env(tmp_path_factory.mktemp("lab"), lab_config(replication_check_seconds=0.6))
+    yield from _env(
+        tmp_path_factory.mktemp("lab"),
+        lab_config(replication_check_seconds=0.6, replication_check_shown_seconds=0.6),
+    )
 
 
 def test_replication_table_is_judged_only_once_the_check_completed(slow_check: Env) -> None:

@@ -238,6 +238,20 @@ class CucmCli:
                     raise CommandFailed(command, output, reason=m.group(0), host=self.host)
         return output
 
+    def responsive(self, timeout: float = 10.0) -> bool:
+        """Enter at ``admin:`` brings the prompt back: the session is alive (and the
+        node's idle timer starts again). A session that is not is closed."""
+        if not self.is_open:
+            return False
+        try:
+            self.channel.drain()
+            self.channel.send_line("")
+            self.channel.read_until(self.platform.prompt, timeout)
+        except (SessionClosed, CommandTimeout):
+            self.close()
+            return False
+        return True
+
     def _leave_question(self, command: str, question: str, transcript: Transcript) -> NoReturn:
         left = True
         try:
@@ -403,7 +417,7 @@ class CucmCli:
         return parsers.parse_service_list(self.run("utils service list", timeout))
 
     def dbreplication_runtimestate(
-        self, timeout: float = 300.0, *, first_poll: float = 0.1, max_poll: float = 10.0
+        self, timeout: float = 300.0, *, first_poll: float = 0.1, max_poll: float = 5.0
     ) -> parsers.ReplicationStatus:
         """The replication table once its status check is COMPLETED (reference 9.4):
         while the header says IN PROGRESS the states are not final, so the command is
