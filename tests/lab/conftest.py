@@ -166,7 +166,11 @@ def make_lab(tmp_path: Path) -> Iterator[Callable[..., LabHandle]]:
         pack = DevicePackSpec(
             file=PACK, version="12.5.1.17123-1", models=[ModelSpec(name="Cisco 8851", enum=683)]
         )
-        settings: dict[str, object] = {"release": "11.5.1.10000-6", **config}
+        # these tests read the live replication states: no status check in between
+        # (its IN PROGRESS phase has tests of its own)
+        timing = {"replication_check_seconds": 0.0, "replication_check_shown_seconds": 0.0}
+        timing.update(config.pop("timing", {}))  # type: ignore[call-overload]
+        settings: dict[str, object] = {"release": "11.5.1.10000-6", "timing": timing, **config}
         cfg = LabConfig(profile="fast", nodes=nodes, device_packs=[pack], **settings)  # type: ignore[arg-type]
         root = tmp_path / f"sftp{len(labs)}"
         (root / "cop").mkdir(parents=True)
