@@ -1,23 +1,30 @@
-"""Reaching one cluster: the inventory, resolved credentials and a driver gateway."""
+"""Reaching one cluster: the inventory, resolved credentials and its connection pool."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator import logs
-from orchestrator.config.inventory import Inventory
+from orchestrator.cluster.pool import ConnectionPool
+from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.loader import load_inventory
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.config.trustfiles import ca_bundle_file, known_hosts_file
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     DriverError,
     HostKeyMismatch,
+    NoCommonAlgorithm,
     NodeUnreachable,
     UnknownHostKey,
 )
-from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import EXIT_UNREACHABLE, UserError
+
+if TYPE_CHECKING:
+    from orchestrator.engine.cluster import DriverGateway
 
 
 @dataclass
@@ -35,34 +42,26 @@ class ClusterAccess:
 def load_access(inventory_path: Path, prompt: Prompter | None = None) -> ClusterAccess:
     """Load the inventory and resolve its credentials; ConfigError / UserError if wrong."""
     inventory = load_inventory(inventory_path)
-    known_hosts = inventory.known_hosts or Path.home() / ".ssh" / "known_hosts"
-    if not Path(known_hosts).is_file():
-        raise UserError(
-            f"{inventory_path}: known_hosts file {known_hosts} does not exist",
-            "devpack verifies every node's SSH host key: set known_hosts in the inventory to a "
-            "file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked against the console)",
-        )
-    if inventory.ca_bundle is not None and not Path(inventory.ca_bundle).is_file():
-        raise UserError(
-            f"{inventory_path}: ca_bundle {inventory.ca_bundle} does not exist",
-            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
-        )
+    # before any network I/O: both files exist, are ordinary files and parse
+    known_hosts = known_hosts_file(inventory)
+    ca_bundle = ca_bundle_file(inventory)
     creds = inventory.credentials
     access = ClusterAccess(
         inventory_path=inventory_path,
         inventory=inventory,
         platform_password=creds.platform.password.resolve(prompt),
         application_password=creds.application.password.resolve(prompt),
-        known_hosts=Path(known_hosts),
-        ca_bundle=Path(inventory.ca_bundle) if inventory.ca_bundle else None,
+        known_hosts=known_hosts,
+        ca_bundle=ca_bundle,
     )
     for secret in (access.platform_password, access.application_password):
         logs.REDACTOR.add(secret.reveal())
     return access
 
 
-def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
-    return DriverGateway(
+def open_pool(access: ClusterAccess, **timeouts: float) -> ConnectionPool:
+    """The cluster's connections (nothing is dialled until first use)."""
+    return ConnectionPool(
         access.inventory,
         access.platform_password,
         access.application_password,
@@ -72,15 +71,32 @@ def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
     )
 
 
+def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
+    """The engine's gateway over a new pool of the cluster's connections."""
+    # imported here: cluster access sits below the engine (the audit imports this module)
+    from orchestrator.engine.cluster import DriverGateway
+
+    return DriverGateway(open_pool(access, **timeouts))
+
+
+def node_of(access: ClusterAccess, host: str | None) -> tuple[int | None, Node | None]:
+    """The inventory node (and its index) a driver error's host names: the address it
+    dialled, or the known_hosts form ``[address]:port`` host-key errors carry."""
+    text, port = (host or "").lower(), None
+    bracketed = re.fullmatch(r"\[(.+)\]:(\d+)", text)
+    if bracketed:
+        text, port = bracketed.group(1), int(bracketed.group(2))
+    for index, node in enumerate(access.inventory.nodes):
+        if node.address.lower() == text and port in (None, node.ssh_port):
+            return index, node
+    return None, None
+
+
 def login_error(access: ClusterAccess, exc: DriverError) -> UserError:
     """A failure to reach or log in to a node, as the operator needs it: which node (its
     inventory name), which inventory field to look at and what to do. Secrets are never
     printed; their references (``file:...``, ``env:...``) are."""
-    host = (exc.host or "").lower()
-    index, node = next(
-        ((i, n) for i, n in enumerate(access.inventory.nodes) if n.address.lower() == host),
-        (None, None),
-    )
+    index, node = node_of(access, exc.host)
     label = f"node {node.label}" if node else "a node"
     where = f"nodes[{index}]" if index is not None else "nodes"
     inventory = access.inventory_path
@@ -95,8 +111,8 @@ def login_error(access: ClusterAccess, exc: DriverError) -> UserError:
             "repeated failures can lock the account",
             EXIT_UNREACHABLE,
         )
-    if isinstance(exc, HostKeyMismatch | UnknownHostKey):
-        # the driver's message already says what to do with the key
+    if isinstance(exc, HostKeyMismatch | UnknownHostKey | NoCommonAlgorithm):
+        # the driver's message already says what to do with the key or the sshd
         return UserError(f"{label}: {exc}", "", EXIT_UNREACHABLE)
     if isinstance(exc, NodeUnreachable):
         port = f" and {where}.ssh_port ({node.ssh_port})" if node else " and ssh_port"

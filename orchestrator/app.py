@@ -6,33 +6,45 @@ what is wrong and what to do; the CLI turns them into a message and an exit code
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
 from orchestrator import logs
-from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway
+from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
+from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import BackupAction, Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.config.sftp_port import check_sftp_port
 from orchestrator.drivers.soap.errors import SoapAuthError
+from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
 from orchestrator.engine.gateway import InstallRequest
-from orchestrator.engine.journal import Journal
-from orchestrator.engine.lock import ClusterLock, ClusterLocked
+from orchestrator.engine.journal import Journal, JournalWriteFailed
+from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
-from orchestrator.engine.rollout import Progress, Rollout, RolloutSettings, RunOutcome, Window
-from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.rollout import (
+    MaintenanceWindow,
+    ProgressView,
+    Rollout,
+    RolloutSettings,
+    RunOutcome,
+)
+from orchestrator.engine.rollout import (
+    resume_command as rollout_resume_command,
+)
+from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
     EXIT_FAILED,
@@ -44,8 +56,11 @@ from orchestrator.errors import (
     EXIT_UNREACHABLE,
     UserError,
 )
-from orchestrator.planning.plan import Plan
+from orchestrator.files import check_writable_dir
+from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
+from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
+from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +78,7 @@ __all__ = [
     "load_access",
     "load_inputs",
     "open_gateway",
+    "open_pool",
 ]
 
 
@@ -73,6 +89,12 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+
+
+def audit_inputs(inputs: Inputs) -> AuditInputs:
+    """What the post-run audit (and ``report --audit``) needs of a run's inputs."""
+    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    return AuditInputs(**access, playbook=inputs.playbook)
 
 
 def state_dir(override: Path | None = None) -> Path:
@@ -97,7 +119,11 @@ def load_inputs(
 
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
-        found = discover(gateway, inputs.inventory)
+        found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        # every node's HTTPS certificate, for its DNS name, before anything relies on it
+        require_verified_certificates(
+            gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+        )
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:
@@ -119,7 +145,17 @@ def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
         plan.warnings.append(application_login_warning(inputs, found.axl_error))
     else:
         plan.notes.extend(found.notes)
+    record_ssh_algorithms(plan, gateway)
     return plan, found
+
+
+def record_ssh_algorithms(plan: Plan, gateway: DriverGateway) -> None:
+    """What each node's SSH negotiated, into the plan; notes naming the legacy ones."""
+    sessions = gateway.ssh_algorithms
+    for name in sorted(sessions):
+        used = sessions[name]
+        plan.ssh.append(SshAlgorithms(node=name, **asdict(used), legacy=used.legacy))
+    plan.notes.extend(legacy_notes(sessions))
 
 
 def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:
@@ -148,13 +184,13 @@ def install_request(inputs: Inputs) -> InstallRequest:
     )
 
 
-def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
+def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
     pb = inputs.playbook
     if window is None and pb.window is not None:
-        window = Window(pb.window.start, pb.window.end)
+        window = MaintenanceWindow(pb.window.start, pb.window.end)
     return RolloutSettings(
         install=install_request(inputs),
-        timeouts=Timeouts(
+        timeouts=StepTimeouts(
             install=float(pb.timeouts.install),
             reboot=float(pb.timeouts.reboot),
             services=float(pb.timeouts.services),
@@ -163,6 +199,8 @@ def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
         prechecks=PrecheckPolicy(
             cop_size_mb=pb.cop.size_mb,
             take_over_held_wizard=pb.install.take_over_held_wizard,
+            backup_max_age_hours=pb.backup.max_age_hours,
+            refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,
@@ -170,7 +208,7 @@ def rollout_settings(inputs: Inputs, window: Window | None) -> RolloutSettings:
     )
 
 
-def parse_window(text: str) -> Window:
+def parse_window(text: str) -> MaintenanceWindow:
     try:
         start_text, end_text = text.split("/", 1)
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
@@ -183,7 +221,7 @@ def parse_window(text: str) -> Window:
         raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
     if end <= start:
         raise UserError(f"--window {text!r} ends before it starts")
-    return Window(start, end)
+    return MaintenanceWindow(start, end)
 
 
 def new_run_id(cluster: str) -> str:
@@ -194,18 +232,43 @@ def run_folder(states: Path, run_id: str) -> Path:
     return states / "runs" / run_id
 
 
+def check_state_dir(states: Path) -> None:
+    """Before any network I/O: the state dir is a folder we can write (or can make)."""
+    check_writable_dir(states, "--state-dir")
+
+
+def state_dir_options(states: Path) -> tuple[str, ...]:
+    """``--state-dir DIR`` unless ``states`` is the default one a typed command finds."""
+    if states.resolve() == state_dir().resolve():
+        return ()
+    return ("--state-dir", str(states))
+
+
+def resume_command(run_id: str, states: Path, *options: str) -> str:
+    """``devpack resume RUN_ID`` as it works when pasted into a shell: each word quoted,
+    with a non-default --state-dir (or the resume would look in the wrong journal)."""
+    return rollout_resume_command(run_id, *state_dir_options(states), *options)
+
+
+def report_command(run_id: str, states: Path) -> str:
+    return shlex.join(["devpack", "report", run_id, *state_dir_options(states)])
+
+
 def execute(
     inputs: Inputs,
     plan: Plan,
     states: Path,
-    progress: Progress,
+    progress: ProgressView,
     *,
     run_id: str | None = None,
-    window: Window | None = None,
+    window: MaintenanceWindow | None = None,
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
 ) -> RunOutcome:
-    """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock."""
+    """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock.
+
+    A resumed run must be given the inputs it was journaled with (same COP, source,
+    models, nodes, strategy): else it refuses (exit 3) before any network I/O."""
     settings = rollout_settings(inputs, window)
     settings.stop = stop
     if settings.window and settings.window.end.timestamp() <= time.time():
@@ -214,17 +277,50 @@ def execute(
             f"{settings.window.end.isoformat()} has already ended",
             "give the next window: --window START/END (ISO 8601 with a time zone)",
         )
+    check_state_dir(states)
     journal = Journal(states / "journal.sqlite")
-    lock = ClusterLock(states / "locks", plan.cluster)
     run_id = run_id or new_run_id(plan.cluster)
+    publisher = inputs.inventory.publisher
+    locks = [
+        ClusterLock(states / "locks", plan.cluster),
+        publisher_lock(plan.cluster, publisher.address, publisher.ssh_port),
+    ]
+    held: list[ClusterLock] = []
     try:
-        lock.acquire(run_id)
+        for lock in locks:
+            lock.acquire(run_id)
+            held.append(lock)
+        return _execute_locked(inputs, plan, states, progress, run_id, settings, journal, gateway)
     except ClusterLocked as exc:
-        raise UserError(str(exc), "devpack status shows the runs", EXIT_LOCKED) from exc
-    own_gateway = gateway is None
-    gateway = gateway or open_gateway(inputs)
+        status = shlex.join(["devpack", "status", *state_dir_options(states)])
+        raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
+    except OSError as exc:
+        if exc.filename and str(exc.filename).endswith(".lock"):
+            raise UserError(
+                f"cannot take the cluster lock {exc.filename}: {exc.strerror}",
+                f"fix that folder's permissions, or set {LOCK_DIR_ENV} to a folder every "
+                "operator of this host can write",
+                EXIT_LOCKED,
+            ) from None
+        raise
+    finally:
+        for lock in reversed(held):
+            lock.release()
+        journal.close()
+
+
+def _execute_locked(
+    inputs: Inputs,
+    plan: Plan,
+    states: Path,
+    progress: ProgressView,
+    run_id: str,
+    settings: RolloutSettings,
+    journal: Journal,
+    gateway: DriverGateway | None,
+) -> RunOutcome:
+    fingerprint = run_fingerprint(inputs.inventory, inputs.playbook)
     try:
-        logs.configure(run_folder(states, run_id) / "log.jsonl")
         if journal.run(run_id) is None:
             journal.create_run(
                 run_id,
@@ -233,29 +329,74 @@ def execute(
                 str(inputs.inventory_path.resolve()),
                 str(inputs.playbook_path.resolve()),
             )
+            journal.record_inputs(run_id, fingerprint)
+        else:
+            check_resumed_inputs(journal, run_id, fingerprint, inputs, progress)
+        logs.configure(run_folder(states, run_id) / "log.jsonl")
+    except JournalWriteFailed as exc:
+        raise journal_full(exc, states, run_id) from None
+    except OSError as exc:  # the run's log file
+        raise UserError(
+            f"cannot write the run's log in {run_folder(states, run_id)}: {exc.strerror}",
+            "free space in the state dir (or fix its permissions), then run again",
+        ) from None
+    own_gateway = gateway is None
+    gateway = gateway or open_gateway(inputs)
+    try:
         rollout = Rollout(run_id, plan, gateway, journal, settings, progress)
-        return with_state_dir(rollout.execute(), states)
+        outcome = rollout.execute()
+    except JournalWriteFailed as exc:
+        raise journal_full(exc, states, run_id) from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # the run's log could not be written; the journal (written first) is consistent
+        raise UserError(
+            f"run {run_id} stopped: cannot write {exc.filename or 'the run log'}: "
+            f"{exc.strerror} (is the file system of {states} full?)",
+            f"free space there, then: {resume_command(run_id, states)}",
+            EXIT_FAILED,
+        ) from None
     finally:
         if own_gateway:
             gateway.close()
-        lock.release()
-        journal.close()
-
-
-def resume_command(run_id: str, states: Path) -> str:
-    """``devpack resume RUN_ID`` as it works when typed: with a non-default --state-dir,
-    or the resume would look for the run in the wrong journal."""
-    command = f"devpack resume {run_id}"
-    if states.resolve() == state_dir().resolve():
-        return command
-    return f"{command} --state-dir {shlex.quote(str(states))}"
-
-
-def with_state_dir(outcome: RunOutcome, states: Path) -> RunOutcome:
-    outcome.hint = outcome.hint.replace(
-        f"devpack resume {outcome.run_id}", resume_command(outcome.run_id, states)
-    )
+    outcome.state_dir_options = state_dir_options(states)
     return outcome
+
+
+def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:
+    """The run stopped because its journal could not be written: nothing was done that
+    the journal does not show, so the run resumes once there is room again."""
+    return UserError(
+        f"run {run_id} stopped: {exc} (is the file system of {states} full?); "
+        "nothing was done that the journal does not show",
+        f"free space there, then: {resume_command(run_id, states)}",
+        EXIT_FAILED,
+    )
+
+
+def check_resumed_inputs(
+    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
+) -> None:
+    """Refuse (exit 3) to resume with inputs that differ from the journaled ones."""
+    journaled = journal.inputs(run_id)
+    if journaled is None:
+        progress.message(
+            f"warning: run {run_id} was journaled before devpack recorded its inputs; "
+            f"it resumes with {inputs.inventory_path} and {inputs.playbook_path} as they "
+            "are now, unchecked: make sure they are what the run started with"
+        )
+        return
+    changes = fingerprint_changes(journaled, now)
+    if changes:
+        raise UserError(
+            f"refusing to resume run {run_id}: its inputs changed since it started "
+            f"({inputs.inventory_path}, {inputs.playbook_path}):\n"
+            + "\n".join(f"  - {change}" for change in changes),
+            "put the inventory and playbook back as they were (the old values above), or "
+            "start a new run with devpack run (nodes that have the pack are seen as done)",
+            EXIT_PRECHECK,
+        )
 
 
 def load_run(states: Path, run_id: str) -> tuple[Plan, Path, Path]:

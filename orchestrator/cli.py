@@ -1,37 +1,28 @@
-"""The ``devpack`` command line: thin wrappers over ``orchestrator.app``."""
+"""The ``devpack`` command line: parses arguments, calls the use cases
+(``orchestrator.roll_out``, ``orchestrator.app``) and presents what they return."""
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
-from orchestrator import __version__, app, logs
+from orchestrator import __version__, app, logs, roll_out
 from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
-from orchestrator.config.errors import ConfigError
-from orchestrator.console import LiveProgress, PlainProgress
-from orchestrator.engine.discovery import Discovery
+from orchestrator.cli_output import err, out, progress_for, show_result, user_errors
+from orchestrator.cli_trust import trust_command
+from orchestrator.config.planfile import read_plan_file
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
-from orchestrator.engine.prechecks import PrecheckPolicy
-from orchestrator.engine.rollout import Progress, RunOutcome, Window, node_states
-from orchestrator.errors import EXIT_INTERRUPTED
-from orchestrator.planning.check import plan_problems
-from orchestrator.planning.facts import reconcile
+from orchestrator.engine.rollout import node_states
+from orchestrator.engine.states import RunState
+from orchestrator.files import check_writable_file, write_output
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan
-from orchestrator.report.command import audit_counts, report_command, write_report_after_run
+from orchestrator.report.command import report_command
 
 cli = typer.Typer(
     help="Roll out Cisco CUCM device packs across a cluster, safely and unattended.",
@@ -43,10 +34,8 @@ cli.add_typer(lab_app, name="lab")
 cli.add_typer(fleet_app, name="fleet")
 cli.command("audit")(audit_command)
 cli.command("report")(report_command)
-# Off a terminal (pipes, CI, cron mail) rich would wrap at 80 columns; tables need more.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-T = TypeVar("T")
+cli.command("trust")(trust_command)
+__all__ = ["cli", "err", "main", "out", "user_errors"]
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
 PLAYBOOK = typer.Option(..., "--playbook", "-p", help="Playbook YAML (playbooks/*.yml)")
@@ -69,82 +58,6 @@ def _root(
     logs.quiet_libraries()
 
 
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Anything a user could have typed or a cluster could have answered: no traceback."""
-    try:
-        yield
-    except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(app.EXIT_INPUT) from None
-    except app.UserError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err.print(f"  what to do: {exc.hint}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-
-
-def _progress(nodes: list[str]) -> Progress:
-    return LiveProgress(nodes, out) if sys.stdout.isatty() else PlainProgress()
-
-
-def run_with_progress(plan: Plan, body: Callable[[Progress], T]) -> T:
-    nodes = sorted({step.nodes[0] for step in plan.steps})
-    progress = _progress(nodes)
-    with sigterm_as_interrupt():
-        if isinstance(progress, LiveProgress):
-            with progress:
-                return body(progress)
-        return body(progress)
-
-
-def report_outcome(outcome: RunOutcome, states: Path, plan: Plan) -> int:
-    journal = Journal(states / "journal.sqlite")
-    try:
-        per_node = node_states(journal, outcome.run_id, plan)
-    finally:
-        journal.close()
-    if outcome.status == "completed":
-        out.print(f"[green]run {outcome.run_id} completed[/]: {outcome.message}")
-        return app.EXIT_OK
-    colour = "red" if outcome.status == "failed" else "yellow"
-    if outcome.precheck:
-        err.print(f"[red]run {outcome.run_id}: prechecks failed, nothing was changed[/]")
-    err.print(
-        f"[{colour}]run {outcome.run_id} {outcome.status}[/]: {outcome.message}", highlight=False
-    )
-    err.print("where each node stands:")
-    for node, steps in sorted(per_node.items()):
-        done = [s for s, state in steps if state in ("done", "skipped")]
-        open_steps = [f"{s} ({state})" for s, state in steps if state not in ("done", "skipped")]
-        err.print(
-            f"  {node}: done {', '.join(done) or 'nothing'}; "
-            f"open {', '.join(open_steps) or 'nothing'}",
-            highlight=False,
-        )
-    err.print(f"what to do: {outcome.hint}", highlight=False)
-    if outcome.precheck:
-        return app.EXIT_PRECHECK
-    return {
-        "paused_window": app.EXIT_PAUSED,
-        "interrupted": EXIT_INTERRUPTED,
-    }.get(outcome.status, app.EXIT_FAILED)
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (systemd stop, kill) ends a run like Ctrl-C: journaled and resumable."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 @cli.command()
 def plan(
     inventory: Path = INVENTORY,
@@ -153,6 +66,8 @@ def plan(
 ) -> None:
     """Discover the cluster (read-only) and print the rollout plan."""
     with user_errors():
+        if output:  # before logging in to every node
+            check_writable_file(output, "--output")
         inputs = app.load_inputs(inventory, playbook)
         gateway = app.open_gateway(inputs)
         try:
@@ -161,8 +76,8 @@ def plan(
             gateway.close()
         out.print(render_plan(the_plan))
         if output:
-            output.write_text(the_plan.model_dump_json(indent=2))
-            out.print(f"plan written to {output}")
+            write_output(output, the_plan.model_dump_json(indent=2), "the plan to")
+            out.print(f"plan written to {output}", highlight=False, markup=False)
 
 
 @cli.command()
@@ -188,103 +103,45 @@ def _run(
     window_text: str | None,
     states: Path,
 ) -> int:
+    # every local input is checked before any network I/O (logging in takes minutes)
     window = app.parse_window(window_text) if window_text else None
+    given = roll_out.GivenPlan(plan_file, read_plan_file(plan_file)) if plan_file else None
+    if not dry_run:
+        app.check_state_dir(states)
     inputs = app.load_inputs(inventory, playbook)
-    gateway = app.open_gateway(inputs)
-    try:
-        the_plan, found = app.make_plan(inputs, gateway)
-        if plan_file:
-            the_plan = _given_plan(plan_file, the_plan, inputs, found)
-        out.print(render_plan(the_plan))
-        if dry_run:
-            settings = app.rollout_settings(inputs, window)
-            window_problem = _window_problem(settings.window, the_plan)
-            return _dry_run(gateway, the_plan, window_problem, settings.prechecks)
-        outcome = run_with_progress(
-            the_plan,
-            lambda progress: app.execute(
-                inputs, the_plan, states, progress, window=window, gateway=gateway
-            ),
-        )
-        code = report_outcome(outcome, states, the_plan)
-        # the post-run audit reuses the run's sessions instead of logging in again
-        report = write_report_after_run(inputs, states, outcome.run_id, gateway)
-    finally:
-        gateway.close()
-    return _with_audit(code, report)
-
-
-def _read_plan(plan_file: Path) -> Plan:
-    """The plan in ``plan_file``, or a one-line UserError (exit 2) saying what is wrong."""
-    hint = "write one with devpack plan --output FILE"
-    try:
-        text = plan_file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise app.UserError(f"{plan_file}: cannot read the plan: {reason}", hint) from None
-    try:
-        return Plan.model_validate_json(text)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        where = ".".join(str(part) for part in first["loc"])
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        detail = f"{where}: {first['msg']}" if where else first["msg"]
-        raise app.UserError(
-            f"{plan_file}: not a devpack plan: {detail}{more}".replace("\n", " "), hint
-        ) from None
-
-
-def _given_plan(plan_file: Path, fresh: Plan, inputs: app.Inputs, found: Discovery) -> Plan:
-    """The plan in ``plan_file`` if it is safe to run as written on this cluster."""
-    given = _read_plan(plan_file)
-    facts, _ = reconcile(inputs.inventory, found.facts)
-    problems = plan_problems(given, fresh, facts, inputs.playbook)
-    if problems:
-        raise app.UserError(
-            f"refusing to run {plan_file}:\n" + "\n".join(f"  - {p}" for p in problems),
-            "run devpack plan again and review the new plan (or fix the edits listed)",
-            app.EXIT_PRECHECK,
-        )
-    return given
-
-
-def _window_problem(window: Window | None, the_plan: Plan) -> str | None:
-    """Would the whole plan, started now, end inside the maintenance window?"""
-    if window is None:
-        return None
-    start = max(time.time(), window.start.timestamp())
-    if start + the_plan.estimated_seconds <= window.end.timestamp():
-        out.print(
-            f"the plan's estimate ({duration(the_plan.estimated_seconds)}) fits the window "
-            f"ending {window.end.isoformat()}"
-        )
-        return None
-    return (
-        f"the plan's estimate ({duration(the_plan.estimated_seconds)}) does not fit the window "
-        f"{window.start.isoformat()} / {window.end.isoformat()}: the run would pause "
-        "before installing"
+    if dry_run:
+        dry = roll_out.dry_run(inputs, window=window, given=given, show_plan=_show_plan)
+        return _show_dry_run(dry)
+    result = roll_out.roll_out(
+        inputs, states, progress_for, window=window, given=given, show_plan=_show_plan
     )
+    return show_result(result)
 
 
-def _dry_run(
-    gateway: app.DriverGateway,
-    the_plan: Plan,
-    window_problem: str | None,
-    policy: PrecheckPolicy,
-) -> int:
-    from orchestrator.engine.prechecks import check_node, check_replication
+def _show_plan(the_plan: Plan) -> None:
+    out.print(render_plan(the_plan))
 
-    problems: list[str] = [window_problem] if window_problem else []
-    for node in sorted({s.nodes[0] for s in the_plan.steps}):
-        result = check_node(gateway, node, policy)
-        problems += [f"{node}: {p}" for p in result.problems]
-        for warning in result.warnings:
-            out.print(f"[yellow]warning[/] {node}: {warning}")
-    problems += check_replication(gateway)
-    axl = gateway.axl_problem()
-    if axl:
-        problems.append(axl)
+
+def _show_dry_run(result: roll_out.DryRun) -> int:
+    fit = result.window
+    problems: list[str] = []
+    if fit is not None and fit.fits:
+        out.print(
+            f"the plan's estimate ({duration(result.plan.estimated_seconds)}) fits the window "
+            f"ending {fit.window.end.isoformat()}"
+        )
+    elif fit is not None:
+        problems.append(
+            f"the plan's estimate ({duration(result.plan.estimated_seconds)}) does not fit "
+            f"the window {fit.window.start.isoformat()} / {fit.window.end.isoformat()}: the "
+            "run would pause before installing"
+        )
+    for node in result.prechecks.nodes:
+        for warning in node.warnings:
+            out.print(f"[yellow]warning[/] {node.node}: {warning}")
+    for warning in result.prechecks.warnings:
+        out.print(f"[yellow]warning[/] {warning}")
+    problems += result.prechecks.problems
     for problem in problems:
         err.print(f"[red]precheck[/] {problem}", highlight=False)
     if problems:
@@ -303,24 +160,16 @@ def resume(
     """Continue a run that stopped, failed or was killed, without redoing finished work."""
     states = app.state_dir(state_dir)
     with user_errors():
-        the_plan, inventory, playbook = app.load_run(states, run_id)
-        if _journaled_state(states, run_id) == "completed":
-            out.print(
-                f"run {run_id} already completed; nothing to do "
-                f"(devpack report {run_id} shows its report)"
-            )
-            raise typer.Exit(app.EXIT_OK)
-        inputs = app.load_inputs(inventory, playbook)
+        app.check_state_dir(states)
         parsed = app.parse_window(window) if window else None
-        outcome = run_with_progress(
-            the_plan,
-            lambda progress: app.execute(
-                inputs, the_plan, states, progress, run_id=run_id, window=parsed
-            ),
+        result = roll_out.resume(
+            states,
+            run_id,
+            progress_for,
+            window=parsed,
+            announce=lambda text: out.print(text, highlight=False),
         )
-        code = report_outcome(outcome, states, the_plan)
-        code = _with_audit(code, write_report_after_run(inputs, states, run_id))
-    raise typer.Exit(code)
+    raise typer.Exit(show_result(result))
 
 
 @cli.command()
@@ -330,50 +179,45 @@ def status(
 ) -> None:
     """List runs, or show where each node of one run stands."""
     states = app.state_dir(state_dir)
-    if not (states / "journal.sqlite").exists():
-        out.print(f"no runs in {states}")
-        if run_id is not None:
-            raise typer.Exit(app.EXIT_INPUT)
-        return
-    journal = Journal(states / "journal.sqlite")
-    try:
-        if run_id is None:
-            for record in journal.runs():
-                shown = _run_state(journal, states, record.run_id, record.cluster)
-                out.print(f"{record.run_id}  {record.cluster}  {shown}", highlight=False)
-            return
-        with user_errors():
-            the_plan, _, _ = app.load_run(states, run_id)
-        shown = _run_state(journal, states, run_id, the_plan.cluster)
-        out.print(f"run {run_id}: {shown}", highlight=False)
-        for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
-            out.print(
-                f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps), highlight=False
+    with user_errors():
+        if states.exists() and not states.is_dir():
+            raise app.UserError(
+                f"--state-dir {states} is not a folder",
+                "give the folder that holds journal.sqlite (default .devpack)",
             )
-    finally:
-        journal.close()
+        if not (states / "journal.sqlite").exists():
+            out.print(f"no runs in {states}", highlight=False, markup=False)
+            if run_id is not None:
+                raise typer.Exit(app.EXIT_INPUT)
+            return
+        journal = Journal(states / "journal.sqlite")
+        try:
+            _status(journal, states, run_id)
+        finally:
+            journal.close()
 
 
-def _with_audit(code: int, report: Path | None) -> int:
-    """A completed run whose post-run audit found errors did not leave the cluster right."""
-    if code == app.EXIT_OK and report is not None and audit_counts(report)[0]:
-        err.print("the rollout completed, but the cluster is not right (see the audit above)")
-        return app.EXIT_FAILED
-    return code
-
-
-def _journaled_state(states: Path, run_id: str) -> str:
-    journal = Journal(states / "journal.sqlite")
-    try:
-        return journal.run_state(run_id)
-    finally:
-        journal.close()
+def _status(journal: Journal, states: Path, run_id: str | None) -> None:
+    if run_id is None:
+        for record in journal.runs():
+            shown = _run_state(journal, states, record.run_id, record.cluster)
+            out.print(f"{record.run_id}  {record.cluster}  {shown}", highlight=False, markup=False)
+        return
+    the_plan, _, _ = app.load_run(states, run_id)
+    shown = _run_state(journal, states, run_id, the_plan.cluster)
+    out.print(f"run {run_id}: {shown}", highlight=False, markup=False)
+    for node, steps in sorted(node_states(journal, run_id, the_plan).items()):
+        out.print(
+            f"  {node}: " + ", ".join(f"{s}={state}" for s, state in steps),
+            highlight=False,
+            markup=False,
+        )
 
 
 def _run_state(journal: Journal, states: Path, run_id: str, cluster: str) -> str:
     """The journal's last word, except that a "running" run nobody runs was killed."""
     state = journal.run_state(run_id)
-    if state != "running":
+    if state != RunState.RUNNING:
         return state
     holder = lock_holder(states / "locks", cluster)
     if holder and holder.get("run_id") == run_id:

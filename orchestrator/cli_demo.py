@@ -20,18 +20,11 @@ def demo(
     profile: str = typer.Option("demo", "--profile", help="Lab timing: fast | demo | realistic"),
 ) -> None:
     """Start the lab cluster, plan and run a device pack rollout, write the report."""
-    from orchestrator import app
-    from orchestrator.cli import (
-        _with_audit,
-        out,
-        report_outcome,
-        run_with_progress,
-        user_errors,
-    )
+    from orchestrator import app, roll_out
+    from orchestrator.cli_output import out, progress_for, show_result, user_errors
     from orchestrator.lab.config import demo_config
     from orchestrator.lab.runner import start_lab_cluster
     from orchestrator.planning.render import render_plan
-    from orchestrator.report.command import write_report_after_run
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -45,21 +38,15 @@ def demo(
         out.print(f"inventory {cluster.inventory}\nplaybook  {cluster.playbook}")
         with user_errors():
             inputs = app.load_inputs(cluster.inventory, cluster.playbook)
-            gateway = app.open_gateway(inputs)
-            try:
-                plan, _ = app.make_plan(inputs, gateway)
-                out.print(render_plan(plan))
-                outcome = run_with_progress(
-                    plan,
-                    lambda progress: app.execute(inputs, plan, states, progress, gateway=gateway),
-                )
-                code = report_outcome(outcome, states, plan)
-                # the post-run audit reads the live lab (over the run's sessions), so the
-                # report is written before the lab stops
-                report = write_report_after_run(inputs, states, outcome.run_id, gateway)
-            finally:
-                gateway.close()
-            code = _with_audit(code, report)
+            # the post-run audit reads the live lab, so the report is written (inside
+            # roll_out) before the lab stops
+            result = roll_out.roll_out(
+                inputs,
+                states,
+                progress_for,
+                show_plan=lambda plan: out.print(render_plan(plan)),
+            )
+            code = show_result(result)
     finally:
         cluster.lab.stop()
     out.print(f"demo finished in {time.monotonic() - started:.1f} s; state in {states}")

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 fleet_app = typer.Typer(help="Roll a device pack out to many clusters from one process.")
 
@@ -23,13 +24,13 @@ def fleet_run(
 ) -> None:
     """Run every cluster of the fleet; each is an ordinary run (run id, lock, report)."""
     from orchestrator import app
-    from orchestrator.cli import err, out, sigterm_as_interrupt, user_errors
+    from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
     from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
-    from orchestrator.report.command import write_report_after_run
 
     states = app.state_dir(state_dir)
     lock = threading.Lock()
     with user_errors():
+        app.check_state_dir(states)  # before any cluster is contacted
         entries = load_fleet(fleet)
     out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
     with sigterm_as_interrupt():
@@ -38,7 +39,6 @@ def fleet_run(
             states,
             max_clusters,
             progress=lambda cluster: ClusterProgress(cluster, sys.stdout, lock),
-            after_run=write_report_after_run,
         )
     if interrupted:
         err.print(
@@ -46,15 +46,15 @@ def fleet_run(
             "queued clusters were not started"
         )
     for result in results:
-        colour = "green" if result.status == "completed" else "red"
+        ok = result.exit_code == app.EXIT_OK
         line = (
-            f"[{colour}]{result.cluster}[/]: {result.status} in {result.seconds:.0f} s"
-            f" (run {result.run_id or '-'})"
+            f"[{'green' if ok else 'red'}]{result.cluster}[/]: {result.status} in "
+            f"{result.seconds:.0f} s (run {result.run_id or '-'})"
         )
-        if result.status != "completed":
-            line += f": {result.message}"
-        (out if result.status == "completed" else err).print(line, highlight=False)
+        if not ok:
+            line += f": {escape(result.message)}"
+        (out if ok else err).print(line, highlight=False)
     code = fleet_exit_code(results, interrupted)
-    done = sum(r.status == "completed" for r in results)
+    done = sum(r.exit_code == app.EXIT_OK for r in results)
     out.print(f"fleet: {done} of {len(results)} cluster(s) completed")
     raise typer.Exit(code)

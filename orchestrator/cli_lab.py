@@ -28,6 +28,7 @@ class FaultsFileWatcher:
         from pydantic import TypeAdapter
         from ruamel.yaml import YAML
 
+        from orchestrator.config.userfile import MAX_YAML_BYTES, read_user_file
         from orchestrator.lab.config import FaultSpec
 
         try:
@@ -38,7 +39,9 @@ class FaultsFileWatcher:
             return
         self.seen = mtime
         try:
-            data = YAML(typ="safe").load(self.path.read_text()) or []
+            # bounded: a FIFO or /dev/zero named here must not hang the lab
+            text = read_user_file(self.path, MAX_YAML_BYTES)
+            data = YAML(typ="safe").load(text) or []
             faults = TypeAdapter(list[FaultSpec]).validate_python(data)
         except Exception as exc:  # a bad edit must not stop the lab
             typer.echo(f"faults file {self.path} ignored: {exc}", err=True)
@@ -69,13 +72,14 @@ def lab_up(
     ),
 ) -> None:
     """Start the lab, write an inventory, print one ready line, run until SIGINT/SIGTERM."""
+    from orchestrator.config.errors import ConfigError
     from orchestrator.lab.config import LabConfig, demo_config
     from orchestrator.lab.runner import Lab
 
     try:
         lab_config = LabConfig.load(config) if config else demo_config()
-    except (OSError, ValueError) as exc:
-        typer.echo(f"error: lab config {config}: {exc}", err=True)
+    except ConfigError as exc:
+        typer.echo(f"error: lab config {exc}", err=True)
         raise typer.Exit(2) from None
     if profile:
         try:

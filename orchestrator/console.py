@@ -12,10 +12,21 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from orchestrator.engine.rollout import Progress
+from orchestrator.engine.rollout import ProgressView
 
 
-class PlainProgress(Progress):
+def operator_console(stderr: bool = False) -> Console:
+    """A console for what the operator reads. Off a terminal (pipes, CI, cron mail) rich
+    would wrap at 80 columns, and tables need more: 160. Lines are never hard-wrapped
+    (soft_wrap): a printed command must paste as one line, whatever its length. No emoji
+    codes: a fingerprint such as ``AB:CD:EF`` must print as it is, not as a picture."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(
+        stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=True, emoji=False
+    )
+
+
+class PlainProgress(ProgressView):
     """One timestamped line per change: for logs, pipes and CI."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -37,7 +48,7 @@ class PlainProgress(Progress):
         self._line(text)
 
 
-class LiveProgress(Progress):
+class LiveProgress(ProgressView):
     """A table refreshed in place: per node its current step, state, and time in that step."""
 
     def __init__(self, nodes: list[str], console: Console | None = None) -> None:

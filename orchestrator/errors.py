@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # a step failed; the run stopped safely and can be resumed
 EXIT_INPUT = 2  # bad inventory, playbook or arguments
@@ -31,3 +33,58 @@ def failure_text(exc: BaseException) -> str:
     if isinstance(exc, DriverError | SoapError | UserError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def failure_remedy(exc: BaseException, node: str | None) -> str:
+    """What to do about a failure in the middle of a run, by its kind: the run stopped
+    with every node journaled, so each remedy ends in resuming."""
+    from orchestrator.drivers.soap.errors import SoapAuthError, TlsVerificationError
+    from orchestrator.drivers.ssh.errors import (
+        AuthenticationFailed,
+        HostKeyMismatch,
+        UnknownHostKey,
+    )
+
+    where = f"node {node}" if node else "the node"
+    if isinstance(exc, HostKeyMismatch):
+        return (
+            f"{where} presented a different SSH host key than before; a CUCM node keeps its "
+            "key across restarts, so find out why: compare the new fingerprint with the one "
+            f"the node's console shows (show myself / the platform's host key), and only then "
+            f"replace its line in {exc.known_hosts}; if nobody changed it, stop: the "
+            "connection may be intercepted"
+        )
+    if isinstance(exc, UnknownHostKey):
+        return (
+            f"add the SSH host key of {where} to {exc.known_hosts} after checking its "
+            "fingerprint on the node's console"
+        )
+    if isinstance(exc, SoapAuthError):
+        return (
+            "AXL refused the application user in the middle of the run: check "
+            "credentials.application in the inventory (username, the password its reference "
+            "points to, the Standard AXL API Access and Serviceability roles) and that the "
+            "account was not locked or its password changed meanwhile"
+        )
+    if isinstance(exc, AuthenticationFailed):
+        return (
+            f"{where} refused the platform login in the middle of the run: check "
+            "credentials.platform in the inventory and that the OS administrator account "
+            "was not locked or its password changed meanwhile"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            f"a file system is full ({exc.filename or 'the state dir, for the run log'}): "
+            "free space there"
+        )
+    if isinstance(exc, TlsVerificationError):
+        return (
+            f"the HTTPS certificate of {where} no longer verifies (regenerated at its "
+            "restart?): check it on the node (`show cert own tomcat`), then pin it with "
+            "`devpack trust -i INVENTORY` (or put the CA that signs it into ca_bundle)"
+        )
+    return (
+        "devpack did not expect this (a bug, or an answer it does not know); every node's "
+        f"state is journaled: check {where} over SSH (show version active, utils service "
+        "list) and keep the run's log.jsonl for a bug report"
+    )

@@ -9,22 +9,23 @@ the clients of every cluster share them.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import structlog
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from orchestrator import app, logs
+from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
+from orchestrator.config.fields import unprintable
 from orchestrator.config.loader import load_inventory
-from orchestrator.engine.cluster import DriverGateway
-from orchestrator.engine.rollout import Progress
-from orchestrator.errors import EXIT_INTERRUPTED
+from orchestrator.config.yamlfile import load_yaml
+from orchestrator.engine.rollout import ProgressView
+from orchestrator.engine.states import RunState
+from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
 
 INVENTORY_NAME = "inventory.yml"
 PLAYBOOK_NAME = "playbook.yml"
@@ -65,30 +66,34 @@ def load_fleet(path: Path) -> list[FleetEntry]:
             if (folder / INVENTORY_NAME).is_file() and (folder / PLAYBOOK_NAME).is_file()
         ]
         if not entries:
-            raise app.UserError(
+            raise UserError(
                 f"{path}: no sub-folder holds both {INVENTORY_NAME} and {PLAYBOOK_NAME}",
                 "one folder per cluster, each with inventory.yml and playbook.yml",
             )
         return _distinct(path, entries)
-    try:
-        document = YAML(typ="safe").load(path.read_text())
-    except (OSError, YAMLError) as exc:
-        raise app.UserError(f"{path}: cannot read the fleet file ({exc})") from None
-    clusters = document.get("clusters") if isinstance(document, dict) else None
+    # bounded, regular files only, no alias bombs; a ConfigError names the file (exit 2)
+    document = load_yaml(path).data
+    clusters = document.get("clusters")
     if not isinstance(clusters, list) or not clusters:
-        raise app.UserError(
+        raise UserError(
             f"{path}: field clusters: expected a non-empty list",
             "clusters:\n  - inventory: inventory/a.yml\n    playbook: playbooks/a.yml",
         )
     entries = []
     for index, item in enumerate(clusters):
         if not (isinstance(item, dict) and {"inventory", "playbook"} <= set(item)):
-            raise app.UserError(
+            raise UserError(
                 f"{path}: field clusters[{index}]: needs inventory and playbook",
                 "each entry names an inventory file and a playbook file",
             )
+        if not all(isinstance(item[key], str) and item[key].strip()
+                   and unprintable(item[key]) is None for key in ("inventory", "playbook")):
+            raise UserError(
+                f"{path}: field clusters[{index}]: inventory and playbook must be file paths",
+                "write each path as text, relative to the fleet file",
+            )
         entries.append(
-            FleetEntry(path.parent / str(item["inventory"]), path.parent / str(item["playbook"]))
+            FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"])
         )
     return _distinct(path, entries)
 
@@ -102,7 +107,7 @@ def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
         except ConfigError:
             continue  # reported as that cluster's error when its turn comes
         if name in seen:
-            raise app.UserError(
+            raise UserError(
                 f"{path}: {seen[name].inventory} and {entry.inventory} both describe "
                 f"cluster {name!r}",
                 "list each cluster once (inventory `cluster:` names must be unique in a fleet)",
@@ -111,7 +116,7 @@ def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
     return entries
 
 
-class ClusterProgress(Progress):
+class ClusterProgress(ProgressView):
     """Plain lines prefixed with the cluster, from many threads at once."""
 
     def __init__(self, cluster: str, stream: TextIO, lock: threading.Lock) -> None:
@@ -131,22 +136,17 @@ class ClusterProgress(Progress):
         self._line(text)
 
 
-# Called after each cluster's run with (inputs, state dir, run id, gateway): the CLI
-# writes the run's report there, as `devpack run` does.
-AfterRun = Callable[[app.Inputs, Path, str, DriverGateway], object]
-
-
 def run_cluster(
     entry: FleetEntry,
     states: Path,
-    progress: Callable[[str], Progress],
-    after_run: AfterRun | None = None,
+    progress: Callable[[str], ProgressView],
     stop: threading.Event | None = None,
 ) -> ClusterResult:
-    import time
-
+    """One cluster of the fleet: an ordinary run (``roll_out``: plan, execute, post-run
+    audit and report), its exit code by the same rule as ``devpack run``'s. Whatever
+    happens, a ClusterResult comes back: one cluster's failure stops only itself."""
     started = time.monotonic()
-    result = ClusterResult(entry, entry.label, "error", app.EXIT_INPUT)
+    result = ClusterResult(entry, entry.label, "error", EXIT_INPUT)
     if stop is not None and stop.is_set():  # the fleet was interrupted before its turn
         result.status, result.exit_code = "not started", EXIT_INTERRUPTED
         result.message = "the fleet was interrupted before this cluster's turn"
@@ -154,86 +154,97 @@ def run_cluster(
     try:
         inputs = app.load_inputs(entry.inventory, entry.playbook)
         result.cluster = inputs.inventory.cluster
-        run_id = app.new_run_id(result.cluster)
-        result.run_id = run_id
-        # Every log line of this thread (and of the rollout's step threads, which copy
-        # the context) carries the run id; logs.route_runs sends it to the run's file.
-        with structlog.contextvars.bound_contextvars(run=run_id):
-            gateway = app.open_gateway(inputs)
-            try:
-                plan, _ = app.make_plan(inputs, gateway)
-                outcome = app.execute(
-                    inputs,
-                    plan,
-                    states,
-                    progress(result.cluster),
-                    run_id=run_id,
-                    gateway=gateway,
-                    stop=stop,
-                )
-                if after_run is not None:  # reuses the run's sessions for the audit
-                    after_run(inputs, states, run_id, gateway)
-            finally:
-                gateway.close()
-        result.status = outcome.status
-        result.message = (
-            outcome.message
-            if outcome.status == "completed"
-            else (f"{outcome.message}; {outcome.hint}")
+        view = progress(result.cluster)
+        result.run_id = app.new_run_id(result.cluster)
+        run = roll_out.roll_out(
+            inputs, states, lambda plan: nullcontext(view), run_id=result.run_id, stop=stop
         )
-        result.exit_code = {
-            "completed": app.EXIT_OK,
-            "paused_window": app.EXIT_PAUSED,
-            "interrupted": EXIT_INTERRUPTED,
-        }.get(outcome.status, app.EXIT_PRECHECK if outcome.precheck else app.EXIT_FAILED)
+        _describe(result, run, view)
     except ConfigError as exc:
         result.message = str(exc)
-    except app.UserError as exc:
+    except UserError as exc:
         result.exit_code = exc.exit_code
         result.message = exc.message + (f" ({exc.hint})" if exc.hint else "")
     except Exception as exc:  # one cluster's crash must not take the fleet down
         structlog.get_logger(__name__).exception("fleet: cluster crashed", cluster=entry.label)
-        result.exit_code = app.EXIT_FAILED
+        result.exit_code = EXIT_FAILED
         result.message = f"{type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - started
     return result
+
+
+def _describe(result: ClusterResult, run: roll_out.RunResult, view: ProgressView) -> None:
+    outcome = run.outcome
+    assert outcome is not None  # a new run always has one
+    result.status = str(outcome.status)
+    result.exit_code = roll_out.exit_code(run)
+    if outcome.status != RunState.COMPLETED:
+        result.message = f"{outcome.message}; {outcome.hint}"
+    elif run.audit_found_errors:
+        assert run.report is not None
+        result.message = (
+            f"{outcome.message}, but the post-run audit found {run.report.errors} error(s): "
+            f"the cluster is not right (see {run.report.folder})"
+        )
+    else:
+        result.message = outcome.message
+    report = run.report
+    if report is not None and report.folder is not None:
+        view.message(
+            f"report: {report.folder / 'report.html'}; post-run audit: "
+            + (
+                f"{report.errors} error(s), {report.warnings} warning(s)"
+                if report.errors or report.warnings
+                else "clean"
+            )
+        )
+    elif report is not None:
+        view.message(f"warning: could not write the run's report: {report.failure}")
 
 
 def run_fleet(
     entries: list[FleetEntry],
     states: Path,
     max_clusters: int,
-    progress: Callable[[str], Progress] = lambda cluster: Progress(),
-    after_run: AfterRun | None = None,
+    progress: Callable[[str], ProgressView] = lambda cluster: ProgressView(),
 ) -> tuple[list[ClusterResult], bool]:
     """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
     whether the fleet was interrupted (Ctrl-C / SIGTERM: running clusters stop at their
-    next stage boundary, as a single run does; queued clusters never start)."""
+    next stage boundary, as a single run does; queued clusters never start).
+
+    Each cluster is ``run_cluster``: an ordinary ``roll_out`` whose exit code follows the
+    same rule as ``devpack run``'s (``roll_out.exit_code``, post-run audit included).
+    Log lines go to each run's own log by the run id bound in its thread (lines of no
+    run: ``<state>/fleet.log.jsonl``)."""
     stop = threading.Event()
-    interrupted = False
     logs.route_runs(states / "fleet.log.jsonl")
     try:
-        with ThreadPoolExecutor(
-            max_workers=max(1, min(max_clusters, len(entries))), thread_name_prefix="cluster"
-        ) as pool:
-            futures = [
-                pool.submit(run_cluster, entry, states, progress, after_run, stop)
-                for entry in entries
-            ]
-            try:
-                for future in futures:
-                    future.result()
-            except KeyboardInterrupt:
-                # Signals reach only this thread: tell the clusters' threads to stop.
-                stop.set()
-                interrupted = True
-            return [future.result() for future in futures], interrupted
+        settled = parallel.settle(
+            lambda entry: run_cluster(entry, states, progress, stop),
+            entries,
+            limit=max_clusters,
+            name="cluster",
+            # signals reach only this thread: tell the clusters' threads to stop
+            on_interrupt=stop.set,
+            reraise_interrupt=False,
+        )
     finally:
         logs.route_runs(None)
+    results = []
+    for entry, end in zip(entries, settled, strict=True):
+        if end.error is not None:  # run_cluster catches everything but an interrupt
+            failed = ClusterResult(entry, entry.label, "interrupted", EXIT_INTERRUPTED)
+            failed.message = str(end.error) or type(end.error).__name__
+            results.append(failed)
+        else:
+            assert end.value is not None
+            results.append(end.value)
+    return results, stop.is_set()
 
 
 def fleet_exit_code(results: list[ClusterResult], interrupted: bool = False) -> int:
-    """130 if interrupted; 0 if every cluster completed; else the first non-zero code."""
+    """130 if interrupted; 0 if every cluster completed (post-run audit clean of errors,
+    as for ``devpack run``); else the first non-zero code."""
     if interrupted:
         return EXIT_INTERRUPTED
-    return next((r.exit_code for r in results if r.exit_code != app.EXIT_OK), app.EXIT_OK)
+    return next((r.exit_code for r in results if r.exit_code != EXIT_OK), EXIT_OK)

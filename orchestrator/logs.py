@@ -12,6 +12,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from orchestrator.files import make_dirs, open_private
+
 _SECRET_KEYS = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
 REDACTED = "********"
 
@@ -48,16 +50,16 @@ class _RunRouter:
     of the run in its ``run`` field (bound per cluster thread), others to ``fallback``."""
 
     def __init__(self, fallback: Path) -> None:
-        fallback.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(fallback.parent)
         self._lock = threading.Lock()
-        self._fallback = fallback.open("a", buffering=1)
+        self._fallback = open_private(fallback, "a")
         self._files: dict[str, TextIO] = {}
 
     def register(self, run: str, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         with self._lock:
             if run not in self._files:
-                self._files[run] = path.open("a", buffering=1)
+                self._files[run] = open_private(path, "a")
 
     def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
         line = json.dumps(event, default=str)
@@ -104,6 +106,14 @@ def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
     )
 
 
+def register_run(log_file: Path) -> None:
+    """Fleet mode: from now on, lines of the run bound in the caller's context go to
+    ``log_file`` (a run's discovery comes before its journal and lock, and is its run's
+    too). Outside fleet mode nothing: the run's log is configured when the run starts."""
+    if _router is not None:
+        configure(log_file)
+
+
 def configure(log_file: Path | None, level: int = logging.INFO) -> None:
     """Send structlog events as JSON lines to ``log_file`` (nothing to the console)."""
     if _router is not None:
@@ -126,8 +136,8 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
             cache_logger_on_first_use=False,
         )
         return
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    handle = log_file.open("a", buffering=1)
+    make_dirs(log_file.parent)
+    handle = open_private(log_file, "a")
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from typer.testing import CliRunner
 
 from orchestrator.cli import cli
+from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import demo_config
 
 
@@ -22,6 +22,7 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
         + "".join(f"  - inventory: {c.inventory}\n    playbook: {c.playbook}\n" for c in clusters)
     )
     state = tmp_path / "state"
+    cluster_by_name = dict(zip(("east", "west"), clusters, strict=True))
     result = CliRunner().invoke(
         cli,
         ["fleet", "run", "--fleet", str(fleet), "--max-clusters", "2", "--state-dir", str(state)],
@@ -35,20 +36,20 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
             assert len(cluster.lab.events.select("install_finished", node)) == 1
             assert len(cluster.lab.events.select("reboot_started", node)) == 1
     # two ordinary runs: own run id, completed in the journal, own log file
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        runs = dict(db.execute("select cluster, run_id from runs").fetchall())
-        assert sorted(runs) == ["east", "west"]
-        for run_id in runs.values():
-            last = db.execute(
-                "select state from entries where run_id = ? and step is null "
-                "order by seq desc limit 1",
-                (run_id,),
-            ).fetchone()
-            assert last == ("completed",)
+    runs = completed_runs(state)
+    assert sorted(runs) == ["east", "west"]
     for cluster, run_id in runs.items():
         lines = (state / "runs" / run_id / "log.jsonl").read_text().splitlines()
         assert lines, f"no log lines for {cluster}"
-        assert {json.loads(line).get("run") for line in lines} == {run_id}
+        events = [json.loads(line) for line in lines]
+        assert {event.get("run") for event in events} == {run_id}
+        # discovery (and the post-run audit) read nodes on worker threads, discovery
+        # before the run's journal entry: their lines still carry the run id and land in
+        # the run's log, not the fleet's fallback
+        discovered = {e["node"] for e in events if e.get("event") == "cluster.node_read"}
+        assert discovered == set(cluster_by_name[cluster].world.nodes)
+    fallback = (state / "fleet.log.jsonl").read_text()
+    assert "cluster.node_read" not in fallback
 
 
 def _fleet_file(tmp_path, clusters) -> object:
@@ -115,12 +116,65 @@ def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
     # the cluster under way stopped at a stage boundary; the queued one never started
     assert not second.lab.events.select("install_started")
     assert not first.lab.events.select("reboot_started")
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        states = [
-            row[0]
-            for row in db.execute(
-                "select e.state from entries e join runs r using (run_id) "
-                "where r.cluster = 'east' and e.step is null order by e.seq"
-            )
-        ]
-    assert states[-1] == "interrupted"
+    with Journal(state / "journal.sqlite") as journal:
+        (east,) = journal.runs("east")
+        assert journal.run_state(east.run_id) == "interrupted"
+
+
+def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):
+    """A cluster whose rollout completes but whose post-run audit finds errors is not a
+    success: `fleet run` exits 1 for it, as `devpack run` does (one exit-code rule)."""
+    clean = lab_cluster(
+        demo_config(release="12.5.1.14900-63", profile="fast").model_copy(
+            update={"cluster": "clean"}
+        )
+    )
+    # 12.5: the rule restarts CallManager on the publisher only. A cluster whose
+    # subscribers do not learn new models without their own restart (the reference marks
+    # that behaviour inferred) completes the rollout with the subscribers rejecting the
+    # pack's phones: the post-run audit reports phone-rejected errors.
+    strict = demo_config(release="12.5.1.14900-63", profile="fast")
+    strict = strict.model_copy(
+        update={
+            "cluster": "strict",
+            "rules": strict.rules.model_copy(
+                update={"subscriber_learns_models_without_restart": False}
+            ),
+        }
+    )
+    rejecting = lab_cluster(strict)
+    fleet = _fleet_file(tmp_path, [clean, rejecting])
+    state = tmp_path / "state"
+    result = CliRunner().invoke(
+        cli,
+        ["fleet", "run", "--fleet", str(fleet), "--max-clusters", "2", "--state-dir", str(state)],
+        catch_exceptions=False,
+    )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "1 of 2 cluster(s) completed" in output
+    assert "post-run audit found" in output and "the cluster is not right" in output
+    # both rollouts themselves completed: the journal says so for each
+    runs = completed_runs(state)
+    # the audit's errors are the rejected phones of the strict cluster, and only there
+    findings = {
+        cluster: {
+            f["code"]
+            for f in json.loads(
+                (state / "runs" / run_id / "report" / "report.json").read_text()
+            )["audit"]["findings"]
+            if f["severity"] == "error"
+        }
+        for cluster, run_id in runs.items()
+    }
+    assert findings == {"clean": set(), "strict": {"phone-rejected"}}
+    assert rejecting.lab.events.select("phone_registration")
+
+
+def completed_runs(state) -> dict[str, str]:
+    """cluster -> run id of every run in the journal, each asserted completed."""
+    with Journal(state / "journal.sqlite") as journal:
+        runs = {record.cluster: record.run_id for record in journal.runs()}
+        for run_id in runs.values():
+            assert journal.run_state(run_id) == "completed", run_id
+    return runs

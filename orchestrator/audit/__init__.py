@@ -6,14 +6,14 @@ over the gathered facts), so every rule is testable on plain data.
 
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
 from orchestrator.audit.judge import judge
-from orchestrator.audit.model import AuditResult, ClusterFacts, Finding, Severity
+from orchestrator.audit.model import AuditFacts, AuditResult, Finding, Severity
 from orchestrator.audit.service import audit_cluster, load_audit_inputs
 
 __all__ = [
+    "AuditFacts",
     "AuditInputs",
     "AuditResult",
     "AuditUnavailable",
-    "ClusterFacts",
     "Finding",
     "Severity",
     "audit_cluster",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -13,15 +12,15 @@ from orchestrator.audit.gather import AuditUnavailable
 from orchestrator.audit.model import EXIT_UNAVAILABLE, AuditResult, Severity
 from orchestrator.audit.service import audit_cluster, load_audit_inputs
 from orchestrator.config.errors import ConfigError
+from orchestrator.console import operator_console
+from orchestrator.errors import UserError
+from orchestrator.files import check_writable_dir
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _consoles() -> tuple[Console, Console]:
-    # Off a terminal (pipes, cron mail) rich would wrap at 80 columns; findings need more.
-    out = Console(width=None if sys.stdout.isatty() else 160)
-    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-    return out, err
+    return operator_console(), operator_console(stderr=True)
 
 
 def audit_command(
@@ -43,10 +42,17 @@ def audit_command(
     """
     out, err = _consoles()
     try:
+        if report is not None:  # before logging in to every node
+            check_writable_dir(report, "--report")
         inputs = load_audit_inputs(inventory, playbook)
         result = audit_cluster(inputs)
     except ConfigError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    except UserError as exc:
+        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     except AuditUnavailable as exc:
         err.print(f"[red]could not audit:[/] {escape(exc.reason)}", highlight=False)
@@ -56,7 +62,16 @@ def audit_command(
     if report is not None:
         from orchestrator.report.service import write_audit_report
 
-        write_audit_report(result, report, inputs.playbook)
+        try:
+            write_audit_report(result, report, inputs.playbook, inputs.ca_bundle)
+        except OSError as exc:
+            err.print(
+                f"[red]error:[/] cannot write the report to {escape(str(report))}: "
+                f"{escape(exc.strerror or str(exc))}",
+                highlight=False,
+            )
+            err.print("  what to do: give --report a folder you can write", highlight=False)
+            raise typer.Exit(EXIT_UNAVAILABLE) from None
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:

@@ -1,42 +1,45 @@
 """Gather an audit's facts from a live cluster. Read-only; all the I/O of an audit.
 
-Reuses the engine's ``DriverGateway`` (one CLI session per node) and the SOAP drivers;
-parsing stays in the drivers. A source that fails (Control Center, AXL, RisPort70) is
-recorded as unavailable and the checks that need it are skipped; only an unreachable
-publisher makes the whole audit impossible.
+Reads over the cluster's ``ConnectionPool`` (after a run: the run's own sessions) and
+``cluster.snapshot``, the node reader discovery uses too; parsing stays in the drivers.
+A source that fails (Control Center, AXL, RisPort70) is recorded as unavailable and the
+checks that need it are skipped; only an unreachable publisher makes the whole audit
+impossible.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC
-from typing import Any
+from dataclasses import dataclass, field
 
 import structlog
 
-from orchestrator import logs
+from orchestrator import logs, parallel
 from orchestrator.access import ClusterAccess, login_error
 from orchestrator.audit.model import (
-    ClusterFacts,
+    AuditFacts,
     InstallFact,
     NodeFact,
     PhoneFact,
     ServiceFact,
     Unavailable,
 )
+from orchestrator.cluster.pool import ConnectionPool
+from orchestrator.cluster.snapshot import (
+    NodeNames,
+    group_members,
+    process_nodes,
+    read_node,
+    sql_quoted,
+)
 from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
-from orchestrator.cucm.release import Release, ReleaseError, axl_version_for
+from orchestrator.cucm import pickup, servers
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
+from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.risport import RisClient
 from orchestrator.drivers.soap.transport import RetryPolicy
-from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.errors import DriverError
-from orchestrator.engine.cluster import DriverGateway
-from orchestrator.engine.discovery import GROUPS_SQL, NODES_SQL
 
 log = structlog.get_logger(__name__)
 
@@ -61,10 +64,9 @@ class AuditInputs(ClusterAccess):
 
     playbook: Playbook | None = None
     ris_rate_per_minute: int = 15
-
-
-def _epoch(entry: parsers.HistoryEntry) -> float:
-    return entry.timestamp.replace(tzinfo=UTC).timestamp()
+    # node -> services STARTED before a run's restarts (its prechecks), for a post-run
+    # audit: they must run again whatever their stop reason says (cucm.services)
+    started_before: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _reason(exc: BaseException) -> str:
@@ -73,16 +75,23 @@ def _reason(exc: BaseException) -> str:
 
 
 class Gatherer:
-    def __init__(self, inputs: AuditInputs, gateway: DriverGateway) -> None:
+    """All of an audit's reading: every node at once over the CLI (a node that does not
+    answer becomes a finding, not a crash), replication from the publisher, then AXL
+    (the cluster's own nodes and groups, typemodel, defaults) and RisPort70 (phones).
+    Each source that fails is recorded in ``unavailable`` and the checks needing it are
+    skipped; only an unreadable publisher raises ``AuditUnavailable``."""
+
+    def __init__(self, inputs: AuditInputs, pool: ConnectionPool) -> None:
         self.inputs = inputs
-        self.gateway = gateway
+        self.pool = pool
         self.inventory = inputs.inventory
         self.unavailable: list[Unavailable] = []
+        self.excluded_spellings: set[str] = set()
         # any spelling of a node the cluster may use (name, address, AXL description)
-        self.keys: dict[str, str] = {}
+        self.keys = NodeNames()
         for node in self.inventory.nodes:
-            self.keys[node.address.lower()] = node.label
-            self.keys[node.label.lower()] = node.label
+            self.keys.add(node.address, node.label)
+            self.keys.add(node.label, node.label)
 
     def _gap(self, source: str, exc: BaseException) -> None:
         reason = _reason(exc)
@@ -91,10 +100,11 @@ class Gatherer:
 
     # ----- the whole cluster -------------------------------------------------------------
 
-    def gather(self) -> ClusterFacts:
-        nodes = self.inventory.nodes
-        with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
-            facts = list(pool.map(self._node, nodes))
+    def gather(self) -> AuditFacts:
+        excluded = self._servers(self.inventory.publisher.label)
+        # an IM and Presence server the inventory lists is not audited (no pack there)
+        nodes = [n for n in self.inventory.nodes if n.label not in excluded]
+        facts = parallel.each(self._node, nodes)
         publisher = next(f for f in facts if f.is_publisher)
         if not publisher.reachable:
             raise AuditUnavailable(
@@ -105,15 +115,16 @@ class Gatherer:
         self._replication(publisher.name, facts)
         playbook = self.inputs.playbook
         expected_models = list(playbook.models) if playbook else []
-        cluster = ClusterFacts(
+        cluster = AuditFacts(
             cluster=self.inventory.cluster,
             gathered_at=time.time(),
             expected_pack=playbook.cop.file if playbook else None,
             expected_models=expected_models,
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},
+            out_of_scope=excluded,
         )
-        self._axl(cluster, publisher.release)
+        self._axl(cluster)
         return cluster.model_copy(update={"unavailable": self.unavailable})
 
     # ----- per node ----------------------------------------------------------------------
@@ -121,10 +132,7 @@ class Gatherer:
     def _node(self, node: Node) -> NodeFact:
         name = node.label
         try:
-            with self.gateway.cli(name) as cli:
-                version = cli.show_version()
-                services = cli.service_list()
-                history = cli.install_history()
+            snapshot = read_node(self.pool, node)
         except (DriverError, OSError) as exc:
             hint = login_error(self.inputs, exc).hint if isinstance(exc, DriverError) else ""
             return NodeFact(
@@ -135,8 +143,9 @@ class Gatherer:
                 problem=_reason(exc),
                 problem_hint=hint,
             )
-        boot = parsers.last_entry(history, "boot")
-        last_boot = _epoch(boot) if boot else None
+        version, services, history = snapshot.version, snapshot.services, snapshot.history
+        timezone = snapshot.timezone
+        zone = pickup.node_zone(timezone)
         starts = self._start_times(node)
         facts = []
         for service in services.services:
@@ -157,46 +166,59 @@ class Gatherer:
             release=version.master_version,
             options=list(version.options),
             installs=[
-                InstallFact(file=e.subject, time=_epoch(e), outcome=e.outcome)
-                for e in history
-                if e.kind == "install"
+                InstallFact(file=i.file, time=i.time, outcome=i.outcome)
+                for i in pickup.installs(history, zone)
             ],
-            last_boot=last_boot,
+            last_boot=pickup.last_boot(history, zone),
+            timezone=timezone,
             services=facts,
+            started_before=self.inputs.started_before.get(name),
         )
 
     def _start_times(self, node: Node) -> dict[str, float]:
         """Control Center StartTime of the services a device pack needs restarted."""
         try:
-            # the gateway's client: after a run it is the one the run already opened
-            statuses = self.gateway.control_center(node.label).service_status(START_TIME_SERVICES)
+            # the pool's client: after a run it is the one the run already opened
+            statuses = self.pool.control_center(node.label).service_status(START_TIME_SERVICES)
         except Exception as exc:  # optional: the boot time stands in
             self._gap(f"control-center {node.label}", exc)
             return {}
         return {s.name.lower(): s.start_time.timestamp() for s in statuses if s.start_time}
 
+    def _servers(self, publisher: str) -> dict[str, str]:
+        """``show network cluster``: every spelling of each node (so processnode and
+        RisPort70 names match however the cluster defines its servers), and the IM and
+        Presence servers, which are out of scope."""
+        try:
+            with self.pool.cli(publisher) as cli:
+                rows = cli.network_cluster().nodes
+        except (DriverError, OSError) as exc:
+            self._gap("network-cluster", exc)
+            return {}
+        servers.add_aliases(rows, self.keys)
+        self.excluded_spellings = servers.out_of_scope_spellings(rows)
+        listed = {n.label: (n.label, n.address) for n in self.inventory.nodes}
+        return servers.out_of_scope_named(rows, listed)
+
     def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
         try:
-            with self.gateway.cli(publisher) as cli:
+            with self.pool.cli(publisher) as cli:
                 status = cli.dbreplication_runtimestate()
         except (DriverError, OSError) as exc:
             self._gap("replication", exc)
             return
         for row in status.rows:
-            label = self.keys.get(row.server.lower()) or self.keys.get(row.ip)
+            label = self.keys.get(row.server) or self.keys.get(row.ip)
             for index, fact in enumerate(nodes):
                 if fact.name == label:
                     nodes[index] = fact.model_copy(update={"replication": row.state})
 
     # ----- AXL and RisPort70 (publisher) --------------------------------------------------
 
-    def _axl(self, cluster: ClusterFacts, release: str) -> None:
+    def _axl(self, cluster: AuditFacts) -> None:
+        axl: AxlClient | None
         try:
-            self.gateway.axl_version = axl_version_for(Release.parse(release))
-        except ReleaseError:
-            pass
-        try:
-            axl: Any = self.gateway.axl()
+            axl = self.pool.axl()
             self._processnodes(axl, cluster)
             groups = self._groups(axl)
             if groups:
@@ -206,7 +228,7 @@ class Gatherer:
                     row["name"]: int(row["enum"])
                     for row in axl.sql(
                         "select enum, name from typemodel where name in "
-                        f"({_quoted(cluster.expected_models)})"
+                        f"({sql_quoted(cluster.expected_models)})"
                     )
                 }
                 enums = sorted(cluster.typemodel.values())
@@ -222,28 +244,27 @@ class Gatherer:
             axl = None
         self._phones(cluster, axl)
 
-    def _processnodes(self, axl: Any, cluster: ClusterFacts) -> None:
-        for row in axl.sql(NODES_SQL):
-            spellings = [row.get("name", "").lower(), row.get("description", "").lower()]
-            label = next((self.keys[k] for k in spellings if k in self.keys), None)
+    def _processnodes(self, axl: AxlClient, cluster: AuditFacts) -> None:
+        for row in process_nodes(axl):
+            label = self.keys.find(*row.spellings)
+            if label is None and set(row.spellings) & self.excluded_spellings:
+                continue  # IM and Presence: out of scope, reported as such
             if label is None:
                 # Not in the inventory: still one node, whichever spelling (address in
                 # processnode, hostname in RisPort70) a group or a phone names it by.
-                label = row.get("name", "") or row.get("description", "") or "?"
+                label = row.name or row.description or "?"
                 cluster.unknown_nodes.append(label)
-            for key in spellings:
-                if key:
-                    self.keys.setdefault(key, label)
+            for key in row.spellings:
+                self.keys.add(key, label)
 
-    def _groups(self, axl: Any) -> dict[str, list[str]]:
+    def _groups(self, axl: AxlClient) -> dict[str, list[str]]:
         groups: dict[str, list[str]] = {}
-        for row in axl.sql(GROUPS_SQL):
-            spellings = [row.get("nodename", "").lower(), row.get("description", "").lower()]
-            member = next((self.keys[k] for k in spellings if k in self.keys), row["nodename"])
-            groups.setdefault(row["groupname"], []).append(member)
+        for row in group_members(axl):
+            member = self.keys.find(*row.spellings) or row.name
+            groups.setdefault(row.group, []).append(member)
         return groups
 
-    def _phones(self, cluster: ClusterFacts, axl: Any) -> None:
+    def _phones(self, cluster: AuditFacts, axl: AxlClient | None) -> None:
         if cluster.expected_models:
             if cluster.typemodel is None:
                 return  # without typemodel there are no enums to ask RisPort70 about
@@ -263,6 +284,7 @@ class Gatherer:
                 self.inputs.ca_bundle,
                 rate_per_minute=self.inputs.ris_rate_per_minute,
                 retry=AUDIT_RETRY,
+                tls_name=self.pool.tls_name(publisher.label),
             )
             devices = ris.select_cm_devices(enums)
         except Exception as exc:
@@ -282,14 +304,14 @@ class Gatherer:
                 model=models.get(d.model, str(d.model)),
                 status=d.status,
                 status_reason=d.status_reason,
-                node=self.keys.get(d.node.lower(), d.node),
+                node=self.keys.get(d.node, d.node),
                 group=groups.get(d.name),
             )
             for d in devices
         ]
 
     @staticmethod
-    def _model_names(axl: Any, enums: set[int]) -> dict[int, str]:
+    def _model_names(axl: AxlClient, enums: set[int]) -> dict[int, str]:
         if not enums:
             return {}
         rows = axl.sql(
@@ -298,7 +320,7 @@ class Gatherer:
         return {int(row["enum"]): row["name"] for row in rows}
 
     @staticmethod
-    def _phone_groups(axl: Any, names: list[str]) -> dict[str, str]:
+    def _phone_groups(axl: AxlClient, names: list[str]) -> dict[str, str]:
         """Each phone's CallManager group, through its device pool (as CUCM links them)."""
         groups: dict[str, str] = {}
         for batch in _batches(names, NAMES_PER_SQL):
@@ -306,19 +328,16 @@ class Gatherer:
                 "select d.name as devicename, g.name as groupname"
                 " from device d, devicepool dp, callmanagergroup g"
                 " where d.fkdevicepool = dp.pkid and dp.fkcallmanagergroup = g.pkid"
-                f" and d.name in ({_quoted(batch)})"
+                f" and d.name in ({sql_quoted(batch)})"
             )
             groups |= {row["devicename"]: row["groupname"] for row in rows}
         return groups
-
-
-def _quoted(values: Iterable[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _batches(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def gather(inputs: AuditInputs, gateway: DriverGateway) -> ClusterFacts:
-    return Gatherer(inputs, gateway).gather()
+def gather(inputs: AuditInputs, pool: ConnectionPool) -> AuditFacts:
+    """The audit's facts of the cluster now (read-only); see ``Gatherer``."""
+    return Gatherer(inputs, pool).gather()

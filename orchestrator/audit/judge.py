@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orchestrator.audit.checks import (
     judge_models,
+    judge_out_of_scope,
     judge_phones,
     judge_reachability,
     judge_replication,
@@ -11,15 +12,16 @@ from orchestrator.audit.checks import (
     judge_unavailable,
     judge_unknown,
 )
-from orchestrator.audit.model import SEVERITY_ORDER, AuditResult, ClusterFacts, Finding
+from orchestrator.audit.model import SEVERITY_ORDER, AuditFacts, AuditResult, Finding
 from orchestrator.audit.restarts import cluster_rule, has_option, judge_pack, judge_restarts
 
 
-def judge(facts: ClusterFacts) -> AuditResult:
+def judge(facts: AuditFacts) -> AuditResult:
     reachable = [n for n in facts.nodes if n.reachable]
     findings: list[Finding] = judge_reachability(facts.nodes)
     findings += judge_unavailable(facts)
     findings += judge_unknown(facts)
+    findings += judge_out_of_scope(facts)
     verdict = judge_pack(facts, reachable)
     findings += verdict.findings
     rule = cluster_rule(reachable)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestrator.audit.model import (
-    ClusterFacts,
+    AuditFacts,
     Finding,
     InstallFact,
     NodeFact,
@@ -19,6 +19,7 @@ from orchestrator.audit.model import (
     Severity,
     stamp,
 )
+from orchestrator.cucm import pickup
 from orchestrator.cucm.release import (
     Release,
     ReleaseError,
@@ -76,7 +77,7 @@ def cluster_rule(nodes: list[NodeFact]) -> tuple[Release, RestartRule] | None:
     return lowest, restart_rule(lowest)
 
 
-def judge_pack(facts: ClusterFacts, nodes: list[NodeFact]) -> PackVerdict:
+def judge_pack(facts: AuditFacts, nodes: list[NodeFact]) -> PackVerdict:
     """Which pack we audit against, and which reachable nodes lack it."""
     if facts.expected_pack:
         verdict = PackVerdict(cop_base_name(facts.expected_pack), "playbook")
@@ -136,18 +137,34 @@ def judge_pack(facts: ClusterFacts, nodes: list[NodeFact]) -> PackVerdict:
     return verdict
 
 
-def last_install(node: NodeFact, pack: str) -> InstallFact | None:
-    found = [
-        i for i in node.installs if cop_base_name(i.file) == pack and i.outcome.lower() == "success"
-    ]
-    return max(found, key=lambda i: i.time) if found else None
+def _install(node: NodeFact, pack: str) -> InstallFact | None:
+    return pickup.last_install(node.installs, pack)
 
 
 def _since(service: ServiceFact | None, node: NodeFact) -> tuple[float | None, str]:
-    """When a service last started: Control Center's StartTime, else the last boot."""
-    if service is not None and service.start_time is not None:
-        return service.start_time, service.start_source or "control-center"
-    return node.last_boot, "boot"
+    """When a service last started, by ``cucm.pickup``'s rule (Control Center, else boot)."""
+    since, source = pickup.started_since(service.start_time if service else None, node.last_boot)
+    if source is pickup.StartSource.CONTROL_CENTER and service and service.start_source:
+        return since, service.start_source
+    return since, str(source)
+
+
+def node_pickup(node: NodeFact, pack: str, scope: RestartScope) -> pickup.Pickup:
+    """``cucm.pickup``'s verdict for a node's facts (the same the planner acts on)."""
+    install = _install(node, pack)
+    clocks = [
+        pickup.ServiceClock(
+            name,
+            running=(svc := node.service(name)) is not None and svc.state == "STARTED",
+            started=svc.start_time if svc else None,
+        )
+        for name in pickup.services_to_restart(
+            publisher=node.is_publisher,
+            runs_tftp=node.runs(SVC_TFTP),
+            runs_callmanager=node.runs(SVC_CALLMANAGER),
+        )
+    ]
+    return pickup.pickup(scope, install.time if install else None, node.last_boot, clocks)
 
 
 def judge_restarts(
@@ -168,12 +185,15 @@ def judge_restarts(
 
 
 def _cm_pending(node: NodeFact, pack: str) -> bool:
-    install = last_install(node, pack)
+    """A running CallManager that has not started (provably) since the install: it still
+    rejects the pack's new models."""
+    install = _install(node, pack)
     cm = node.service(SVC_CALLMANAGER)
     if install is None or cm is None or not cm.activated or cm.state != "STARTED":
         return False
     since, _ = _since(cm, node)
-    return since is not None and install.time > since
+    started_before = not pickup.after_install(install.time, since)
+    return started_before and node_pickup(node, pack, RestartScope.REBOOT).pending
 
 
 def _reboot_findings(
@@ -184,7 +204,7 @@ def _reboot_findings(
     pub_pending: str | None,
     pending: list[NodeFact],
 ) -> list[Finding]:
-    install = last_install(node, pack)
+    install = _install(node, pack)
     if install is None:
         return [_no_record(node, pack)]
     cm = node.service(SVC_CALLMANAGER)
@@ -195,6 +215,7 @@ def _reboot_findings(
         "callmanager_started_at": stamp(since) if cm and cm.activated else None,
         "start_time_source": source,
         "last_boot": stamp(node.last_boot),
+        "node_timezone": node.timezone or "UTC (assumed)",
         "release": str(release),
         "rule": str(rule.scope),
     }
@@ -206,8 +227,9 @@ def _reboot_findings(
                 code="restart-pending",
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after its running "
-                    f"Cisco CallManager started ({stamp(since)}, {_source_text(source)}); "
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after its "
+                    f"running Cisco CallManager started "
+                    f"({_started_text(since, source, node.timezone)}); "
                     f"release {release} needs a reboot after a device pack, so this "
                     "CallManager still rejects the pack's new models"
                 ),
@@ -215,16 +237,22 @@ def _reboot_findings(
                 remedy=f"reboot {node.name} (utils system restart){order}. {ORDER_NOTE}",
             )
         ]
-    if node.last_boot is not None and install.time > node.last_boot:
+    if node_pickup(node, pack, rule.scope).pending:
         what = "its CallManager was restarted" if cm and cm.activated else "it runs no CallManager"
+        boot = (
+            f"the last boot ({stamp(node.last_boot, node.timezone)})"
+            if node.last_boot
+            else "a boot"
+        )
         return [
             Finding(
                 severity=Severity.WARNING,
                 code="reboot-pending",
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after the last "
-                    f"boot ({stamp(node.last_boot)}); {what}, but release {release} calls for "
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after {boot}"
+                    f"{'' if node.last_boot else ' (no Boot line in system-history)'}; "
+                    f"{what}, but release {release} calls for "
                     "a reboot of every node after a device pack"
                 ),
                 evidence=evidence,
@@ -245,25 +273,29 @@ def _reboot_order(node: NodeFact, pub_pending: str | None, pending: list[NodeFac
     return "; the publisher already restarted after its install"
 
 
+# How much a service restart the rule asks for matters when it has not happened.
+_SERVICE_SEVERITY: dict[str, tuple[Severity, str]] = {
+    SVC_CALLMANAGER: (Severity.ERROR, "restart-pending"),
+    SVC_TFTP: (Severity.ERROR, "service-restart-pending"),
+    SVC_TOMCAT: (Severity.WARNING, "service-restart-pending"),
+}
+
+
 def _service_findings(node: NodeFact, pack: str, release: Release) -> list[Finding]:
-    install = last_install(node, pack)
+    verdict = node_pickup(node, pack, RestartScope.SERVICES)
+    install = _install(node, pack)
     if install is None:
         return [_no_record(node, pack)]
-    wanted: list[tuple[str, Severity, str]] = []
-    if node.is_publisher and node.runs(SVC_CALLMANAGER):
-        wanted.append((SVC_CALLMANAGER, Severity.ERROR, "restart-pending"))
-    if node.runs(SVC_TFTP):
-        wanted.append((SVC_TFTP, Severity.ERROR, "service-restart-pending"))
-    if node.runs(SVC_TOMCAT):
-        wanted.append((SVC_TOMCAT, Severity.WARNING, "service-restart-pending"))
     findings = []
-    for name, severity, code in wanted:
-        service = node.service(name)
-        if service is None or service.state != "STARTED":
-            continue  # a down service is its own finding
-        since, source = _since(service, node)
-        if since is None or install.time <= since:
+    # Stopped services are picked up (they load the pack when they start): a down
+    # service is its own finding.
+    for judged in verdict.services:
+        if judged.picked_up:
             continue
+        name = judged.name
+        severity, code = _SERVICE_SEVERITY[name]
+        service = node.service(name)
+        since, source = _since(service, node)
         effect = {
             SVC_CALLMANAGER: "the publisher's CallManager rejects the pack's new models",
             SVC_TFTP: "TFTP does not serve the new models' files",
@@ -275,8 +307,8 @@ def _service_findings(node: NodeFact, pack: str, release: Release) -> list[Findi
                 code=code,
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after {name} "
-                    f"started ({stamp(since)}, {_source_text(source)}): {effect}"
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after {name} "
+                    f"started ({_started_text(since, source, node.timezone)}): {effect}"
                 ),
                 evidence={
                     "pack": pack,
@@ -314,6 +346,15 @@ def _source_text(source: str) -> str:
         "control-center": "Control Center StartTime",
         "boot": "the node's last boot; Control Center did not tell",
     }.get(source, source)
+
+
+def _started_text(since: float | None, source: str, zone: str | None = None) -> str:
+    if since is None:
+        return (
+            "when is unknown: neither Control Center nor system-history tell, so "
+            "devpack assumes before"
+        )
+    return f"{stamp(since, zone)}, {_source_text(source)}"
 
 
 def _install_evidence(install: InstallFact) -> dict[str, str | None]:

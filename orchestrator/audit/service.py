@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.access import load_access
-from orchestrator.access import open_gateway as open_access_gateway
+from orchestrator.access import load_access, open_pool
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable, gather
 from orchestrator.audit.judge import judge
 from orchestrator.audit.model import AuditResult
+from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.loader import load_playbook
-from orchestrator.engine.cluster import DriverGateway
 from orchestrator.errors import UserError
 
 
@@ -24,18 +23,19 @@ def load_audit_inputs(inventory_path: Path, playbook_path: Path | None) -> Audit
     return AuditInputs(**vars(access), playbook=playbook)
 
 
-def open_gateway(inputs: AuditInputs) -> DriverGateway:
+def open_audit_pool(inputs: AuditInputs) -> ConnectionPool:
     # an audit reads; a node that does not answer in this time is reported, not awaited
-    return open_access_gateway(inputs, login_timeout=30.0, command_timeout=120.0)
+    return open_pool(inputs, login_timeout=30.0, command_timeout=120.0)
 
 
-def audit_cluster(inputs: AuditInputs, gateway: DriverGateway | None = None) -> AuditResult:
-    """Gather and judge; raises AuditUnavailable when the cluster cannot be audited."""
-    own = gateway is None
-    gateway = gateway or open_gateway(inputs)
+def audit_cluster(inputs: AuditInputs, pool: ConnectionPool | None = None) -> AuditResult:
+    """Gather and judge; raises AuditUnavailable when the cluster cannot be audited.
+    With a ``pool`` (a run's), its open sessions are reused and left open."""
+    own = pool is None
+    pool = pool or open_audit_pool(inputs)
     try:
-        facts = gather(inputs, gateway)
+        facts = gather(inputs, pool)
     finally:
         if own:
-            gateway.close()
+            pool.close()
     return judge(facts)

@@ -10,7 +10,17 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from orchestrator.config.errors import Invalid, did_you_mean
-from orchestrator.config.fields import Address, Name, Port, ReleaseText, StrictModel
+from orchestrator.config.fields import (
+    Address,
+    ClusterName,
+    Flag,
+    NodeName,
+    Port,
+    ReleaseText,
+    StrictModel,
+    Text,
+    Username,
+)
 from orchestrator.config.secrets import SecretRef
 
 
@@ -22,14 +32,17 @@ class Role(StrEnum):
 class Node(StrictModel):
     """A node as the user knows it; anything left out is discovered from the cluster."""
 
-    name: Name | None = None
+    name: NodeName | None = None
     address: Address
+    # The name the node's Tomcat certificate carries, verified instead of ``address``
+    # (certificates name FQDNs, not IPs). None: the FQDN ``show network cluster`` gives.
+    tls_name: Address | None = None
     ssh_port: Port = 22
     https_port: Port = 8443
     role: Role = Role.SUBSCRIBER
     release: ReleaseText | None = None
-    callmanager: bool | None = None
-    tftp: bool | None = None
+    callmanager: Flag | None = None
+    tftp: Flag | None = None
 
     @property
     def label(self) -> str:
@@ -37,7 +50,7 @@ class Node(StrictModel):
 
 
 class Login(StrictModel):
-    username: Name
+    username: Username
     password: SecretRef
 
 
@@ -58,9 +71,9 @@ ConfigPath = Annotated[Path, AfterValidator(_relative_path)]
 
 
 class Inventory(StrictModel):
-    cluster: Name
+    cluster: ClusterName
     nodes: list[Node] = Field(min_length=1)
-    callmanager_groups: dict[str, list[Name]] = Field(default_factory=dict)
+    callmanager_groups: dict[Text, list[Text]] = Field(default_factory=dict)
     credentials: Credentials
     known_hosts: ConfigPath | None = None
     ca_bundle: ConfigPath | None = None

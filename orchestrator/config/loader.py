@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from orchestrator.config.errors import ConfigError, Invalid, did_you_mean
+from orchestrator.config.fields import Origin, StrictModel
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import SecretRef
@@ -39,6 +40,8 @@ def load_model(path: str | Path, model: type[M]) -> M:
         raise ConfigError(first.file, first.line, first.field, first.message, first.hint,
                           more=rest) from None
     _locate_secrets(doc, result, ())
+    if isinstance(result, StrictModel):
+        result._source = Origin(doc)
     return result
 
 
@@ -93,6 +96,14 @@ def _kind(value: Any) -> str:
 def _message(kind: str, value: Any, ctx: dict[str, Any], default: str) -> tuple[str, str | None]:
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"{_show(value)} is not a whole number", None
+    if kind in {"float_type", "float_parsing"}:
+        return f"{_show(value)} is not a number", None
+    if kind == "finite_number":
+        return f"{_show(value)} is not a finite number", "give a number of seconds"
+    if kind in {"path_type", "path_parsing"}:
+        return f"expected a file path, got {_kind(value)}", "write the path as text"
+    if kind in {"string_too_long", "too_long"}:
+        return "is too long", f"at most {ctx.get('max_length')} allowed"
     if kind in {"bool_type", "bool_parsing"}:
         return f"{_show(value)} is not true or false", None
     if kind == "string_type":

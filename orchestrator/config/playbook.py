@@ -11,7 +11,20 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 
 from orchestrator.config.errors import Invalid
 from orchestrator.config.estimates import Estimates
-from orchestrator.config.fields import Address, Name, Port, PositiveSeconds, StrictModel
+from orchestrator.config.fields import (
+    Address,
+    Count,
+    Directory,
+    Flag,
+    FloatSeconds,
+    ModelName,
+    Port,
+    PositiveSeconds,
+    Seconds,
+    StrictModel,
+    Text,
+    Username,
+)
 from orchestrator.config.secrets import SecretRef
 from orchestrator.cucm.release import cop_base_name
 
@@ -29,7 +42,7 @@ def _hex_digest(value: object, digits: int, what: str, hint: str) -> object:
 
 
 class Cop(StrictModel):
-    file: Name
+    file: Text
     md5: str | None = None
     sha512: str | None = None
     # The file's size: the prechecks ask for twice this much free space in every node's
@@ -84,8 +97,8 @@ class Cop(StrictModel):
 class Sftp(StrictModel):
     host: Address
     port: Port = 22
-    directory: Name
-    username: Name
+    directory: Directory
+    username: Username
     password: SecretRef
 
 
@@ -100,13 +113,13 @@ class Restart(StrictModel):
 
 
 class Waves(StrictModel):
-    max_parallel: int = Field(default=2, ge=1, description="nodes restarting at once")
-    install_parallel: int = Field(default=4, ge=1, description="nodes installing at once")
+    max_parallel: Count = Field(default=2, description="nodes restarting at once")
+    install_parallel: Count = Field(default=4, description="nodes installing at once")
 
 
 class Gates(StrictModel):
-    replication: bool = True
-    settle_seconds: int = Field(default=120, ge=0)
+    replication: Flag = True
+    settle_seconds: Seconds = 120
 
 
 class Timeouts(StrictModel):
@@ -158,17 +171,40 @@ class Install(StrictModel):
     take_over_held_wizard: StrictBool = False
 
 
+class BackupAction(StrEnum):
+    WARN = "warn"
+    REFUSE = "refuse"
+
+
+class Backup(StrictModel):
+    """Cisco's step 1 for a device pack is a DRS backup (a pack cannot be uninstalled):
+    prechecks read `utils disaster_recovery status backup` on the publisher and warn, or
+    refuse the run, when the last successful backup is older than ``max_age_hours`` or
+    there is none."""
+
+    max_age_hours: int = Field(default=24, ge=1, le=24 * 366, strict=True)
+    when_missing_or_old: BackupAction = BackupAction.WARN
+
+
 class Polling(StrictModel):
     """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s."""
 
-    first: float = Field(default=2.0, gt=0)
-    max: float = Field(default=15.0, gt=0)
+    first: FloatSeconds = 2.0
+    max: FloatSeconds = 15.0
+
+    @model_validator(mode="after")
+    def _first_within_max(self) -> Polling:
+        if self.first > self.max:
+            raise Invalid(f"first ({self.first:g} s) is longer than max ({self.max:g} s)",
+                          "the first look comes after `first` seconds and the wait "
+                          "doubles up to `max`: make first <= max", loc=("first",))
+        return self
 
 
 class Playbook(StrictModel):
     cop: Cop
     sftp: Sftp
-    models: list[Name] = Field(min_length=1)
+    models: list[ModelName] = Field(min_length=1)
     restart: Restart = Field(default_factory=Restart)
     install: Install = Field(default_factory=Install)
     waves: Waves = Field(default_factory=Waves)
@@ -176,6 +212,7 @@ class Playbook(StrictModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     window: Window | None = None
     polling: Polling = Field(default_factory=Polling)
+    backup: Backup = Field(default_factory=Backup)
     # How long things take on this cluster; the plan's durations and the window check.
     estimates: Estimates = Field(default_factory=Estimates)
 

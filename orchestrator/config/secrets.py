@@ -15,10 +15,13 @@ from typing import Any
 from pydantic import BaseModel, PrivateAttr, ValidationInfo, model_serializer, model_validator
 
 from orchestrator.config.errors import ConfigError, Invalid, did_you_mean
+from orchestrator.config.fields import unprintable
+from orchestrator.config.userfile import MAX_SECRET_BYTES, read_user_file
 
 MASK = "********"
 REFERENCE_FORMS = "env:VAR, file:PATH, keyring:SERVICE/USER or prompt"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_PASSWORD = 256
 
 
 class Secret:
@@ -86,13 +89,19 @@ class SecretRef(BaseModel):
     def _parse(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, SecretRef):
             return value
+        base_dir = (info.context or {}).get("base_dir")
         if isinstance(value, dict) and value and set(value) <= {"kind", "target"}:
-            return value  # built in Python: SecretRef(kind=..., target=...)
+            # the mapping form (also how Python builds one): the same checks as the text
+            kind, target = value.get("kind"), value.get("target", "")
+            if not isinstance(kind, str) or not isinstance(target, str):
+                raise Invalid("kind and target of a password reference must be text",
+                              f"write one of {REFERENCE_FORMS}")
+            return _parse_reference("prompt" if kind == "prompt" else f"{kind}:{target}",
+                                    base_dir)
         if not isinstance(value, str):
             # Don't echo it: a numeric password is still a password.
             raise Invalid("a password must be a reference, not a value",
                           f"write one of {REFERENCE_FORMS}")
-        base_dir = (info.context or {}).get("base_dir")
         return _parse_reference(value.strip(), base_dir)
 
     @model_serializer
@@ -121,7 +130,17 @@ class SecretRef(BaseModel):
     def resolve(self, prompt: Prompter | None = None) -> Secret:
         """Fetch the secret (once; later calls reuse it). ``prompt`` replaces getpass."""
         if self._cached is None:
-            self._cached = Secret(self._fetch(prompt))
+            value = self._fetch(prompt)
+            # Typed into a node's CLI (the SFTP password) or sent in a login: a control
+            # character would end the prompt and run the rest as a command. Named by
+            # its code point only, never echoed.
+            bad = unprintable(value)
+            if bad is not None:
+                raise self._fail(f"the password contains a {bad}",
+                                 "store the password alone, without control characters")
+            if len(value) > MAX_PASSWORD:
+                raise self._fail(f"the password is longer than {MAX_PASSWORD} characters")
+            self._cached = Secret(value)
         return self._cached
 
     def _fail(self, message: str, hint: str | None = None) -> SecretError:
@@ -145,16 +164,17 @@ class SecretRef(BaseModel):
 
     def _read_file(self) -> str:
         try:
-            text = Path(self.target).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise self._fail(
-                "file not found",
-                f"create {self.target} holding only the password (one line) and make it "
-                f"readable by you alone: chmod 600 {self.target}; or change the reference",
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise self._fail(f"file cannot be read ({reason})") from None
+            text = read_user_file(Path(self.target), MAX_SECRET_BYTES)
+        except ConfigError as exc:
+            if exc.message == "file not found":
+                raise self._fail(
+                    "file not found",
+                    f"create {self.target} holding only the password (one line) and make "
+                    f"it readable by you alone: chmod 600 {self.target}; or change the "
+                    "reference (a relative path is relative to the folder of the file "
+                    "that holds the reference)",
+                ) from None
+            raise self._fail(f"file cannot be read: it {exc.message}", exc.hint) from None
         # Editors add a final newline; a password never ends in one.
         value = text.rstrip("\r\n")
         if not value:
@@ -212,11 +232,14 @@ def _parse_reference(text: str, base_dir: Path | None) -> dict[str, str]:
     if kind == "file":
         if not target:
             raise Invalid("file: needs a path", "e.g. file:secrets/cucm-admin.txt")
+        bad = unprintable(target)
+        if bad is not None:
+            raise Invalid(f"the path contains a {bad}", "remove it")
         path = Path(target).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
         return {"kind": kind, "target": str(path)}
     service, slash, user = target.rpartition("/")
-    if not slash or not service or not user:
+    if not slash or not service or not user or unprintable(target):
         raise Invalid("keyring: needs SERVICE/USER", "e.g. keyring:devpack/axladmin")
     return {"kind": kind, "target": target}

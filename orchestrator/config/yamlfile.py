@@ -11,8 +11,24 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    ScalarEvent,
+)
 
 from orchestrator.config.errors import ConfigError
+from orchestrator.config.userfile import MAX_YAML_BYTES, read_user_file
+
+# Devpack's files are a few levels deep; this leaves room and stays far from Python's
+# recursion limit in the YAML composer and in _plain.
+MAX_DEPTH = 32
+# Values aliases may add to a document; an inventory has hundreds of values at most.
+MAX_ALIAS_EXPANSION = 10_000
+# Values in a document, aliases expanded. ruamel parses some 10,000 values a second, so
+# this also bounds the time a huge file can take before it is refused.
+MAX_VALUES = 20_000
 
 Loc = Sequence[str | int]
 
@@ -43,7 +59,10 @@ class YamlDocument:
                 child = node[part]
                 # A nested block starts on the line after its key; the key's line is
                 # what the user looks for.
-                row = node.lc.value(part)[0] if _is_scalar(child) else node.lc.key(part)[0]
+                try:
+                    row = node.lc.value(part)[0] if _is_scalar(child) else node.lc.key(part)[0]
+                except (KeyError, TypeError):  # merged in by `<<: *alias`: no line of its own
+                    break
                 line, node = row + 1, child
             elif (
                 isinstance(node, CommentedSeq)
@@ -65,7 +84,10 @@ class YamlDocument:
             except (KeyError, IndexError, TypeError):
                 return self.line_of(parents)
         if isinstance(node, CommentedMap) and last in node:
-            return node.lc.key(last)[0] + 1
+            try:
+                return node.lc.key(last)[0] + 1
+            except (KeyError, TypeError):  # merged in by `<<: *alias`
+                pass
         return self.line_of(parents)
 
 
@@ -104,7 +126,7 @@ def display_name(path: Path) -> str:
     """The path as the user would recognise it: relative to the cwd when possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
         return str(path)
 
 
@@ -112,22 +134,11 @@ def load_yaml(path: str | Path) -> YamlDocument:
     """Parse ``path``; every failure is a ConfigError with the file and line."""
     path = Path(path)
     shown = display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            shown, None, None, "file not found", "check the path (it is relative to the "
-            "current directory)"
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(shown, None, None, "is a directory, not a YAML file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(shown, None, None, f"is not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise ConfigError(shown, None, None, f"cannot be read: {exc.strerror}") from None
-
+    text = read_user_file(path, MAX_YAML_BYTES, shown,
+                          "check the path (it is relative to the current directory)")
     yaml = YAML(typ="rt")
     try:
+        _check_shape(yaml, text, shown)
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -139,6 +150,10 @@ def load_yaml(path: str | Path) -> YamlDocument:
         ) from None
     except YAMLError as exc:
         raise ConfigError(shown, None, None, f"YAML syntax error: {exc}") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # ruamel's own constructors (timestamps, !!binary, ...) on values it tokenized
+        raise ConfigError(shown, None, None, f"YAML value cannot be read: {exc}",
+                          "quote the value to make it text") from None
 
     if tree is None:
         raise ConfigError(shown, None, None, "file is empty", "see the example files")
@@ -148,6 +163,75 @@ def load_yaml(path: str | Path) -> YamlDocument:
             f"expected a mapping of keys to values at the top level, got {_kind(tree)}",
         )
     return YamlDocument(path=path, display=shown, data=_plain(tree), tree=tree)
+
+
+def _check_shape(yaml: YAML, text: str, shown: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and aliases that expand to more than
+    MAX_ALIAS_EXPANSION values ("billion laughs"), from the event stream alone: the
+    parser is not recursive and nothing is built yet."""
+    _check_flow_depth(text, shown)
+    depth = 0
+    sizes: dict[str, int] = {}  # anchor -> values it stands for, once complete
+    open_collections: list[tuple[str | None, int]] = []  # anchor, total when it opened
+    total = expanded = 0
+
+    def refuse(event: Any, message: str, hint: str) -> ConfigError:
+        mark = getattr(event, "start_mark", None)
+        return ConfigError(shown, mark.line + 1 if mark is not None else None, None,
+                           message, hint)
+
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise refuse(event, f"nested more than {MAX_DEPTH} levels deep",
+                             "devpack files are a few levels deep; check the indentation")
+            total += 1
+            open_collections.append((event.anchor, total))
+            if total > MAX_VALUES:
+                raise refuse(event, f"has more than {MAX_VALUES} values",
+                             "devpack files are much smaller; check that this is the right file")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+            anchor, opened_at = open_collections.pop()
+            if anchor is not None:
+                sizes[anchor] = total - opened_at + 1
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            if total > MAX_VALUES:
+                raise refuse(event, f"has more than {MAX_VALUES} values",
+                             "devpack files are much smaller; check that this is the right file")
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in sizes:
+                if any(anchor == event.anchor for anchor, _ in open_collections):
+                    raise refuse(event, f"alias *{event.anchor} refers to a value that "
+                                 "contains it", "write the value out instead")
+                continue  # an undefined alias: the composer reports it with its line
+            total += sizes[event.anchor]
+            expanded += sizes[event.anchor]
+            if expanded > MAX_ALIAS_EXPANSION or total > MAX_VALUES:
+                raise refuse(event, f"aliases expand to more than {MAX_ALIAS_EXPANSION} "
+                             "values", "write the values out, or use fewer aliases")
+
+
+def _check_flow_depth(text: str, shown: str) -> None:
+    """ruamel's scanner slows down quadratically on deeply nested [ and {, so count them
+    before it sees them (brackets inside quoted text count too: no real value has more
+    than MAX_DEPTH of them open)."""
+    depth = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigError(shown, line_number, None,
+                                      f"nested more than {MAX_DEPTH} levels deep",
+                                      "devpack files are a few levels deep; check the "
+                                      "brackets")
+            elif char in "]}":
+                depth = max(0, depth - 1)
 
 
 def _kind(node: Any) -> str:

@@ -1,27 +1,20 @@
-"""``DriverGateway``: the engine's view of a cluster over the SSH CLI and SOAP drivers.
-
-One CLI session per node, opened on first use and reused across steps (a real login
-takes ~10 s); commands on one node are serialised; a session is dropped after a
-restart or any error and reopened on the next use.
-"""
+"""``DriverGateway``: the engine's view of a cluster, over the cluster access layer's
+``ConnectionPool`` (``orchestrator/cluster/pool.py``: the sessions and SOAP clients)."""
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import structlog
 
-from orchestrator.config.inventory import Inventory, Node
-from orchestrator.config.secrets import Secret
-from orchestrator.cucm.release import Release, axl_version_for, cop_base_name
+from orchestrator.cluster.pool import ConnectionPool
+from orchestrator.cucm import pickup
+from orchestrator.drivers.soap.axl import AxlClient
+from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.channel import check_typable
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
@@ -33,9 +26,9 @@ from orchestrator.drivers.ssh.errors import (
     UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CucmCli
-from orchestrator.drivers.ssh.transport import SshTarget
 from orchestrator.drivers.ssh.upgrade import CopInstallRequest, InstallOutcome
 from orchestrator.engine.gateway import (
+    BackupFact,
     InstallReport,
     InstallRequest,
     NodeHealth,
@@ -47,102 +40,54 @@ log = structlog.get_logger(__name__)
 # The CLI idle timeout is raised to the install timeout plus this while an install runs.
 SESSION_TIMEOUT_MARGIN_MINUTES = 5
 DEFAULT_SESSION_TIMEOUT_MINUTES = 30  # reference 1
-# A session idle longer than this is checked (Enter at admin:) before it is used again:
-# the node may have ended it, and the check also restarts the node's idle timer.
-REVALIDATE_AFTER = 5.0
 
 # A node that is rebooting refuses connections or drops sessions: worth retrying.
 TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, CommandTimeout)
 
 
 class DriverGateway:
-    def __init__(
-        self,
-        inventory: Inventory,
-        platform_password: Secret,
-        application_password: Secret,
-        *,
-        known_hosts: Path,
-        ca_bundle: Path | None,
-        login_timeout: float = 60.0,
-        command_timeout: float = 300.0,
-        connect_timeout: float = 10.0,
-        axl_factory: Callable[[], object] | None = None,
-    ) -> None:
-        self.inventory = inventory
-        self._platform_password = platform_password
-        self._application_password = application_password
-        self.known_hosts = known_hosts
-        self.ca_bundle = ca_bundle
-        self.login_timeout = login_timeout
-        self.command_timeout = command_timeout
-        self.connect_timeout = connect_timeout
-        self._sessions: dict[str, CucmCli] = {}
-        self._parked: list[CucmCli] = []  # sessions an install still runs in
-        self._last_used: dict[str, float] = {}
-        self._locks: dict[str, threading.Lock] = {
-            n.label: threading.Lock() for n in inventory.nodes
-        }
-        self._axl_factory = axl_factory
-        self._axl: Any = None
-        self._cc: dict[str, Any] = {}  # Control Center clients by node
-        # set by discovery from the publisher's release; AXL rejects unknown versions.
-        # None (a resumed run, which skips discovery): read from the publisher on first use.
-        self.axl_version: str | None = None
-        self.logins = 0  # how many SSH logins this gateway made (benchmarks read it)
+    """The engine's ``ClusterGateway`` over a cluster's ``ConnectionPool``: the steps'
+    reads and changes, in the engine's words. The pool (sessions, SOAP clients) may be
+    shared: discovery before the run and the post-run audit use the same one."""
 
-    # ----- sessions ------------------------------------------------------------------
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self.inventory = pool.inventory
+        self.command_timeout = pool.command_timeout
 
-    def _node(self, name: str) -> Node:
-        node = self.inventory.node(name)
-        if node is None:
-            raise KeyError(f"node {name} is not in the inventory")
-        return node
+    # the pool's, for callers that hold a gateway
+    def cli(self, name: str) -> AbstractContextManager[CucmCli]:
+        return self.pool.cli(name)
 
-    def _target(self, node: Node) -> SshTarget:
-        return SshTarget(
-            host=node.address,
-            port=node.ssh_port,
-            username=self.inventory.credentials.platform.username,
-            password=self._platform_password,
-            known_hosts=str(self.known_hosts),
-            connect_timeout=self.connect_timeout,
-        )
+    def drop(self, name: str) -> None:
+        self.pool.drop(name)
 
-    @contextmanager
-    def cli(self, name: str) -> Iterator[CucmCli]:
-        """The node's session, opened if needed; dropped if a command breaks it."""
-        with self._locks[name]:
-            session = self._sessions.get(name)
-            idle = time.monotonic() - self._last_used.get(name, 0.0)
-            if session is not None and idle > REVALIDATE_AFTER and not session.responsive():
-                # the node ended it (the CLI's idle session timeout, reference 1)
-                log.info("cli.session_ended_by_node", node=name, idle=round(idle, 1))
-                session = None
-            if session is None or not session.is_open:
-                session = CucmCli(
-                    self._target(self._node(name)),
-                    login_timeout=self.login_timeout,
-                    command_timeout=self.command_timeout,
-                )
-                session.open()
-                self.logins += 1
-                self._sessions[name] = session
-            try:
-                yield session
-            except DriverError:
-                session.close()
-                self._sessions.pop(name, None)
-                raise
-            finally:
-                self._last_used[name] = time.monotonic()
+    def close(self) -> None:
+        self.pool.close()
 
-    def _park(self, name: str) -> None:
-        """Keep ``name``'s session open but out of use (an install still runs in it)."""
-        session = self._sessions.pop(name, None)
-        if session is not None:
-            self._parked.append(session)
-            log.warning("install.session_kept_open", node=name)
+    def axl(self) -> AxlClient:
+        return self.pool.axl()
+
+    def control_center(self, node: str) -> ControlCenterClient:
+        return self.pool.control_center(node)
+
+    def timezone(self, node: str) -> str | None:
+        return self.pool.timezone(node)
+
+    def tls_name(self, node: str) -> str:
+        return self.pool.tls_name(node)
+
+    @property
+    def ssh_algorithms(self) -> dict[str, Negotiated]:
+        """What each node's last login agreed on (the plan names legacy algorithms)."""
+        return self.pool.ssh_algorithms
+
+    @property
+    def logins(self) -> int:
+        """How many SSH logins were made (benchmarks read it)."""
+        return self.pool.logins
+
+    # ----- the install's session ---------------------------------------------------------
 
     def _raise_session_timeout(self, name: str, install_timeout: float) -> int | None:
         """Make the CLI idle timeout outlast the install (reference 1: 30 minutes by
@@ -183,18 +128,6 @@ class DriverGateway:
                 remedy=f"set cli session timeout {minutes} on the node",
             )
 
-    def drop(self, name: str) -> None:
-        with self._locks[name]:
-            session = self._sessions.pop(name, None)
-            if session:
-                session.close()
-
-    def close(self) -> None:
-        for name in list(self._sessions):
-            self.drop(name)
-        while self._parked:
-            self._parked.pop().close()
-
     # ----- reads ---------------------------------------------------------------------
 
     def health(self, node: str) -> NodeHealth:
@@ -234,28 +167,26 @@ class DriverGateway:
         with self.cli(node) as cli:
             return str(cli.probe_upgrade_wizard(self.command_timeout))
 
+    def backup_status(self) -> BackupFact:
+        """The cluster's last DRS backup (the publisher's CLI), its stamp converted with
+        the publisher's zone."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            status = cli.backup_status()
+        zone = pickup.node_zone(self.timezone(pub))
+        when = pickup.node_epoch(status.stamp, zone) if status.stamp is not None else None
+        return BackupFact(status.available, status.succeeded, when, status.status or "")
+
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:
             entries = cli.install_history()
-        boot = parsers.last_entry(entries, "boot")
-        # Only compared with other stamps from the same node, so the node's time zone
-        # does not matter.
-        return boot.timestamp.replace(tzinfo=UTC).timestamp() if boot else None
+        return pickup.last_boot(entries, pickup.node_zone(self.timezone(node)))
 
     def install_time(self, node: str, file: str) -> float | None:
         """When ``file`` was last installed successfully here (system-history), or None."""
         with self.cli(node) as cli:
             entries = cli.install_history()
-        wanted = cop_base_name(file)
-        installs = [
-            e
-            for e in entries
-            if e.kind == "install"
-            and cop_base_name(e.subject) == wanted
-            and e.outcome.lower() == "success"
-        ]
-        last = max(installs, key=lambda e: e.timestamp, default=None)
-        return last.timestamp.replace(tzinfo=UTC).timestamp() if last else None
+        return pickup.install_time(entries, file, pickup.node_zone(self.timezone(node)))
 
     def services(self, node: str) -> list[ServiceState]:
         with self.cli(node) as cli:
@@ -282,29 +213,6 @@ class DriverGateway:
         rows = axl.sql(f"select name from typemodel where name in ({quoted})")
         present = {row["name"] for row in rows}
         return [m for m in models if m not in present]
-
-    def axl(self) -> Any:
-        """The publisher's AXL client, made once and shared (runs, discovery, audits)."""
-        if self._axl is None:
-            if self._axl_factory is not None:
-                self._axl = self._axl_factory()
-            else:
-                from orchestrator.drivers.soap.axl import AxlClient
-
-                pub = self.inventory.publisher
-                if self.axl_version is None:
-                    with self.cli(pub.label) as cli:
-                        release = Release.parse(cli.show_version().master_version)
-                    self.axl_version = axl_version_for(release)
-                self._axl = AxlClient(
-                    pub.address,
-                    pub.https_port,
-                    self.inventory.credentials.application.username,
-                    self._application_password,
-                    ca_bundle=self.ca_bundle,
-                    version=self.axl_version,
-                )
-        return self._axl
 
     # ----- changes -------------------------------------------------------------------
 
@@ -333,7 +241,7 @@ class DriverGateway:
                 if cli.installing(result):
                     # Never close a session in the middle of an install: it stays open
                     # (keepalives on) until the run ends; status is read on another one.
-                    self._park(node)
+                    self.pool.park(node)
         finally:
             if previous is not None:
                 self._restore_session_timeout(node, previous)
@@ -374,29 +282,11 @@ class DriverGateway:
             statuses = client.service_status([service])
         except Exception as exc:  # optional evidence: without it a restart is redone
             log.warning("controlcenter.unavailable", node=node, error=str(exc))
-            self._cc.pop(node, None)
+            self.pool.forget_control_center(node)
             return None
         found = next((s for s in statuses if s.name == service), None)
         return found.start_time.timestamp() if found and found.start_time else None
 
-    def control_center(self, node: str) -> Any:
-        """The node's Control Center client, made once per node and shared."""
-        if node not in self._cc:
-            from orchestrator.drivers.soap.controlcenter import ControlCenterClient
-            from orchestrator.drivers.soap.transport import RetryPolicy
 
-            target = self._node(node)
-            self._cc[node] = ControlCenterClient(
-                target.address,
-                target.https_port,
-                self.inventory.credentials.application.username,
-                self._application_password,
-                ca_bundle=self.ca_bundle,
-                timeout=self.connect_timeout,
-                retry=RetryPolicy(attempts=2, initial_wait=0.5),
-            )
-        return self._cc[node]
-
-
-def _service_state(status: parsers.ServiceStatus) -> ServiceState:
+def _service_state(status: parsers.ListedService) -> ServiceState:
     return ServiceState(status.name, status.state, status.reason)

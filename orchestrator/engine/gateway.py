@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from orchestrator.cucm import services as services_rule
+
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -20,8 +22,9 @@ class ServiceState:
 
     @property
     def counts_as_down(self) -> bool:
-        """A deactivated or out-of-service service is not "down"."""
-        return self.state != "STARTED" and not self.reason
+        """Not STARTED, and not deliberately so (``cucm.services``: only Service Not
+        Activated and Commanded Out of Service are deliberate)."""
+        return services_rule.counts_as_down(self.state, self.reason)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class InstallRequest:
 
 @dataclass(frozen=True)
 class InstallReport:
-    outcome: str  # installed | already_installed | checksum_mismatch | failed | <error name>
+    outcome: str  # the driver's InstallOutcome (installed | not_offered | failed | ...),
+    # or unsafe_value: refused before typing anything
     message: str = ""
     checksum: str | None = None
     log: str | None = None
@@ -48,9 +52,15 @@ class InstallReport:
     # devpack does not expect, so the operator can read what the node asked
     transcript: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("installed", "already_installed")
+
+@dataclass(frozen=True)
+class BackupFact:
+    """The cluster's last DRS backup (``utils disaster_recovery status backup``)."""
+
+    available: bool  # False: no backup status at all
+    succeeded: bool = False
+    finished: float | None = None  # epoch s (UTC), converted from the node's local time
+    status: str = ""  # as printed: SUCCESS, ERROR, ...
 
 
 @dataclass(frozen=True)
@@ -97,10 +107,12 @@ class ClusterGateway(Protocol):
     def restart_service(self, node: str, service: str) -> None: ...
 
     def service_start_time(self, node: str, service: str) -> float | None:
-        """When ``service`` last reached STARTED (epoch s, node clock), None if unknown.
+        """When ``service`` last reached STARTED (epoch s, UTC), None if unknown.
 
         What proves, after a kill, that a requested service restart already happened."""
         ...
+
+    def backup_status(self) -> BackupFact: ...
 
     def missing_models(self, models: list[str]) -> list[str]: ...
 

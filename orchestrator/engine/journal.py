@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.engine.states import TERMINAL, RunState, StepState
+from orchestrator.errors import EXIT_INPUT, UserError
+from orchestrator.files import make_dirs, make_private
+
 _SCHEMA = """
 create table if not exists runs (
   run_id text primary key,
@@ -34,7 +38,37 @@ create table if not exists entries (
   detail text not null
 );
 create index if not exists entries_run on entries(run_id, seq);
+create table if not exists run_inputs (
+  run_id text primary key references runs(run_id),
+  fingerprint text not null
+);
 """
+_COLUMNS = {
+    "runs": ["run_id", "cluster", "created", "plan", "inventory", "playbook"],
+    "entries": ["seq", "run_id", "time", "step", "node", "state", "detail"],
+}
+_HINT = (
+    "point --state-dir at the folder that holds your runs' journal.sqlite "
+    "(or move this one aside to start afresh; its runs cannot be resumed without it)"
+)
+
+
+class JournalUnusable(UserError):
+    """The journal cannot be opened or is not a devpack journal (exit 2)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: cannot use the journal: {reason}", _HINT, EXIT_INPUT)
+        self.path = path
+
+
+class JournalWriteFailed(Exception):
+    """A journal write failed (most often: the state dir's file system is full). The
+    failed write left nothing behind: the journal is as it was before it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: cannot write the journal: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -54,7 +88,7 @@ class StepRecord:
 
     step: str
     node: str | None
-    state: str = "pending"
+    state: str = StepState.PENDING
     started: float | None = None
     finished: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -71,23 +105,67 @@ class RunRecord:
     playbook: str
 
 
-# Step states that end a step; anything else means "was in progress when we stopped".
-TERMINAL = {"done", "skipped", "failed"}
+__all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord", "StepState"]
 
 
 class Journal:
+    """The run's durable record: append-only entries, step state folded on read.
+
+    Use it as a context manager (``with Journal(path) as journal:``) so the database is
+    closed whatever happens."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=full")
-        self._db.executescript(_SCHEMA)
+        try:
+            make_dirs(path.parent)
+            if path.exists() and not path.is_file():
+                raise JournalUnusable(path, "it is not a file")
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except OSError as exc:
+            raise JournalUnusable(path, exc.strerror or str(exc)) from None
+        except sqlite3.Error as exc:
+            raise JournalUnusable(path, str(exc)) from None
+        try:
+            self._db.execute("pragma journal_mode=wal")
+            self._db.execute("pragma synchronous=full")
+            self._db.executescript(_SCHEMA)
+            self._check_schema()
+        except sqlite3.Error as exc:
+            self._db.close()
+            reason = "not a devpack journal" if "not a database" in str(exc) else str(exc)
+            raise JournalUnusable(path, reason) from None
+        except JournalUnusable:
+            self._db.close()
+            raise
+        for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            make_private(name)
+
+    def _check_schema(self) -> None:
+        for table, columns in _COLUMNS.items():
+            found = [row[1] for row in self._db.execute(f"pragma table_info({table})")]
+            if found != columns:
+                raise JournalUnusable(
+                    self.path,
+                    f"table {table} has columns {', '.join(found)}, not those of a devpack "
+                    "journal (written by another program or version)",
+                )
+
+    def _written(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise JournalWriteFailed(self.path, str(exc)) from None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ----- writing -------------------------------------------------------------------
 
@@ -95,10 +173,24 @@ class Journal:
         self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
     ) -> None:
         with self._lock:
-            self._db.execute(
+            self._written(
                 "insert into runs values (?, ?, ?, ?, ?, ?)",
                 (run_id, cluster, time.time(), plan_json, inventory, playbook),
             )
+
+    def record_inputs(self, run_id: str, fingerprint: dict[str, str]) -> None:
+        """What the run does to the nodes, as its inputs said when it started."""
+        body = json.dumps(fingerprint, sort_keys=True)
+        with self._lock:
+            self._written("insert into run_inputs values (?, ?)", (run_id, body))
+
+    def inputs(self, run_id: str) -> dict[str, str] | None:
+        """The journaled fingerprint; None for runs journaled before fingerprints."""
+        with self._lock:
+            row = self._db.execute(
+                "select fingerprint from run_inputs where run_id = ?", (run_id,)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def write(
         self,
@@ -112,13 +204,13 @@ class Journal:
         now = time.time()
         body = json.dumps(detail, default=str, sort_keys=True)
         with self._lock:
-            cursor = self._db.execute(
+            cursor = self._written(
                 "insert into entries (run_id, time, step, node, state, detail)"
                 " values (?, ?, ?, ?, ?, ?)",
-                (run_id, now, step, node, state, body),
+                (run_id, now, step, node, str(state), body),
             )
             seq = int(cursor.lastrowid or 0)
-        return Entry(seq, run_id, now, step, node, state, detail)
+        return Entry(seq, run_id, now, step, node, str(state), detail)
 
     # ----- reading -------------------------------------------------------------------
 
@@ -161,7 +253,7 @@ class Journal:
 
     def run_state(self, run_id: str) -> str:
         """The last rollout-level state (entries without a step)."""
-        state = "unknown"
+        state: str = RunState.UNKNOWN
         for entry in self.entries(run_id):
             if entry.step is None:
                 state = entry.state

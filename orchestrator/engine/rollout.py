@@ -7,30 +7,44 @@ paused_window. Stages and gates are journaled as steps named ``stage/<name>`` an
 
 from __future__ import annotations
 
-import contextvars
+import shlex
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import structlog
 
+from orchestrator import parallel
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
-from orchestrator.engine.journal import TERMINAL, Journal, StepRecord
-from orchestrator.engine.prechecks import PrecheckPolicy, check_node, check_replication
+from orchestrator.engine.journal import Journal, JournalWriteFailed, StepRecord
+from orchestrator.engine.prechecks import (
+    PrecheckPolicy,
+    check_cluster,
+    check_node,
+    check_replication,
+)
+from orchestrator.engine.states import (
+    FINISHED,
+    TERMINAL,
+    PrecheckDetail,
+    RunState,
+    StepState,
+    VerifyDetail,
+)
 from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
-    Timeouts,
+    StepTimeouts,
     run_install,
     run_reboot,
     run_service_restarts,
     wait_replication,
 )
 from orchestrator.engine.waits import PollPolicy
-from orchestrator.errors import failure_text
+from orchestrator.errors import failure_remedy, failure_text
 from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
 log = structlog.get_logger(__name__)
@@ -44,7 +58,7 @@ INSTALL_STAGES = {
 
 
 @dataclass(frozen=True)
-class Window:
+class MaintenanceWindow:
     start: datetime
     end: datetime
 
@@ -52,10 +66,10 @@ class Window:
 @dataclass
 class RolloutSettings:
     install: InstallRequest
-    timeouts: Timeouts = field(default_factory=Timeouts)
+    timeouts: StepTimeouts = field(default_factory=StepTimeouts)
     prechecks: PrecheckPolicy = field(default_factory=PrecheckPolicy)
     poll: PollPolicy = field(default_factory=PollPolicy)
-    window: Window | None = None
+    window: MaintenanceWindow | None = None
     # exceptions that mean "not reachable right now" (a node rebooting)
     transient: tuple[type[BaseException], ...] = ()
     # set from another thread (fleet mode) to stop like Ctrl-C: at the next stage boundary,
@@ -63,17 +77,44 @@ class RolloutSettings:
     stop: threading.Event | None = None
 
 
+def resume_command(run_id: str, *options: str) -> str:
+    """``devpack resume RUN_ID [OPTIONS]``, built from its words and quoted word by word
+    (never by editing a command string), so it pastes into a shell as it is printed."""
+    return shlex.join(["devpack", "resume", run_id, *options])
+
+
 @dataclass
 class RunOutcome:
     run_id: str
-    status: str  # completed | failed | paused_window | interrupted
+    status: RunState  # completed | failed | paused_window | interrupted
     message: str = ""
-    hint: str = ""
+    remedy: str = ""  # what to do before resuming
     failed_node: str | None = None
     precheck: bool = False  # failed in prechecks: nothing was changed
+    resume_options: tuple[str, ...] = ()  # e.g. ("--window", "START/END")
+    state_dir_options: tuple[str, ...] = ()  # ("--state-dir", DIR), set by the caller
+
+    @property
+    def resume_command(self) -> str:
+        """The command to continue, quoted word by word so it can be pasted."""
+        return resume_command(self.run_id, *self.state_dir_options, *self.resume_options)
+
+    @property
+    def hint(self) -> str:
+        if self.status == RunState.COMPLETED:
+            return self.remedy
+        if self.remedy:
+            return f"{self.remedy}; then: {self.resume_command}"
+        return self.resume_command
 
 
-class Progress:
+class StopRequested(Exception):
+    """The run was asked to stop (``RolloutSettings.stop``, set from another thread in
+    fleet mode): it ends like Ctrl-C, at the next stage boundary, steps under way
+    finished, journaled as interrupted."""
+
+
+class ProgressView:
     """Console hooks; the CLI supplies a live view or plain lines."""
 
     def stage(self, name: str, reason: str) -> None: ...
@@ -84,6 +125,20 @@ class Progress:
 
 
 class Rollout:
+    """Executes a plan on a cluster, journaling every transition before it acts.
+
+    ``execute`` walks the plan's stages in order (prechecks, installs, verify, restart
+    waves, postchecks); a stage already ``done`` in the journal is skipped, so the same
+    call runs a new plan or resumes a stopped one. Before an install stage the rest of
+    the rollout must fit the maintenance window, before a restart stage that stage must
+    (else the run pauses, resumable). Within a stage, ``_run_stage`` runs the steps in
+    parallel, bounded by the stage's ``max_parallel`` (the planner's redundancy-safe
+    waves), each step through its executor in ``engine/steps.py``; a failed step lets
+    the steps under way finish and stops the run before any further node is touched.
+    A gate (replication 2 everywhere, a settle time) closes the stage. Ctrl-C, SIGTERM
+    or a stop request end the run at a stage boundary as ``interrupted``.
+    """
+
     def __init__(
         self,
         run_id: str,
@@ -91,7 +146,7 @@ class Rollout:
         gateway: ClusterGateway,
         journal: Journal,
         settings: RolloutSettings,
-        progress: Progress | None = None,
+        progress: ProgressView | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.run_id = run_id
@@ -99,7 +154,7 @@ class Rollout:
         self.gateway = gateway
         self.journal = journal
         self.settings = settings
-        self.progress = progress or Progress()
+        self.progress = progress or ProgressView()
         self.clock = clock
         self.expected: dict[str, set[str]] = {}
 
@@ -117,24 +172,25 @@ class Rollout:
             progress=self.progress.node,
             previous=previous,
         )
-        self.journal.write(self.run_id, "running")
+        self.journal.write(self.run_id, RunState.RUNNING)
         try:
             return self._execute(ctx, previous)
-        except KeyboardInterrupt:
-            # Ctrl-C or SIGTERM: the steps already under way were let finish (the stage's
-            # executor waits for them), so every node is in a journaled, resumable state.
-            self.journal.write(self.run_id, "interrupted")
+        except (KeyboardInterrupt, StopRequested):
+            # Ctrl-C, SIGTERM or a stop request (fleet): the steps already under way were
+            # let finish (the stage's executor waits for them), so every node is in a
+            # journaled, resumable state.
+            self.journal.write(self.run_id, RunState.INTERRUPTED)
             return RunOutcome(
                 self.run_id,
-                "interrupted",
+                RunState.INTERRUPTED,
                 "stopped by the operator; steps under way were finished first",
-                f"devpack resume {self.run_id}",
             )
 
     def _execute(self, ctx: StepContext, previous: dict[str, StepRecord]) -> RunOutcome:
         for step_id, record in previous.items():
-            if "expected_services" in record.detail:
-                self.expected[record.node or step_id] = set(record.detail["expected_services"])
+            detail = cast(PrecheckDetail, record.detail)
+            if "expected_services" in detail:
+                self.expected[record.node or step_id] = set(detail["expected_services"])
         paused = self._wait_for_window_start()
         if paused:
             return paused
@@ -142,7 +198,7 @@ class Rollout:
         for index, stage in enumerate(stages):
             self._check_stop()
             stage_key = f"stage/{stage.name}"
-            if previous.get(stage_key) and previous[stage_key].state == "done":
+            if previous.get(stage_key) and previous[stage_key].state == StepState.DONE:
                 continue
             if stage.kind in INSTALL_STAGES:
                 # Installing commits us to the restarts: a node with the pack and without
@@ -155,22 +211,25 @@ class Rollout:
             if paused:
                 return paused
             self.progress.stage(stage.name, stage.reason)
-            self.journal.write(self.run_id, "started", step=stage_key)
+            self.journal.write(self.run_id, StepState.STARTED, step=stage_key)
             try:
                 self._run_stage(ctx, stage)
                 self._run_gate(ctx, stage)
             except StepFailed as failure:
                 return self._failed(failure)
-            self.journal.write(self.run_id, "done", step=stage_key)
-        self.journal.write(self.run_id, "completed")
-        return RunOutcome(self.run_id, "completed", "every stage completed")
+            self.journal.write(self.run_id, StepState.DONE, step=stage_key)
+        self.journal.write(self.run_id, RunState.COMPLETED)
+        return RunOutcome(self.run_id, RunState.COMPLETED, "every stage completed")
 
     def _run_stage(self, ctx: StepContext, stage: Stage) -> None:
+        """Run the stage's steps not yet done or skipped in the journal, in parallel up
+        to the stage's bound; raise StepFailed (the others finished first) on a failure,
+        StopRequested / KeyboardInterrupt if asked to stop (queued steps never start)."""
         pending = [
             step
             for step in stage.steps
             if not (
-                ctx.previous.get(step.id) and ctx.previous[step.id].state in ("done", "skipped")
+                ctx.previous.get(step.id) and ctx.previous[step.id].state in FINISHED
             )
         ]
         if not pending:
@@ -195,37 +254,32 @@ class Rollout:
                 failed.set()
                 raise
 
-        workers = min(len(pending), stage.max_parallel or len(pending))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step") as pool:
-            # Each step thread starts from a copy of the caller's context, so log lines
-            # keep the bound run id (fleet mode routes them to the run's log by it).
-            futures = [
-                pool.submit(contextvars.copy_context().run, guarded, step) for step in pending
-            ]
-            try:
-                failures = [f.exception() for f in futures if f.exception() is not None]
-            except BaseException:
-                # Ctrl-C / SIGTERM while waiting: queued steps must not start; the pool's
-                # exit still waits for the ones under way.
-                failed.set()
-                raise
+        settled = parallel.settle(
+            guarded, pending, limit=stage.max_parallel, name="step", on_interrupt=failed.set
+        )
+        failures = [s.error for s in settled if s.error is not None]
         for failure in failures:
-            if isinstance(failure, StepFailed | KeyboardInterrupt):
+            # a journal that cannot be written stops the run as it stands: nothing can be
+            # journaled, so nothing more may be done
+            if isinstance(
+                failure, StepFailed | KeyboardInterrupt | StopRequested | JournalWriteFailed
+            ):
                 raise failure
         self._check_stop()  # queued steps were not started: the stage is not done
         if failures:
             error = failures[0]
-            raise StepFailed(None, stage.name, failure_text(error))
+            raise StepFailed(None, stage.name, failure_text(error), failure_remedy(error, None))
         if stage.kind is StageKind.POSTCHECKS:
             self._postcheck_cluster(ctx, stage)
 
     def _postcheck_cluster(self, ctx: StepContext, stage: Stage) -> None:
         """After every node's postcheck: replication must be 2 on every node, as promised."""
         key = f"{stage.name}/cluster"
-        ctx.mark(key, None, "checking")
-        problems = check_replication(self.gateway)
+        ctx.mark(key, None, StepState.CHECKING)
+        # a publisher-only cluster has no replication to check (Plan.replication_checks)
+        problems = check_replication(self.gateway) if self.plan.replication_checks else []
         if problems:
-            ctx.mark(key, None, "failed", problems=problems)
+            ctx.mark(key, None, StepState.FAILED, problems=problems)
             raise StepFailed(
                 None,
                 key,
@@ -233,41 +287,46 @@ class Rollout:
                 "every node has the pack and was restarted; wait for replication to settle "
                 "(utils dbreplication runtimestate) or repair it, then resume to re-check",
             )
-        ctx.mark(key, None, "done")
+        ctx.mark(key, None, StepState.DONE)
 
     def _stop_requested(self) -> bool:
         return self.settings.stop is not None and self.settings.stop.is_set()
 
     def _check_stop(self) -> None:
         if self._stop_requested():
-            raise KeyboardInterrupt
+            raise StopRequested
+
+    def _executors(self) -> dict[Action, Callable[[StepContext, Step], object]]:
+        """Which executor runs a step of each action (see ``engine/steps.py``)."""
+        install = self.settings.install
+        return {
+            Action.INSTALL: lambda ctx, step: run_install(ctx, step.id, step.nodes[0], install),
+            Action.VERIFY: self._verify,
+            Action.REBOOT: lambda ctx, step: run_reboot(
+                ctx, step.id, step.nodes[0], self._expected(step.nodes[0]), install.file
+            ),
+            Action.RESTART_SERVICES: lambda ctx, step: run_service_restarts(
+                ctx,
+                step.id,
+                step.nodes[0],
+                step.services,
+                self._expected(step.nodes[0]),
+                install.file,
+            ),
+            Action.POSTCHECK: self._postcheck,
+        }
 
     def _run_step(self, ctx: StepContext, step: Step) -> None:
         node = step.nodes[0]
+        executor = self._executors().get(step.action)
         try:
-            if step.action is Action.INSTALL:
-                run_install(ctx, step.id, node, self.settings.install)
-            elif step.action is Action.VERIFY:
-                self._verify(ctx, step)
-            elif step.action is Action.REBOOT:
-                run_reboot(ctx, step.id, node, self._expected(node), self.settings.install.file)
-            elif step.action is Action.RESTART_SERVICES:
-                run_service_restarts(
-                    ctx,
-                    step.id,
-                    node,
-                    step.services,
-                    self._expected(node),
-                    self.settings.install.file,
-                )
-            elif step.action is Action.POSTCHECK:
-                self._postcheck(ctx, step)
-            else:
+            if executor is None:
                 raise StepFailed(node, step.id, f"unknown action {step.action}")
-        except StepFailed:
+            executor(ctx, step)
+        except (StepFailed, JournalWriteFailed):
             raise
         except ctx.transient as exc:
-            ctx.mark(step.id, node, "failed", message=str(exc))
+            ctx.mark(step.id, node, StepState.FAILED, message=str(exc))
             raise StepFailed(
                 node,
                 step.id,
@@ -280,8 +339,8 @@ class Rollout:
             # a dialog stopped at a question keeps what it saw (passwords masked)
             transcript = getattr(exc, "transcript", None)
             extra = {"transcript": transcript} if isinstance(transcript, str) else {}
-            ctx.mark(step.id, node, "failed", message=text, **extra)
-            raise StepFailed(node, step.id, text) from exc
+            ctx.mark(step.id, node, StepState.FAILED, message=text, **extra)
+            raise StepFailed(node, step.id, text, failure_remedy(exc, node)) from exc
 
     def _expected(self, node: str) -> set[str]:
         return self.expected.get(node, set())
@@ -291,28 +350,23 @@ class Rollout:
     def _prechecks(self, ctx: StepContext, steps: list[Step]) -> None:
         nodes = [step.nodes[0] for step in steps]
         for step in steps:
-            ctx.mark(step.id, step.nodes[0], "checking")
-        with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="precheck") as pool:
-            checks = [
-                pool.submit(
-                    contextvars.copy_context().run,
-                    check_node,
-                    self.gateway,
-                    n,
-                    self.settings.prechecks,
-                )
-                for n in nodes
-            ]
-            results = [check.result() for check in checks]
+            ctx.mark(step.id, step.nodes[0], StepState.CHECKING)
         # Cluster-wide checks come before any node is marked done: a node whose check
         # passed is still not ready while replication or AXL is broken, and a resumed
         # run must run every check again.
-        cluster: list[str] = []
-        if all(result.reachable for result in results):
-            cluster += check_replication(self.gateway)
-            axl = self.gateway.axl_problem()
-            if axl:
-                cluster.append(axl)
+        report = check_cluster(
+            self.gateway,
+            nodes,
+            self.settings.prechecks,
+            replication=self.plan.replication_checks,
+            backup=self.plan.installs,
+            now=self.clock(),
+        )
+        results, cluster = report.nodes, report.cluster
+        for warning in report.warnings:  # shown now, journaled with the first node's check
+            log.warning("precheck.cluster_warning", warning=warning)
+            self.progress.message(f"warning: {warning}")
+            results[0].warnings.append(warning)
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)
@@ -320,12 +374,14 @@ class Rollout:
                 ctx.mark(
                     step.id,
                     result.node,
-                    "done",
+                    StepState.DONE,
                     expected_services=result.expected_services,
                     warnings=result.warnings,
                 )
             else:
-                ctx.mark(step.id, result.node, "failed", problems=result.problems + cluster)
+                ctx.mark(
+                    step.id, result.node, StepState.FAILED, problems=result.problems + cluster
+                )
                 problems += [f"{result.node}: {p}" for p in result.problems]
         problems += cluster
         if problems:
@@ -338,28 +394,34 @@ class Rollout:
             )
 
     def _verify(self, ctx: StepContext, step: Step) -> None:
-        ctx.mark(step.id, step.nodes[0], "checking", models=step.models)
+        ctx.mark(step.id, step.nodes[0], StepState.CHECKING, **VerifyDetail(models=step.models))
         missing = self.gateway.missing_models(step.models)
         if missing:
-            ctx.mark(step.id, step.nodes[0], "failed", missing=missing)
+            ctx.mark(step.id, step.nodes[0], StepState.FAILED, missing=missing)
             raise StepFailed(
                 step.nodes[0],
                 step.id,
                 f"models missing from typemodel after install: {', '.join(missing)}",
                 "check the playbook's models list matches this device pack",
             )
-        ctx.mark(step.id, step.nodes[0], "done", verified=step.models)
+        ctx.mark(step.id, step.nodes[0], StepState.DONE, verified=step.models)
 
     def _postcheck(self, ctx: StepContext, step: Step) -> None:
         node = step.nodes[0]
-        ctx.mark(step.id, node, "checking")
+        ctx.mark(step.id, node, StepState.CHECKING)
         result = check_node(self.gateway, node)
         missing = sorted(self._expected(node) - set(result.expected_services))
         problems = result.problems + [f"service {m} not STARTED" for m in missing]
         if problems:
-            ctx.mark(step.id, node, "failed", problems=problems)
-            raise StepFailed(node, step.id, "; ".join(problems))
-        ctx.mark(step.id, node, "done")
+            ctx.mark(step.id, node, StepState.FAILED, problems=problems)
+            raise StepFailed(
+                node,
+                step.id,
+                "; ".join(problems),
+                f"{node} has the pack and was restarted: start what is down (utils service "
+                "start NAME) or wait for it, and check replication, then resume to re-check",
+            )
+        ctx.mark(step.id, node, StepState.DONE)
 
     def _run_gate(self, ctx: StepContext, stage: Stage) -> None:
         gate = stage.gate
@@ -370,9 +432,11 @@ class Rollout:
             timeout = gate.timeout_seconds or self.settings.timeouts.replication
             wait_replication(ctx, key, float(timeout))
         if gate.settle_seconds:
-            self.journal.write(self.run_id, "settling", step=key, seconds=gate.settle_seconds)
+            self.journal.write(
+                self.run_id, StepState.SETTLING, step=key, seconds=gate.settle_seconds
+            )
             time.sleep(gate.settle_seconds)
-        self.journal.write(self.run_id, "done", step=key)
+        self.journal.write(self.run_id, StepState.DONE, step=key)
 
     # ----- window and failure --------------------------------------------------------
 
@@ -385,7 +449,9 @@ class Rollout:
             return self._pause(f"the maintenance window ended at {window.end.isoformat()}")
         if now < window.start.timestamp():
             delay = window.start.timestamp() - now
-            self.journal.write(self.run_id, "waiting_for_window", start=window.start.isoformat())
+            self.journal.write(
+                self.run_id, RunState.WAITING_FOR_WINDOW, start=window.start.isoformat()
+            )
             self.progress.message(
                 f"waiting {delay:.0f} s for the window to open at {window.start.isoformat()}"
             )
@@ -408,27 +474,32 @@ class Rollout:
         )
 
     def _pause(self, why: str) -> RunOutcome:
-        self.journal.write(self.run_id, "paused_window", reason=why)
+        self.journal.write(self.run_id, RunState.PAUSED_WINDOW, reason=why)
         return RunOutcome(
             self.run_id,
-            "paused_window",
+            RunState.PAUSED_WINDOW,
             why,
-            f"resume in the next window: devpack resume {self.run_id} --window START/END",
+            "wait for the next maintenance window",
+            resume_options=("--window", "START/END"),
         )
 
     def _failed(self, failure: StepFailed) -> RunOutcome:
         self.journal.write(
-            self.run_id, "failed", message=failure.message, node=failure.node, at_step=failure.step
+            self.run_id,
+            RunState.FAILED,
+            message=failure.message,
+            node=failure.node,
+            at_step=failure.step,
         )
-        hint = failure.hint or "fix the cause"
+        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
         message = failure.message
         if failure.node and not message.startswith(failure.node):
             message = f"{failure.node} ({failure.step}): {message}"
         return RunOutcome(
             self.run_id,
-            "failed",
+            RunState.FAILED,
             message,
-            f"{hint}; then: devpack resume {self.run_id}",
+            hint,
             failure.node,
             precheck=failure.precheck,
         )
@@ -440,7 +511,7 @@ def node_states(journal: Journal, run_id: str, plan: Plan) -> dict[str, list[tup
     result: dict[str, list[tuple[str, str]]] = {}
     for step in plan.steps:
         record = steps.get(step.id)
-        state = record.state if record else "pending"
+        state = record.state if record else StepState.PENDING
         if state not in TERMINAL and record is not None:
             state = f"interrupted while {state}"
         result.setdefault(step.nodes[0], []).append((step.id, state))

@@ -1,9 +1,37 @@
 """Executors for one step on one node, each a small state machine over the journal.
 
-Every executor writes the state it is about to enter *before* acting, and on resume
-reads the live cluster wherever the journal cannot know (a reboot requested but not
-confirmed, an install cut off by a dropped session), so no node is installed or
-restarted twice.
+Every executor writes the state it is about to enter *before* acting
+(``StepContext.mark``), and on resume reads the live cluster wherever the journal cannot
+know (a reboot requested but not confirmed, an install cut off by a dropped session), so
+no node is installed or restarted twice. States are ``engine.states.StepState``; what
+each state journals beside it is declared there (``InstallDetail``, ``RebootDetail``,
+``ServiceRestartDetail``).
+
+The run (``engine/rollout.py``): ``running`` -> ``completed`` | ``failed`` |
+``paused_window`` | ``interrupted``; stages ``stage/<name>`` and gates ``gate/<name>``
+go ``started`` -> ``done``.
+
+install (``run_install``)::
+
+    checking -> done (the option is listed already)
+             -> waiting_for_running_install -> done | failed
+             -> requested -> [session_lost -> wait for the background install]
+                          -> [took_over_wizard] -> done | failed
+
+reboot (``run_reboot``)::
+
+    checking -> skipped (booted after the pack's install: ``cucm/pickup.py``)
+             -> requested -> down -> booted -> waiting_for_services -> services_up -> done
+    resume from requested: a newer boot, refused connections or stopping services mean
+    the request was taken; otherwise it is sent again. Never twice.
+
+service restarts (``run_service_restarts``), per service::
+
+    service_restart_requested -> service_restarted | service_skipped (started after the
+    install: Control Center's StartTime, else the last boot)
+    then waiting_for_services -> services_up -> done
+
+gates: ``waiting_for_replication`` -> ``replicated``; a timeout anywhere -> ``failed``.
 """
 
 from __future__ import annotations
@@ -11,14 +39,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import structlog
 
+from orchestrator.cucm import services as services_rule
+from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.states import (
+    InstallDetail,
+    InstallResult,
+    RebootDetail,
+    ServiceRestartDetail,
+    StepState,
+)
 from orchestrator.engine.waits import NotYet, PollPolicy, WaitTimeout, wait_until
 
 log = structlog.get_logger(__name__)
@@ -37,7 +74,7 @@ class StepFailed(Exception):
 
 
 @dataclass(frozen=True)
-class Timeouts:
+class StepTimeouts:
     install: float = 3600.0
     reboot: float = 1800.0
     services: float = 1800.0
@@ -49,14 +86,20 @@ class StepContext:
     run_id: str
     journal: Journal
     gateway: ClusterGateway
-    timeouts: Timeouts
+    timeouts: StepTimeouts
     poll: PollPolicy
     # errors a probe may raise while a node is rebooting (connection refused, ...)
     transient: tuple[type[BaseException], ...] = ()
     progress: Callable[[str, str], None] = lambda node, text: None
     previous: dict[str, StepRecord] = field(default_factory=dict)
 
-    def mark(self, step: str, node: str | None, state: str, **detail: object) -> None:
+    def mark(self, step: str, node: str | None, state: StepState, **detail: object) -> None:
+        """Journal that ``step`` on ``node`` enters ``state``; called *before* the action
+        the state announces. This is the invariant resume relies on: the journal is
+        never behind the cluster, so a run killed at any point (SIGKILL included) finds
+        in the journal at least everything it did, and at most one announced action it
+        may or may not have done, which the executor then reads back from the node.
+        The write is fsynced; if it fails (JournalWriteFailed) nothing is done."""
         self.journal.write(self.run_id, state, step=step, node=node, **detail)
         log.info("step", run=self.run_id, step=step, node=node, state=state, **detail)
         if node:
@@ -75,37 +118,44 @@ def _has_option(options: list[str], file_name: str) -> bool:
 
 # ----- install -----------------------------------------------------------------------
 
-TOOK_OVER_WIZARD = "took_over_wizard"  # journal state: another session's wizard was taken
+TOOK_OVER_WIZARD = StepState.TOOK_OVER_WIZARD  # another session's wizard was taken over
 TOOK_OVER_MESSAGE = (
     "another session's open install wizard was taken over (Assume control: yes), as "
     "install.take_over_held_wizard allows"
 )
 
 
-def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> str:
+def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> InstallResult:
     """Install the COP on ``node``; returns the outcome (installed / already_installed)."""
     gateway = ctx.gateway
-    ctx.mark(step, node, "checking")
+    ctx.mark(step, node, StepState.CHECKING)
     if _has_option(gateway.installed_options(node), request.file):
         prior = ctx.prior(step)
-        outcome = "installed" if prior and "requested_at" in prior.detail else "already_installed"
-        ctx.mark(step, node, "done", outcome=outcome)
+        asked = prior is not None and "requested_at" in cast(InstallDetail, prior.detail)
+        outcome = InstallResult.INSTALLED if asked else InstallResult.ALREADY_INSTALLED
+        ctx.mark(step, node, StepState.DONE, outcome=outcome)
         return outcome
     if gateway.upgrade_status(node) == "Running":
         # A previous session (ours, cut off, or another admin's) is installing.
-        ctx.mark(step, node, "waiting_for_running_install")
+        ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
         return _await_background_install(ctx, step, node, request)
-    ctx.mark(step, node, "requested", requested_at=time.time(), file=request.file)
+    ctx.mark(step, node, StepState.REQUESTED, requested_at=time.time(), file=request.file)
     try:
         report = gateway.install(node, request, lambda phase: ctx.progress(node, phase))
     except ctx.transient as exc:
-        ctx.mark(step, node, "session_lost", error=str(exc))
+        ctx.mark(step, node, StepState.SESSION_LOST, error=str(exc))
         return _await_background_install(ctx, step, node, request)
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
-        ctx.mark(step, node, TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
+        ctx.mark(step, node, StepState.TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
+    # On a resume, the killed run's install may have finished (or still run) in the
+    # background between our check and the wizard's file list: judge the node, not the
+    # wizard's words.
+    if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
+        ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
+        return _await_background_install(ctx, step, node, request)
     if report.outcome == "installed" or (
-        report.outcome == "not_offered"
+        report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)
     ):
         if not _has_option(gateway.installed_options(node), request.file):
@@ -116,8 +166,15 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
                 "the installer reported success but `show version active` does not list the option",
                 "check the upgrade log on the node",
             )
-        ctx.mark(step, node, "done", outcome="installed", checksum=report.checksum, log=report.log)
-        return "installed"
+        ctx.mark(
+            step,
+            node,
+            StepState.DONE,
+            outcome=InstallResult.INSTALLED,
+            checksum=report.checksum,
+            log=report.log,
+        )
+        return InstallResult.INSTALLED
     if report.outcome == "already_in_progress" and gateway.upgrade_status(node) != "Running":
         _fail(
             ctx,
@@ -141,8 +198,11 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         checksum=report.checksum,
         **extra,
     )
-    raise AssertionError("unreachable")
 
+
+# The wizard offers no file (or refuses a second install) when the pack is already
+# installed or being installed by another session.
+_PERHAPS_INSTALLED_ELSEWHERE = frozenset({"not_offered", "no_valid_options", "already_in_progress"})
 
 _INSTALL_HINTS = {
     "checksum_mismatch": "the file on the SFTP server is not the one the playbook names: "
@@ -172,7 +232,7 @@ _INSTALL_HINTS = {
 
 def _await_background_install(
     ctx: StepContext, step: str, node: str, request: InstallRequest
-) -> str:
+) -> InstallResult:
     def finished() -> str:
         status = ctx.gateway.upgrade_status(node)
         if status == "Running":
@@ -181,8 +241,8 @@ def _await_background_install(
 
     status = _wait(ctx, step, node, "the install to finish", finished, ctx.timeouts.install)
     if _has_option(ctx.gateway.installed_options(node), request.file):
-        ctx.mark(step, node, "done", outcome="installed")
-        return "installed"
+        ctx.mark(step, node, StepState.DONE, outcome=InstallResult.INSTALLED)
+        return InstallResult.INSTALLED
     if ctx.gateway.wizard_state(node) == "in_progress":
         # reference 9.5: an interrupted COP install can leave the framework stuck until
         # a reboot; installing again would only fail, so say so instead of retrying
@@ -204,7 +264,6 @@ def _await_background_install(
         "read the node's upgrade log (utils system upgrade status)",
         outcome="failed",
     )
-    raise AssertionError("unreachable")
 
 
 # ----- reboot ------------------------------------------------------------------------
@@ -216,19 +275,19 @@ def run_reboot(
     """Reboot ``node`` and block until it is back: SSH, services, replication."""
     prior = ctx.prior(step)
     seen = {entry.state for entry in prior.history} if prior else set()
-    if "requested" not in seen:
+    if StepState.REQUESTED not in seen:
         # Never asked: a fresh step, or one killed or failed (node unreachable) before
         # the request. Its last state may be "failed": the node's boot is not a new one.
-        ctx.mark(step, node, "checking")
+        ctx.mark(step, node, StepState.CHECKING)
         boot_before = ctx.gateway.last_boot(node)
         installed = ctx.gateway.install_time(node, cop_file) if cop_file else None
-        if installed is not None and boot_before is not None and boot_before > installed:
+        if installed is not None and after_install(installed, boot_before):
             # Someone (another run, an admin) rebooted it after the install: the node has
             # picked the pack up, and a reboot now would only cost an outage.
             ctx.mark(
                 step,
                 node,
-                "skipped",
+                StepState.SKIPPED,
                 reason="rebooted after the install already",
                 installed=installed,
                 boot=boot_before,
@@ -236,8 +295,13 @@ def run_reboot(
             return
         _request_reboot(ctx, step, node, boot_before)
     else:
-        boot_before = prior.detail.get("boot_before") if prior else None
-        confirmed = seen & {"down", "booted", "waiting_for_services", "services_up"}
+        boot_before = cast(RebootDetail, prior.detail).get("boot_before") if prior else None
+        confirmed = seen & {
+            StepState.DOWN,
+            StepState.BOOTED,
+            StepState.WAITING_FOR_SERVICES,
+            StepState.SERVICES_UP,
+        }
         if not confirmed and not _reboot_under_way(ctx, node, boot_before):
             log.info("reboot request was not taken, sending it again", node=node)
             _request_reboot(ctx, step, node, boot_before)
@@ -245,9 +309,9 @@ def run_reboot(
 
 
 def _request_reboot(ctx: StepContext, step: str, node: str, boot_before: float | None) -> None:
-    ctx.mark(step, node, "requested", boot_before=boot_before, requested_at=time.time())
+    ctx.mark(step, node, StepState.REQUESTED, boot_before=boot_before, requested_at=time.time())
     ctx.gateway.request_reboot(node)
-    ctx.mark(step, node, "down")
+    ctx.mark(step, node, StepState.DOWN)
 
 
 def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) -> bool:
@@ -259,7 +323,7 @@ def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) ->
         services = ctx.gateway.services(node)
     except ctx.transient:
         return True  # refusing connections: it is rebooting
-    return any(s.state in ("STOPPING", "STOPPED") and not s.reason for s in services)
+    return any(s.state in ("STOPPING", "STOPPED") and s.counts_as_down for s in services)
 
 
 def _await_back(
@@ -280,9 +344,9 @@ def _await_back(
     boot = _wait(
         ctx, step, node, "the node to answer SSH after reboot", booted, ctx.timeouts.reboot
     )
-    ctx.mark(step, node, "booted", boot_time=boot)
+    ctx.mark(step, node, StepState.BOOTED, boot_time=boot)
     wait_services(ctx, step, node, expected)
-    ctx.mark(step, node, "done")
+    ctx.mark(step, node, StepState.DONE)
 
 
 # ----- service restarts --------------------------------------------------------------
@@ -296,31 +360,46 @@ def run_service_restarts(
     expected: set[str],
     cop_file: str | None = None,
 ) -> None:
+    """Restart ``services`` on ``node`` one after another, then wait until every
+    ``expected`` service is STARTED (a service-restart release's alternative to a
+    reboot).
+
+    Each service is journaled ``service_restart_requested`` (with its StartTime then)
+    before the command and ``service_restarted`` after it; the ``restarted`` list is
+    what a resume never restarts again. A service that started after the pack's install
+    already (``cucm/pickup.py``'s rule: Control Center's StartTime, else the last boot)
+    or that is deactivated is ``service_skipped``. After a kill between request and
+    confirmation, the node is asked whether the restart happened (stopping/starting, or
+    a newer StartTime) before asking again."""
     prior = ctx.prior(step)
-    done: list[str] = list(prior.detail.get("restarted", [])) if prior else []
+    journaled = cast(ServiceRestartDetail, prior.detail) if prior else ServiceRestartDetail()
+    done: list[str] = list(journaled.get("restarted", []))
     installed = ctx.gateway.install_time(node, cop_file) if cop_file else None
     for service in services:
         if service in done:
             continue
-        requested = prior.detail.get("requested_service") if prior else None
-        started = ctx.gateway.service_start_time(node, service) if installed else None
-        if requested != service and started is not None and started > installed:  # type: ignore[operator]
+        requested = journaled.get("requested_service")
+        if (
+            requested != service
+            and installed is not None
+            and _picked_up(ctx, node, service, installed)
+        ):
             # restarted after the install already (another run, an admin): not again
             ctx.mark(
                 step,
                 node,
-                "service_skipped",
+                StepState.SERVICE_SKIPPED,
                 service=service,
                 reason="restarted after the install already",
             )
             done.append(service)
             continue
         current = _service(ctx, node, service)
-        if current is None or current.reason:
+        if current is None or services_rule.is_deliberate(current.reason):
             ctx.mark(
                 step,
                 node,
-                "service_skipped",
+                StepState.SERVICE_SKIPPED,
                 service=service,
                 reason=(current.reason if current else "not present"),
             )
@@ -332,15 +411,29 @@ def run_service_restarts(
             ctx.mark(
                 step,
                 node,
-                "service_restart_requested",
+                StepState.SERVICE_RESTART_REQUESTED,
                 requested_service=service,
                 start_before=ctx.gateway.service_start_time(node, service),
             )
             ctx.gateway.restart_service(node, service)
         done.append(service)
-        ctx.mark(step, node, "service_restarted", restarted=list(done))
+        ctx.mark(step, node, StepState.SERVICE_RESTARTED, restarted=list(done))
     wait_services(ctx, step, node, expected)
-    ctx.mark(step, node, "done", restarted=done)
+    ctx.mark(step, node, StepState.DONE, restarted=done)
+
+
+def _picked_up(ctx: StepContext, node: str, service: str, installed: float) -> bool:
+    """Started after the install already (the pickup rule). When Control Center cannot
+    tell, the boot stands in for a running service (read only then, to spare CLI
+    commands); a stopped one is restarted, which starts it."""
+    started = ctx.gateway.service_start_time(node, service)
+    boot = None
+    if started is None:
+        current = _service(ctx, node, service)
+        if current is not None and current.state == "STARTED":
+            boot = ctx.gateway.last_boot(node)
+    since, _ = started_since(started, boot)
+    return after_install(installed, since)
 
 
 def _restart_taken(
@@ -350,7 +443,7 @@ def _restart_taken(
     node take the restart? Under way (stopping/starting), or started since we asked."""
     if current.state in ("STOPPING", "STARTING"):
         return True
-    before = prior.detail.get("start_before") if prior else None
+    before = cast(ServiceRestartDetail, prior.detail).get("start_before") if prior else None
     now = ctx.gateway.service_start_time(node, service)
     return before is not None and now is not None and now > before
 
@@ -363,26 +456,30 @@ def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:
 
 
 def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
-    ctx.mark(step, node, "waiting_for_services")
+    ctx.mark(step, node, StepState.WAITING_FOR_SERVICES)
 
     def all_started() -> None:
-        states = {s.name: s for s in ctx.gateway.services(node)}
-        missing = sorted(
-            name for name in expected if name not in states or states[name].counts_as_down
-        )
-        if missing:
-            shown = ", ".join(
-                f"{m} {states[m].state if m in states else 'absent'}" for m in missing
-            )
-            raise NotYet(f"not STARTED: {shown}")
+        # Judged against the state before the restart (cucm.services): a service that
+        # ran before must run again, even one back as "Commanded Out of Service".
+        problems = services_rule.judge(ctx.gateway.services(node), expected)
+        if problems:
+            raise NotYet("not STARTED: " + ", ".join(p.describe() for p in problems))
 
-    _wait(ctx, step, node, "services to be STARTED", all_started, ctx.timeouts.services)
-    ctx.mark(step, node, "services_up")
+    _wait(
+        ctx,
+        step,
+        node,
+        "services to be STARTED",
+        all_started,
+        ctx.timeouts.services,
+        hint=_SERVICES_HINT.format(node=node),
+    )
+    ctx.mark(step, node, StepState.SERVICES_UP)
 
 
 def wait_replication(ctx: StepContext, step: str, timeout: float) -> None:
     """Cisco: database replication must be 2 on every node before the next change."""
-    ctx.mark(step, None, "waiting_for_replication")
+    ctx.mark(step, None, StepState.WAITING_FOR_REPLICATION)
 
     def all_two() -> None:
         states = ctx.gateway.replication()
@@ -392,7 +489,7 @@ def wait_replication(ctx: StepContext, step: str, timeout: float) -> None:
             raise NotYet(f"replication not 2 everywhere: {shown}")
 
     _wait(ctx, step, None, "database replication state 2 on every node", all_two, timeout)
-    ctx.mark(step, None, "replicated")
+    ctx.mark(step, None, StepState.REPLICATED)
 
 
 def _wait(
@@ -402,13 +499,20 @@ def _wait(
     what: str,
     probe: Callable[[], object],
     timeout: float,
+    hint: str | None = None,
 ) -> Any:
     try:
         return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient)
     except WaitTimeout as exc:
-        _fail(ctx, step, node, str(exc), _TIMEOUT_HINT, outcome="timeout")
+        _fail(ctx, step, node, str(exc), hint or _TIMEOUT_HINT, outcome="timeout")
 
 
+_SERVICES_HINT = (
+    "a service that ran before the restart is not running on {node}: one back as "
+    "'Commanded Out of Service' does not start by itself (Cisco TAC), start it with "
+    "`utils service start NAME` on {node}; for any other reason read its logs; when every "
+    "service is STARTED, resume the run"
+)
 _TIMEOUT_HINT = (
     "check the node on its console or CLI; when it is healthy, resume the run "
     "(raise the timeout in the playbook if the node is just slow)"
@@ -417,6 +521,7 @@ _TIMEOUT_HINT = (
 
 def _fail(
     ctx: StepContext, step: str, node: str | None, message: str, hint: str, **detail: object
-) -> None:
-    ctx.mark(step, node, "failed", message=message, hint=hint, **detail)
+) -> NoReturn:
+    """Journal the failure, then stop the step (always raises StepFailed)."""
+    ctx.mark(step, node, StepState.FAILED, message=message, hint=hint, **detail)
     raise StepFailed(node, step, message, hint)

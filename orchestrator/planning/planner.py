@@ -6,6 +6,7 @@ from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import Playbook, Strategy
 from orchestrator.config.sftp_port import lab_port_note
+from orchestrator.cucm.pickup import services_to_restart
 from orchestrator.cucm.release import (
     Release,
     RestartScope,
@@ -13,6 +14,7 @@ from orchestrator.cucm.release import (
     restart_rule,
     supports_sha512_files,
 )
+from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.planning.facts import ClusterFacts, NodeFacts, reconcile
 from orchestrator.planning.plan import (
     SIGNING_KEY_PREFIX,
@@ -28,9 +30,11 @@ from orchestrator.planning.plan import (
 from orchestrator.planning.space import describe_free_space
 from orchestrator.planning.waves import WaveProblem, WaveSchedule, schedule_waves
 
-TFTP = "Cisco Tftp"
-TOMCAT = "Cisco Tomcat"
-CALLMANAGER = "Cisco CallManager"
+SINGLE_NODE_NOTE = (
+    "single-node cluster (publisher only): no database replication to wait for or check "
+    "(utils dbreplication runtimestate aborts on a cluster with a single active node), so "
+    "no replication gates or checks"
+)
 
 
 def build_plan(
@@ -89,9 +93,17 @@ class _Builder:
 
     # -- stages ----------------------------------------------------------------
 
+    @property
+    def single_node(self) -> bool:
+        return len(self.facts.nodes) == 1
+
     def build(self) -> Plan:
         facts = self.facts
         self.check_sha512()
+        if self.single_node:
+            self.notes.append(SINGLE_NODE_NOTE)
+        for name, why in sorted(facts.out_of_scope.items()):
+            self.notes.append(f"out of scope: {name}, {why}; no step touches it")
         self.prechecks()
         needs_install = [n for n in facts.nodes if not self.has_cop(n)]
         if needs_install:
@@ -124,7 +136,7 @@ class _Builder:
         return Plan(
             cluster=facts.cluster, cop_file=self.cop, restart_scope=scope,
             restart_reason=reason, stages=self.stages, notes=self.notes,
-            warnings=self.warnings, estimates=self.est,
+            warnings=self.warnings, replication_checks=not self.single_node, estimates=self.est,
             fingerprint=fingerprint(facts, self.cop),
         )
 
@@ -132,8 +144,9 @@ class _Builder:
         name = "prechecks"
         steps = [
             self.step(name, Action.PRECHECK, node, self.est.precheck,
-                      "before any change: SSH, services, disk space, NTP, replication "
-                      "state 2, no upgrade in progress, no other session in the install "
+                      "before any change: SSH, services, disk space, NTP, "
+                      + ("" if self.single_node else "replication state 2, ")
+                      + "no upgrade in progress, no other session in the install "
                       "wizard, free space in the common partition")
             for node in self.facts.nodes
         ]
@@ -233,11 +246,8 @@ class _Builder:
         return forced, reason
 
     def services_for(self, node: NodeFacts) -> list[str]:
-        services = [TFTP] if node.runs_tftp else []
-        services.append(TOMCAT)
-        if node.is_publisher and node.runs_callmanager:
-            services.append(CALLMANAGER)
-        return services
+        return services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
+                                   runs_callmanager=node.runs_callmanager)
 
     def restart_step(self, stage: str, node: NodeFacts, scope: RestartScope,
                      reason: str) -> Step:
@@ -247,16 +257,15 @@ class _Builder:
                              self.est.reboot + self.est.services_back, reason,
                              timeout_seconds=timeouts.reboot + timeouts.services)
         services = self.services_for(node)
-        why = ", ".join(
-            f"{s} ({'TFTP node' if s == TFTP else 'every node' if s == TOMCAT else 'publisher'})"
-            for s in services)
+        where = {SVC_TFTP: "TFTP node", SVC_TOMCAT: "every node"}
+        why = ", ".join(f"{s} ({where.get(s, 'publisher')})" for s in services)
         return self.step(stage, Action.RESTART_SERVICES, node,
                          len(services) * self.est.service_restart, f"{reason}; {why}",
                          services=services, timeout_seconds=timeouts.services)
 
     def gate(self, scope: RestartScope) -> Gate | None:
         gates = self.playbook.gates
-        if scope is RestartScope.REBOOT and gates.replication:
+        if scope is RestartScope.REBOOT and gates.replication and not self.single_node:
             return Gate(settle_seconds=gates.settle_seconds, replication=True,
                         estimated_seconds=gates.settle_seconds + self.est.replication_settle,
                         timeout_seconds=self.playbook.timeouts.replication,
@@ -276,7 +285,7 @@ class _Builder:
                                      "publisher first: Cisco restarts the publisher before "
                                      "the subscribers")
             if scope is RestartScope.SERVICES and not pub.runs_callmanager:
-                self.notes.append(f"{CALLMANAGER} does not run on the publisher: not "
+                self.notes.append(f"{SVC_CALLMANAGER} does not run on the publisher: not "
                                   "restarted there, as Cisco says")
             self.stages.append(Stage(name=name, kind=StageKind.RESTART_PUBLISHER, steps=[step],
                                      gate=self.gate(scope),
@@ -340,8 +349,9 @@ class _Builder:
 
     def postchecks(self) -> None:
         name = "postchecks"
+        replication = "" if self.single_node else "replication state 2, "
         steps = [self.step(name, Action.POSTCHECK, node, self.est.precheck,
-                           "services STARTED, replication state 2, COP listed in "
+                           f"services STARTED, {replication}COP listed in "
                            "show version active")
                  for node in self.facts.nodes]
         self.stages.append(Stage(name=name, kind=StageKind.POSTCHECKS, steps=steps,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 from orchestrator import __version__
 from orchestrator.audit.model import AuditResult
 from orchestrator.config.playbook import Playbook
+from orchestrator.drivers.ssh.algorithms import WHY_LEGACY_IS_ACCEPTED
 from orchestrator.engine.journal import TERMINAL, Entry, RunRecord, StepRecord
-from orchestrator.planning.plan import Plan, StageKind
+from orchestrator.engine.states import RunState, StepState
+from orchestrator.planning.plan import Plan, SshAlgorithms, StageKind
 from orchestrator.report.schema import (
     NodeOut,
     PlanOut,
@@ -19,6 +22,7 @@ from orchestrator.report.schema import (
     Report,
     RunOut,
     Session,
+    SshOut,
     StageOut,
     StepOut,
     iso,
@@ -32,7 +36,7 @@ DETAIL_KEYS = (
     "took_over_wizard",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
-_RUN_END = {"completed", "failed", "paused_window", "interrupted"}
+_RUN_END = {RunState.COMPLETED, RunState.FAILED, RunState.PAUSED_WINDOW, RunState.INTERRUPTED}
 _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 
 
@@ -97,7 +101,7 @@ def _outcome(record: StepRecord | None) -> str:
 def _step(step_id: str, stage: str, action: str, node: str | None,
           record: StepRecord | None) -> StepOut:
     detail = _detail(record.detail) if record else {}
-    message = str(detail.get("message", "")) if record and record.state == "failed" else ""
+    message = str(detail.get("message", "")) if record and record.state == StepState.FAILED else ""
     if not message and record is not None:
         parts = []
         if detail.get("took_over_wizard"):
@@ -128,6 +132,13 @@ def _step(step_id: str, stage: str, action: str, node: str | None,
     )
 
 
+def _ssh(link: SshAlgorithms) -> SshOut:
+    return SshOut(
+        **link.model_dump(exclude={"node"}),
+        why=WHY_LEGACY_IS_ACCEPTED if link.legacy else "",
+    )
+
+
 def publisher_of(plan: Plan) -> str | None:
     for stage in plan.stages:
         if stage.kind in (StageKind.INSTALL_PUBLISHER, StageKind.RESTART_PUBLISHER,
@@ -141,7 +152,7 @@ def _sessions(entries: list[Entry]) -> list[Session]:
     for entry in entries:
         if entry.step is not None:
             continue
-        if entry.state == "running":
+        if entry.state == RunState.RUNNING:
             if sessions and sessions[-1].ended is None:
                 sessions[-1].outcome = "interrupted"  # killed: no outcome was written
                 sessions[-1].ended = entry.time
@@ -154,7 +165,7 @@ def _sessions(entries: list[Entry]) -> list[Session]:
 def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "") -> RunOut:
     status, message, failed_node, failed_step = "running", "", None, None
     for entry in entries:
-        if entry.step is None and entry.state in _RUN_END | {"running"}:
+        if entry.step is None and entry.state in _RUN_END | {RunState.RUNNING}:
             status = entry.state
             message = str(entry.detail.get("message") or entry.detail.get("reason") or "")
             # Journal.write takes ``node`` as a column, so a run-level failure's node is there
@@ -167,7 +178,7 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
     finished = entries[-1].time if entries and status != "running" else None
     return RunOut(
         run_id=record.run_id,
-        resume_command=resume_command or f"devpack resume {record.run_id}",
+        resume_command=resume_command or shlex.join(["devpack", "resume", record.run_id]),
         status=status,
         message=message,
         failed_node=failed_node,
@@ -193,6 +204,7 @@ def build_run_report(
     audit: AuditResult | None,
     audit_error: str | None = None,
     resume_command: str = "",
+    tls_trust: str | None = None,
 ) -> Report:
     publisher = publisher_of(plan)
     order: list[str] = [publisher] if publisher else []
@@ -211,12 +223,14 @@ def build_run_report(
         if stage.gate is not None:
             key = f"gate/{stage.name}"
             gates.append(_step(key, stage.name, "gate", None, steps.get(key)))
+    ssh = {link.node: link for link in plan.ssh}
     nodes = [
         NodeOut(
             name=name,
             role="publisher" if name == publisher else "subscriber",
             outcome=min((s.outcome for s in per_node[name]), key=_rank, default="pending"),
             steps=per_node[name],
+            ssh=_ssh(ssh[name]) if name in ssh else None,
         )
         for name in order
     ]
@@ -235,10 +249,13 @@ def build_run_report(
         markers=markers,
         audit=audit,
         audit_error=audit_error,
+        tls_trust=tls_trust,
     )
 
 
-def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> Report:
+def build_audit_report(
+    audit: AuditResult, playbook: Playbook | None = None, tls_trust: str | None = None
+) -> Report:
     return Report(
         kind="audit",
         generated_at=iso(time.time()) or "",
@@ -246,6 +263,7 @@ def build_audit_report(audit: AuditResult, playbook: Playbook | None = None) -> 
         cluster=audit.cluster,
         playbook=playbook_summary(playbook) if playbook else None,
         audit=audit,
+        tls_trust=tls_trust,
     )
 
 

@@ -1,10 +1,8 @@
-"""``devpack report`` and the report written at the end of ``run`` / ``resume``."""
+"""``devpack report``: re-render a past run's report (the one written at the end of a
+run comes from ``roll_out.post_run_report``)."""
 
 from __future__ import annotations
 
-import json
-import sys
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,68 +10,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from orchestrator import logs
-from orchestrator.access import ClusterAccess
-from orchestrator.app import Inputs
-from orchestrator.audit.gather import AuditInputs, AuditUnavailable
+from orchestrator.audit.gather import AuditUnavailable
 from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
-from orchestrator.engine.cluster import DriverGateway
+from orchestrator.console import operator_console
 from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
 
 def _console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 160)
-
-
-def audit_inputs(inputs: Inputs) -> AuditInputs:
-    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
-    return AuditInputs(**access, playbook=inputs.playbook)
-
-
-def write_report_after_run(
-    inputs: Inputs, states: Path, run_id: str, gateway: DriverGateway | None = None
-) -> Path | None:
-    """Audit the cluster and write the run's report; a failure here never fails the run."""
-    try:
-        folder = write_run_report(
-            states,
-            run_id,
-            playbook=inputs.playbook,
-            audit_inputs=audit_inputs(inputs),
-            gateway=gateway,
-        )
-    except Exception as exc:
-        reason = logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
-        _console(stderr=True).print(
-            f"[yellow]warning:[/] could not write the run's report: {escape(reason)}",
-            highlight=False,
-        )
-        return None
-    _console().print(f"report: {folder / 'report.html'}", highlight=False)
-    errors, warnings = audit_counts(folder)
-    if errors or warnings:
-        _console(stderr=True).print(
-            f"[red]post-run audit: {errors} error(s), {warnings} warning(s)[/] "
-            f"— see {folder / 'report.md'}",
-            highlight=False,
-        )
-    else:
-        _console().print("post-run audit: clean", highlight=False)
-    return folder
-
-
-def audit_counts(folder: Path) -> tuple[int, int]:
-    """(errors, warnings) of the post-run audit written in ``folder``."""
-    try:
-        report = json.loads((folder / "report.json").read_text())
-    except (OSError, ValueError):
-        return 0, 0
-    findings = (report.get("audit") or {}).get("findings") or []
-    severities = [f.get("severity") for f in findings]
-    return severities.count("error"), severities.count("warning")
+    return operator_console(stderr)
 
 
 def report_command(
@@ -99,10 +45,13 @@ def report_command(
         if audit:
             _, inventory, playbook = app.load_run(states, run_id)
             inputs = app.load_inputs(inventory, playbook)
-            result = audit_cluster(audit_inputs(inputs))
+            result = audit_cluster(app.audit_inputs(inputs))
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             later = write_audit_report(
-                result, folder.parent / f"audit-{stamp}", playbook=inputs.playbook
+                result,
+                folder.parent / f"audit-{stamp}",
+                playbook=inputs.playbook,
+                ca_bundle=inputs.ca_bundle,
             )
     except AuditUnavailable as exc:
         err.print(f"[red]error:[/] could not audit: {escape(exc.reason)}", highlight=False)

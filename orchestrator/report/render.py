@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from orchestrator import logs
 from orchestrator.audit.model import AuditResult, Severity, stamp
-from orchestrator.audit.restarts import has_option, last_install
+from orchestrator.audit.restarts import has_option
+from orchestrator.cucm.pickup import last_install
 from orchestrator.cucm.texts import SVC_CALLMANAGER
 from orchestrator.report.build import row_order
 from orchestrator.report.schema import Report
@@ -80,12 +81,12 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
     for node in audit.facts.nodes:
         severities = {f.severity for f in audit.findings if f.node == node.name}
         worst = next((s.value for s in Severity if s in severities), "ok")
-        install = last_install(node, audit.pack) if audit.pack else None
+        install = last_install(node.installs, audit.pack) if audit.pack else None
         cm = node.service(SVC_CALLMANAGER)
         if cm is None or not cm.activated:
             callmanager = "not activated"
         elif cm.start_time is not None:
-            callmanager = f"{cm.state} since {stamp(cm.start_time)}"
+            callmanager = f"{cm.state} since {stamp(cm.start_time, node.timezone)}"
         else:
             callmanager = cm.state
         rows.append(
@@ -95,8 +96,8 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
                 reachable=node.reachable,
                 release=node.release or "–",
                 pack=("yes" if has_option(node, audit.pack) else "no") if audit.pack else "–",
-                installed=(stamp(install.time) or "–") if install else "–",
-                last_boot=stamp(node.last_boot) or "–",
+                installed=(stamp(install.time, node.timezone) or "–") if install else "–",
+                last_boot=stamp(node.last_boot, node.timezone) or "–",
                 callmanager=callmanager if node.reachable else "–",
                 replication="–" if node.replication is None else str(node.replication),
                 worst=worst,

@@ -11,11 +11,14 @@ from orchestrator import logs
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
 from orchestrator.audit.model import AuditResult
 from orchestrator.audit.service import audit_cluster
+from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
-from orchestrator.engine.cluster import DriverGateway
-from orchestrator.engine.journal import Journal
+from orchestrator.drivers.soap.transport import trust_source
+from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.states import RunState
+from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
 from orchestrator.report.render import FILES, render
@@ -34,28 +37,47 @@ def report_folder(states: Path, run_id: str) -> Path:
 
 def write(report: Report, folder: Path) -> Path:
     """Write the three files; each goes in whole (temp file + rename) or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     for name, text in render(report).items():
         target = folder / name
         temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
+        try:
+            write_private(temporary, text)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # a half-written file must not linger
+            raise
         os.replace(temporary, target)
     return folder
 
 
-def write_audit_report(result: AuditResult, folder: Path, playbook: Playbook | None = None) -> Path:
-    return write(build_audit_report(result, playbook), folder)
+def write_audit_report(
+    result: AuditResult,
+    folder: Path,
+    playbook: Playbook | None = None,
+    ca_bundle: Path | None = None,
+) -> Path:
+    """``ca_bundle`` as the inventory gives it (None: not set), for the report's trust."""
+    return write(build_audit_report(result, playbook, trust_source(ca_bundle).label), folder)
+
+
+def started_before(steps: dict[str, StepRecord]) -> dict[str, list[str]]:
+    """Per node, the services its prechecks found STARTED (before the run restarted it)."""
+    return {
+        record.node: list(record.detail["expected_services"])
+        for record in steps.values()
+        if record.node and "expected_services" in record.detail
+    }
 
 
 def post_run_audit(
-    inputs: AuditInputs, gateway: DriverGateway | None = None
+    inputs: AuditInputs, pool: ConnectionPool | None = None
 ) -> tuple[AuditResult | None, str | None]:
     """Audit right after a run; never raises (a report without an audit beats none).
 
-    With the run's ``gateway`` its open SSH sessions are reused (a CUCM login is ~10 s).
+    With the run's ``pool`` its open SSH sessions are reused (a CUCM login is ~10 s).
     """
     try:
-        return audit_cluster(inputs, gateway), None
+        return audit_cluster(inputs, pool), None
     except AuditUnavailable as exc:
         return None, exc.reason
     except Exception as exc:  # the run's outcome must survive any audit failure
@@ -63,16 +85,28 @@ def post_run_audit(
         return None, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
 
 
-def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None]:
-    """The audit an earlier rendering of this run recorded, if any."""
+def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None, str | None]:
+    """The audit an earlier rendering of this run recorded, if any, and its TLS trust."""
     path = folder / "report.json"
     if not path.is_file():
-        return None, "no post-run audit was recorded for this run"
+        return None, "no post-run audit was recorded for this run", None
     try:
         old = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
-        return None, f"{path} is unreadable; its post-run audit is lost"
-    return old.audit, old.audit_error
+        return None, f"{path} is unreadable; its post-run audit is lost", None
+    return old.audit, old.audit_error, old.tls_trust
+
+
+def report_of_completion(states: Path, run_id: str) -> bool:
+    """Was the run's report written after it completed? (Not if the run was killed between
+    the journal's "completed" and the report, or an earlier session's report is all
+    there is.)"""
+    path = report_folder(states, run_id) / "report.json"
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return report.run is not None and report.run.status == RunState.COMPLETED
 
 
 def write_run_report(
@@ -81,7 +115,7 @@ def write_run_report(
     *,
     playbook: Playbook | None = None,
     audit_inputs: AuditInputs | None = None,
-    gateway: DriverGateway | None = None,
+    pool: ConnectionPool | None = None,
 ) -> Path:
     """Render a run from the journal into ``<states>/runs/<run_id>/report/``.
 
@@ -104,15 +138,18 @@ def write_run_report(
         except (ConfigError, OSError):
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
-        audit, audit_error = post_run_audit(audit_inputs, gateway)
+        audit_inputs.started_before = started_before(steps)
+        audit, audit_error = post_run_audit(audit_inputs, pool)
+        tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
     else:
-        audit, audit_error = _previous_audit(folder)
+        audit, audit_error, tls_trust = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
     from orchestrator.app import resume_command  # the use-case layer knows the default
 
     report = build_run_report(
         record, entries, steps, plan, playbook, audit, audit_error,
         resume_command=resume_command(run_id, states),
+        tls_trust=tls_trust,
     )
     return write(report, folder)
 
@@ -122,6 +159,7 @@ __all__ = [
     "NoSuchRun",
     "post_run_audit",
     "report_folder",
+    "report_of_completion",
     "write",
     "write_audit_report",
     "write_run_report",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orchestrator.engine.journal import TERMINAL, Entry
+from orchestrator.engine.states import StepState
 from orchestrator.report.schema import Marker, Segment
 
 CHECK_ACTIONS = {"precheck", "verify", "postcheck"}
@@ -61,7 +62,7 @@ def segments(entries: list[Entry], actions: dict[str, str]) -> tuple[list[Segmen
         if entry.step is None:
             continue
         if entry.step.startswith("stage/"):
-            if entry.state == "started":
+            if entry.state == StepState.STARTED:
                 markers.append(Marker(name=entry.step.removeprefix("stage/"), time=entry.time))
             continue
         by_step.setdefault(entry.step, []).append(entry)
@@ -79,7 +80,7 @@ def _step_segments(
     found: list[Segment] = []
     for index, entry in enumerate(history):
         if entry.state in TERMINAL:
-            if entry.state == "failed" and found:
+            if entry.state == StepState.FAILED and found:
                 found[-1].failed = True
             continue
         following = history[index + 1] if index + 1 < len(history) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.audit.model import ClusterFacts, InstallFact, NodeFact, PhoneFact, ServiceFact
+from orchestrator.audit.model import AuditFacts, InstallFact, NodeFact, PhoneFact, ServiceFact
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop"
 T0 = 1_800_000_000.0  # an arbitrary epoch; everything below is minutes around it
@@ -51,8 +51,8 @@ def node(
 def cluster(
     *nodes: NodeFact, groups: dict[str, list[str]] | None = None,
     phones: list[PhoneFact] | None = None, playbook: bool = True,
-) -> ClusterFacts:
-    return ClusterFacts(
+) -> AuditFacts:
+    return AuditFacts(
         cluster="unit",
         gathered_at=T0,
         expected_pack=f"{PACK}.sgn" if playbook else None,
@@ -65,7 +65,7 @@ def cluster(
     )
 
 
-def seed() -> ClusterFacts:
+def seed() -> AuditFacts:
     return cluster(
         node("pub", role="publisher", tftp=True),
         node("sub", booted=T0 - 24 * 60 * MIN),

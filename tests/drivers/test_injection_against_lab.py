@@ -15,7 +15,7 @@ from orchestrator.drivers.ssh import CopInstallRequest, CucmCli, SshTarget, Unsa
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.gateway import InstallRequest
 from orchestrator.engine.journal import Journal
-from orchestrator.engine.steps import StepContext, StepFailed, Timeouts, run_install
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts, run_install
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.lab.config import LabConfig, demo_config
 from orchestrator.lab.events import Event
@@ -105,7 +105,7 @@ def test_engine_install_step_fails_with_a_message_and_types_nothing(
     gateway: DriverGateway = open_gateway(access, login_timeout=10, command_timeout=10)
     journal = Journal(tmp_path / "journal.sqlite")
     journal.create_run("r1", "lab", "{}", str(cluster.inventory), str(cluster.playbook))
-    ctx = StepContext("r1", journal, gateway, Timeouts(install=20), PollPolicy())
+    ctx = StepContext("r1", journal, gateway, StepTimeouts(install=20), PollPolicy())
     lab = cluster.lab
     hostile = InstallRequest(
         file=lab.config.device_packs[0].file,

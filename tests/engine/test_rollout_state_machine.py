@@ -13,11 +13,11 @@ from fake_cluster import Down, FakeCluster
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.release import RestartScope
-from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.gateway import InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.prechecks import PrecheckPolicy
-from orchestrator.engine.rollout import Rollout, RolloutSettings, Window
-from orchestrator.engine.steps import Timeouts
+from orchestrator.engine.rollout import MaintenanceWindow, Rollout, RolloutSettings
+from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.planning.plan import Action, Gate, Plan, Stage, StageKind, Step
 from orchestrator.planning.space import ASSUMED_COP_SIZE_MB
@@ -95,10 +95,10 @@ def plan(restart: Action = Action.REBOOT, install_parallel: int | None = None) -
     )
 
 
-def settings(window: Window | None = None) -> RolloutSettings:
+def settings(window: MaintenanceWindow | None = None) -> RolloutSettings:
     return RolloutSettings(
         install=InstallRequest(FILE, "0" * 32, "10.0.0.1", 22, "/cop", "u", "p", 5.0),
-        timeouts=Timeouts(install=2, reboot=0.5, services=0.5, replication=0.5),
+        timeouts=StepTimeouts(install=2, reboot=0.5, services=0.5, replication=0.5),
         poll=PollPolicy(first=0.001, ceiling=0.01),
         window=window,
         transient=(Down,),
@@ -348,6 +348,27 @@ def test_install_failure_stops_before_further_stages(journal):
     assert "stage/verify" not in journal.steps(RUN)
 
 
+@pytest.mark.parametrize("reason", ["Commanded Out of Service", "Component is not running"])
+def test_a_service_back_stopped_after_its_reboot_fails_the_gate(journal, reason):
+    """STARTED before the reboot, back STOPPED with a reason: not a pass, whatever the
+    reason says (Cisco TAC: Commanded Out of Service after reboots)."""
+    fake = cluster()
+    reboot = fake.request_reboot
+
+    def reboot_and_leave_tomcat_down(node: str) -> None:
+        reboot(node)
+        if node == SUB1:
+            fake.nodes[node].services["Cisco Tomcat"] = ServiceState(
+                "Cisco Tomcat", "STOPPED", reason
+            )
+
+    fake.request_reboot = reboot_and_leave_tomcat_down  # type: ignore[method-assign]
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed" and outcome.failed_node == SUB1, outcome
+    assert f"Cisco Tomcat STOPPED ({reason})" in outcome.message
+    assert fake.count("reboot", SUB2) == 0  # stopped before the next node
+
+
 def test_unreachable_node_in_prechecks_changes_nothing(journal):
     fake = cluster()
     fake.nodes[SUB1].down = True
@@ -364,13 +385,13 @@ def test_window_too_short_for_the_whole_rollout_pauses_before_installing(journal
     start only when the installs and the restarts after them fit in the window."""
     fake = cluster()
     now = datetime.now(UTC)
-    window = Window(now - timedelta(hours=1), now + timedelta(seconds=12))
+    window = MaintenanceWindow(now - timedelta(hours=1), now + timedelta(seconds=12))
     outcome = rollout(fake, journal, window=window).execute()
     assert outcome.status == "paused_window"
     assert "installing now: the rest of the rollout is estimated" in outcome.message
     assert f"devpack resume {RUN} --window" in outcome.hint
     assert fake.count("install") == 0 and fake.count("reboot") == 0
-    later = Window(now - timedelta(hours=1), now + timedelta(hours=1))
+    later = MaintenanceWindow(now - timedelta(hours=1), now + timedelta(hours=1))
     assert rollout(fake, journal, window=later).execute().status == "completed"
     assert fake.count("install") == 3 and fake.count("reboot") == 3
 
@@ -385,7 +406,7 @@ def test_restart_stage_that_no_longer_fits_pauses_between_stages(journal):
     def clock() -> float:  # the installs took far longer than estimated
         return base + (the_plan.estimated_seconds if fake.count("install") == 3 else 0)
 
-    window = Window(
+    window = MaintenanceWindow(
         datetime.fromtimestamp(base - 3600, UTC),
         datetime.fromtimestamp(base + the_plan.estimated_seconds + 1, UTC),
     )

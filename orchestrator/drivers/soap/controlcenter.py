@@ -7,6 +7,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from orchestrator.cucm.pickup import Lean, node_time
 from orchestrator.drivers.soap.errors import SoapError
 from orchestrator.drivers.soap.transport import (
     DEFAULT_PORT,
@@ -17,6 +18,7 @@ from orchestrator.drivers.soap.transport import (
     guarded,
     load_wsdl,
     make_client,
+    trust_source,
 )
 from orchestrator.soap import CONTROL_CENTER_BINDING, CONTROL_CENTER_WSDL
 
@@ -48,7 +50,9 @@ class ServiceStatus:
 
 
 def parse_start_time(text: str | None, zone: tzinfo = UTC) -> datetime | None:
-    """Parse Control Center's StartTime; the node prints its local time without a zone."""
+    """Control Center's StartTime as aware UTC; the node prints its local time (``zone``)
+    without a zone. A start in a DST-ambiguous hour reads as the earlier instant
+    (``pickup.node_time``), so doubt never makes a service look started after an install."""
     if not text or not text.strip():
         return None
     value = " ".join(text.split())
@@ -57,7 +61,7 @@ def parse_start_time(text: str | None, zone: tzinfo = UTC) -> datetime | None:
             parsed = datetime.strptime(value, layout)
         except ValueError:
             continue
-        return parsed.replace(tzinfo=zone)
+        return node_time(parsed, zone, Lean.EARLIER)
     return None
 
 
@@ -79,18 +83,20 @@ class ControlCenterClient:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        tls_name: str | None = None,
         node_timezone: tzinfo = UTC,
     ) -> None:
         self.host = host
         self.url = f"https://{host}:{port}{PATH}"
         self.retry = retry or RetryPolicy()
         self.node_timezone = node_timezone
-        session = build_session(username, password, ca_bundle)
+        session = build_session(username, password, ca_bundle, tls_name)
         self._client = make_client(
             load_wsdl(CONTROL_CENTER_WSDL),
             session,
             timeout=timeout,
-            ca_label=str(ca_bundle or "the system store"),
+            ca_label=trust_source(ca_bundle).label,
+            tls_name=tls_name,
         )
         self._service = self._client.create_service(CONTROL_CENTER_BINDING, self.url)
 

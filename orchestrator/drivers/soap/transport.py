@@ -5,13 +5,16 @@ bounded retries and a per-process WSDL cache.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
+import requests.adapters
+import requests.certs
 import structlog
 import tenacity
 import zeep
@@ -104,21 +107,79 @@ def call_with_retry(
     return retrying(fn)
 
 
+@dataclass(frozen=True)
+class TrustSource:
+    """The CA bundle TLS is verified against, and why that one."""
+
+    path: str
+    why: str
+
+    @property
+    def label(self) -> str:
+        return f"CA bundle {self.path} ({self.why})"
+
+
+def trust_source(ca_bundle: Path | str | None) -> TrustSource:
+    """The inventory's ``ca_bundle``; without one, what requests would use: the file in
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's bundle (not the OS store)."""
+    if ca_bundle is not None:
+        return TrustSource(str(ca_bundle), "ca_bundle in the inventory")
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(variable)
+        if value:
+            return TrustSource(value, f"from {variable}; the inventory sets no ca_bundle")
+    return TrustSource(
+        requests.certs.where(), "certifi's public CAs; the inventory sets no ca_bundle"
+    )
+
+
+class _NamedHostAdapter(requests.adapters.HTTPAdapter):
+    """Connects to whatever address the URL gives but sends SNI for, and checks the
+    certificate against, ``tls_name``: real nodes are reached by IP address while their
+    Tomcat certificates name only the FQDN and host name."""
+
+    def __init__(self, tls_name: str) -> None:
+        self.tls_name = tls_name
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self.tls_name
+        kwargs["assert_hostname"] = self.tls_name
+        super().init_poolmanager(*args, **kwargs)
+
+
+class _PinnedTrustSession(requests.Session):
+    """requests lets REQUESTS_CA_BUNDLE override even a session's own CA bundle; here the
+    bundle chosen once (``trust_source``) is the one every request verifies against."""
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings = super().merge_environment_settings(*args, **kwargs)
+        settings["verify"] = self.verify
+        return settings
+
+
 def build_session(
     username: str,
     password: PasswordLike,
     ca_bundle: Path | str | None,
+    tls_name: str | None = None,
 ) -> requests.Session:
-    """A session that always verifies TLS: against ``ca_bundle``, else the system store."""
-    session = requests.Session()
+    """A session that always verifies TLS, against ``trust_source(ca_bundle)``; the
+    certificate must name ``tls_name`` (default: the host of the URL)."""
+    session = verified_session(ca_bundle, tls_name)
     session.auth = _BasicAuth(username, password)
-    if ca_bundle is not None:
-        path = Path(ca_bundle)
-        if not path.is_file():
-            raise TlsVerificationError(f"CA bundle {path} does not exist or is not a file")
-        session.verify = str(path)
-    else:
-        session.verify = True
+    return session
+
+
+def verified_session(ca_bundle: Path | str | None, tls_name: str | None) -> requests.Session:
+    """A session without credentials that verifies TLS like ``build_session``."""
+    session = _PinnedTrustSession()
+    if tls_name:
+        session.mount("https://", _NamedHostAdapter(tls_name))
+    trust = trust_source(ca_bundle)
+    if not Path(trust.path).is_file():
+        raise TlsVerificationError(f"{trust.label} does not exist or is not a file")
+    session.verify = trust.path
     return session
 
 
@@ -150,10 +211,12 @@ class CheckedTransport(zeep.Transport):
         session: requests.Session,
         *,
         timeout: float = 30.0,
-        ca_label: str = "the system trust store",
+        ca_label: str = "",
+        tls_name: str | None = None,
     ) -> None:
         super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
-        self.ca_label = ca_label
+        self.ca_label = ca_label or trust_source(None).label
+        self.tls_name = tls_name
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         # Pass ``verify`` on every request: requests lets REQUESTS_CA_BUNDLE /
@@ -167,15 +230,16 @@ class CheckedTransport(zeep.Transport):
                 verify=self.session.verify,
             )
         except requests.exceptions.SSLError as exc:
+            cause = root_cause(exc)
+            named = f" for the name {self.tls_name}" if self.tls_name else ""
             raise TlsVerificationError(
-                f"TLS verification of {address} failed against CA bundle {self.ca_label}: "
-                f"{_root_cause(exc)}. Export the node's Tomcat certificate (or its CA) into "
-                "that bundle.",
+                f"TLS verification of {address}{named} failed against {self.ca_label}: "
+                f"{cause}. {tls_advice(cause)}",
                 url=address,
             ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise SoapConnectionError(
-                f"no answer from {address}: {_root_cause(exc)}", url=address
+                f"no answer from {address}: {root_cause(exc)}", url=address
             ) from exc
         error = _status_error(response, address)
         if error is not None:
@@ -183,7 +247,28 @@ class CheckedTransport(zeep.Transport):
         return response
 
 
-def _root_cause(exc: BaseException) -> str:
+def tls_advice(cause: str) -> str:
+    """What to do about a failed certificate check, by OpenSSL's reason."""
+    text = cause.lower()
+    if "expired" in text:
+        return (
+            "The node's Tomcat certificate has expired: renew it on the node (OS Admin > "
+            "Certificate Management, or `set cert regen tomcat` on its CLI), then run "
+            "`devpack trust` to pin the new one."
+        )
+    if "mismatch" in text or "doesn't match" in text or "does not match" in text:
+        return (
+            "The certificate names another host: set the node's tls_name in the inventory "
+            "to a name its certificate carries (`show cert own tomcat` on the node), or "
+            "check that the address reaches the node you meant."
+        )
+    return (
+        "Run `devpack trust` to check and pin the node's Tomcat certificate, or put the "
+        "CA that signed it into that bundle."
+    )
+
+
+def root_cause(exc: BaseException) -> str:
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
     return str(exc) or type(exc).__name__
@@ -255,7 +340,12 @@ def load_wsdl(path: Path, rewrite: dict[str, str] | None = None) -> Document:
 
 
 def make_client(
-    wsdl: Document, session: requests.Session, *, timeout: float, ca_label: str
+    wsdl: Document,
+    session: requests.Session,
+    *,
+    timeout: float,
+    ca_label: str,
+    tls_name: str | None = None,
 ) -> zeep.Client:
-    transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label)
+    transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label, tls_name=tls_name)
     return zeep.Client(wsdl, transport=transport, settings=_SETTINGS)

@@ -32,7 +32,7 @@ ABORT_KEY = "\x03"
 
 
 @dataclass(frozen=True)
-class Action:
+class Decision:
     """What a callback decided: an answer to type and/or a terminal outcome."""
 
     answer: str | None = None
@@ -51,7 +51,7 @@ class DialogState:
     hits: Counter[str] = field(default_factory=Counter)
 
 
-Callback = Callable[[DialogState, re.Match[str]], "Action | str | None"]
+Callback = Callable[[DialogState, re.Match[str]], "Decision | str | None"]
 Responder = str | Callback | None
 
 
@@ -229,13 +229,13 @@ def _abort(channel: Channel, dialog: Dialog) -> bool:
     return True
 
 
-def _decide(rule: Rule, state: DialogState, match: re.Match[str]) -> Action:
+def _decide(rule: Rule, state: DialogState, match: re.Match[str]) -> Decision:
     response = rule.response
     if callable(response):
         decided = response(state, match)
-        action = decided if isinstance(decided, Action) else Action(answer=decided)
+        action = decided if isinstance(decided, Decision) else Decision(answer=decided)
     else:
-        action = Action(answer=response)
+        action = Decision(answer=response)
     if rule.outcome is not None and action.outcome is None:
-        action = Action(action.answer, rule.outcome, action.message, action.secret)
+        action = Decision(action.answer, rule.outcome, action.message, action.secret)
     return action

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from orchestrator.cucm import services as services_rule
 from orchestrator.drivers.ssh.channel import normalize
 from orchestrator.drivers.ssh.errors import ParseError
 
@@ -67,7 +68,10 @@ def parse_show_version(text: str) -> VersionInfo:
 
 
 @dataclass(frozen=True)
-class ServiceStatus:
+class ListedService:
+    """One service as ``utils service list`` prints it (Control Center's own status of a
+    service is ``drivers.soap.controlcenter.ServiceStatus``)."""
+
     name: str
     state: str  # STARTED, STOPPED, STARTING, STOPPING, NOTRUNNING (or what was printed)
     reason: str = ""  # e.g. "Service Not Activated", "Commanded Out of Service"
@@ -75,17 +79,18 @@ class ServiceStatus:
 
     @property
     def deliberately_down(self) -> bool:
-        """Deactivated or out of service: not running, but not "down" either."""
-        return bool(self.reason)
+        """Deactivated or out of service: not running, but not "down" either (only these
+        two reasons; ``Component is not running`` is down: ``cucm.services``)."""
+        return self.state != "STARTED" and services_rule.is_deliberate(self.reason)
 
 
 @dataclass(frozen=True)
 class ServiceList:
-    services: list[ServiceStatus]
+    services: list[ListedService]
     primary_node: bool | None = None
     successful: bool = False
 
-    def get(self, name: str) -> ServiceStatus | None:
+    def get(self, name: str) -> ListedService | None:
         wanted = name.strip().lower()
         for svc in reversed(self.services):  # last one wins: platform services print twice
             if svc.name.lower() == wanted:
@@ -95,16 +100,16 @@ class ServiceList:
 
 _SERVICE = re.compile(
     r"^(?P<name>[A-Za-z0-9][^\[\]]*?)(?P<space>\s*)\[(?P<state>[A-Z_ ]+)\]"
-    r"(?:\s{2,}(?P<reason>\S.*))?\s*$"
+    r"(?:\s+(?P<reason>\S.*))?\s*$"  # two spaces; one in flattened documents
 )
 _PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
 
 
-def _service(ln: str) -> ServiceStatus | None:
+def _service(ln: str) -> ListedService | None:
     m = _SERVICE.match(ln.strip())
     if not m:
         return None
-    return ServiceStatus(
+    return ListedService(
         name=m.group("name").strip(),
         state=m.group("state").strip(),
         reason=(m.group("reason") or "").strip(),
@@ -113,7 +118,7 @@ def _service(ln: str) -> ServiceStatus | None:
 
 
 def parse_service_list(text: str) -> ServiceList:
-    services: list[ServiceStatus] = []
+    services: list[ListedService] = []
     primary: bool | None = None
     ok = False
     for ln in _lines(text):
@@ -183,6 +188,8 @@ class ReplicationStatus:
     status_completed: bool | None = None
     tables_checked: int | None = None
     tables_total: int | None = None
+    # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
+    single_active_node: bool = False
 
     @property
     def still_checking(self) -> bool:
@@ -212,12 +219,16 @@ _REPL_ROW = re.compile(
 )
 
 
+_SINGLE_NODE = re.compile(r"cannot\s+be\s+performed\s+on\s+a\s+cluster\s+with\s+a\s+single", re.I)
+
+
 def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     rows: list[ReplicationRow] = []
     db_version = None
     completed: bool | None = None
     checked: int | None = None
     total: int | None = None
+    single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
         if m:
@@ -254,7 +265,14 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
                 details=m.group("details"),
             )
         )
-    return ReplicationStatus(rows, db_version, completed, checked, total)
+    return ReplicationStatus(
+        rows,
+        db_version,
+        status_completed=completed,
+        tables_checked=checked,
+        tables_total=total,
+        single_active_node=single,
+    )
 
 
 # -- show network cluster ---------------------------------------------------------------
@@ -450,9 +468,71 @@ def parse_system_history(text: str) -> list[HistoryEntry]:
     return entries
 
 
-def last_entry(entries: list[HistoryEntry], kind: str, contains: str = "") -> HistoryEntry | None:
-    found = [e for e in entries if e.kind == kind and contains in e.subject]
-    return max(found, key=lambda e: e.timestamp) if found else None
+# -- show timezone config (wording inferred, reference 9.6) ---------------------------------
+
+_ZONE_NAME = re.compile(r"\b(?P<zone>[A-Z][A-Za-z_+-]*(?:/[A-Za-z0-9_+-]+){1,2}|UTC|GMT)\b")
+
+
+def parse_timezone_config(text: str) -> str | None:
+    """The IANA zone name the node runs in (``Current timezone: Europe/Berlin``), or None.
+
+    The wording is inferred: the value is taken from a line that mentions the time zone
+    (``Etc/UTC`` and ``(Europe/Berlin)`` forms included), else the first zone-shaped word
+    anywhere; a description without an IANA name (``Central European Time``) gives None.
+    """
+    lines = _lines(text)
+    candidates = [ln for ln in lines if re.search(r"time\s*zone", ln, re.I)] + lines
+    for ln in candidates:
+        value = ln.split(":", 1)[1] if re.search(r"time\s*zone\s*:", ln, re.I) else ln
+        m = _ZONE_NAME.search(value)
+        if m:
+            return m.group("zone")
+    return None
+
+
+# -- utils disaster_recovery status backup (layout inferred, reference 9.6) -----------------
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    available: bool  # False: "drfCliMsg: No backup status available"
+    status: str | None = None  # SUCCESS | ERROR | ... as printed after "Status:"
+    stamp: datetime | None = None  # when the backup ran, node-local (the tar file's name)
+    percent: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.available and (self.status or "").upper() == "SUCCESS"
+
+
+_DRS_TAR = re.compile(r"Tar\s+Filename\s*:\s*(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})", re.I)
+
+
+def parse_backup_status(text: str) -> BackupStatus:
+    """Tolerant: only ``No backup status available``, the ``Status:`` word, the tar
+    file's name stamp and the percentage are read; anything else is skipped."""
+    flat = normalize(text)
+    if re.search(r"No\s+backup\s+status\s+available", flat, re.I):
+        return BackupStatus(False)
+    status = stamp = percent = None
+    for ln in _lines(text):
+        m = re.match(r"^\s*Status\s*:\s*(?P<status>[A-Za-z_]+)", ln, re.I)
+        if m and status is None:
+            status = m.group("status").upper()
+            continue
+        m = _DRS_TAR.search(ln)
+        if m:
+            try:
+                stamp = datetime.strptime(m.group("stamp"), "%Y-%m-%d-%H-%M-%S")
+            except ValueError:
+                stamp = None
+            continue
+        m = re.match(r"^\s*Percentage\s+Complete\s*:\s*(\d+)", ln, re.I)
+        if m:
+            percent = int(m.group(1))
+    if status is None:
+        raise ParseError("disaster_recovery status backup (no 'Status:' line)", text)
+    return BackupStatus(True, status, stamp, percent)
 
 
 # -- utils system upgrade status --------------------------------------------------------
@@ -516,9 +596,11 @@ def find_build(text: str) -> str | None:
 
 
 __all__ = [
+    "BackupStatus",
     "ClusterNode",
     "DiskUsage",
     "HistoryEntry",
+    "ListedService",
     "Myself",
     "NetworkCluster",
     "NtpStatus",
@@ -526,12 +608,11 @@ __all__ = [
     "ReplicationStatus",
     "ServiceList",
     "ServiceRestart",
-    "ServiceStatus",
     "SystemStatus",
     "UpgradeStatus",
     "VersionInfo",
     "find_build",
-    "last_entry",
+    "parse_backup_status",
     "parse_dbreplication_runtimestate",
     "parse_network_cluster",
     "parse_ntp_status",
@@ -541,5 +622,6 @@ __all__ = [
     "parse_show_status",
     "parse_show_version",
     "parse_system_history",
+    "parse_timezone_config",
     "parse_upgrade_status",
 ]

@@ -19,8 +19,8 @@ from orchestrator.drivers.ssh.dialogs import (
     TIMEOUT,
     UNEXPECTED,
     UNKNOWN_PROMPT,
-    Action,
     Callback,
+    Decision,
     Dialog,
     DialogResult,
     DialogState,
@@ -141,49 +141,49 @@ def _menu(text: str) -> dict[str, str]:
 def _select(request: CopInstallRequest) -> Callback:
     source_label = re.compile(SOURCE_LABELS.get(request.source, request.source), re.I)
 
-    def choose(state: DialogState, match: re.Match[str]) -> Action:
+    def choose(state: DialogState, match: re.Match[str]) -> Decision:
         items = _menu(state.pending_text)
         if any("Remote Filesystem" in label for label in items.values()):
             for key, label in items.items():
                 if source_label.search(label):
-                    return Action(key)
-            return Action("q", InstallOutcome.UNEXPECTED, f"no {request.source} source: {items}")
+                    return Decision(key)
+            return Decision("q", InstallOutcome.UNEXPECTED, f"no {request.source} source: {items}")
         if "Available options and upgrades" in state.pending_text or state.hits["available"]:
             for key, label in items.items():
                 if label.strip() == request.file_name:
                     state.captures["selected"] = key
-                    return Action(key)
+                    return Decision(key)
             offered = ", ".join(items.values()) or "nothing"
-            return Action(
+            return Decision(
                 "q",
                 InstallOutcome.NOT_OFFERED,
                 f"{request.file_name} not offered in {request.server}:{request.directory} "
                 f"(offered: {offered})",
             )
-        return Action("q", InstallOutcome.UNEXPECTED, f"unknown menu: {items}")
+        return Decision("q", InstallOutcome.UNEXPECTED, f"unknown menu: {items}")
 
     return choose
 
 
 def _start_installation(request: CopInstallRequest) -> Callback:
-    def decide(state: DialogState, match: re.Match[str]) -> Action:
+    def decide(state: DialogState, match: re.Match[str]) -> Decision:
         printed = state.captures.get("checksum")
         if printed is None:
-            return Action("no", InstallOutcome.CHECKSUM_MISMATCH, "no checksum was printed")
+            return Decision("no", InstallOutcome.CHECKSUM_MISMATCH, "no checksum was printed")
         if md5_key(printed) != md5_key(request.expected_md5):
-            return Action(
+            return Decision(
                 "no",
                 InstallOutcome.CHECKSUM_MISMATCH,
                 f"checksum {printed} does not match the expected {request.expected_md5}",
             )
-        return Action("yes")
+        return Decision("yes")
 
     return decide
 
 
-def _back_at_prompt(state: DialogState, match: re.Match[str]) -> Action:
+def _back_at_prompt(state: DialogState, match: re.Match[str]) -> Decision:
     tail = [ln.strip() for ln in state.pending_text.splitlines() if ln.strip()][-4:-1]
-    return Action(
+    return Decision(
         None,
         InstallOutcome.UNEXPECTED,
         "the wizard returned to the admin prompt without a result"
@@ -195,11 +195,11 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
     """Rules for ``utils system upgrade initiate`` installing ``request.file_name``."""
     yes_no = {True: "yes", False: "no"}
 
-    def assume(state: DialogState, match: re.Match[str]) -> Action:
+    def assume(state: DialogState, match: re.Match[str]) -> Decision:
         if request.assume_control:
             state.captures[TOOK_OVER] = "yes"
-            return Action("yes")
-        return Action(
+            return Decision("yes")
+        return Decision(
             "no",
             InstallOutcome.LOCKED,
             "another session is configuring an upgrade (Another user session is currently "

@@ -1,0 +1,116 @@
+"""The run's vocabulary: run and step states, step outcomes, and the shape of what each
+executor journals beside a state.
+
+All are ``StrEnum``: the journal stores the plain words (``done``, ``requested``), so a
+journal written before these types existed loads unchanged and ``sqlite3`` shows what
+happened in words. The state machines themselves are described in ``engine/steps.py``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypedDict
+
+
+class RunState(StrEnum):
+    """A run's journaled state (entries without a step)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED_WINDOW = "paused_window"
+    INTERRUPTED = "interrupted"
+    WAITING_FOR_WINDOW = "waiting_for_window"
+    UNKNOWN = "unknown"  # no run-level entry yet
+
+
+class StepState(StrEnum):
+    """A step's journaled states (also stages ``stage/<name>`` and gates ``gate/<name>``)."""
+
+    PENDING = "pending"  # not journaled yet
+    STARTED = "started"  # a stage began
+    CHECKING = "checking"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    # install
+    WAITING_FOR_RUNNING_INSTALL = "waiting_for_running_install"
+    REQUESTED = "requested"  # also: a reboot was asked for
+    SESSION_LOST = "session_lost"
+    TOOK_OVER_WIZARD = "took_over_wizard"
+    # reboot
+    DOWN = "down"
+    BOOTED = "booted"
+    WAITING_FOR_SERVICES = "waiting_for_services"
+    SERVICES_UP = "services_up"
+    # service restarts
+    SERVICE_RESTART_REQUESTED = "service_restart_requested"
+    SERVICE_RESTARTED = "service_restarted"
+    SERVICE_SKIPPED = "service_skipped"
+    # gates
+    WAITING_FOR_REPLICATION = "waiting_for_replication"
+    REPLICATED = "replicated"
+    SETTLING = "settling"
+
+
+# Step states that end a step; anything else means "was in progress when we stopped".
+TERMINAL = frozenset({StepState.DONE, StepState.SKIPPED, StepState.FAILED})
+# A step that needs nothing more on resume.
+FINISHED = frozenset({StepState.DONE, StepState.SKIPPED})
+
+
+class InstallResult(StrEnum):
+    """How an install step ended well (``run_install``'s answer)."""
+
+    INSTALLED = "installed"
+    ALREADY_INSTALLED = "already_installed"
+
+
+# ----- what each executor journals beside its states ---------------------------------
+# Journal detail is JSON; these say which keys a resume may read back. total=False: each
+# entry carries only the keys of its state.
+
+
+class FailureDetail(TypedDict, total=False):
+    message: str
+    hint: str
+    outcome: str  # the install outcome (also "framework_stuck"), or "timeout"
+    transcript: str  # a dialog stopped at a question: what it saw (passwords masked)
+    problems: list[str]
+    missing: list[str]
+
+
+class InstallDetail(FailureDetail, total=False):
+    requested_at: float  # on "requested": proves on resume that this run asked
+    file: str
+    error: str  # on "session_lost"
+    took_over_wizard: str  # on "took_over_wizard": what the report says
+    checksum: str | None
+    log: str | None
+
+
+class RebootDetail(FailureDetail, total=False):
+    boot_before: float | None  # on "requested": a newer boot proves the request was taken
+    requested_at: float
+    boot_time: float  # on "booted"
+    reason: str  # on "skipped"
+    installed: float
+    boot: float | None
+
+
+class ServiceRestartDetail(FailureDetail, total=False):
+    requested_service: str  # on "service_restart_requested"
+    start_before: float | None  # its StartTime then: a newer one proves the restart
+    restarted: list[str]  # on "service_restarted" / "done": never restarted again
+    service: str  # on "service_skipped"
+    reason: str
+
+
+class PrecheckDetail(FailureDetail, total=False):
+    expected_services: list[str]  # on "done": what must be STARTED after a restart
+    warnings: list[str]
+
+
+class VerifyDetail(FailureDetail, total=False):
+    models: list[str]
+    verified: list[str]
