@@ -26,11 +26,12 @@ from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.engine import journals
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
 from orchestrator.engine.gateway import InstallRequest
-from orchestrator.engine.journal import Journal, JournalWriteFailed
-from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
+from orchestrator.engine.journal import JournalStore, JournalWriteFailed
+from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLocked
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import (
     MaintenanceWindow,
@@ -213,8 +214,11 @@ def run_folder(states: Path, run_id: str) -> Path:
 
 
 def check_state_dir(states: Path) -> None:
-    """Before any network I/O: the state dir is a folder we can write (or can make)."""
+    """Before any network I/O: the state dir is a folder we can write (or can make),
+    and a shared journal (``--journal``) is reachable and of a schema this devpack knows."""
     check_writable_dir(states, "--state-dir")
+    if journals.journal_url() is not None:
+        journals.open_journal(states).close()
 
 
 def state_dir_options(states: Path) -> tuple[str, ...]:
@@ -258,14 +262,11 @@ def execute(
             "give the next window: --window START/END (ISO 8601 with a time zone)",
         )
     check_state_dir(states)
-    journal = Journal(states / "journal.sqlite")
+    journal = journals.open_journal(states)
     run_id = run_id or new_run_id(plan.cluster)
     publisher = inputs.inventory.publisher
-    locks = [
-        ClusterLock(states / "locks", plan.cluster),
-        publisher_lock(plan.cluster, publisher.address, publisher.ssh_port),
-    ]
-    held: list[ClusterLock] = []
+    locks = journals.run_locks(states, plan.cluster, publisher.address, publisher.ssh_port)
+    held: list[journals.RunLock] = []
     try:
         for lock in locks:
             lock.acquire(run_id)
@@ -296,7 +297,7 @@ def _execute_locked(
     progress: ProgressView,
     run_id: str,
     settings: RolloutSettings,
-    journal: Journal,
+    journal: JournalStore,
     gateway: DriverGateway | None,
 ) -> RunOutcome:
     fingerprint = run_fingerprint(inputs.inventory, inputs.playbook)
@@ -356,7 +357,7 @@ def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserErro
 
 
 def check_resumed_inputs(
-    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
+    journal: JournalStore, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
 ) -> None:
     """Refuse (exit 3) to resume with inputs that differ from the journaled ones."""
     journaled = journal.inputs(run_id)
@@ -380,14 +381,14 @@ def check_resumed_inputs(
 
 
 def load_run(states: Path, run_id: str) -> tuple[Plan, Path, Path]:
-    journal = Journal(states / "journal.sqlite")
+    journal = journals.open_journal(states)
     try:
         record = journal.run(run_id)
     finally:
         journal.close()
     if record is None:
         raise UserError(
-            f"no run {run_id} in {states / 'journal.sqlite'}",
+            f"no run {run_id} in {journals.where(states)}",
             "devpack status lists the runs (use --state-dir if they live elsewhere)",
         )
     return Plan.model_validate_json(record.plan), Path(record.inventory), Path(record.playbook)

@@ -14,8 +14,8 @@ from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.cli_output import err, out, progress_for, show_result, user_errors
 from orchestrator.config.planfile import read_plan_file
-from orchestrator.engine.journal import Journal
-from orchestrator.engine.lock import lock_holder
+from orchestrator.engine import journals
+from orchestrator.engine.journal import JournalStore
 from orchestrator.engine.rollout import node_states
 from orchestrator.engine.states import RunState
 from orchestrator.files import check_writable_file, write_output
@@ -49,8 +49,16 @@ def _version(value: bool) -> None:
 @cli.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    journal: str | None = typer.Option(
+        None,
+        "--journal",
+        help="A shared journal: postgresql://USER@HOST:PORT/DB?sslmode=verify-full "
+        f"(password only by reference: password=env:VAR or file:PATH, or a PGPASSFILE); "
+        f"default ${journals.JOURNAL_ENV}, else journal.sqlite in the state dir",
+    ),
 ) -> None:
     """devpack."""
+    journals.select(journal)
     # Structured logs go to each run's log.jsonl, never to the operator's console.
     logs.configure(None)
     logs.quiet_libraries()
@@ -181,19 +189,19 @@ def status(
                 f"--state-dir {states} is not a folder",
                 "give the folder that holds journal.sqlite (default .devpack)",
             )
-        if not (states / "journal.sqlite").exists():
+        if not journals.has_journal(states):
             out.print(f"no runs in {states}", highlight=False, markup=False)
             if run_id is not None:
                 raise typer.Exit(app.EXIT_INPUT)
             return
-        journal = Journal(states / "journal.sqlite")
+        journal = journals.open_journal(states)
         try:
             _status(journal, states, run_id)
         finally:
             journal.close()
 
 
-def _status(journal: Journal, states: Path, run_id: str | None) -> None:
+def _status(journal: JournalStore, states: Path, run_id: str | None) -> None:
     if run_id is None:
         for record in journal.runs():
             shown = _run_state(journal, states, record.run_id, record.cluster)
@@ -210,12 +218,12 @@ def _status(journal: Journal, states: Path, run_id: str | None) -> None:
         )
 
 
-def _run_state(journal: Journal, states: Path, run_id: str, cluster: str) -> str:
+def _run_state(journal: JournalStore, states: Path, run_id: str, cluster: str) -> str:
     """The journal's last word, except that a "running" run nobody runs was killed."""
     state = journal.run_state(run_id)
     if state != RunState.RUNNING:
         return state
-    holder = lock_holder(states / "locks", cluster)
+    holder = journals.cluster_lock_holder(states, cluster)
     if holder and holder.get("run_id") == run_id:
         return f"running (pid {holder.get('pid', '?')})"
     return "stopped while running (killed or crashed); continue with: " + app.resume_command(

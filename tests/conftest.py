@@ -1,8 +1,12 @@
-"""Suite-wide fixtures: the lab cluster (orchestrator.lab.testing)."""
+"""Suite-wide fixtures: the lab cluster (orchestrator.lab.testing) and a PostgreSQL
+server for the shared journal (pg_server)."""
 
 from pathlib import Path
 
 import pytest
+from pg_server import pg_journal_url, postgres_server  # noqa: F401
+
+from orchestrator.engine import journals
 
 pytest_plugins = ["orchestrator.lab.testing"]
 
@@ -14,3 +18,11 @@ def _own_publisher_locks(tmp_path_factory: pytest.TempPathFactory, monkeypatch) 
     folder = tmp_path_factory.mktemp("devpack-locks")
     monkeypatch.setenv("DEVPACK_LOCK_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _embedded_journal(monkeypatch) -> None:
+    """The SQLite journal unless a test selects a shared one (whatever the caller's
+    environment says)."""
+    monkeypatch.delenv(journals.JOURNAL_ENV, raising=False)
+    journals.select(None)
