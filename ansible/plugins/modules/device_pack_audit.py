@@ -56,11 +56,11 @@ audit:
   description: The audit (findings with severities, per-node facts).
   returned: success
   type: dict
-errors:
+audit_errors:
   description: Number of findings of severity error.
   returned: success
   type: int
-warnings:
+audit_warnings:
   description: Number of findings of severity warning.
   returned: success
   type: int
@@ -103,10 +103,13 @@ def main():
         fail_with(module, rc, document, err)
     audit = document.get("audit") or {}
     severities = [finding.get("severity") for finding in audit.get("findings") or []]
-    counts = dict(errors=severities.count("error"), warnings=severities.count("warning"))
-    if params["fail_on_errors"] and counts["errors"]:
+    # not "warnings": Ansible's own result key
+    counts = dict(
+        audit_errors=severities.count("error"), audit_warnings=severities.count("warning")
+    )
+    if params["fail_on_errors"] and counts["audit_errors"]:
         module.fail_json(
-            msg="the audit found %d error(s)" % counts["errors"],
+            msg="the audit found %d error(s)" % counts["audit_errors"],
             audit=audit,
             report=document.get("report"),
             **counts
