@@ -12,7 +12,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
+from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine import journals
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
@@ -57,7 +58,7 @@ from orchestrator.errors import (
 )
 from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
-from orchestrator.planning.plan import Plan
+from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
 
 log = structlog.get_logger(__name__)
@@ -138,7 +139,17 @@ def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
         plan.warnings.append(application_login_warning(inputs, found.axl_error))
     else:
         plan.notes.extend(found.notes)
+    record_ssh_algorithms(plan, gateway)
     return plan, found
+
+
+def record_ssh_algorithms(plan: Plan, gateway: DriverGateway) -> None:
+    """What each node's SSH negotiated, into the plan; notes naming the legacy ones."""
+    sessions = gateway.ssh_algorithms
+    for name in sorted(sessions):
+        used = sessions[name]
+        plan.ssh.append(SshAlgorithms(node=name, **asdict(used), legacy=used.legacy))
+    plan.notes.extend(legacy_notes(sessions))
 
 
 def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:

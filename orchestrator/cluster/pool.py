@@ -21,6 +21,7 @@ from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.soap.transport import RetryPolicy
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
@@ -57,6 +58,8 @@ class ConnectionPool:
         self._axl: AxlClient | None = None
         self._cc: dict[str, ControlCenterClient] = {}  # Control Center clients by node
         self.logins = 0  # how many SSH logins this pool made (benchmarks read it)
+        # what each node's last login agreed on (the plan names legacy algorithms)
+        self.ssh_algorithms: dict[str, Negotiated] = {}
 
     # ----- CLI sessions ----------------------------------------------------------------
 
@@ -89,6 +92,8 @@ class ConnectionPool:
                 )
                 session.open()
                 self.logins += 1
+                if session.negotiated is not None:
+                    self.ssh_algorithms[name] = session.negotiated
                 self._sessions[name] = session
             try:
                 yield session

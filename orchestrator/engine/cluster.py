@@ -13,6 +13,7 @@ from orchestrator.cucm import pickup
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
@@ -64,6 +65,11 @@ class DriverGateway:
 
     def timezone(self, node: str) -> str | None:
         return self.pool.timezone(node)
+
+    @property
+    def ssh_algorithms(self) -> dict[str, Negotiated]:
+        """What each node's last login agreed on (the plan names legacy algorithms)."""
+        return self.pool.ssh_algorithms
 
     @property
     def logins(self) -> int:

@@ -123,9 +123,7 @@ TOOK_OVER_MESSAGE = (
 )
 
 
-def run_install(
-    ctx: StepContext, step: str, node: str, request: InstallRequest
-) -> InstallResult:
+def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> InstallResult:
     """Install the COP on ``node``; returns the outcome (installed / already_installed)."""
     gateway = ctx.gateway
     ctx.mark(step, node, StepState.CHECKING)
@@ -148,8 +146,14 @@ def run_install(
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
         ctx.mark(step, node, StepState.TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
+    # On a resume, the killed run's install may have finished (or still run) in the
+    # background between our check and the wizard's file list: judge the node, not the
+    # wizard's words.
+    if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
+        ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
+        return _await_background_install(ctx, step, node, request)
     if report.outcome == "installed" or (
-        report.outcome == "not_offered"
+        report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)
     ):
         if not _has_option(gateway.installed_options(node), request.file):
@@ -180,6 +184,10 @@ def run_install(
         checksum=report.checksum,
     )
 
+
+# The wizard offers no file (or refuses a second install) when the pack is already
+# installed or being installed by another session.
+_PERHAPS_INSTALLED_ELSEWHERE = frozenset({"not_offered", "no_valid_options", "already_in_progress"})
 
 _INSTALL_HINTS = {
     "checksum_mismatch": "the file on the SFTP server is not the one the playbook names: "

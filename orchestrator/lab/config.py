@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.cucm.release import Release
+from orchestrator.lab.ssh_algorithms import supported
 
 
 class _Model(BaseModel):
@@ -20,6 +21,34 @@ class InstalledOption(_Model):
     installed_minutes_ago: float = Field(
         60 * 24 * 30, description="when it was installed, relative to lab start"
     )
+
+
+class SshSpec(_Model):
+    """What the node's sshd offers. ``era`` picks the release's set (reference 9.1):
+    openssh-5.3 for 10.x/11.x (and older), openssh-7.4 for 12.x, modern after; each list,
+    when given, replaces the era's (to model a vendor backport or a hardened node)."""
+
+    era: Literal["auto", "openssh-5.3", "openssh-7.4", "modern"] = "auto"
+    version: str | None = Field(None, description="announced after SSH-2.0-")
+    host_key_algorithms: list[str] | None = None
+    kex: list[str] | None = None
+    ciphers: list[str] | None = None
+    macs: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SshSpec:
+        for kind, known in supported().items():
+            names = getattr(self, kind)
+            if names is not None:
+                if not names:
+                    raise ValueError(f"ssh.{kind}: give at least one algorithm")
+                unknown = sorted(set(names) - known)
+                if unknown:
+                    raise ValueError(
+                        f"ssh.{kind}: the lab cannot offer {', '.join(unknown)} "
+                        f"(it can: {', '.join(sorted(known))})"
+                    )
+        return self
 
 
 class NodeSpec(_Model):
@@ -34,6 +63,7 @@ class NodeSpec(_Model):
     disk_active_pct: int = 58
     common_free_mb: int = 20_000
     ntp_synchronised: bool = True
+    ssh: SshSpec = SshSpec()
 
 
 class ModelSpec(_Model):

@@ -10,6 +10,7 @@ import paramiko
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import Release, cop_base_name
 from orchestrator.lab.config import FaultKind, NodeSpec
+from orchestrator.lab.ssh_algorithms import AlgorithmSet, new_host_key, offer_for
 
 # After boot, services come up in this order (reference section 5, inferred).
 BOOT_ORDER = [
@@ -90,6 +91,14 @@ class Node:
         return self.phase != "down"
 
     @property
+    def ssh_offer(self) -> AlgorithmSet:
+        return ssh_offer(self.spec, self.release)
+
+    def new_host_key(self) -> paramiko.PKey:
+        """A fresh key of the type this node's sshd uses (at creation and on re-key)."""
+        return new_host_key(self.ssh_offer.host_key)
+
+    @property
     def auth_methods(self) -> list[str]:
         if self.spec.auth != "auto":
             return [self.spec.auth]
@@ -118,8 +127,18 @@ def stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
 
 
-def new_host_key() -> paramiko.PKey:
-    return paramiko.ECDSAKey.generate(bits=256)
+def ssh_offer(spec: NodeSpec, release: Release) -> AlgorithmSet:
+    """What the node's sshd announces and offers: its release's era, or the config's."""
+    ssh = spec.ssh
+    return offer_for(
+        release,
+        ssh.era,
+        version=ssh.version,
+        host_key_algorithms=ssh.host_key_algorithms,
+        kex=ssh.kex,
+        ciphers=ssh.ciphers,
+        macs=ssh.macs,
+    )
 
 
 def activated(spec: NodeSpec, service: str) -> bool:
@@ -149,7 +168,7 @@ def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node
         address=address,
         release=Release.parse(release),
         release_text=release,
-        host_key=new_host_key(),
+        host_key=new_host_key(ssh_offer(spec, Release.parse(release)).host_key),
         common_free_mb=spec.common_free_mb,
     )
     node.boot_time = now - spec.booted_minutes_ago * 60

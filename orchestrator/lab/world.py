@@ -37,7 +37,6 @@ from orchestrator.lab.nodes import (
     StaleSession,
     Upgrade,
     initial_node,
-    new_host_key,
     stamp,
 )
 from orchestrator.lab.scheduler import Scheduler
@@ -294,7 +293,7 @@ class World:
                 (now, texts.HISTORY_BOOT.format(stamp="", version=node.release_text))
             )
             if self.faults.fire(FaultKind.HOST_KEY_CHANGED, node.name):
-                node.host_key = new_host_key()
+                node.host_key = node.new_host_key()
                 self.events.emit(node.name, "host_key_changed")
             for name in PLATFORM_SERVICES:
                 node.services[name].state = STARTED

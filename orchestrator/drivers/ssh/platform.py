@@ -14,6 +14,7 @@ from typing import Self
 import structlog
 
 from orchestrator.drivers.ssh import parsers, patterns
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.channel import Channel, check_typable
 from orchestrator.drivers.ssh.dialogs import (
     SESSION_CLOSED,
@@ -124,6 +125,11 @@ class CucmCli:
     @property
     def is_open(self) -> bool:
         return self._channel is not None and not self._channel.closed
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """The SSH algorithms this session agreed on (None over a given channel)."""
+        return self._transport.negotiated if self._transport else None
 
     def open(self) -> Self:
         """Connect and log in; a no-op on a session that is already open."""
