@@ -359,10 +359,14 @@ def _execute_locked(
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:
     """The run stopped because its journal could not be written: nothing was done that
     the journal does not show, so the run resumes once there is room again."""
+    if journals.journal_url() is not None:  # the shared journal's database
+        cause, remedy = "is the journal's database up and reachable?", "once it is"
+    else:
+        cause, remedy = f"is the file system of {states} full?", "free space there"
     return UserError(
-        f"run {run_id} stopped: {exc} (is the file system of {states} full?); "
+        f"run {run_id} stopped: {exc} ({cause}); "
         "nothing was done that the journal does not show",
-        f"free space there, then: {resume_command(run_id, states)}",
+        f"{remedy}, then: {resume_command(run_id, states)}",
         EXIT_FAILED,
     )
 

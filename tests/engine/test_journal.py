@@ -197,3 +197,15 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
         journals.open_journal(tmp_path)
     assert info.value.exit_code == 2
     assert "DEVPACK_JOURNAL" in info.value.hint
+
+
+def test_cli_refuses_a_password_in_the_journal_url(tmp_path):
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import cli
+
+    url = "postgresql://devpack:hunter2@127.0.0.1:5/devpack"
+    result = CliRunner().invoke(cli, ["--journal", url, "status", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "holds a password" in result.output and "by reference" in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
