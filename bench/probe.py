@@ -43,7 +43,13 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
 
         def first() -> list[dict[str, str]]:
             client = AxlClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle, wsdl=wsdl
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                wsdl=wsdl,
+                tls_name=pub.tls_name,
             )
             figures["client_s"] = time.perf_counter() - t0
             return client.sql("select name from typemodel")
@@ -54,7 +60,13 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
         # A second client (another cluster's publisher, say) reuses the parsed WSDL.
         _, figures["second_client_and_query_s"], _ = _timed(
             lambda: AxlClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle, wsdl=wsdl
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                wsdl=wsdl,
+                tls_name=pub.tls_name,
             ).sql("select name from typemodel")
         )
     elif mode == "cc":
@@ -62,7 +74,12 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
 
         def client() -> Any:
             return ControlCenterClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                tls_name=pub.tls_name,
             )
 
         t0 = time.perf_counter()

@@ -22,7 +22,7 @@ from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import BackupAction, Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
@@ -60,6 +60,7 @@ from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
 from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
+from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +119,10 @@ def load_inputs(
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
         found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        # every node's HTTPS certificate, for its DNS name, before anything relies on it
+        require_verified_certificates(
+            gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+        )
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:
@@ -193,6 +198,8 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
         prechecks=PrecheckPolicy(
             cop_size_mb=pb.cop.size_mb,
             take_over_held_wizard=pb.install.take_over_held_wizard,
+            backup_max_age_hours=pb.backup.max_age_hours,
+            refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,

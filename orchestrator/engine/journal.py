@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from orchestrator.engine.migrations import Migration, SchemaTooNew, pending
 from orchestrator.engine.states import TERMINAL, RunState, StepState
@@ -135,6 +135,8 @@ class JournalStore(Protocol):
     path: Path | str  # where it is, as an operator reads it
 
     def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
     def create_run(
         self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
     ) -> None: ...
@@ -158,7 +160,19 @@ class JournalStore(Protocol):
 
 
 class Folding:
-    """A run's steps and state, folded from its entries (the same for every backend)."""
+    """A run's steps and state, folded from its entries (the same for every backend).
+
+    Every journal is a context manager (``with open_journal(states) as journal:``) so
+    its database is closed whatever happens."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def entries(self, run_id: str) -> list[Entry]:
         raise NotImplementedError

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import paramiko
 
@@ -26,18 +27,23 @@ BOOT_ORDER = [
 ]
 PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
 STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
+# The lab's own list (its ground truth does not ask the product's rule, cucm.services).
+DELIBERATE = (texts.REASON_NOT_ACTIVATED, texts.REASON_OUT_OF_SERVICE)
 
 
 @dataclass
 class Service:
     name: str
     state: str
-    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    # "Service Not Activated" / "Commanded Out of Service" (deliberate), or a reason it is
+    # down such as "Component is not running" (reference 9.3)
+    reason: str = ""
     start_time: float | None = None
 
     @property
     def activated(self) -> bool:
-        return not self.reason
+        """Meant to run: its reason (if any) is not one of the two deliberate ones."""
+        return self.reason not in DELIBERATE
 
 
 @dataclass
@@ -77,6 +83,12 @@ class Node:
     replication: int = 2
     upgrade: Upgrade = field(default_factory=Upgrade)
     common_free_mb: int = 20_000
+    timezone: str = "UTC"  # IANA name: the node prints its stamps in this zone
+    clock_offset: float = 0.0  # lab only: the node's clock runs this far ahead
+
+    def clock(self, epoch: float) -> datetime:
+        """What the node's clock read at ``epoch`` (aware, in its zone)."""
+        return datetime.fromtimestamp(epoch + self.clock_offset, ZoneInfo(self.timezone))
 
     @property
     def name(self) -> str:
@@ -123,8 +135,9 @@ class StaleSession:
     node: str
 
 
-def stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
+def stamp(node: Node, epoch: float) -> str:
+    """A system-history stamp: the node's local time, without a zone (reference 9.6)."""
+    return node.clock(epoch).strftime(texts.HISTORY_STAMP_FORMAT)
 
 
 def ssh_offer(spec: NodeSpec, release: Release) -> AlgorithmSet:
@@ -161,7 +174,14 @@ def boot_sequence(spec: NodeSpec) -> list[str]:
     return [name for name in BOOT_ORDER if activated(spec, name)]
 
 
-def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node:
+def initial_node(
+    spec: NodeSpec,
+    release: str,
+    address: str,
+    now: float,
+    timezone: str = "UTC",
+    clock_offset: float = 0.0,
+) -> Node:
     """A node as the lab finds it at start: booted, options installed, services up."""
     node = Node(
         spec=spec,
@@ -170,6 +190,8 @@ def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node
         release_text=release,
         host_key=new_host_key(ssh_offer(spec, Release.parse(release)).host_key),
         common_free_mb=spec.common_free_mb,
+        timezone=timezone,
+        clock_offset=clock_offset,
     )
     node.boot_time = now - spec.booted_minutes_ago * 60
     node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=release)))

@@ -112,6 +112,9 @@ class Plan(_Model):
     stages: list[Stage]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # False on a single-node cluster (publisher only): there is no replication to check,
+    # and `utils dbreplication runtimestate` aborts there (reference 9.4)
+    replication_checks: bool = True
     # per node, from discovery; not part of the fingerprint (it is not a cluster fact the
     # steps depend on)
     ssh: list[SshAlgorithms] = Field(default_factory=list)
@@ -123,6 +126,11 @@ class Plan(_Model):
     def estimated_seconds(self) -> int:
         """Critical path: stages one after another."""
         return sum(stage.estimated_seconds for stage in self.stages)
+
+    @property
+    def installs(self) -> bool:
+        """Whether the plan installs anything (the DRS backup precheck applies then)."""
+        return any(step.action is Action.INSTALL for step in self.steps)
 
     @property
     def steps(self) -> list[Step]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from devpack_runs import devpack, run_args, run_ids
 from lab_truth import (
     CM,
@@ -83,10 +84,19 @@ def test_reboot_release_rollout(lab_cluster, tmp_path):
     assert_phones_home(world)
 
 
-def test_service_restart_release_rollout(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+@pytest.mark.parametrize("subscribers_learn", [True, False], ids=["learn", "do-not-learn"])
+def test_service_restart_release_rollout(lab_cluster, tmp_path, subscribers_learn):
+    """Both ways of the lab's inferred rule (11.5(1)SU5+/12.0(1)SU2+ subscribers learn new
+    models without a CallManager restart): the same rollout, judged by the lab's truth."""
+    config = demo_config(release="12.5.1.14900-63", profile="fast")
+    config.rules.subscriber_learns_models_without_restart = subscribers_learn
+    cluster = lab_cluster(config)
     world, events = cluster.world, cluster.lab.events
-    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    if not subscribers_learn:
+        _assert_audit_names_the_callmanager_restart(cluster, state, code, output)
+        return
     assert code == 0, output
     assert not events.select("reboot_started"), "a 12.5 cluster must not be rebooted"
     log = events.all()
@@ -107,6 +117,24 @@ def test_service_restart_release_rollout(lab_cluster, tmp_path):
     assert [n["ssh"]["host_key"] for n in report["nodes"]] == ["rsa-sha2-512"] * len(world.nodes)
     assert all(n["ssh"]["legacy"] == [] for n in report["nodes"])
     assert "Legacy SSH" not in markdown and "SSH uses" not in output
+
+
+def _assert_audit_names_the_callmanager_restart(cluster, state, code, output) -> None:
+    """The rollout follows Cisco's rule, the subscribers' CallManagers still reject the
+    new models: the post-run audit says so, naming the restart to do on each."""
+    world = cluster.world
+    assert code == 1, output  # completed, but the audit found errors
+    assert not cluster.lab.events.select("reboot_started")
+    rejecting = {p.node for p in world.phones.values() if p.status == "Rejected"}
+    assert rejecting and world.publisher.name not in rejecting
+    [run_id] = run_ids(state)
+    report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
+    rejected = {
+        f["node"]: f for f in report["audit"]["findings"] if f["code"] == "phone-rejected"
+    }
+    assert set(rejected) == rejecting, report["audit"]["findings"]
+    for node, finding in rejected.items():
+        assert finding["remedy"].startswith(f"on {node}: utils service restart {CM}")
 
 
 def test_second_run_changes_nothing(lab_cluster, tmp_path):

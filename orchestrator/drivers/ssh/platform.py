@@ -330,6 +330,14 @@ class CucmCli:
             self.run("utils dbreplication runtimestate", timeout)
         )
 
+    def timezone(self) -> str | None:
+        """``show timezone config``: the node's IANA zone, None if it names none."""
+        return parsers.parse_timezone_config(self.run("show timezone config"))
+
+    def backup_status(self) -> parsers.BackupStatus:
+        """``utils disaster_recovery status backup``: the cluster's last DRS backup."""
+        return parsers.parse_backup_status(self.run("utils disaster_recovery status backup"))
+
     def network_cluster(self) -> parsers.NetworkCluster:
         return parsers.parse_network_cluster(self.run("show network cluster"))
 
