@@ -54,6 +54,8 @@ class PgServer:
     port: int
     bindir: Path
     as_user: list[str]
+    # the CA that issued the server's certificate (for 127.0.0.1), for sslrootcert
+    ca_bundle: Path | None = None
 
     def url(self, database: str, user: str = USER) -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
@@ -120,10 +122,22 @@ def start_server() -> PgServer:
         "UTF8",
         "--no-sync",
     )
+    # TLS as in production: a certificate for 127.0.0.1 from a CA of the test's own
+    from orchestrator.lab.certs import LabCA
+
+    ca = LabCA.create(root / "tls", "devpack test database CA")
+    cert, key = ca.issue("devpack-db", "127.0.0.1")
+    server.ca_bundle = ca.bundle_path
+    if as_user:
+        for path in (root / "tls", cert, key):
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
     hba = data / "pg_hba.conf"
     hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
     # fsync off: the tests kill clients, never the server; it keeps the suite fast
-    options = f"-p {server.port} -k {root} -h 127.0.0.1 -c fsync=off -c max_connections=200"
+    options = (
+        f"-p {server.port} -k {root} -h 127.0.0.1 -c fsync=off -c max_connections=200 "
+        f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+    )
     run(
         str(bindir / "pg_ctl"),
         "-D",

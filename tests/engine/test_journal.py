@@ -209,3 +209,20 @@ def test_cli_refuses_a_password_in_the_journal_url(tmp_path):
     assert result.exit_code == 2, result.output
     assert "holds a password" in result.output and "by reference" in result.output
     assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_tls_to_the_database_is_verified(postgres_server, pg_journal_url, tmp_path):
+    from orchestrator.lab.certs import LabCA
+
+    verified = f"{pg_journal_url}?sslmode=verify-full&sslrootcert={postgres_server.ca_bundle}"
+    journals.select(verified)
+    with journals.open_journal(tmp_path) as journal:
+        row = journal._db.execute(
+            "select ssl from pg_stat_ssl where pid = pg_backend_pid()"
+        ).fetchone()
+    assert row == (True,)
+    stranger = LabCA.create(tmp_path / "other-ca", "not the database's CA")
+    journals.select(f"{pg_journal_url}?sslmode=verify-full&sslrootcert={stranger.bundle_path}")
+    with pytest.raises(JournalUnusable, match="certificate verify failed") as info:
+        journals.open_journal(tmp_path)
+    assert info.value.exit_code == 2
