@@ -132,7 +132,9 @@ class JournalStore(Protocol):
     """What the engine needs of a journal, whatever holds it (SQLite in the state dir,
     or a PostgreSQL database that several workers share)."""
 
-    path: Path | str  # where it is, as an operator reads it
+    @property
+    def path(self) -> Path | str:
+        """Where it is, as an operator reads it (a file, or the database's URL)."""
 
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
@@ -321,7 +323,7 @@ class Journal(Folding):
         return RunRecord(*row) if row else None
 
     def runs(self, cluster: str | None = None) -> list[RunRecord]:
-        sql, args = "select * from runs", ()
+        sql, args = "select * from runs", tuple[str, ...]()
         if cluster:
             sql, args = sql + " where cluster = ?", (cluster,)
         with self._lock:
@@ -335,4 +337,7 @@ class Journal(Folding):
                 " where run_id = ? order by seq",
                 (run_id,),
             ).fetchall()
-        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+        return [
+            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]

@@ -105,7 +105,8 @@ class PgLocation:
     def connect(self) -> psycopg.Connection[Any]:
         """A connection to a journal of the current schema (created or migrated now)."""
         try:
-            db = psycopg.connect(**{**_DEFAULTS, **self.params}, autocommit=True)
+            conninfo = pg_conninfo.make_conninfo("", **{**_DEFAULTS, **self.params})
+            db = psycopg.connect(conninfo, autocommit=True)
         except psycopg.Error as exc:
             raise JournalUnusable(self.url, _first_line(exc), _HINT) from None
         try:
@@ -274,7 +275,10 @@ class PostgresJournal(Folding):
             " where run_id = %s order by seq",
             (run_id,),
         )
-        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+        return [
+            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
 
 
 class AdvisoryLock:

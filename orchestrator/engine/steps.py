@@ -47,7 +47,7 @@ from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
-from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.journal import JournalStore, StepRecord
 from orchestrator.engine.states import (
     InstallDetail,
     InstallResult,
@@ -83,7 +83,7 @@ class StepTimeouts:
 @dataclass
 class StepContext:
     run_id: str
-    journal: Journal
+    journal: JournalStore
     gateway: ClusterGateway
     timeouts: StepTimeouts
     poll: PollPolicy

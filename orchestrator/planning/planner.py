@@ -114,6 +114,7 @@ class _Builder:
                               + " in the common partition of every node")
         self.installs(needs_install)
         self.verify()
+        scope: RestartScope | None
         scope, reason = self.restart_scope()
         pending = [n.name for n in facts.nodes if n.pending_restart]
         if needs_install or pending:
@@ -157,14 +158,14 @@ class _Builder:
                  for n in skipped}
         pub = self.facts.publisher
         name = "install-publisher"
-        steps = []
+        publisher_steps: list[Step] = []
         if pub in needs:
-            steps.append(self.step(
+            publisher_steps.append(self.step(
                 name, Action.INSTALL, pub, self.est.install_publisher,
                 "publisher first: Cisco installs the publisher before subscribers "
                 "(it loads the new device XML into the database)", timeout_seconds=timeout))
         self.stages.append(Stage(
-            name=name, kind=StageKind.INSTALL_PUBLISHER, steps=steps,
+            name=name, kind=StageKind.INSTALL_PUBLISHER, steps=publisher_steps,
             skipped=[skips[pub.name]] if pub.name in skips else [],
             reason="the publisher alone, before any other node"))
 
