@@ -195,6 +195,7 @@ class DriverGateway:
             checksum=result.checksum,
             log=result.upgrade_log,
             took_over_wizard=result.took_over_wizard,
+            transcript=result.transcript,
         )
 
     def request_reboot(self, node: str) -> None:

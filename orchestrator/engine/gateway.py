@@ -48,6 +48,7 @@ class InstallReport:
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
+    transcript: str = ""  # the install dialog as the node showed it, passwords masked
 
 
 @dataclass(frozen=True)

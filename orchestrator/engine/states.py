@@ -19,6 +19,9 @@ class RunState(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED_WINDOW = "paused_window"
+    # held as asked (``--stop-after install``, an approval): not a failure; detail
+    # ``before`` names the stage a resume starts with (and so approves)
+    PAUSED = "paused"
     INTERRUPTED = "interrupted"
     WAITING_FOR_WINDOW = "waiting_for_window"
     UNKNOWN = "unknown"  # no run-level entry yet
@@ -86,6 +89,7 @@ class InstallDetail(FailureDetail, total=False):
     took_over_wizard: str  # on "took_over_wizard": what the report says
     checksum: str | None
     log: str | None
+    transcript_file: str  # on "done"/"failed": transcripts/<node>-install.txt in the run folder
 
 
 class RebootDetail(FailureDetail, total=False):

@@ -39,10 +39,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn, cast
 
 import structlog
 
+from orchestrator import logs
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
@@ -56,6 +59,7 @@ from orchestrator.engine.states import (
     StepState,
 )
 from orchestrator.engine.waits import NotYet, PollPolicy, WaitTimeout, wait_until
+from orchestrator.files import make_dirs, open_private
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +95,9 @@ class StepContext:
     transient: tuple[type[BaseException], ...] = ()
     progress: Callable[[str, str], None] = lambda node, text: None
     previous: dict[str, StepRecord] = field(default_factory=dict)
+    # the run folder's transcripts/ (None: not kept): each node's install dialog, which
+    # Cisco TAC asks for
+    transcripts: Path | None = None
 
     def mark(self, step: str, node: str | None, state: StepState, **detail: object) -> None:
         """Journal that ``step`` on ``node`` enters ``state``; called *before* the action
@@ -144,6 +151,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
     except ctx.transient as exc:
         ctx.mark(step, node, StepState.SESSION_LOST, error=str(exc))
         return _await_background_install(ctx, step, node, request)
+    kept = _keep_transcript(ctx, node, report.transcript)
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
         ctx.mark(step, node, StepState.TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
@@ -172,6 +180,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
             outcome=InstallResult.INSTALLED,
             checksum=report.checksum,
             log=report.log,
+            **kept,
         )
         return InstallResult.INSTALLED
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
@@ -183,8 +192,27 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         hint,
         outcome=report.outcome,
         checksum=report.checksum,
+        **kept,
     )
 
+
+def _keep_transcript(ctx: StepContext, node: str, transcript: str) -> dict[str, str]:
+    """Append the node's install dialog (masked by the driver, scrubbed again here) to
+    ``transcripts/<node>-install.txt``; journaled as ``transcript_file`` (relative to the
+    run folder). A file that cannot be written is logged, never fails the install."""
+    if ctx.transcripts is None or not transcript:
+        return {}
+    path = ctx.transcripts / f"{node}-install.txt"
+    try:
+        make_dirs(path.parent)
+        with open_private(path, "a") as handle:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            handle.write(f"===== {node}: install dialog, {stamp} (run {ctx.run_id}) =====\n")
+            handle.write(logs.REDACTOR.scrub(transcript).rstrip("\n") + "\n")
+    except OSError as exc:
+        log.warning("transcript.not_written", node=node, error=str(exc))
+        return {}
+    return {"transcript_file": f"{path.parent.name}/{path.name}"}
 
 # The wizard offers no file (or refuses a second install) when the pack is already
 # installed or being installed by another session.

@@ -177,5 +177,7 @@ def test_second_run_on_a_locked_cluster_exits_locked(lab_cluster, tmp_path):
     [run_id] = run_ids(state)
     assert "locked" in output and run_id in output, output
     assert "Traceback" not in output
+    # refused before discovery and the plan: no page of plan before the one-line refusal
+    assert "Plan for cluster" not in output, output
     # the refused run changed nothing: the only installs are the first run's
     assert len(cluster.lab.events.select("install_started")) <= len(cluster.world.nodes)
