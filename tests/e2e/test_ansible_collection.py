@@ -31,9 +31,6 @@ def collections(tmp_path_factory) -> Path:
     """The collection built from ansible/ and installed into a private folder."""
     if not (BIN / "ansible-playbook").exists():
         pytest.skip("ansible-core is not installed (pip install -e '.[dev]')")
-    usage = subprocess.run([DEVPACK, "run", "--help"], capture_output=True, text=True)
-    if "--run-id" not in usage.stdout:  # pragma: no cover - until issue 12 is merged
-        pytest.skip("this devpack has no --json / --run-id yet (issue 12): the modules' contract")
     folder = tmp_path_factory.mktemp("collections")
     build = subprocess.run(
         [BIN / "ansible-galaxy", "collection", "build", REPO / "ansible", "--output-path", folder],
