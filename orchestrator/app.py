@@ -27,6 +27,7 @@ from orchestrator.config.fields import check_safe_name
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import BackupAction, Playbook, window_duration, window_now
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.config.sftp_port import check_sftp_port
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
@@ -114,6 +115,7 @@ def load_inputs(
 ) -> Inputs:
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
+    check_sftp_port(playbook, playbook_path, access.inventory)
     sftp_password = playbook.sftp.password.resolve(prompt)
     logs.REDACTOR.add(sftp_password.reveal())
     return Inputs(

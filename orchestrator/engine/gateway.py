@@ -48,7 +48,9 @@ class InstallReport:
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
-    transcript: str = ""  # the install dialog as the node showed it, passwords masked
+    # the install dialog as the node showed it, passwords masked (saved in the run
+    # folder; journaled too when it ended in a question devpack does not expect)
+    transcript: str = ""
 
 
 @dataclass(frozen=True)

@@ -348,7 +348,10 @@ class Rollout:
         except Exception as exc:
             log.exception("step crashed", step=step.id)
             text = failure_text(exc)  # the class name only for unexpected exceptions
-            ctx.mark(step.id, node, StepState.FAILED, message=text)
+            # a dialog stopped at a question keeps what it saw (passwords masked)
+            transcript = getattr(exc, "transcript", None)
+            extra = {"transcript": transcript} if isinstance(transcript, str) else {}
+            ctx.mark(step.id, node, StepState.FAILED, message=text, **extra)
             raise StepFailed(node, step.id, text, failure_remedy(exc, node)) from exc
 
     def _expected(self, node: str) -> set[str]:

@@ -77,7 +77,8 @@ class InstallResult(StrEnum):
 class FailureDetail(TypedDict, total=False):
     message: str
     hint: str
-    outcome: str  # the install outcome, or "timeout"
+    outcome: str  # the install outcome (also "framework_stuck"), or "timeout"
+    transcript: str  # a dialog stopped at a question: what it saw (passwords masked)
     problems: list[str]
     missing: list[str]
 

@@ -49,6 +49,7 @@ from orchestrator import logs
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
+from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
 from orchestrator.engine.journal import JournalStore, StepRecord
 from orchestrator.engine.states import (
@@ -183,7 +184,21 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
             **kept,
         )
         return InstallResult.INSTALLED
+    if report.outcome == "already_in_progress" and gateway.upgrade_status(node) != "Running":
+        _fail(
+            ctx,
+            step,
+            node,
+            "the node's upgrade framework is stuck: the wizard answers An upgrade is already "
+            "in progress, yet utils system upgrade status shows no install running (an "
+            "install cut off with its session leaves it so)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
+    # an unexpected question: the operator reads what the node asked in the journal too
+    unexpected = report.outcome == "unknown_prompt" and report.transcript
+    extra = {"transcript": report.transcript} if unexpected else {}
     _fail(
         ctx,
         step,
@@ -193,6 +208,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         outcome=report.outcome,
         checksum=report.checksum,
         **kept,
+        **extra,
     )
 
 
@@ -237,6 +253,10 @@ _INSTALL_HINTS = {
     "install.take_over_held_wizard: true in the playbook",
     "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
     "failed": "read the node's upgrade log (utils system upgrade status)",
+    "unknown_prompt": "the node asked a question devpack does not expect (reference 9.5): "
+    "nothing was answered, the wizard was left and cancelled; the dialog (passwords masked) "
+    "is saved with this failure in the journal and the run folder's log.jsonl; find out "
+    "why the node asks it, then resume",
 }
 
 
@@ -253,6 +273,19 @@ def _await_background_install(
     if _has_option(ctx.gateway.installed_options(node), request.file):
         ctx.mark(step, node, StepState.DONE, outcome=InstallResult.INSTALLED)
         return InstallResult.INSTALLED
+    if ctx.gateway.wizard_state(node) == "in_progress":
+        # reference 9.5: an interrupted COP install can leave the framework stuck until
+        # a reboot; installing again would only fail, so say so instead of retrying
+        _fail(
+            ctx,
+            step,
+            node,
+            f"the install was cut off with its session and the node's upgrade framework is "
+            f"stuck (utils system upgrade status: {status}; the wizard answers An upgrade is "
+            "already in progress)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     _fail(
         ctx,
         step,
