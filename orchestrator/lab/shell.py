@@ -48,10 +48,6 @@ class Terminal:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._skip_lf = False  # a CRLF from the client ends one line, not two
-        # Echo of what one read brought, sent together: a real node's pty echoes a typed
-        # line and sshd reads it back in one go (one packet), not one packet per
-        # character; a packet per character tripled the client's per-packet CPU.
-        self._echo: list[str] = []
         self.last_input = time.monotonic()  # the CLI's idle timer starts from the last key
         self.waiting_for_input = False
 
@@ -68,14 +64,8 @@ class Terminal:
     def line(self, text: str = "") -> None:
         self.write(text + CRLF)
 
-    def _flush_echo(self) -> None:
-        if self._echo:
-            text, self._echo = "".join(self._echo), []
-            self.write(text)
-
     def _char(self) -> str:
         while not self._pending:
-            self._flush_echo()  # before waiting for more input, as a terminal would
             self.waiting_for_input = True
             try:
                 data = self._channel.recv(4096)
@@ -109,24 +99,22 @@ class Terminal:
             self._skip_lf = False
             if char in "\r\n":
                 self._skip_lf = char == "\r"
-                self._echo.append((SECRET_ECHO if secret else "") + CRLF)
-                self._flush_echo()
+                self.write((SECRET_ECHO if secret else "") + CRLF)
                 return "".join(buffer)
             if char in _BACKSPACES:
                 if buffer:
                     buffer.pop()
                     if not secret:
-                        self._echo.append("\b \b")
+                        self.write("\b \b")
             elif char == "\x03":
-                self._echo.append("^C" + CRLF)
-                self._flush_echo()
+                self.write("^C" + CRLF)
                 raise Interrupted
             elif char == "\x1b":
                 self._swallow_escape()
             elif char >= " ":
                 buffer.append(char)
                 if not secret:
-                    self._echo.append(char)
+                    self.write(char)
 
     def read_key(self) -> str:
         """One key press (the pagers); a CR counts as Enter."""
