@@ -24,11 +24,12 @@ from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.drivers.sftp.server import Download
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
-from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.gateway import CopFile, InstallRequest
 from orchestrator.engine.journal import Journal, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
@@ -58,6 +59,7 @@ from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.planner import build_plan
+from orchestrator.source import CopSource, cop_source
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +88,7 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+    source: CopSource  # where the nodes fetch the COPs (your server, or devpack's)
 
 
 def audit_inputs(inputs: Inputs) -> AuditInputs:
@@ -103,19 +106,19 @@ def load_inputs(
 ) -> Inputs:
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
-    sftp_password = playbook.sftp.password.resolve(prompt)
-    logs.REDACTOR.add(sftp_password.reveal())
+    source = cop_source(playbook, access.known_hosts, prompt)
     return Inputs(
         **vars(access),
         playbook_path=playbook_path,
         playbook=playbook,
-        sftp_password=sftp_password,
+        sftp_password=source.password,
+        source=source,
     )
 
 
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
-        found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        found = discover(gateway, inputs.inventory, inputs.playbook.main_cop.file_name)
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:
@@ -153,17 +156,27 @@ def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:
 
 def install_request(inputs: Inputs) -> InstallRequest:
     pb = inputs.playbook
+    source = inputs.source
+    cops = pb.all_cops
     return InstallRequest(
-        file=pb.cop.file,
-        md5=pb.cop.md5,
-        sftp_host=pb.sftp.host,
-        sftp_port=pb.sftp.port,
-        directory=pb.sftp.directory,
-        username=pb.sftp.username,
-        password=inputs.sftp_password,
+        file=pb.main_cop.file_name,
+        md5=pb.main_cop.md5,
+        sftp_host=source.host,
+        sftp_port=source.port,
+        directory=source.directory,
+        username=source.username,
+        password=source.password,
         timeout=float(pb.timeouts.install),
         take_over_held_wizard=pb.install.take_over_held_wizard,
+        cops=tuple(CopFile(c.file_name, c.md5) for c in cops) if len(cops) > 1 else (),
     )
+
+
+def largest_cop_mb(playbook: Playbook) -> int | None:
+    """What the free-space precheck asks room for: the wizard downloads one COP at a
+    time; unknown if any size is (then a large device pack is assumed)."""
+    sizes = [c.size_mb for c in playbook.all_cops]
+    return None if None in sizes else max(s for s in sizes if s is not None)
 
 
 def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
@@ -179,8 +192,9 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
             replication=float(pb.timeouts.replication),
         ),
         prechecks=PrecheckPolicy(
-            cop_size_mb=pb.cop.size_mb,
+            cop_size_mb=largest_cop_mb(pb),
             take_over_held_wizard=pb.install.take_over_held_wizard,
+            source=inputs.source.problems,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,
@@ -270,7 +284,11 @@ def execute(
         for lock in locks:
             lock.acquire(run_id)
             held.append(lock)
-        return _execute_locked(inputs, plan, states, progress, run_id, settings, journal, gateway)
+        # devpack's own SFTP server (sftp.serve) lives while this run holds the lock
+        with inputs.source.serving():
+            return _execute_locked(
+                inputs, plan, states, progress, run_id, settings, journal, gateway
+            )
     except ClusterLocked as exc:
         status = shlex.join(["devpack", "status", *state_dir_options(states)])
         raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
@@ -320,6 +338,7 @@ def _execute_locked(
             f"cannot write the run's log in {run_folder(states, run_id)}: {exc.strerror}",
             "free space in the state dir (or fix its permissions), then run again",
         ) from None
+    record_downloads(inputs, journal, run_id)
     own_gateway = gateway is None
     gateway = gateway or open_gateway(inputs)
     try:
@@ -342,6 +361,23 @@ def _execute_locked(
             gateway.close()
     outcome.state_dir_options = state_dir_options(states)
     return outcome
+
+
+def record_downloads(inputs: Inputs, journal: Journal, run_id: str) -> None:
+    """Each node's download from devpack's own server goes into the journal (and so the
+    report) as step ``source/<node>``: which file, how many bytes, how long."""
+    server = inputs.source.server
+    if server is None:
+        return
+    names = {node.address: node.label for node in inputs.inventory.nodes}
+
+    def record(download: Download) -> None:
+        node = names.get(download.address, download.address)
+        journal.write(run_id, "downloaded", step=f"source/{node}", node=node,
+                      file=download.file, bytes=download.bytes, seconds=download.seconds,
+                      address=download.address, complete=download.complete)
+
+    server.on_download = record
 
 
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:

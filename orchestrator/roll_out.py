@@ -162,7 +162,8 @@ def dry_run(
         show_plan(plan)
         settings = app.rollout_settings(inputs, window)
         nodes = sorted({step.nodes[0] for step in plan.steps})
-        prechecks = check_cluster(gateway, nodes, settings.prechecks)
+        with inputs.source.serving():  # the source precheck logs in to devpack's server
+            prechecks = check_cluster(gateway, nodes, settings.prechecks)
         return DryRun(plan, prechecks, window_fit(settings.window, plan))
     finally:
         gateway.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from orchestrator import parallel
@@ -17,6 +18,8 @@ class PrecheckPolicy:
 
     cop_size_mb: int | None = None
     take_over_held_wizard: bool = False
+    # The SFTP source check (login, directory, files, sizes): problems, or none.
+    source: Callable[[], list[str]] | None = None
 
     @property
     def required_free_mb(self) -> int:
@@ -148,7 +151,8 @@ def check_cluster(
     The cluster-wide checks run only when every node answered: with a node down they
     would only repeat what its own finding says."""
     results = parallel.each(lambda node: check_node(gateway, node, policy), nodes, limit=None)
-    cluster: list[str] = []
+    # Where the nodes fetch the COP: a wrong directory must fail here, not in the window.
+    cluster: list[str] = policy.source() if policy.source is not None else []
     if all(result.reachable for result in results):
         cluster += check_replication(gateway)
         axl = gateway.axl_problem()

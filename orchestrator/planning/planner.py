@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
-from orchestrator.config.playbook import Playbook, Strategy
+from orchestrator.config.playbook import CopKind, Playbook, Strategy
+from orchestrator.cucm.copkinds import RULES, RestartNeed, need_of
 from orchestrator.cucm.pickup import services_to_restart
 from orchestrator.cucm.release import (
     Release,
@@ -68,8 +69,12 @@ class _Builder:
         self.playbook = playbook
         self.facts = facts
         self.est = estimates
-        self.cop = playbook.cop.file
+        self.cop = playbook.main_cop.file_name
         self.base = cop_base_name(self.cop)
+        self.bases = [c.base_name for c in playbook.all_cops]
+        kinds = {c.kind for c in playbook.all_cops}
+        self.has_pack = CopKind.DEVICEPACK in kinds
+        self.callmanager_everywhere = any(RULES[k].callmanager_everywhere for k in kinds)
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.stages: list[Stage] = []
@@ -77,7 +82,9 @@ class _Builder:
     # -- helpers ---------------------------------------------------------------
 
     def has_cop(self, node: NodeFacts) -> bool:
-        return any(cop_base_name(option) == self.base for option in node.installed_options)
+        """Every COP of the playbook is installed on ``node``."""
+        installed = {cop_base_name(option) for option in node.installed_options}
+        return all(base in installed for base in self.bases)
 
     def step(self, stage: str, action: Action, node: NodeFacts, seconds: int, reason: str,
              **extra: object) -> Step:
@@ -96,13 +103,18 @@ class _Builder:
             self.notes.append("take a DRS backup before this window: a device pack cannot "
                               "be uninstalled (Cisco's procedure, step 1)")
         if needs_install:
-            self.notes.append("prechecks want " + describe_free_space(self.playbook.cop.size_mb)
+            size = self.playbook.main_cop.size_mb
+            self.notes.append("prechecks want " + describe_free_space(size)
                               + " in the common partition of every node")
+        self.describe_cops()
         self.installs(needs_install)
-        self.verify()
+        if self.has_pack:
+            self.verify()
         scope, reason = self.restart_scope()
         pending = [n.name for n in facts.nodes if n.pending_restart]
-        if needs_install or pending:
+        if scope is None:
+            self.notes.append("no COP of this playbook needs a restart: none planned")
+        elif needs_install or pending:
             if pending and not needs_install:
                 self.notes.append(f"the COP is on every node but {', '.join(pending)} has "
                                   "not been restarted since it was installed")
@@ -111,8 +123,8 @@ class _Builder:
             targets = {n.name for n in needs_install} | set(pending)
             self.restarts(scope, targets)
         else:
-            self.notes.append(f"{self.base} is installed on every node and no node awaits "
-                              "a restart: nothing to install or restart")
+            self.notes.append(f"{', '.join(self.bases)} installed on every node and no node "
+                              "awaits a restart: nothing to install or restart")
             scope = None
         self.postchecks()
         return Plan(
@@ -169,7 +181,7 @@ class _Builder:
                       timeout_seconds=timeout)
             for node in subscribers if node in needs
         ]
-        if steps:
+        if steps and self.has_pack:
             self.verify(early=True)
         self.stages.append(Stage(
             name=name, kind=StageKind.INSTALL_SUBSCRIBERS, steps=steps,
@@ -199,10 +211,30 @@ class _Builder:
                          models=models)
         self.stages.append(Stage(name=name, kind=kind, steps=[step], reason=reason))
 
-    def restart_scope(self) -> tuple[RestartScope, str]:
+    def describe_cops(self) -> None:
+        cops = self.playbook.all_cops
+        if len(cops) < 2:
+            return
+        listing = "; ".join(f"{i}. {c.file_name} ({c.kind}: restart {RULES[c.kind].restart})"
+                            for i, c in enumerate(cops, start=1))
+        self.notes.append(f"{len(cops)} COPs, installed on each node in this order within "
+                          f"one install step, under one restart cycle: {listing}")
+
+    def restart_scope(self) -> tuple[RestartScope | None, str]:
         releases = sorted({n.release_number for n in self.facts.nodes})
         lowest = releases[0]
         rule = restart_rule(lowest)
+        kinds = [c.kind for c in self.playbook.all_cops]
+        need = max(need_of(k, lowest) for k in kinds)
+        if not self.has_pack or (need is RestartNeed.REBOOT and rule.scope is not \
+                RestartScope.REBOOT):
+            # Another COP decides: the strongest of what each COP kind needs.
+            if need is RestartNeed.NONE:
+                return None, "no COP of this playbook needs a restart"
+            strongest = next(c for c in self.playbook.all_cops if need_of(c.kind, lowest) == need)
+            scope = RestartScope.REBOOT if need is RestartNeed.REBOOT else RestartScope.SERVICES
+            rule = type(rule)(scope, f"{strongest.file_name} ({strongest.kind}) needs the "
+                                     f"strongest restart: {RULES[strongest.kind].restart}")
         mixed = ""
         if len(releases) > 1:
             listing = ", ".join(
@@ -227,8 +259,12 @@ class _Builder:
         return forced, reason
 
     def services_for(self, node: NodeFacts) -> list[str]:
-        return services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
-                                   runs_callmanager=node.runs_callmanager)
+        services = services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
+                                       runs_callmanager=node.runs_callmanager)
+        if self.callmanager_everywhere and node.runs_callmanager and \
+                SVC_CALLMANAGER not in services:
+            services.append(SVC_CALLMANAGER)  # a dial plan is loaded by CallManager
+        return services
 
     def restart_step(self, stage: str, node: NodeFacts, scope: RestartScope,
                      reason: str) -> Step:
@@ -239,6 +275,8 @@ class _Builder:
                              timeout_seconds=timeouts.reboot + timeouts.services)
         services = self.services_for(node)
         where = {SVC_TFTP: "TFTP node", SVC_TOMCAT: "every node"}
+        if self.callmanager_everywhere:
+            where[SVC_CALLMANAGER] = "every node running it: dial plan"
         why = ", ".join(f"{s} ({where.get(s, 'publisher')})" for s in services)
         return self.step(stage, Action.RESTART_SERVICES, node,
                          len(services) * self.est.service_restart, f"{reason}; {why}",
