@@ -252,9 +252,18 @@ class _Wizard:
         self._fetching_from = (address, port)
         timeout = max(self.world.timing.sftp_unreachable_seconds, 5.0)
         try:
+            # from the node's own address, as a real node's connection comes
+            sock = socket.create_connection(
+                (address, port), timeout, source_address=(self.node.address, 0)
+            )
+        except OSError:
+            client.close()
+            self._unreachable(started)
+        try:
             client.connect(
                 address,
                 port,
+                sock=sock,
                 username=source.user,
                 password=source.password,
                 timeout=timeout,
@@ -265,9 +274,11 @@ class _Wizard:
             )
         except paramiko.AuthenticationException:
             client.close()
+            sock.close()
             self._fail(texts.ERR_BAD_CREDENTIALS)
         except (paramiko.SSHException, OSError):
             client.close()
+            sock.close()
             self._unreachable(started)
         return client
 

@@ -114,7 +114,8 @@ class _ServedFiles(paramiko.SFTPServerInterface):
         return None
 
     def _norm(self, path: str) -> str:
-        return os.path.normpath("/" + path)
+        # lstrip first: POSIX normpath keeps exactly two leading slashes ("//devpack")
+        return os.path.normpath("/" + path.lstrip("/"))
 
     def _file(self, path: str) -> Path | None:
         clean = self._norm(path)
