@@ -62,9 +62,15 @@ class CopSource:
     def problems(self) -> list[str]:
         """The source precheck: login, directory, each file, its size (and MD5 when
         devpack has the file). Reading a served file back is not a node's download."""
-        probe = Source(self.host, self.port, self.directory, self.username, self.password,
-                       known_hosts=str(self.known_hosts),
-                       host_key=self.server.host_key if self.server else None)
+        probe = Source(
+            self.host,
+            self.port,
+            self.directory,
+            self.username,
+            self.password,
+            known_hosts=str(self.known_hosts),
+            host_key=self.server.host_key if self.server else None,
+        )
         if self.server is None:
             return check_source(probe, self.expected)
         with self.server.not_recording():
@@ -77,8 +83,15 @@ def cop_source(playbook: Playbook, known_hosts: Path, prompt: Prompter | None) -
         assert sftp.host and sftp.directory and sftp.username and sftp.password
         password = sftp.password.resolve(prompt)
         logs.REDACTOR.add(password.reveal())
-        return CopSource(sftp.host, sftp.port, sftp.directory, sftp.username, password,
-                         known_hosts, [Expected(c.file_name) for c in playbook.all_cops])
+        return CopSource(
+            sftp.host,
+            sftp.port,
+            sftp.directory,
+            sftp.username,
+            password,
+            known_hosts,
+            [Expected(c.file_name) for c in playbook.all_cops],
+        )
     account = OneTimeAccount.make()
     logs.REDACTOR.add(account.password)  # before anything could log it
     files: dict[str, Path] = {}
@@ -88,5 +101,13 @@ def cop_source(playbook: Playbook, known_hosts: Path, prompt: Prompter | None) -
         files[cop.file_name] = cop.source
         expected.append(Expected(cop.file_name, cop.source.stat().st_size, cop.md5))
     server = CopServer(files, sftp.serve.address, sftp.serve.port, SERVED_DIRECTORY, account)
-    return CopSource(sftp.serve.address, sftp.serve.port, SERVED_DIRECTORY, account.username,
-                     Secret(account.password), known_hosts, expected, server)
+    return CopSource(
+        sftp.serve.address,
+        sftp.serve.port,
+        SERVED_DIRECTORY,
+        account.username,
+        Secret(account.password),
+        known_hosts,
+        expected,
+        server,
+    )

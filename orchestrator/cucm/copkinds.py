@@ -52,8 +52,7 @@ RULES: dict[CopKind, KindRule] = {
     CopKind.LOCALE: KindRule(
         "listed in show version active",
         RestartNeed.REBOOT,
-        "reboot every node, publisher first (Cisco's locale installer instructions; "
-        "inferred)",
+        "reboot every node, publisher first (Cisco's locale installer instructions; inferred)",
     ),
     CopKind.DIALPLAN: KindRule(
         "listed in show version active",

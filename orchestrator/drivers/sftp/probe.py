@@ -48,31 +48,45 @@ def check_source(source: Source, files: list[Expected], timeout: float = 15.0) -
         try:
             client.load_host_keys(source.known_hosts)
         except OSError as exc:
-            return [f"SFTP source {where}: cannot read known_hosts {source.known_hosts}: "
-                    f"{exc.strerror}"]
+            return [
+                f"SFTP source {where}: cannot read known_hosts {source.known_hosts}: {exc.strerror}"
+            ]
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
-        client.connect(source.host, source.port, username=source.username,
-                       password=_reveal(source.password), timeout=timeout,
-                       banner_timeout=timeout, auth_timeout=timeout,
-                       look_for_keys=False, allow_agent=False)
+        client.connect(
+            source.host,
+            source.port,
+            username=source.username,
+            password=_reveal(source.password),
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
+            look_for_keys=False,
+            allow_agent=False,
+        )
     except paramiko.AuthenticationException:
         client.close()
-        return [f"SFTP source {where}: the server refused user {source.username!r} "
-                "(the nodes would fail with 'The user name or password is not valid'): "
-                "check sftp.username and the password reference"]
+        return [
+            f"SFTP source {where}: the server refused user {source.username!r} "
+            "(the nodes would fail with 'The user name or password is not valid'): "
+            "check sftp.username and the password reference"
+        ]
     except paramiko.SSHException as exc:
         client.close()
         if "not found in known_hosts" in str(exc) or "Server " in str(exc):
-            return [f"SFTP source {where}: its host key is not in the inventory's "
-                    f"known_hosts ({source.known_hosts}): check the key with the SFTP "
-                    "server's administrator, then add it (ssh-keyscan -p "
-                    f"{source.port} {source.host} >> {source.known_hosts})"]
+            return [
+                f"SFTP source {where}: its host key is not in the inventory's "
+                f"known_hosts ({source.known_hosts}): check the key with the SFTP "
+                "server's administrator, then add it (ssh-keyscan -p "
+                f"{source.port} {source.host} >> {source.known_hosts})"
+            ]
         return [f"SFTP source {where}: SSH failed: {exc}"]
     except OSError as exc:
         client.close()
-        return [f"SFTP source {where}: cannot connect ({exc.strerror or exc}): check "
-                "sftp.host and sftp.port, and that this host and the nodes can reach it"]
+        return [
+            f"SFTP source {where}: cannot connect ({exc.strerror or exc}): check "
+            "sftp.host and sftp.port, and that this host and the nodes can reach it"
+        ]
     try:
         return _check_files(client.open_sftp(), where, source.directory, files)
     except (paramiko.SSHException, OSError) as exc:
@@ -81,24 +95,31 @@ def check_source(source: Source, files: list[Expected], timeout: float = 15.0) -
         client.close()
 
 
-def _check_files(sftp: paramiko.SFTPClient, where: str, directory: str,
-                 files: list[Expected]) -> list[str]:
+def _check_files(
+    sftp: paramiko.SFTPClient, where: str, directory: str, files: list[Expected]
+) -> list[str]:
     try:
         listing = {entry.filename: entry for entry in sftp.listdir_attr(directory)}
     except OSError:
-        return [f"SFTP source {where}: the directory {directory} does not exist or cannot "
-                "be listed (the nodes would fail with 'The directory could not be "
-                "located'): check sftp.directory"]
+        return [
+            f"SFTP source {where}: the directory {directory} does not exist or cannot "
+            "be listed (the nodes would fail with 'The directory could not be "
+            "located'): check sftp.directory"
+        ]
     problems = []
     for expected in files:
         entry = listing.get(expected.file)
         if entry is None or not stat.S_ISREG(entry.st_mode or 0):
-            problems.append(f"SFTP source {where}: {expected.file} is not in {directory}: "
-                            "put it there, or fix cop.file / sftp.directory")
+            problems.append(
+                f"SFTP source {where}: {expected.file} is not in {directory}: "
+                "put it there, or fix cop.file / sftp.directory"
+            )
             continue
         if expected.size is not None and entry.st_size != expected.size:
-            problems.append(f"SFTP source {where}: {expected.file} is {entry.st_size} bytes, "
-                            f"expected {expected.size}: copy the file again")
+            problems.append(
+                f"SFTP source {where}: {expected.file} is {entry.st_size} bytes, "
+                f"expected {expected.size}: copy the file again"
+            )
             continue
         if entry.st_size == 0:
             problems.append(f"SFTP source {where}: {expected.file} is empty")
@@ -110,7 +131,9 @@ def _check_files(sftp: paramiko.SFTPClient, where: str, directory: str,
                 while chunk := remote.read(1 << 16):
                     digest.update(chunk)
             if digest.hexdigest() != expected.md5:
-                problems.append(f"SFTP source {where}: {expected.file} does not have the "
-                                "playbook's MD5: the file on the server is not the one "
-                                "devpack checked")
+                problems.append(
+                    f"SFTP source {where}: {expected.file} does not have the "
+                    "playbook's MD5: the file on the server is not the one "
+                    "devpack checked"
+                )
     return problems

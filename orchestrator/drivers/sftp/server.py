@@ -54,8 +54,10 @@ class OneTimeAccount:
     @classmethod
     def make(cls) -> OneTimeAccount:
         # Letters and digits only: both are typed at the wizard's prompts.
-        return cls(f"devpack{secrets.token_hex(4)}", secrets.token_urlsafe(24).replace("-", "x")
-                   .replace("_", "y"))
+        return cls(
+            f"devpack{secrets.token_hex(4)}",
+            secrets.token_urlsafe(24).replace("-", "x").replace("_", "y"),
+        )
 
 
 class _Auth(paramiko.ServerInterface):
@@ -104,8 +106,14 @@ class _ReadHandle(paramiko.SFTPHandle):
 class _ServedFiles(paramiko.SFTPServerInterface):
     """``directory`` holds exactly ``files``; nothing else exists, nothing is writable."""
 
-    def __init__(self, server: paramiko.ServerInterface, *args: object,
-                 owner: CopServer, peer: str, **kwargs: object) -> None:
+    def __init__(
+        self,
+        server: paramiko.ServerInterface,
+        *args: object,
+        owner: CopServer,
+        peer: str,
+        **kwargs: object,
+    ) -> None:
         super().__init__(server)
         self._owner = owner
         self._peer = peer  # the node's address, for the download log
@@ -133,8 +141,10 @@ class _ServedFiles(paramiko.SFTPServerInterface):
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
         clean = self._norm(path)
         if clean == self._owner.directory:
-            return [paramiko.SFTPAttributes.from_stat(p.stat(), name)
-                    for name, p in sorted(self._owner.files.items())]
+            return [
+                paramiko.SFTPAttributes.from_stat(p.stat(), name)
+                for name, p in sorted(self._owner.files.items())
+            ]
         if clean == "/":
             attrs = self._dir_attrs()
             attrs.filename = self._owner.directory.strip("/")
@@ -160,8 +170,13 @@ class _ServedFiles(paramiko.SFTPServerInterface):
             return SFTP_NO_SUCH_FILE
         peer = self._peer
         try:
-            return _ReadHandle(local, flags, lambda n, s, whole: self._owner.downloaded(
-                Download(peer, local.name, n, round(s, 3), whole)))
+            return _ReadHandle(
+                local,
+                flags,
+                lambda n, s, whole: self._owner.downloaded(
+                    Download(peer, local.name, n, round(s, 3), whole)
+                ),
+            )
         except OSError as exc:
             return paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO)
 
@@ -178,8 +193,14 @@ class _ServedFiles(paramiko.SFTPServerInterface):
 class CopServer:
     """Serves ``files`` (name -> local path) as ``directory`` on ``address:port``."""
 
-    def __init__(self, files: dict[str, Path], address: str, port: int, directory: str,
-                 account: OneTimeAccount) -> None:
+    def __init__(
+        self,
+        files: dict[str, Path],
+        address: str,
+        port: int,
+        directory: str,
+        account: OneTimeAccount,
+    ) -> None:
         self.files = files
         self.address = address
         self.port = port
@@ -211,10 +232,16 @@ class CopServer:
         self._sock = sock
         self.port = sock.getsockname()[1]
         self._accept_thread = threading.Thread(
-            target=self._accept_loop, name=f"devpack-sftp-{self.port}", daemon=True)
+            target=self._accept_loop, name=f"devpack-sftp-{self.port}", daemon=True
+        )
         self._accept_thread.start()
-        log.info("sftp.serve.started", address=self.address, port=self.port,
-                 directory=self.directory, files=sorted(self.files))
+        log.info(
+            "sftp.serve.started",
+            address=self.address,
+            port=self.port,
+            directory=self.directory,
+            files=sorted(self.files),
+        )
 
     def _bind_error(self, exc: OSError) -> ServeError:
         where = f"{self.address} port {self.port}"
@@ -223,20 +250,24 @@ class CopServer:
                 f"cannot serve the COP over SFTP: {where} is taken (another SSH/SFTP "
                 "server listens there)",
                 "stop that server on this address, or set sftp.serve.address to another "
-                "address of this host the nodes reach")
+                "address of this host the nodes reach",
+            )
         if exc.errno == errno.EADDRNOTAVAIL:
             return ServeError(
-                f"cannot serve the COP over SFTP: {self.address} is not an address of this "
-                "host",
+                f"cannot serve the COP over SFTP: {self.address} is not an address of this host",
                 "set sftp.serve.address to an address of this host's interfaces that the "
-                "nodes can reach (ip -brief address)")
+                "nodes can reach (ip -brief address)",
+            )
         if exc.errno == errno.EACCES:
             return ServeError(
                 f"cannot serve the COP over SFTP: binding {where} needs privileges",
                 "run devpack as root or give its Python CAP_NET_BIND_SERVICE (the nodes' "
-                "install wizard always connects to port 22)")
-        return ServeError(f"cannot serve the COP over SFTP on {where}: {exc.strerror}",
-                          "check sftp.serve.address and port")
+                "install wizard always connects to port 22)",
+            )
+        return ServeError(
+            f"cannot serve the COP over SFTP on {where}: {exc.strerror}",
+            "check sftp.serve.address and port",
+        )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -254,8 +285,12 @@ class CopServer:
             transport.close()
         for transport in transports:
             transport.join(timeout=5)
-        log.info("sftp.serve.stopped", address=self.address, port=self.port,
-                 downloads=len(self.downloads))
+        log.info(
+            "sftp.serve.stopped",
+            address=self.address,
+            port=self.port,
+            downloads=len(self.downloads),
+        )
 
     def __enter__(self) -> CopServer:
         self.start()
@@ -280,8 +315,14 @@ class CopServer:
             return
         with self._lock:
             self.downloads.append(download)
-        log.info("sftp.download", node_address=download.address, file=download.file,
-                 bytes=download.bytes, seconds=download.seconds, complete=download.complete)
+        log.info(
+            "sftp.download",
+            node_address=download.address,
+            file=download.file,
+            bytes=download.bytes,
+            seconds=download.seconds,
+            complete=download.complete,
+        )
         if self.on_download is not None:
             try:
                 self.on_download(download)
@@ -303,8 +344,9 @@ class CopServer:
     def _serve(self, conn: socket.socket, peer: str) -> None:
         transport = paramiko.Transport(conn)
         transport.add_server_key(self.host_key)
-        transport.set_subsystem_handler("sftp", paramiko.SFTPServer, _ServedFiles,
-                                        owner=self, peer=peer)
+        transport.set_subsystem_handler(
+            "sftp", paramiko.SFTPServer, _ServedFiles, owner=self, peer=peer
+        )
         with self._lock:
             self._transports = {t: p for t, p in self._transports.items() if t.is_alive()}
             self._transports[transport] = peer
