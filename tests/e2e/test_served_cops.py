@@ -83,6 +83,10 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sftp_server.OneTimeAccount, "make", staticmethod(remember))
     state = tmp_path / "state"
+    # the dry run prechecks devpack's own server too (login, directory, files, sizes, MD5)
+    code, dry = devpack(*served_args(cluster, playbook, state, "--dry-run"))
+    assert code == 0, dry
+    assert "prechecks passed" in dry and not cluster.lab.events.select("cop_downloaded")
     code, output = devpack(*served_args(cluster, playbook, state))
     assert code == 0, output
     # a locale COP needs a reboot: the strongest restart wins over 12.5's service restarts
@@ -117,12 +121,15 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
     assert all(d["bytes"] == sizes[d["file"]] and d["seconds"] >= 0 for d in downloads)
     assert "Downloads from devpack" in (run_dir / "report" / "report.html").read_text()
 
-    # the one-time account: made for this run only, never written anywhere
-    assert len(accounts) == 1
-    password = accounts[0].password.encode()
-    assert password not in output.encode()
+    # one-time accounts: a new one per process, never printed or written anywhere
+    assert len(accounts) == 2 and accounts[0].password != accounts[1].password
     written = [p for p in state.rglob("*") if p.is_file()]
-    assert written and not [p for p in written if password in p.read_bytes()]
+    assert any(p.name == "journal.sqlite" for p in written)
+    assert any(p.name == "log.jsonl" for p in written)
+    for account in accounts:
+        password = account.password.encode()
+        assert password not in (dry + output).encode()
+        assert not [p for p in written if password in p.read_bytes()]
 
 
 @needs_root
