@@ -118,7 +118,9 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
         (n, f) for n in world.nodes for f in (PACK, LOCALE)
     }
     sizes = {PACK: len(cop_content(PACK)), LOCALE: 96 * 1024}
-    assert all(d["bytes"] == sizes[d["file"]] and d["seconds"] >= 0 for d in downloads)
+    assert all(
+        d["bytes"] == sizes[d["file"]] and d["complete"] and d["seconds"] >= 0 for d in downloads
+    ), downloads
     assert "Downloads from devpack" in (run_dir / "report" / "report.html").read_text()
 
     # one-time accounts: a new one per process, never printed or written anywhere

@@ -91,8 +91,10 @@ class _ReadHandle(paramiko.SFTPHandle):
 
     def read(self, offset: int, length: int) -> bytes | int:
         data = super().read(offset, length)
-        if isinstance(data, bytes):
-            self._read += len(data)
+        if isinstance(data, bytes) and data:
+            # how far into the file the node got: a client's prefetch may read a block
+            # twice, so a sum of reads would overstate the download
+            self._read = max(self._read, offset + len(data))
         return data
 
     def stat(self) -> paramiko.SFTPAttributes | int:
