@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -153,9 +154,28 @@ def fleet_figures(
     ]
 
 
+def ssh_algorithm_figures(label: str, ssh: dict[str, Any]) -> list[Figure]:
+    """Login (warm process) and poll costs on one SSH algorithm set (docs/performance.md)."""
+    return [
+        Figure(
+            f"SSH login + a command, warm, {label} (lab)",
+            ssh["relogin_s"] * 1000,
+            "ms",
+            note=f"CPU {ssh['relogin_cpu_s'] * 1000:.1f} ms; {ssh['algorithms']}",
+        ),
+        Figure(
+            f"one poll on an open session, {label} (lab)",
+            ssh["command_s"] * 1000,
+            "ms",
+            note=f"CPU {ssh['command_cpu_s'] * 1000:.2f} ms",
+        ),
+    ]
+
+
 def client_figures(wsdl_objects: int = TOOLKIT_OBJECTS) -> list[Figure]:
     r = clients.measure(wsdl_objects)
     axl, cc, ssh, big = r["axl"], r["cc"], r["ssh"], r["bigwsdl"]
+    legacy = r["ssh_legacy"]
     return [
         Figure("fresh process: import devpack + read inputs", axl["import_and_inputs_s"], "s"),
         Figure(
@@ -183,6 +203,8 @@ def client_figures(wsdl_objects: int = TOOLKIT_OBJECTS) -> list[Figure]:
             "ms",
             note=f"CPU {ssh['command_cpu_s'] * 1000:.2f} ms",
         ),
+        *ssh_algorithm_figures("modern, 12.5", ssh),
+        *ssh_algorithm_figures("legacy, 11.5", legacy),
         Figure(
             f"Toolkit-size AXL WSDL ({big['size_mb']:.1f} MB): first query",
             big["first_query_s"],

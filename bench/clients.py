@@ -12,12 +12,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.bigwsdl import TOOLKIT_OBJECTS, write_big_wsdl
 from bench.fleet import start_labs
 
+LEGACY_SSH_RELEASE = "11.5.1.10000-6"  # OpenSSH 5.3 era: ssh-rsa (SHA-1), no GCM
 
-def probe(mode: str, fleet: Path, wsdl: Path | None = None) -> dict[str, float]:
+
+def probe(mode: str, fleet: Path, wsdl: Path | None = None) -> dict[str, Any]:
     folder = fleet / "c01"
     args = [
         sys.executable,
@@ -35,7 +38,20 @@ def probe(mode: str, fleet: Path, wsdl: Path | None = None) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(wsdl_objects: int = TOOLKIT_OBJECTS) -> dict[str, dict[str, float]]:
+def legacy_ssh() -> dict[str, Any]:
+    """The ssh probe against an 11.5 lab, whose sshd offers the OpenSSH 5.3 set."""
+    with tempfile.TemporaryDirectory(prefix="bench-ssh-legacy-") as tmp:
+        folder = Path(tmp)
+        labs = start_labs(folder, 1, 1, 1 / 400, release=LEGACY_SSH_RELEASE)
+        try:
+            return probe("ssh", folder / "fleet")
+        finally:
+            assert labs.stdin is not None
+            labs.stdin.close()
+            labs.wait(timeout=60)
+
+
+def measure(wsdl_objects: int = TOOLKIT_OBJECTS) -> dict[str, dict[str, Any]]:
     """``wsdl_objects``: object types in the synthetic WSDL (the Toolkit's size by default;
     the smoke run uses a handful)."""
     with tempfile.TemporaryDirectory(prefix="bench-clients-") as tmp:
@@ -55,9 +71,13 @@ def measure(wsdl_objects: int = TOOLKIT_OBJECTS) -> dict[str, dict[str, float]]:
             assert labs.stdin is not None
             labs.stdin.close()
             labs.wait(timeout=60)
+    results["ssh_legacy"] = legacy_ssh()
     return results
 
 
 if __name__ == "__main__":
     for mode, figures in measure().items():
-        print(mode, json.dumps({k: round(v, 4) for k, v in figures.items()}))
+        print(
+            mode,
+            json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}),
+        )

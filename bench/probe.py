@@ -1,5 +1,7 @@
 """Client costs, measured in a fresh process: ``python -m bench.probe MODE INVENTORY
-PLAYBOOK [WSDL]`` prints one JSON object. Modes: axl, cc, ssh, bigwsdl."""
+PLAYBOOK [WSDL]`` prints one JSON object. Modes: axl, cc, ssh, bigwsdl. ``ssh`` also
+logs in again 10 times on a warm process (a login + one command each) and names the
+algorithms negotiated."""
 
 from __future__ import annotations
 
@@ -22,12 +24,15 @@ def _timed(action: Any) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[str, float]:
+RELOGINS = 10
+
+
+def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[str, Any]:
     started = time.perf_counter()
     from orchestrator import app  # the CLI's use-case layer: what `devpack run` imports
 
     inputs = app.load_inputs(inventory, playbook)
-    figures: dict[str, float] = {"import_and_inputs_s": time.perf_counter() - started}
+    figures: dict[str, Any] = {"import_and_inputs_s": time.perf_counter() - started}
     pub = inputs.inventory.publisher
     user = inputs.inventory.credentials.application.username
     secret = inputs.application_password
@@ -38,7 +43,13 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
 
         def first() -> list[dict[str, str]]:
             client = AxlClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle, wsdl=wsdl
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                wsdl=wsdl,
+                tls_name=pub.tls_name,
             )
             figures["client_s"] = time.perf_counter() - t0
             return client.sql("select name from typemodel")
@@ -49,7 +60,13 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
         # A second client (another cluster's publisher, say) reuses the parsed WSDL.
         _, figures["second_client_and_query_s"], _ = _timed(
             lambda: AxlClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle, wsdl=wsdl
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                wsdl=wsdl,
+                tls_name=pub.tls_name,
             ).sql("select name from typemodel")
         )
     elif mode == "cc":
@@ -57,7 +74,12 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
 
         def client() -> Any:
             return ControlCenterClient(
-                pub.address, pub.https_port, user, secret, ca_bundle=inputs.ca_bundle
+                pub.address,
+                pub.https_port,
+                user,
+                secret,
+                ca_bundle=inputs.ca_bundle,
+                tls_name=pub.tls_name,
             )
 
         t0 = time.perf_counter()
@@ -71,6 +93,18 @@ def main(mode: str, inventory: Path, playbook: Path, wsdl: Path | None) -> dict[
         _, figures["login_s"], figures["login_cpu_s"] = _timed(
             lambda: gateway.installed_options(pub.label)
         )
+        used = gateway.ssh_algorithms[pub.label]
+        figures["algorithms"] = f"{used.host_key}, {used.kex}, {used.cipher}, {used.mac}"
+
+        def relogin() -> None:
+            for _ in range(RELOGINS):
+                gateway.drop(pub.label)
+                gateway.installed_options(pub.label)
+
+        # warm (imports and first-use costs paid): what each further node's login costs
+        _, wall, cpu = _timed(relogin)
+        figures["relogin_s"] = wall / RELOGINS
+        figures["relogin_cpu_s"] = cpu / RELOGINS
         runs = 50
         _, wall, cpu = _timed(lambda: [gateway.upgrade_status(pub.label) for _ in range(runs)])
         figures["command_s"] = wall / runs

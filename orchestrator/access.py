@@ -17,6 +17,7 @@ from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     DriverError,
     HostKeyMismatch,
+    NoCommonAlgorithm,
     NodeUnreachable,
     UnknownHostKey,
 )
@@ -110,8 +111,8 @@ def login_error(access: ClusterAccess, exc: DriverError) -> UserError:
             "repeated failures can lock the account",
             EXIT_UNREACHABLE,
         )
-    if isinstance(exc, HostKeyMismatch | UnknownHostKey):
-        # the driver's message already says what to do with the key
+    if isinstance(exc, HostKeyMismatch | UnknownHostKey | NoCommonAlgorithm):
+        # the driver's message already says what to do with the key or the sshd
         return UserError(f"{label}: {exc}", "", EXIT_UNREACHABLE)
     if isinstance(exc, NodeUnreachable):
         port = f" and {where}.ssh_port ({node.ssh_port})" if node else " and ssh_port"

@@ -12,7 +12,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,10 +22,11 @@ from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import BackupAction, Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.sftp.server import Download
 from orchestrator.drivers.soap.errors import SoapAuthError
+from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
@@ -57,9 +58,10 @@ from orchestrator.errors import (
 )
 from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
-from orchestrator.planning.plan import Plan
+from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
 from orchestrator.source import CopSource, cop_source
+from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +121,10 @@ def load_inputs(
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
         found = discover(gateway, inputs.inventory, inputs.playbook.main_cop.file_name)
+        # every node's HTTPS certificate, for its DNS name, before anything relies on it
+        require_verified_certificates(
+            gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
+        )
     except DriverError as exc:  # names the node, the inventory field and what to do
         raise login_error(inputs, exc) from exc
     if found.unknown_nodes:
@@ -140,7 +146,17 @@ def make_plan(inputs: Inputs, gateway: DriverGateway) -> tuple[Plan, Discovery]:
         plan.warnings.append(application_login_warning(inputs, found.axl_error))
     else:
         plan.notes.extend(found.notes)
+    record_ssh_algorithms(plan, gateway)
     return plan, found
+
+
+def record_ssh_algorithms(plan: Plan, gateway: DriverGateway) -> None:
+    """What each node's SSH negotiated, into the plan; notes naming the legacy ones."""
+    sessions = gateway.ssh_algorithms
+    for name in sorted(sessions):
+        used = sessions[name]
+        plan.ssh.append(SshAlgorithms(node=name, **asdict(used), legacy=used.legacy))
+    plan.notes.extend(legacy_notes(sessions))
 
 
 def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:
@@ -195,6 +211,8 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
             cop_size_mb=largest_cop_mb(pb),
             take_over_held_wizard=pb.install.take_over_held_wizard,
             source=inputs.source.problems,
+            backup_max_age_hours=pb.backup.max_age_hours,
+            refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
         ),
         poll=PollPolicy(first=pb.polling.first, ceiling=pb.polling.max),
         window=window,

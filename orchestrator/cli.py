@@ -13,6 +13,7 @@ from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
 from orchestrator.cli_output import err, out, progress_for, show_result, user_errors
+from orchestrator.cli_trust import trust_command
 from orchestrator.config.planfile import read_plan_file
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.lock import lock_holder
@@ -33,6 +34,7 @@ cli.add_typer(lab_app, name="lab")
 cli.add_typer(fleet_app, name="fleet")
 cli.command("audit")(audit_command)
 cli.command("report")(report_command)
+cli.command("trust")(trust_command)
 __all__ = ["cli", "err", "main", "out", "user_errors"]
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
@@ -137,6 +139,8 @@ def _show_dry_run(result: roll_out.DryRun) -> int:
     for node in result.prechecks.nodes:
         for warning in node.warnings:
             out.print(f"[yellow]warning[/] {node.node}: {warning}")
+    for warning in result.prechecks.warnings:
+        out.print(f"[yellow]warning[/] {warning}")
     problems += result.prechecks.problems
     for problem in problems:
         err.print(f"[red]precheck[/] {problem}", highlight=False)

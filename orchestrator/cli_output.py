@@ -104,7 +104,8 @@ def show_result(result: RunResult) -> int:
     if result.report is not None:
         show_report(result.report, run_id, result)
     code = exit_code(result)
-    if code == app.EXIT_FAILED and result.audit_found_errors:
+    completed = outcome is None or outcome.status == RunState.COMPLETED
+    if code == app.EXIT_FAILED and result.audit_found_errors and completed:
         err.print("the rollout completed, but the cluster is not right (see the audit above)")
     return code
 

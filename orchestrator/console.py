@@ -18,9 +18,12 @@ from orchestrator.engine.rollout import ProgressView
 def operator_console(stderr: bool = False) -> Console:
     """A console for what the operator reads. Off a terminal (pipes, CI, cron mail) rich
     would wrap at 80 columns, and tables need more: 160. Lines are never hard-wrapped
-    (soft_wrap): a printed command must paste as one line, whatever its length."""
+    (soft_wrap): a printed command must paste as one line, whatever its length. No emoji
+    codes: a fingerprint such as ``AB:CD:EF`` must print as it is, not as a picture."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=True)
+    return Console(
+        stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=True, emoji=False
+    )
 
 
 class PlainProgress(ProgressView):

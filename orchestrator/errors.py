@@ -80,8 +80,8 @@ def failure_remedy(exc: BaseException, node: str | None) -> str:
     if isinstance(exc, TlsVerificationError):
         return (
             f"the HTTPS certificate of {where} no longer verifies (regenerated at its "
-            "restart?): check the certificate on the node and update ca_bundle in the "
-            "inventory to a CA that signs it"
+            "restart?): check it on the node (`show cert own tomcat`), then pin it with "
+            "`devpack trust -i INVENTORY` (or put the CA that signs it into ca_bundle)"
         )
     return (
         "devpack did not expect this (a bug, or an answer it does not know); every node's "

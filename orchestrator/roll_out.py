@@ -163,7 +163,13 @@ def dry_run(
         settings = app.rollout_settings(inputs, window)
         nodes = sorted({step.nodes[0] for step in plan.steps})
         with inputs.source.serving():  # the source precheck logs in to devpack's server
-            prechecks = check_cluster(gateway, nodes, settings.prechecks)
+            prechecks = check_cluster(
+                gateway,
+                nodes,
+                settings.prechecks,
+                replication=plan.replication_checks,
+                backup=plan.installs,
+            )
         return DryRun(plan, prechecks, window_fit(settings.window, plan))
     finally:
         gateway.close()

@@ -1,10 +1,39 @@
-"""Suite-wide fixtures: the lab cluster (orchestrator.lab.testing)."""
+"""Suite-wide fixtures: the lab cluster, per-test lock folders; the e2e marker."""
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["orchestrator.lab.testing"]
+from orchestrator.lab.config import LabConfig
+from orchestrator.lab.testing import LabCluster, start_lab_cluster
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e, and every test that starts a lab cluster, is
+    end-to-end: `pytest -m "not e2e"` is the fast loop."""
+    for item in items:
+        uses_lab = "lab_cluster" in getattr(item, "fixturenames", ())
+        if uses_lab or E2E in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def lab_cluster(tmp_path: Path) -> Iterator[Callable[[LabConfig], LabCluster]]:
+    """``lab_cluster(config)`` starts a lab cluster in the test's tmp folder; every one
+    started is stopped at teardown."""
+    started: list[LabCluster] = []
+
+    def start(config: LabConfig) -> LabCluster:
+        cluster = start_lab_cluster(config, tmp_path / f"cluster{len(started)}")
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.lab.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from typer.testing import CliRunner
 
 from orchestrator.cli import cli
+from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import demo_config
 
 
@@ -36,16 +36,8 @@ def test_fleet_runs_two_clusters_to_completion(lab_cluster, tmp_path):
             assert len(cluster.lab.events.select("install_finished", node)) == 1
             assert len(cluster.lab.events.select("reboot_started", node)) == 1
     # two ordinary runs: own run id, completed in the journal, own log file
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        runs = dict(db.execute("select cluster, run_id from runs").fetchall())
-        assert sorted(runs) == ["east", "west"]
-        for run_id in runs.values():
-            last = db.execute(
-                "select state from entries where run_id = ? and step is null "
-                "order by seq desc limit 1",
-                (run_id,),
-            ).fetchone()
-            assert last == ("completed",)
+    runs = completed_runs(state)
+    assert sorted(runs) == ["east", "west"]
     for cluster, run_id in runs.items():
         lines = (state / "runs" / run_id / "log.jsonl").read_text().splitlines()
         assert lines, f"no log lines for {cluster}"
@@ -124,15 +116,9 @@ def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
     # the cluster under way stopped at a stage boundary; the queued one never started
     assert not second.lab.events.select("install_started")
     assert not first.lab.events.select("reboot_started")
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        states = [
-            row[0]
-            for row in db.execute(
-                "select e.state from entries e join runs r using (run_id) "
-                "where r.cluster = 'east' and e.step is null order by e.seq"
-            )
-        ]
-    assert states[-1] == "interrupted"
+    with Journal(state / "journal.sqlite") as journal:
+        (east,) = journal.runs("east")
+        assert journal.run_state(east.run_id) == "interrupted"
 
 
 def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):
@@ -169,15 +155,7 @@ def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):
     assert "1 of 2 cluster(s) completed" in output
     assert "post-run audit found" in output and "the cluster is not right" in output
     # both rollouts themselves completed: the journal says so for each
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        runs = dict(db.execute("select cluster, run_id from runs").fetchall())
-        for run_id in runs.values():
-            last = db.execute(
-                "select state from entries where run_id = ? and step is null "
-                "order by seq desc limit 1",
-                (run_id,),
-            ).fetchone()
-            assert last == ("completed",)
+    runs = completed_runs(state)
     # the audit's errors are the rejected phones of the strict cluster, and only there
     findings = {
         cluster: {
@@ -191,3 +169,12 @@ def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):
     }
     assert findings == {"clean": set(), "strict": {"phone-rejected"}}
     assert rejecting.lab.events.select("phone_registration")
+
+
+def completed_runs(state) -> dict[str, str]:
+    """cluster -> run id of every run in the journal, each asserted completed."""
+    with Journal(state / "journal.sqlite") as journal:
+        runs = {record.cluster: record.run_id for record in journal.runs()}
+        for run_id in runs.values():
+            assert journal.run_state(run_id) == "completed", run_id
+    return runs

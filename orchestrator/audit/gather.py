@@ -10,7 +10,7 @@ impossible.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -34,7 +34,7 @@ from orchestrator.cluster.snapshot import (
 )
 from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, servers
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.risport import RisClient
@@ -64,6 +64,9 @@ class AuditInputs(ClusterAccess):
 
     playbook: Playbook | None = None
     ris_rate_per_minute: int = 15
+    # node -> services STARTED before a run's restarts (its prechecks), for a post-run
+    # audit: they must run again whatever their stop reason says (cucm.services)
+    started_before: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _reason(exc: BaseException) -> str:
@@ -83,6 +86,7 @@ class Gatherer:
         self.pool = pool
         self.inventory = inputs.inventory
         self.unavailable: list[Unavailable] = []
+        self.excluded_spellings: set[str] = set()
         # any spelling of a node the cluster may use (name, address, AXL description)
         self.keys = NodeNames()
         for node in self.inventory.nodes:
@@ -97,7 +101,9 @@ class Gatherer:
     # ----- the whole cluster -------------------------------------------------------------
 
     def gather(self) -> AuditFacts:
-        nodes = self.inventory.nodes
+        excluded = self._servers(self.inventory.publisher.label)
+        # an IM and Presence server the inventory lists is not audited (no pack there)
+        nodes = [n for n in self.inventory.nodes if n.label not in excluded]
         facts = parallel.each(self._node, nodes)
         publisher = next(f for f in facts if f.is_publisher)
         if not publisher.reachable:
@@ -116,6 +122,7 @@ class Gatherer:
             expected_models=expected_models,
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},
+            out_of_scope=excluded,
         )
         self._axl(cluster)
         return cluster.model_copy(update={"unavailable": self.unavailable})
@@ -165,6 +172,7 @@ class Gatherer:
             last_boot=pickup.last_boot(history, zone),
             timezone=timezone,
             services=facts,
+            started_before=self.inputs.started_before.get(name),
         )
 
     def _start_times(self, node: Node) -> dict[str, float]:
@@ -176,6 +184,21 @@ class Gatherer:
             self._gap(f"control-center {node.label}", exc)
             return {}
         return {s.name.lower(): s.start_time.timestamp() for s in statuses if s.start_time}
+
+    def _servers(self, publisher: str) -> dict[str, str]:
+        """``show network cluster``: every spelling of each node (so processnode and
+        RisPort70 names match however the cluster defines its servers), and the IM and
+        Presence servers, which are out of scope."""
+        try:
+            with self.pool.cli(publisher) as cli:
+                rows = cli.network_cluster().nodes
+        except (DriverError, OSError) as exc:
+            self._gap("network-cluster", exc)
+            return {}
+        servers.add_aliases(rows, self.keys)
+        self.excluded_spellings = servers.out_of_scope_spellings(rows)
+        listed = {n.label: (n.label, n.address) for n in self.inventory.nodes}
+        return servers.out_of_scope_named(rows, listed)
 
     def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
         try:
@@ -224,6 +247,8 @@ class Gatherer:
     def _processnodes(self, axl: AxlClient, cluster: AuditFacts) -> None:
         for row in process_nodes(axl):
             label = self.keys.find(*row.spellings)
+            if label is None and set(row.spellings) & self.excluded_spellings:
+                continue  # IM and Presence: out of scope, reported as such
             if label is None:
                 # Not in the inventory: still one node, whichever spelling (address in
                 # processnode, hostname in RisPort70) a group or a phone names it by.
@@ -259,6 +284,7 @@ class Gatherer:
                 self.inputs.ca_bundle,
                 rate_per_minute=self.inputs.ris_rate_per_minute,
                 retry=AUDIT_RETRY,
+                tls_name=self.pool.tls_name(publisher.label),
             )
             devices = ris.select_cm_devices(enums)
         except Exception as exc:

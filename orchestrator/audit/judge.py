@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orchestrator.audit.checks import (
     judge_models,
+    judge_out_of_scope,
     judge_phones,
     judge_reachability,
     judge_replication,
@@ -20,6 +21,7 @@ def judge(facts: AuditFacts) -> AuditResult:
     findings: list[Finding] = judge_reachability(facts.nodes)
     findings += judge_unavailable(facts)
     findings += judge_unknown(facts)
+    findings += judge_out_of_scope(facts)
     verdict = judge_pack(facts, reachable)
     findings += verdict.findings
     rule = cluster_rule(reachable)

@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.cucm import services as services_rule
 
 AUDIT_VERSION = 1
 
@@ -38,12 +41,13 @@ class ServiceFact(_Model):
 
     @property
     def activated(self) -> bool:
-        return not self.reason
+        return services_rule.is_activated(self.reason)
 
     @property
     def down(self) -> bool:
-        """Should run and does not (deactivated / out-of-service ones are not down)."""
-        return self.state != "STARTED" and not self.reason
+        """Should run and does not, judged by the reason alone (``cucm.services``); the
+        audit also judges against ``NodeFact.started_before`` when a run recorded it."""
+        return services_rule.counts_as_down(self.state, self.reason)
 
 
 class InstallFact(_Model):
@@ -65,6 +69,8 @@ class NodeFact(_Model):
     last_boot: float | None = None
     timezone: str | None = None  # IANA name its stamps were converted with; None = UTC
     services: list[ServiceFact] = Field(default_factory=list)
+    # services STARTED before the run's restarts (its prechecks); None = not known
+    started_before: list[str] | None = None
     replication: int | None = None  # from the publisher's runtimestate; None = no row
 
     @property
@@ -107,6 +113,8 @@ class AuditFacts(_Model):
     unavailable: list[Unavailable] = Field(default_factory=list)
     # servers AXL's processnode lists that the inventory does not
     unknown_nodes: list[str] = Field(default_factory=list)
+    # servers of the cluster a device pack is not for (IM and Presence): name -> why
+    out_of_scope: dict[str, str] = Field(default_factory=dict)
 
     @property
     def publisher(self) -> NodeFact | None:
@@ -162,8 +170,17 @@ class AuditResult(_Model):
         return f"{errors} error(s), {warnings} warning(s)"
 
 
-def stamp(epoch: float | None) -> str | None:
-    """A stamp for messages and evidence: ``2026-11-28 01:12:40`` (UTC)."""
+def stamp(epoch: float | None, zone: str | None = None) -> str | None:
+    """A zone-aware stamp for messages and evidence: ``2026-11-28 01:12:40 UTC``; with a
+    node's ``zone`` (not UTC) also the node's own reading, as its CLI prints it:
+    ``2026-11-01 06:00:05 UTC (01:00:05 EST node time)``."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    text = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if zone and zone not in ("UTC", "Etc/UTC"):
+        try:
+            local = datetime.fromtimestamp(epoch, ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            return text
+        text += f" ({local:%Y-%m-%d %H:%M:%S %Z} node time)"
+    return text

@@ -215,6 +215,7 @@ def _reboot_findings(
         "callmanager_started_at": stamp(since) if cm and cm.activated else None,
         "start_time_source": source,
         "last_boot": stamp(node.last_boot),
+        "node_timezone": node.timezone or "UTC (assumed)",
         "release": str(release),
         "rule": str(rule.scope),
     }
@@ -226,8 +227,9 @@ def _reboot_findings(
                 code="restart-pending",
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after its running "
-                    f"Cisco CallManager started ({_started_text(since, source)}); "
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after its "
+                    f"running Cisco CallManager started "
+                    f"({_started_text(since, source, node.timezone)}); "
                     f"release {release} needs a reboot after a device pack, so this "
                     "CallManager still rejects the pack's new models"
                 ),
@@ -237,14 +239,18 @@ def _reboot_findings(
         ]
     if node_pickup(node, pack, rule.scope).pending:
         what = "its CallManager was restarted" if cm and cm.activated else "it runs no CallManager"
-        boot = f"the last boot ({stamp(node.last_boot)})" if node.last_boot else "a boot"
+        boot = (
+            f"the last boot ({stamp(node.last_boot, node.timezone)})"
+            if node.last_boot
+            else "a boot"
+        )
         return [
             Finding(
                 severity=Severity.WARNING,
                 code="reboot-pending",
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after {boot}"
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after {boot}"
                     f"{'' if node.last_boot else ' (no Boot line in system-history)'}; "
                     f"{what}, but release {release} calls for "
                     "a reboot of every node after a device pack"
@@ -301,8 +307,8 @@ def _service_findings(node: NodeFact, pack: str, release: Release) -> list[Findi
                 code=code,
                 node=node.name,
                 message=(
-                    f"{pack} was installed {stamp(install.time)}, after {name} "
-                    f"started ({_started_text(since, source)}): {effect}"
+                    f"{pack} was installed {stamp(install.time, node.timezone)}, after {name} "
+                    f"started ({_started_text(since, source, node.timezone)}): {effect}"
                 ),
                 evidence={
                     "pack": pack,
@@ -342,13 +348,13 @@ def _source_text(source: str) -> str:
     }.get(source, source)
 
 
-def _started_text(since: float | None, source: str) -> str:
+def _started_text(since: float | None, source: str, zone: str | None = None) -> str:
     if since is None:
         return (
             "when is unknown: neither Control Center nor system-history tell, so "
             "devpack assumes before"
         )
-    return f"{stamp(since)}, {_source_text(source)}"
+    return f"{stamp(since, zone)}, {_source_text(source)}"
 
 
 def _install_evidence(install: InstallFact) -> dict[str, str | None]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import structlog
+
 from orchestrator.config.inventory import Inventory, Node
 from orchestrator.config.secrets import Secret
 from orchestrator.cucm import pickup
@@ -21,9 +23,13 @@ from orchestrator.cucm.release import Release, axl_version_for
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.soap.transport import RetryPolicy
-from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.drivers.ssh.algorithms import Negotiated
+from orchestrator.drivers.ssh.errors import CommandFailed, DriverError, ParseError
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.transport import SshTarget
+from orchestrator.tls import names as tls_names
+
+log = structlog.get_logger(__name__)
 
 
 class ConnectionPool:
@@ -56,7 +62,13 @@ class ConnectionPool:
         self._axl_factory = axl_factory
         self._axl: AxlClient | None = None
         self._cc: dict[str, ControlCenterClient] = {}  # Control Center clients by node
+        self._tls_names: dict[str, str] | None = None
+        self._tls_names_lock = threading.Lock()
         self.logins = 0  # how many SSH logins this pool made (benchmarks read it)
+        self._zones: dict[str, str | None] = {}  # time zone per node, per session
+        self._zones_lock = threading.Lock()
+        # what each node's last login agreed on (the plan names legacy algorithms)
+        self.ssh_algorithms: dict[str, Negotiated] = {}
 
     # ----- CLI sessions ----------------------------------------------------------------
 
@@ -89,6 +101,8 @@ class ConnectionPool:
                 )
                 session.open()
                 self.logins += 1
+                if session.negotiated is not None:
+                    self.ssh_algorithms[name] = session.negotiated
                 self._sessions[name] = session
             try:
                 yield session
@@ -98,6 +112,8 @@ class ConnectionPool:
                 raise
 
     def drop(self, name: str) -> None:
+        with self._zones_lock:
+            self._zones.pop(name, None)  # read again with the next session
         with self._locks[name]:
             session = self._sessions.pop(name, None)
             if session:
@@ -108,11 +124,39 @@ class ConnectionPool:
             self.drop(name)
 
     def timezone(self, node: str) -> str | None:
-        """The node's time zone (IANA name); None while unknown, and then UTC is assumed.
+        """The node's time zone (IANA name, ``show timezone config``, read once per
+        session); None when the node names none this machine knows, and then UTC is
+        assumed (logged). A node that cannot be reached raises, as any command does.
 
         Every stamp read from the node goes through this one answer (system-history and
         Control Center StartTime are printed in the node's local time)."""
-        return None
+        with self._zones_lock:
+            if node in self._zones:
+                return self._zones[node]
+        try:
+            with self.cli(node) as cli:
+                zone = cli.timezone()
+            if zone is not None:
+                pickup.node_zone(zone)  # a name this machine's zone database knows
+        except (CommandFailed, ParseError, ValueError) as exc:
+            log.warning("timezone.unreadable", node=node, error=str(exc))
+            zone = None
+        if zone is None:
+            log.warning("timezone.assumed_utc", node=node)
+        with self._zones_lock:
+            self._zones[node] = zone
+        return zone
+
+    def tls_name(self, name: str) -> str:
+        """The name node ``name``'s certificate is verified against (``tls.names``)."""
+        with self._tls_names_lock:
+            if self._tls_names is None:
+                table = None
+                if tls_names.needs_cluster_table(self.inventory.nodes):
+                    with self.cli(self.inventory.publisher.label) as cli:
+                        table = cli.network_cluster()
+                self._tls_names = tls_names.tls_names(self.inventory.nodes, table)
+        return self._tls_names[name]
 
     # ----- SOAP clients ----------------------------------------------------------------
 
@@ -135,10 +179,13 @@ class ConnectionPool:
             self._application_password,
             ca_bundle=self.ca_bundle,
             version=axl_version_for(release),
+            tls_name=self.tls_name(pub.label),
         )
 
     def control_center(self, node: str) -> ControlCenterClient:
         """The node's Control Center client, made once per node and shared."""
+        # the zone is read over the node's CLI (once per session): not under the lock
+        zone = pickup.node_zone(self.timezone(node))
         with self._clients_lock:
             if node not in self._cc:
                 target = self.node(node)
@@ -148,9 +195,10 @@ class ConnectionPool:
                     self.inventory.credentials.application.username,
                     self._application_password,
                     ca_bundle=self.ca_bundle,
+                    tls_name=self.tls_name(node),
                     timeout=self.connect_timeout,
                     retry=RetryPolicy(attempts=2, initial_wait=0.5),
-                    node_timezone=pickup.node_zone(self.timezone(node)),
+                    node_timezone=zone,
                 )
             return self._cc[node]
 

@@ -34,6 +34,9 @@ class Node(StrictModel):
 
     name: NodeName | None = None
     address: Address
+    # The name the node's Tomcat certificate carries, verified instead of ``address``
+    # (certificates name FQDNs, not IPs). None: the FQDN ``show network cluster`` gives.
+    tls_name: Address | None = None
     ssh_port: Port = 22
     https_port: Port = 8443
     role: Role = Role.SUBSCRIBER

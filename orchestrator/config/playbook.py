@@ -305,6 +305,21 @@ class Install(StrictModel):
     take_over_held_wizard: StrictBool = False
 
 
+class BackupAction(StrEnum):
+    WARN = "warn"
+    REFUSE = "refuse"
+
+
+class Backup(StrictModel):
+    """Cisco's step 1 for a device pack is a DRS backup (a pack cannot be uninstalled):
+    prechecks read `utils disaster_recovery status backup` on the publisher and warn, or
+    refuse the run, when the last successful backup is older than ``max_age_hours`` or
+    there is none."""
+
+    max_age_hours: int = Field(default=24, ge=1, le=24 * 366, strict=True)
+    when_missing_or_old: BackupAction = BackupAction.WARN
+
+
 class Polling(StrictModel):
     """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s."""
 
@@ -336,6 +351,7 @@ class Playbook(StrictModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     window: Window | None = None
     polling: Polling = Field(default_factory=Polling)
+    backup: Backup = Field(default_factory=Backup)
     # How long things take on this cluster; the plan's durations and the window check.
     estimates: Estimates = Field(default_factory=Estimates)
 

@@ -15,9 +15,9 @@ from orchestrator.config.userfile import MAX_KNOWN_HOSTS_BYTES, read_user_file
 
 DEFAULT_KNOWN_HOSTS = Path.home() / ".ssh" / "known_hosts"
 KEYSCAN_HINT = (
-    "devpack verifies every node's SSH host key: set known_hosts in the inventory "
-    "to a file with the nodes' keys (ssh-keyscan -p PORT ADDRESS, checked "
-    "against the console)"
+    "devpack verifies every node's SSH host key: run `devpack trust -i INVENTORY` to "
+    "check the nodes' keys and write the file known_hosts names (or fill it yourself: "
+    "ssh-keyscan -p PORT ADDRESS, checked against the console)"
 )
 
 
@@ -92,6 +92,7 @@ def ca_bundle_file(inventory: Inventory) -> Path | None:
         raise inventory.problem(
             ("ca_bundle",),
             f"ca_bundle {inventory.ca_bundle}: {exc.message}",
-            "point ca_bundle at the PEM file of the CA (or the nodes' Tomcat certificates)",
+            "run `devpack trust -i INVENTORY` to pin the nodes' Tomcat certificates there, "
+            "or point ca_bundle at the PEM file of the CA that signs them",
         ) from None
     return inventory.ca_bundle

@@ -161,7 +161,13 @@ SVC_TOMCAT = "Cisco Tomcat"
 # Reason texts after two spaces in `utils service list`, and Control Center reason codes.
 REASON_NOT_ACTIVATED = "Service Not Activated"
 REASON_OUT_OF_SERVICE = "Commanded Out of Service"
-REASON_CODES = {REASON_NOT_ACTIVATED: -1068, REASON_OUT_OF_SERVICE: -1069}
+# Not deliberate: the service is down (reference 9.3; Control Center reason code -1019).
+REASON_COMPONENT_NOT_RUNNING = "Component is not running"
+REASON_CODES = {
+    REASON_NOT_ACTIVATED: -1068,
+    REASON_OUT_OF_SERVICE: -1069,
+    REASON_COMPONENT_NOT_RUNNING: -1019,
+}
 
 REPLICATION_STATES = {
     0: "Initializing",
@@ -188,12 +194,18 @@ SHOW_MYSELF = (
 )
 PRIMARY_NODE = "Primary Node ={value}"  # "true" on the publisher (inferred for subscribers)
 CLUSTER_ROW = "{ip} {fqdn} {host} {role} callmanager {dbrole} {auth}"
+PRODUCT_CALLMANAGER = "callmanager"  # show network cluster's product column
+PRODUCT_IM_PRESENCE = "cups"  # an IM and Presence node there (inferred spelling)
 CLUSTER_AUTH_PUB = "authenticated"
 CLUSTER_AUTH_SUB = "authenticated using TCP since {since}"
 CLUSTER_NOT_AUTH = "Not Authenticated"  # (inferred) a node that is down
 CLUSTER_TABLE_HEAD = "Server Table (processnode) Entries\r\n----------------------------------"
 SUCCESSFUL = "Successful"
 DBREPL_SERVER_TIME = "Server Time: {time}"
+DBREPL_SINGLE_NODE = (
+    "Runtime state cannot be performed on a cluster with a single active node; "
+    "aborting operation"
+)
 DBREPL_CLUSTER_STATE = (
     "Cluster Replication State: BROADCAST SYNC Completed on {count} servers at: {at}\r\n"
     "     Last Sync Result: SYNC COMPLETED on 672 tables out of 672\r\n"
@@ -223,3 +235,19 @@ NTP_PEER = "{mark}{server:<15} .GPS.            2 u  101  128  {reach}    0.358 
 NTP_SYNC_DETAIL = "   time correct to within 21 ms\r\n   polling server every 128 s"
 NTP_UNSYNC_DETAIL = "  time server re-starting\r\n   polling server every 64 s"
 NTP_CURRENT_TIME = "Current time in UTC is : {time}"
+# utils disaster_recovery status backup (layout inferred but for the no-backup message)
+DRS_NO_STATUS = "drfCliMsg: No backup status available"
+DRS_STATUS = "Status: {status} :{summary}"
+DRS_COMPLETED = "Backup Completed..."
+DRS_FAILED = "Backup Failed..."
+DRS_TAR = "Tar Filename: {stamp}.tar"
+DRS_TAR_STAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
+DRS_LOCATION = "Storage Location: NETWORK"
+DRS_OPERATION = "Operation: backup"
+DRS_PERCENT = "Percentage Complete: 100"
+DRS_COMPONENT = (
+    "UCM {host} CCMDB {status} {date} activelog/platform/drf/log/{stamp}_b_{host}_ucm_ccmdb.log"
+)
+# show timezone config (inferred wording, reference 9.6)
+TIMEZONE_CURRENT = "Current timezone: {zone}"
+TIMEZONE_VERSION = "Timezone version: 2024a"

@@ -13,6 +13,7 @@ from orchestrator.cucm import pickup
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
@@ -24,6 +25,7 @@ from orchestrator.drivers.ssh.errors import (
 from orchestrator.drivers.ssh.platform import CucmCli
 from orchestrator.drivers.ssh.upgrade import CopInstallRequest, InstallOutcome
 from orchestrator.engine.gateway import (
+    BackupFact,
     InstallReport,
     InstallRequest,
     NodeHealth,
@@ -64,6 +66,14 @@ class DriverGateway:
 
     def timezone(self, node: str) -> str | None:
         return self.pool.timezone(node)
+
+    def tls_name(self, node: str) -> str:
+        return self.pool.tls_name(node)
+
+    @property
+    def ssh_algorithms(self) -> dict[str, Negotiated]:
+        """What each node's last login agreed on (the plan names legacy algorithms)."""
+        return self.pool.ssh_algorithms
 
     @property
     def logins(self) -> int:
@@ -108,6 +118,16 @@ class DriverGateway:
     def wizard_state(self, node: str) -> str:
         with self.cli(node) as cli:
             return str(cli.probe_upgrade_wizard(self.command_timeout))
+
+    def backup_status(self) -> BackupFact:
+        """The cluster's last DRS backup (the publisher's CLI), its stamp converted with
+        the publisher's zone."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            status = cli.backup_status()
+        zone = pickup.node_zone(self.timezone(pub))
+        when = pickup.node_epoch(status.stamp, zone) if status.stamp is not None else None
+        return BackupFact(status.available, status.succeeded, when, status.status or "")
 
     def last_boot(self, node: str) -> float | None:
         with self.cli(node) as cli:

@@ -16,10 +16,12 @@ from orchestrator.cluster.snapshot import (
     read_node,
 )
 from orchestrator.config.inventory import Inventory, Role
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, servers
+from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.release import RestartScope, restart_rule
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP
 from orchestrator.drivers.ssh import parsers
+from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.planning.facts import ClusterFacts, NodeFacts
 
@@ -40,7 +42,7 @@ def _node_facts(snapshot: NodeSnapshot) -> NodeFacts:
 
     def activated(name: str) -> bool:
         svc = services.get(name)
-        return svc is not None and not svc.reason
+        return svc is not None and services_rule.is_activated(svc.reason)
 
     return NodeFacts(
         name=node.name or (status.hostname if status else "") or node.address,
@@ -97,20 +99,36 @@ def _pending(
     )
 
 
+def _cluster_rows(gateway: DriverGateway, inventory: Inventory) -> list[parsers.ClusterNode]:
+    """``show network cluster`` on the publisher; none if it cannot be read (AXL and the
+    inventory still name the nodes)."""
+    try:
+        with gateway.cli(inventory.publisher.label) as cli:
+            return cli.network_cluster().nodes
+    except DriverError as exc:
+        log.warning("discovery.network_cluster_unavailable", error=str(exc))
+        return []
+
+
 def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discovery:
     """The cluster's facts for the planner (read-only).
 
-    Every node is read at once (``cluster.snapshot``: release, options, services,
-    install history), then Cisco's restart rule for the cluster's lowest release decides
-    which nodes have not picked ``pack`` (the playbook's COP) up yet: those are
-    ``pending_restart``, so the plan restarts them (``cucm/pickup.py``'s rule, the one the
-    steps and the audit use). AXL then gives the cluster's own view: roles, CallManager
-    groups, and nodes the inventory misses (``unknown_nodes``: the caller refuses to
-    run). AXL is optional here: without it the inventory's groups stand and a note says
-    why."""
-    reads = parallel.each(
-        lambda node: read_node(gateway.pool, node, with_status=True), inventory.nodes
+    The publisher's ``show network cluster`` comes first: servers of another product (IM
+    and Presence) are out of scope, even where the inventory lists them, and every
+    spelling of a node (IP, FQDN, host name) is known. Every other node is read at once
+    (``cluster.snapshot``: release, options, services, install history), then Cisco's
+    restart rule for the cluster's lowest release decides which nodes have not picked
+    ``pack`` (the playbook's COP) up yet: those are ``pending_restart``, so the plan
+    restarts them (``cucm/pickup.py``'s rule, the one the steps and the audit use). AXL
+    then gives the cluster's own view: roles, CallManager groups, and nodes the inventory
+    misses (``unknown_nodes``: the caller refuses to run). AXL is optional here: without
+    it the inventory's groups stand and a note says why."""
+    rows = _cluster_rows(gateway, inventory)
+    excluded = servers.out_of_scope_named(
+        rows, {n.label: (n.label, n.address) for n in inventory.nodes}
     )
+    in_scope = [n for n in inventory.nodes if n.label not in excluded]
+    reads = parallel.each(lambda node: read_node(gateway.pool, node, with_status=True), in_scope)
     read_facts = [_node_facts(read) for read in reads]
     # Cisco's rule for the cluster's lowest release, as the planner and the audit apply it.
     scope = restart_rule(min(f.release_number for f in read_facts)).scope
@@ -125,6 +143,9 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
     names = NodeNames((n.address, n.name) for n in nodes)
     for n in nodes:
         names.add(n.name, n.name)
+    # every spelling of each server (IP, FQDN, host name); IM and Presence ones apart
+    servers.add_aliases(rows, names)
+    out_of_scope_names = servers.out_of_scope_spellings(rows)
     notes: list[str] = []
     unknown: list[str] = []
     unknown_keys: set[str] = set()
@@ -132,8 +153,8 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
     def not_listed(name: str, description: str) -> None:
         # One entry per node however the cluster spells it (address or hostname).
         keys = {k for k in (name.lower(), description.lower()) if k}
-        if keys & unknown_keys:
-            return
+        if keys & unknown_keys or keys & out_of_scope_names:
+            return  # listed already, or out of scope (IM and Presence)
         unknown_keys.update(keys)
         extra = f" ({description})" if description and description.lower() != name.lower() else ""
         unknown.append(f"{name or '?'}{extra}")
@@ -164,5 +185,10 @@ def discover(gateway: DriverGateway, inventory: Inventory, pack: str) -> Discove
         notes.append(
             f"AXL unavailable for discovery ({exc}); CallManager groups from the inventory"
         )
-    facts = ClusterFacts(cluster=inventory.cluster, nodes=nodes, groups=groups)
+    facts = ClusterFacts(
+        cluster=inventory.cluster,
+        nodes=nodes,
+        groups=groups,
+        out_of_scope=excluded,
+    )
     return Discovery(facts, unknown, notes, axl_error)

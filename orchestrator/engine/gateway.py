@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from orchestrator.cucm import services as services_rule
+
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -20,8 +22,9 @@ class ServiceState:
 
     @property
     def counts_as_down(self) -> bool:
-        """A deactivated or out-of-service service is not "down"."""
-        return self.state != "STARTED" and not self.reason
+        """Not STARTED, and not deliberately so (``cucm.services``: only Service Not
+        Activated and Commanded Out of Service are deliberate)."""
+        return services_rule.counts_as_down(self.state, self.reason)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,16 @@ class InstallReport:
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
+
+
+@dataclass(frozen=True)
+class BackupFact:
+    """The cluster's last DRS backup (``utils disaster_recovery status backup``)."""
+
+    available: bool  # False: no backup status at all
+    succeeded: bool = False
+    finished: float | None = None  # epoch s (UTC), converted from the node's local time
+    status: str = ""  # as printed: SUCCESS, ERROR, ...
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,8 @@ class ClusterGateway(Protocol):
 
         What proves, after a kill, that a requested service restart already happened."""
         ...
+
+    def backup_status(self) -> BackupFact: ...
 
     def missing_models(self, models: list[str]) -> list[str]: ...
 

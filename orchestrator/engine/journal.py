@@ -109,6 +109,11 @@ __all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord"
 
 
 class Journal:
+    """The run's durable record: append-only entries, step state folded on read.
+
+    Use it as a context manager (``with Journal(path) as journal:``) so the database is
+    closed whatever happens."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
@@ -155,6 +160,12 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ----- writing -------------------------------------------------------------------
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from orchestrator import parallel
-from orchestrator.engine.gateway import ClusterGateway, NodeHealth
+from orchestrator.cucm import services as services_rule
+from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
 DISK_LIMIT_PCT = 90
@@ -18,6 +20,8 @@ class PrecheckPolicy:
 
     cop_size_mb: int | None = None
     take_over_held_wizard: bool = False
+    backup_max_age_hours: int = 24
+    refuse_without_recent_backup: bool = False  # else a warning
     # The SFTP source check (login, directory, files, sizes): problems, or none.
     source: Callable[[], list[str]] | None = None
 
@@ -53,12 +57,12 @@ def check_node(
         result.reachable = False
         result.problems.append(f"not reachable: {health.problem}")
         return result
-    down = [s for s in health.services if s.counts_as_down]
-    for service in down:
-        result.problems.append(f"service {service.name} is {service.state}, expected STARTED")
-    result.expected_services = sorted(
-        s.name for s in health.services if s.state == "STARTED" and not s.reason
-    )
+    for problem in services_rule.judge(health.services):
+        result.problems.append(
+            f"service {problem.describe()}, expected STARTED: {problem.remedy(node)}, or "
+            "find why it stopped"
+        )
+    result.expected_services = services_rule.started(health.services)
     if health.upgrade_status == "Running":
         result.problems.append("an upgrade is in progress (utils system upgrade status)")
     if health.disk_active_pct is not None and health.disk_active_pct >= DISK_LIMIT_PCT:
@@ -114,10 +118,56 @@ def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: Prech
         )
 
 
+def backup_finding(backup: BackupFact, max_age_hours: int, now: float) -> str | None:
+    """Why the cluster's last DRS backup does not do (None: a successful one, recent)."""
+    if not backup.available:
+        return (
+            "no DRS backup status on the publisher (drfCliMsg: No backup status available): "
+            "take a backup first, a device pack cannot be uninstalled (Cisco's step 1)"
+        )
+    if not backup.succeeded:
+        return (
+            f"the last DRS backup did not succeed (Status: {backup.status or '?'}): take a "
+            "successful backup first, a device pack cannot be uninstalled (Cisco's step 1)"
+        )
+    if backup.finished is None:
+        return "could not tell when the last DRS backup ran (utils disaster_recovery status backup)"
+    age_hours = (now - backup.finished) / 3600
+    if age_hours > max_age_hours:
+        return (
+            f"the last successful DRS backup is {age_hours:.0f} h old (more than "
+            f"backup.max_age_hours: {max_age_hours}): take a fresh backup first, a device "
+            "pack cannot be uninstalled (Cisco's step 1)"
+        )
+    return None
+
+
+def check_backup(
+    gateway: ClusterGateway, policy: PrecheckPolicy, now: float
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about the last DRS backup; problems only when the playbook
+    says backup.when_missing_or_old: refuse."""
+    try:
+        backup = gateway.backup_status()
+    except Exception as exc:  # a finding, not a crash
+        text = f"could not read the DRS backup status: {exc}"
+    else:
+        found = backup_finding(backup, policy.backup_max_age_hours, now)
+        if found is None:
+            return [], []
+        text = found
+    if policy.refuse_without_recent_backup:
+        return [text + " (backup.when_missing_or_old: refuse)"], []
+    return [], [text]
+
+
 def check_replication(gateway: ClusterGateway) -> list[str]:
     states = gateway.replication()
     if not states:
-        return ["utils dbreplication runtimestate printed no server rows"]
+        return [
+            "utils dbreplication runtimestate printed no server rows (it answers so on a "
+            "cluster with a single active node: is every subscriber up?)"
+        ]
     return [
         f"replication state on {name} is {state}, expected 2 (Setup Completed)"
         for name, state in sorted(states.items())
@@ -131,6 +181,7 @@ class ClusterPrecheck:
 
     nodes: list[PrecheckResult]
     cluster: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # cluster-wide (the DRS backup's)
 
     @property
     def problems(self) -> list[str]:
@@ -143,19 +194,33 @@ class ClusterPrecheck:
 
 
 def check_cluster(
-    gateway: ClusterGateway, nodes: list[str], policy: PrecheckPolicy
+    gateway: ClusterGateway,
+    nodes: list[str],
+    policy: PrecheckPolicy,
+    *,
+    replication: bool = True,
+    backup: bool = False,
+    now: float | None = None,
 ) -> ClusterPrecheck:
     """The rollout's precheck stage, and what ``--dry-run`` runs: every node at once
-    (health, free space, the install wizard), then replication and AXL cluster-wide.
+    (health, free space, the install wizard), then replication (not on a publisher-only
+    cluster: ``replication`` False), AXL and, before installing (``backup``), the last
+    DRS backup cluster-wide.
 
     The cluster-wide checks run only when every node answered: with a node down they
     would only repeat what its own finding says."""
     results = parallel.each(lambda node: check_node(gateway, node, policy), nodes, limit=None)
     # Where the nodes fetch the COP: a wrong directory must fail here, not in the window.
     cluster: list[str] = policy.source() if policy.source is not None else []
+    warnings: list[str] = []
     if all(result.reachable for result in results):
-        cluster += check_replication(gateway)
+        if replication:
+            cluster += check_replication(gateway)
         axl = gateway.axl_problem()
         if axl:
             cluster.append(axl)
-    return ClusterPrecheck(results, cluster)
+        if backup:
+            refused, warned = check_backup(gateway, policy, time.time() if now is None else now)
+            cluster += refused
+            warnings += warned
+    return ClusterPrecheck(results, cluster, warnings)

@@ -276,7 +276,8 @@ class Rollout:
         """After every node's postcheck: replication must be 2 on every node, as promised."""
         key = f"{stage.name}/cluster"
         ctx.mark(key, None, StepState.CHECKING)
-        problems = check_replication(self.gateway)
+        # a publisher-only cluster has no replication to check (Plan.replication_checks)
+        problems = check_replication(self.gateway) if self.plan.replication_checks else []
         if problems:
             ctx.mark(key, None, StepState.FAILED, problems=problems)
             raise StepFailed(
@@ -350,8 +351,19 @@ class Rollout:
         # Cluster-wide checks come before any node is marked done: a node whose check
         # passed is still not ready while replication or AXL is broken, and a resumed
         # run must run every check again.
-        report = check_cluster(self.gateway, nodes, self.settings.prechecks)
+        report = check_cluster(
+            self.gateway,
+            nodes,
+            self.settings.prechecks,
+            replication=self.plan.replication_checks,
+            backup=self.plan.installs,
+            now=self.clock(),
+        )
         results, cluster = report.nodes, report.cluster
+        for warning in report.warnings:  # shown now, journaled with the first node's check
+            log.warning("precheck.cluster_warning", warning=warning)
+            self.progress.message(f"warning: {warning}")
+            results[0].warnings.append(warning)
         problems: list[str] = []
         for step, result in zip(steps, results, strict=True):
             self.expected[result.node] = set(result.expected_services)

@@ -43,6 +43,7 @@ from typing import Any, NoReturn, cast
 
 import structlog
 
+from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
@@ -167,8 +168,14 @@ def _install_one(
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
         ctx.mark(step, node, StepState.TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
+    # On a resume, the killed run's install may have finished (or still run) in the
+    # background between our check and the wizard's file list: judge the node, not the
+    # wizard's words.
+    if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
+        ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
+        return _await_background_install(ctx, step, node, request)
     if report.outcome == "installed" or (
-        report.outcome == "not_offered"
+        report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)
     ):
         if not _has_option(gateway.installed_options(node), request.file):
@@ -200,6 +207,10 @@ def _install_one(
         checksum=report.checksum,
     )
 
+
+# The wizard offers no file (or refuses a second install) when the pack is already
+# installed or being installed by another session.
+_PERHAPS_INSTALLED_ELSEWHERE = frozenset({"not_offered", "no_valid_options", "already_in_progress"})
 
 _INSTALL_HINTS = {
     "checksum_mismatch": "the file on the SFTP server is not the one the playbook names: "
@@ -304,7 +315,7 @@ def _reboot_under_way(ctx: StepContext, node: str, boot_before: float | None) ->
         services = ctx.gateway.services(node)
     except ctx.transient:
         return True  # refusing connections: it is rebooting
-    return any(s.state in ("STOPPING", "STOPPED") and not s.reason for s in services)
+    return any(s.state in ("STOPPING", "STOPPED") and s.counts_as_down for s in services)
 
 
 def _await_back(
@@ -376,7 +387,7 @@ def run_service_restarts(
             done.append(service)
             continue
         current = _service(ctx, node, service)
-        if current is None or current.reason:
+        if current is None or services_rule.is_deliberate(current.reason):
             ctx.mark(
                 step,
                 node,
@@ -440,17 +451,21 @@ def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) ->
     ctx.mark(step, node, StepState.WAITING_FOR_SERVICES)
 
     def all_started() -> None:
-        states = {s.name: s for s in ctx.gateway.services(node)}
-        missing = sorted(
-            name for name in expected if name not in states or states[name].counts_as_down
-        )
-        if missing:
-            shown = ", ".join(
-                f"{m} {states[m].state if m in states else 'absent'}" for m in missing
-            )
-            raise NotYet(f"not STARTED: {shown}")
+        # Judged against the state before the restart (cucm.services): a service that
+        # ran before must run again, even one back as "Commanded Out of Service".
+        problems = services_rule.judge(ctx.gateway.services(node), expected)
+        if problems:
+            raise NotYet("not STARTED: " + ", ".join(p.describe() for p in problems))
 
-    _wait(ctx, step, node, "services to be STARTED", all_started, ctx.timeouts.services)
+    _wait(
+        ctx,
+        step,
+        node,
+        "services to be STARTED",
+        all_started,
+        ctx.timeouts.services,
+        hint=_SERVICES_HINT.format(node=node),
+    )
     ctx.mark(step, node, StepState.SERVICES_UP)
 
 
@@ -476,13 +491,20 @@ def _wait(
     what: str,
     probe: Callable[[], object],
     timeout: float,
+    hint: str | None = None,
 ) -> Any:
     try:
         return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient)
     except WaitTimeout as exc:
-        _fail(ctx, step, node, str(exc), _TIMEOUT_HINT, outcome="timeout")
+        _fail(ctx, step, node, str(exc), hint or _TIMEOUT_HINT, outcome="timeout")
 
 
+_SERVICES_HINT = (
+    "a service that ran before the restart is not running on {node}: one back as "
+    "'Commanded Out of Service' does not start by itself (Cisco TAC), start it with "
+    "`utils service start NAME` on {node}; for any other reason read its logs; when every "
+    "service is STARTED, resume the run"
+)
 _TIMEOUT_HINT = (
     "check the node on its console or CLI; when it is healthy, resume the run "
     "(raise the timeout in the playbook if the node is just slow)"

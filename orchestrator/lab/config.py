@@ -5,10 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.cucm.release import Release
+from orchestrator.lab.ssh_algorithms import supported
 
 
 class _Model(BaseModel):
@@ -22,6 +24,34 @@ class InstalledOption(_Model):
     )
 
 
+class SshSpec(_Model):
+    """What the node's sshd offers. ``era`` picks the release's set (reference 9.1):
+    openssh-5.3 for 10.x/11.x (and older), openssh-7.4 for 12.x, modern after; each list,
+    when given, replaces the era's (to model a vendor backport or a hardened node)."""
+
+    era: Literal["auto", "openssh-5.3", "openssh-7.4", "modern"] = "auto"
+    version: str | None = Field(None, description="announced after SSH-2.0-")
+    host_key_algorithms: list[str] | None = None
+    kex: list[str] | None = None
+    ciphers: list[str] | None = None
+    macs: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SshSpec:
+        for kind, known in supported().items():
+            names = getattr(self, kind)
+            if names is not None:
+                if not names:
+                    raise ValueError(f"ssh.{kind}: give at least one algorithm")
+                unknown = sorted(set(names) - known)
+                if unknown:
+                    raise ValueError(
+                        f"ssh.{kind}: the lab cannot offer {', '.join(unknown)} "
+                        f"(it can: {', '.join(sorted(known))})"
+                    )
+        return self
+
+
 class NodeSpec(_Model):
     name: str
     role: Literal["publisher", "subscriber"] = "subscriber"
@@ -31,9 +61,25 @@ class NodeSpec(_Model):
     options: list[InstalledOption] = Field(default_factory=list)
     booted_minutes_ago: float = 60 * 24 * 60
     auth: Literal["auto", "password", "keyboard-interactive"] = "auto"
+    # the node's time zone (IANA); None: the cluster's ``timezone``
+    timezone: str | None = None
     disk_active_pct: int = 58
     common_free_mb: int = 20_000
     ntp_synchronised: bool = True
+    certificate: Literal["valid", "expired", "other_name"] = Field(
+        "valid",
+        description="the node's Tomcat certificate: valid, expired, or issued for another "
+        "host's name (error paths)",
+    )
+    ssh: SshSpec = SshSpec()
+
+
+class ImPresenceSpec(_Model):
+    """An IM and Presence node: listed by `show network cluster` (product ``cups``,
+    inferred) and AXL's processnode, never given a CUCM device pack. The lab does not
+    serve SSH or HTTPS for it."""
+
+    name: str
 
 
 class ModelSpec(_Model):
@@ -52,6 +98,18 @@ class PhoneSpec(_Model):
     name: str
     model: str
     group: str
+
+
+class BackupSpec(_Model):
+    """The cluster's last DRS backup, as `utils disaster_recovery status backup` tells it
+    (layout inferred, reference 9.6)."""
+
+    taken_minutes_ago: float | None = Field(
+        12 * 60,
+        description="when the last backup ran, relative to lab start; None: never "
+        "(drfCliMsg: No backup status available)",
+    )
+    status: Literal["SUCCESS", "ERROR"] = "SUCCESS"
 
 
 class Account(_Model):
@@ -78,6 +136,9 @@ class FaultKind(StrEnum):
     DISK_FULL = "disk_full"
     STALE_UPGRADE_WIZARD = "stale_upgrade_wizard"
     HOST_KEY_CHANGED = "host_key_changed"
+    # after the next boot, ``service`` stays STOPPED with ``reason`` (Component is not
+    # running by default; Commanded Out of Service as Cisco TAC saw after reboots)
+    SERVICE_DOWN_AFTER_REBOOT = "service_down_after_reboot"
 
 
 class FaultSpec(_Model):
@@ -86,6 +147,10 @@ class FaultSpec(_Model):
     count: int | None = Field(None, description="times it fires; None means until cleared")
     service: str | None = None
     state: int | None = Field(None, description="replication state for replication_stuck")
+    reason: str | None = Field(
+        None, description="stop reason for service_down_after_reboot (default: Component is "
+        "not running)"
+    )
 
 
 class Rules(_Model):
@@ -106,6 +171,19 @@ class Rules(_Model):
     pagination_lines: int = 20
 
 
+class TlsSpec(_Model):
+    """How the nodes' Tomcat certificates are issued (reference 9.2)."""
+
+    issuer: Literal["self_signed", "lab_ca"] = Field(
+        "self_signed",
+        description="self_signed: each node its own certificate (CUCM's default); lab_ca: "
+        "CA-signed certificates listing every node's names (a site that replaced them)",
+    )
+    ip_san: bool = Field(
+        False, description="also put the node's address in its certificate (not normal)"
+    )
+
+
 class Network(_Model):
     """Where the lab listens. By default a random 127.A.B.0/24 block and free ports, so
     labs run side by side; fixed values give an inventory that stays the same across
@@ -124,9 +202,20 @@ class LabConfig(_Model):
     domain: str = "lab.example"
     network: Network = Network()
     release: str = "12.5.1.14900-63"
+    # Nodes print history stamps, Control Center StartTime and the DRS backup's date in
+    # their own zone (reference 9.6); ``show timezone config`` names it (inferred wording).
+    timezone: str = "UTC"
+    # Lab only: every clock the nodes print runs this many seconds ahead (negative:
+    # behind), so a test can put a DST change in the middle of a run.
+    clock_offset_seconds: float = 0.0
     profile: Literal["fast", "demo", "realistic"] = "fast"
     timing: dict[str, float] = Field(default_factory=dict)
     nodes: list[NodeSpec]
+    im_presence: list[ImPresenceSpec] = Field(default_factory=list)
+    # How the cluster's servers are defined (System > Server): by IP address or by FQDN.
+    # AXL's processnode names, the CLI's processnode table and RisPort70's node names
+    # all use that one spelling (a real cluster is consistent per definition).
+    server_names: Literal["ip", "fqdn"] = "ip"
     groups: dict[str, list[str]] = Field(default_factory=dict)
     phones: list[PhoneSpec] = Field(default_factory=list)
     device_packs: list[DevicePackSpec] = Field(default_factory=list)
@@ -140,8 +229,10 @@ class LabConfig(_Model):
     admin: Account = Account(username="admin", password="lab-admin-secret")
     application: Account = Account(username="axladmin", password="lab-axl-secret")
     sftp: SftpSpec = SftpSpec()
+    tls: TlsSpec = TlsSpec()
     faults: list[FaultSpec] = Field(default_factory=list)
     rules: Rules = Rules()
+    backup: BackupSpec = BackupSpec()
 
     @field_validator("release")
     @classmethod
@@ -150,9 +241,21 @@ class LabConfig(_Model):
         return value
 
     @model_validator(mode="after")
+    def _zones_known(self) -> LabConfig:
+        for zone in {self.timezone, *(n.timezone for n in self.nodes if n.timezone)}:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                message = f"{zone!r} is not a known time zone (e.g. Europe/Berlin)"
+                raise ValueError(message) from None
+        return self
+
+    @model_validator(mode="after")
     def _consistent(self) -> LabConfig:
         names = [n.name for n in self.nodes]
-        if len(set(names)) != len(names):
+        if len({*names, *(n.name for n in self.im_presence)}) != len(names) + len(
+            self.im_presence
+        ):
             raise ValueError("node names must be unique")
         if [n.role for n in self.nodes].count("publisher") != 1:
             raise ValueError("exactly one node must be the publisher")
@@ -167,6 +270,16 @@ class LabConfig(_Model):
 
     def release_of(self, node: NodeSpec) -> str:
         return node.release or self.release
+
+    def fqdn_of(self, node: NodeSpec) -> str:
+        return f"{node.name}.{self.domain}"
+
+    def server_name(self, name: str, address: str) -> str:
+        """A server's name as the cluster defines it (``server_names``)."""
+        return address if self.server_names == "ip" else f"{name}.{self.domain}"
+
+    def timezone_of(self, node: NodeSpec) -> str:
+        return node.timezone or self.timezone
 
     @classmethod
     def load(cls, path: Path) -> LabConfig:

@@ -26,7 +26,7 @@ create table defaults (
 create table typenodeusage (enum integer primary key, name text);
 create table processnode (
   pkid text primary key, name text, nodeid integer, tknodeusage integer,
-  systemnode text, description text, isactive text);
+  systemnode text, description text, isactive text, tkprocessnoderole integer);
 create table callmanager (pkid text primary key, name text, fkprocessnode text);
 create table callmanagergroup (pkid text primary key, name text);
 create table callmanagergroupmember (
@@ -81,21 +81,28 @@ class ClusterDatabase:
             )
 
     def seed(
-        self, config: LabConfig, nodes: list[Node], model_enum: Callable[[str], int | None]
+        self,
+        config: LabConfig,
+        nodes: list[Node],
+        model_enum: Callable[[str], int | None],
+        im_presence: list[tuple[str, str]] | None = None,
     ) -> None:
         """processnode, callmanager, groups and members, device pools and phones."""
         self.add_models(config.base_models)
         self.execute(
-            "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), "EnterpriseWideData", 0, 1, "t", "", "t"),
+            "insert into processnode values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()), "EnterpriseWideData", 0, 1, "t", "", "t", 1),
         )
         cm_pkid: dict[str, str] = {}
         for number, node in enumerate(nodes, start=1):
             pkid = str(uuid.uuid4())
             usage = 0 if node.is_publisher else 1
+            # named as the cluster defines its servers (by IP or by FQDN); the
+            # description is the host name (inferred: admins usually write it there)
             self.execute(
-                "insert into processnode values (?, ?, ?, ?, ?, ?, ?)",
-                (pkid, node.address, number, usage, "f", node.name, "t"),
+                "insert into processnode values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (pkid, config.server_name(node.name, node.address), number, usage, "f",
+                 node.name, "t", 1),
             )
             if node.spec.callmanager:
                 cm_pkid[node.name] = str(uuid.uuid4())
@@ -103,6 +110,13 @@ class ClusterDatabase:
                     "insert into callmanager values (?, ?, ?)",
                     (cm_pkid[node.name], f"CM_{node.name}", pkid),
                 )
+        for offset, (name, address) in enumerate(im_presence or [], start=len(nodes) + 1):
+            # role 2: IM and Presence (inferred column use); never in a CallManager group
+            self.execute(
+                "insert into processnode values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), config.server_name(name, address), offset, 1, "f", name,
+                 "t", 2),
+            )
         pools: dict[str, str] = {}
         for group, members in config.groups.items():
             group_pkid = str(uuid.uuid4())

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import paramiko
 
 from orchestrator.cucm import texts
 from orchestrator.cucm.release import Release, cop_base_name
 from orchestrator.lab.config import FaultKind, NodeSpec
+from orchestrator.lab.ssh_algorithms import AlgorithmSet, new_host_key, offer_for
 
 # After boot, services come up in this order (reference section 5, inferred).
 BOOT_ORDER = [
@@ -25,18 +27,23 @@ BOOT_ORDER = [
 ]
 PLATFORM_SERVICES = ["System SSH", "Cluster Manager", "Service Manager"]
 STARTED, STOPPED, STARTING, STOPPING = "STARTED", "STOPPED", "STARTING", "STOPPING"
+# The lab's own list (its ground truth does not ask the product's rule, cucm.services).
+DELIBERATE = (texts.REASON_NOT_ACTIVATED, texts.REASON_OUT_OF_SERVICE)
 
 
 @dataclass
 class Service:
     name: str
     state: str
-    reason: str = ""  # "Service Not Activated" / "Commanded Out of Service"
+    # "Service Not Activated" / "Commanded Out of Service" (deliberate), or a reason it is
+    # down such as "Component is not running" (reference 9.3)
+    reason: str = ""
     start_time: float | None = None
 
     @property
     def activated(self) -> bool:
-        return not self.reason
+        """Meant to run: its reason (if any) is not one of the two deliberate ones."""
+        return self.reason not in DELIBERATE
 
 
 @dataclass
@@ -76,6 +83,12 @@ class Node:
     replication: int = 2
     upgrade: Upgrade = field(default_factory=Upgrade)
     common_free_mb: int = 20_000
+    timezone: str = "UTC"  # IANA name: the node prints its stamps in this zone
+    clock_offset: float = 0.0  # lab only: the node's clock runs this far ahead
+
+    def clock(self, epoch: float) -> datetime:
+        """What the node's clock read at ``epoch`` (aware, in its zone)."""
+        return datetime.fromtimestamp(epoch + self.clock_offset, ZoneInfo(self.timezone))
 
     @property
     def name(self) -> str:
@@ -88,6 +101,14 @@ class Node:
     @property
     def ssh_up(self) -> bool:
         return self.phase != "down"
+
+    @property
+    def ssh_offer(self) -> AlgorithmSet:
+        return ssh_offer(self.spec, self.release)
+
+    def new_host_key(self) -> paramiko.PKey:
+        """A fresh key of the type this node's sshd uses (at creation and on re-key)."""
+        return new_host_key(self.ssh_offer.host_key)
 
     @property
     def auth_methods(self) -> list[str]:
@@ -114,12 +135,23 @@ class StaleSession:
     node: str
 
 
-def stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime(texts.HISTORY_STAMP_FORMAT)
+def stamp(node: Node, epoch: float) -> str:
+    """A system-history stamp: the node's local time, without a zone (reference 9.6)."""
+    return node.clock(epoch).strftime(texts.HISTORY_STAMP_FORMAT)
 
 
-def new_host_key() -> paramiko.PKey:
-    return paramiko.ECDSAKey.generate(bits=256)
+def ssh_offer(spec: NodeSpec, release: Release) -> AlgorithmSet:
+    """What the node's sshd announces and offers: its release's era, or the config's."""
+    ssh = spec.ssh
+    return offer_for(
+        release,
+        ssh.era,
+        version=ssh.version,
+        host_key_algorithms=ssh.host_key_algorithms,
+        kex=ssh.kex,
+        ciphers=ssh.ciphers,
+        macs=ssh.macs,
+    )
 
 
 def activated(spec: NodeSpec, service: str) -> bool:
@@ -142,15 +174,24 @@ def boot_sequence(spec: NodeSpec) -> list[str]:
     return [name for name in BOOT_ORDER if activated(spec, name)]
 
 
-def initial_node(spec: NodeSpec, release: str, address: str, now: float) -> Node:
+def initial_node(
+    spec: NodeSpec,
+    release: str,
+    address: str,
+    now: float,
+    timezone: str = "UTC",
+    clock_offset: float = 0.0,
+) -> Node:
     """A node as the lab finds it at start: booted, options installed, services up."""
     node = Node(
         spec=spec,
         address=address,
         release=Release.parse(release),
         release_text=release,
-        host_key=new_host_key(),
+        host_key=new_host_key(ssh_offer(spec, Release.parse(release)).host_key),
         common_free_mb=spec.common_free_mb,
+        timezone=timezone,
+        clock_offset=clock_offset,
     )
     node.boot_time = now - spec.booted_minutes_ago * 60
     node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=release)))

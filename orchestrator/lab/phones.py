@@ -12,13 +12,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from orchestrator.cucm import texts
-from orchestrator.cucm.release import RestartScope, restart_rule
+from orchestrator.cucm.release import Release
 from orchestrator.lab.nodes import STARTED, Node
 
 if TYPE_CHECKING:
     from orchestrator.lab.world import World
 
 REJECTED_REASON = "No typemodel table-entry for device"
+
+# The lab's own copy of Cisco's table (reference section 7), deliberately not the
+# product's ``cucm.release.restart_rule``: a wrong threshold there must fail the e2e tests
+# instead of agreeing with itself. Per train, the first build from which a subscriber
+# learns new models without a restart (11.5(1)SU5, 12.0(1)SU2); trains before 11.5 never,
+# later trains always.
+LEARNS_WITHOUT_RESTART_FROM: dict[tuple[int, int], tuple[int, int, int, int]] = {
+    (11, 5): (11, 5, 1, 15900),
+    (12, 0): (12, 0, 1, 22900),
+}
+
+
+def release_learns_without_restart(release: Release) -> bool:
+    """Whether CUCM ``release`` lets a subscriber learn models with no restart at all."""
+    train = (release.major, release.minor)
+    if train < (11, 5):
+        return False
+    first = LEARNS_WITHOUT_RESTART_FROM.get(train)
+    return first is None or (release.major, release.minor, release.maint, release.build) >= first
 
 
 def cm_knows(world: World, node: Node, model: str) -> bool:
@@ -34,9 +53,8 @@ def cm_knows(world: World, node: Node, model: str) -> bool:
         installed_pub = world.publisher.options.get(base)
         if installed_here is None or installed_pub is None:
             continue
-        needs_restart = restart_rule(node.release).scope is RestartScope.REBOOT
         if (
-            not needs_restart
+            release_learns_without_restart(node.release)
             and not node.is_publisher
             and world.config.rules.subscriber_learns_models_without_restart
         ):

@@ -1,7 +1,8 @@
 """Start and stop a whole lab cluster: SFTP source, per-node SSH and HTTPS servers.
 
-Writes what a user of the orchestrator needs beside the inventory: known_hosts, the CA
-bundle, password files (mode 0600) referenced as ``file:`` and a playbook for the lab's
+Writes what a user of the orchestrator needs beside the inventory: known_hosts, the TLS
+trust bundle (the lab CA, or each node's pinned self-signed certificate) and each node's
+``tls_name``, password files (mode 0600) referenced as ``file:`` and a playbook for the lab's
 device pack.
 """
 
@@ -68,9 +69,11 @@ class Lab:
         self._write_cop_files()
         network = self.config.network
         count = len(self.config.nodes)
+        total = count + len(self.config.im_presence)
         self.sftp_address, addresses = (
-            fixed_block(network.block, count) if network.block else allocate_block(count)
+            fixed_block(network.block, total) if network.block else allocate_block(total)
         )
+        addresses, im_addresses = addresses[:count], addresses[count:]
         self._sftp = SftpServer(
             self.workdir / "sftp",
             self.sftp_address,
@@ -79,7 +82,7 @@ class Lab:
             network.sftp_port,
         )
         self.sftp_port = self._sftp.start()
-        world = World(self.config, addresses, self.events)
+        world = World(self.config, addresses, self.events, im_addresses)
         world.sftp_endpoint = (self.sftp_address, self.sftp_port)
         world.sftp_host_key = self._sftp.host_key
         self.world = world
@@ -135,6 +138,16 @@ class Lab:
     def pacing(self) -> dict[str, dict[str, float | int]]:
         return lab_pacing(self.config)
 
+    def trust_pem(self) -> bytes:
+        """The PEM a client trusts these nodes' HTTPS with (what `devpack trust` writes)."""
+        assert self._https is not None
+        return self._https.trust_pem()
+
+    def certificate_path(self, node_name: str) -> Path:
+        """The node's certificate as issued (leaf first): the lab's ground truth."""
+        assert self._https is not None
+        return self._https.certificates[node_name]
+
     def write_known_hosts(self, path: Path) -> Path:
         assert self.world is not None
         lines = []
@@ -167,7 +180,7 @@ class Lab:
         stem = path.name.split(".")[0]
         known_hosts = self.write_known_hosts(folder / f"{stem}.known_hosts")
         bundle = folder / f"{stem}.ca.pem"
-        bundle.write_bytes(self.ca.bundle_path.read_bytes())
+        bundle.write_bytes(self.trust_pem())
         secrets = folder / f"{stem}.secrets"
         platform_pw = self._secret_file(secrets, "platform", self.config.admin.password)
         app_pw = self._secret_file(secrets, "application", self.config.application.password)
@@ -178,6 +191,7 @@ class Lab:
                 {
                     "name": node.name,
                     "address": node.address,
+                    "tls_name": self.config.fqdn_of(node.spec),
                     "ssh_port": endpoint.ssh_port,
                     "https_port": endpoint.https_port,
                     "role": node.spec.role,

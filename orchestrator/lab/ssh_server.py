@@ -18,6 +18,7 @@ import structlog
 
 from orchestrator.lab.nodes import Node
 from orchestrator.lab.shell import Shell
+from orchestrator.lab.ssh_algorithms import configure_server
 from orchestrator.lab.world import World
 
 log = structlog.get_logger(__name__)
@@ -246,6 +247,7 @@ class NodeSshServer:
         transport = paramiko.Transport(conn)
         session = _Session(transport)
         with self.world.lock:
+            configure_server(transport, self.node.ssh_offer)
             transport.add_server_key(self.node.host_key)
         with self._reg_lock:
             if self._stopped:

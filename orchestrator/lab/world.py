@@ -37,7 +37,6 @@ from orchestrator.lab.nodes import (
     StaleSession,
     Upgrade,
     initial_node,
-    new_host_key,
     stamp,
 )
 from orchestrator.lab.scheduler import Scheduler
@@ -47,7 +46,13 @@ log = structlog.get_logger(__name__)
 
 
 class World:
-    def __init__(self, config: LabConfig, addresses: list[str], events: EventLog) -> None:
+    def __init__(
+        self,
+        config: LabConfig,
+        addresses: list[str],
+        events: EventLog,
+        im_addresses: list[str] | None = None,
+    ) -> None:
         self.config = config
         self.timing: Timing = timing_for(config.profile, config.timing)
         self.events = events
@@ -69,14 +74,28 @@ class World:
         now = time.time()
         for spec, address in zip(config.nodes, addresses, strict=True):
             ipaddress.ip_address(address)
-            self.nodes[spec.name] = initial_node(spec, config.release_of(spec), address, now)
+            self.nodes[spec.name] = initial_node(
+                spec,
+                config.release_of(spec),
+                address,
+                now,
+                config.timezone_of(spec),
+                config.clock_offset_seconds,
+            )
         self.packs: dict[str, DevicePackSpec] = {
             cop_base_name(p.file): p for p in config.device_packs
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
+        minutes = config.backup.taken_minutes_ago
+        self.backup_at: float | None = None if minutes is None else now - minutes * 60
         # per (node, service): the number of the latest stop/start/restart command
         self._control_ops: dict[tuple[str, str], int] = {}
-        self.db.seed(config, list(self.nodes.values()), self.model_enum)
+        # IM and Presence nodes: (name, address); listed, never simulated
+        self.im_presence = [
+            (spec.name, address)
+            for spec, address in zip(config.im_presence, im_addresses or [], strict=True)
+        ]
+        self.db.seed(config, list(self.nodes.values()), self.model_enum, self.im_presence)
         for base in self.publisher.options:  # packs installed before the lab started
             if base in self.packs:
                 self.db.add_models(self.packs[base].models)
@@ -91,6 +110,10 @@ class World:
     @property
     def publisher(self) -> Node:
         return next(n for n in self.nodes.values() if n.is_publisher)
+
+    def server_name(self, node: Node) -> str:
+        """The node's name as the cluster defines it (AXL, CLI processnode, RisPort70)."""
+        return self.config.server_name(node.name, node.address)
 
     def node_by_address(self, address: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.address == address), None)
@@ -110,7 +133,7 @@ class World:
 
     def history_lines(self, node: Node) -> list[str]:
         return [
-            line.replace(" | ", f"{stamp(at)} | ", 1) if line.startswith(" |") else line
+            line.replace(" | ", f"{stamp(node, at)} | ", 1) if line.startswith(" |") else line
             for at, line in node.history
         ]
 
@@ -139,6 +162,8 @@ class World:
         service.state = state
         if state == STARTED:
             service.start_time = time.time()
+            if service.activated:
+                service.reason = ""  # a "down" reason ends when it runs again
         self.events.emit(node.name, "service_state", service=name, state=state)
 
     def restart_service(self, node_name: str, name: str) -> bool:
@@ -294,16 +319,31 @@ class World:
                 (now, texts.HISTORY_BOOT.format(stamp="", version=node.release_text))
             )
             if self.faults.fire(FaultKind.HOST_KEY_CHANGED, node.name):
-                node.host_key = new_host_key()
+                node.host_key = node.new_host_key()
                 self.events.emit(node.name, "host_key_changed")
             for name in PLATFORM_SERVICES:
                 node.services[name].state = STARTED
                 node.services[name].start_time = now
+            held = self._hold_down_after_boot(node)
             self.events.emit(node.name, "ssh_up")
             listeners = list(self._up_listeners)
             self._notify()
         self._react(node, listeners)
-        self._start_services(node, now)
+        self._start_services(node, now, held)
+
+    def _hold_down_after_boot(self, node: Node) -> str | None:
+        """The service a ``service_down_after_reboot`` fault keeps STOPPED after this boot,
+        with its stop reason (Component is not running unless the fault names another)."""
+        fault = self.faults.fire(FaultKind.SERVICE_DOWN_AFTER_REBOOT, node.name)
+        if fault is None:
+            return None
+        name = fault.service or texts.SVC_TOMCAT
+        service = node.services.get(name)
+        if service is None:
+            return None
+        service.reason = fault.reason or texts.REASON_COMPONENT_NOT_RUNNING
+        self.events.emit(node.name, "service_held_down", service=name, reason=service.reason)
+        return name
 
     def _reactor(self, node: Node) -> ThreadPoolExecutor:
         with self.lock:
@@ -325,9 +365,9 @@ class World:
     def _react(self, node: Node, listeners: list[Callable[[Node], None]]) -> None:
         self._reactor(node).submit(self._call, node, listeners)
 
-    def _start_services(self, node: Node, boot: float) -> None:
+    def _start_services(self, node: Node, boot: float, held: str | None = None) -> None:
         step, starting = self.timing.service_step_seconds, self.timing.service_starting_seconds
-        activated = [n for n in BOOT_ORDER if node.services[n].activated]
+        activated = [n for n in BOOT_ORDER if node.services[n].activated and n != held]
         for index, name in enumerate(activated):
             self.scheduler.after(index * step, self._service_action(node, boot, name, STARTING))
             self.scheduler.after(

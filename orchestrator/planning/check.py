@@ -188,6 +188,9 @@ def _restart_waves(given: Plan, fresh: Plan, facts: ClusterFacts,
                     stage.gate and stage.gate.replication):
                 problems.append(f"stage {stage.name} does not wait for database replication "
                                 "after its restarts")
+    if fresh.replication_checks and not given.replication_checks:
+        problems.append("the plan skips the replication checks, which only a single-node "
+                        "cluster may")
     for stage in given.stages:
         if stage.kind is StageKind.INSTALL_SUBSCRIBERS or stage.kind is StageKind.INSTALL_TFTP:
             at_once = min(len(stage.steps), stage.max_parallel or len(stage.steps))

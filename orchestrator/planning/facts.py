@@ -40,6 +40,8 @@ class ClusterFacts(BaseModel):
     nodes: list[NodeFacts] = Field(min_length=1)
     # CallManager group name -> member node names, first = primary.
     groups: dict[str, list[str]] = Field(default_factory=dict)
+    # Servers of the cluster that are not rolled out to (IM and Presence): name -> why.
+    out_of_scope: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("nodes")
     @classmethod
@@ -125,6 +127,8 @@ def reconcile(inventory: Inventory, facts: ClusterFacts) -> tuple[ClusterFacts, 
     ports: dict[str, tuple[int, int]] = {}
     matched: set[str] = set()
     for inv_node in inventory.nodes:
+        if inv_node.label in facts.out_of_scope:
+            continue  # listed, but not a CUCM server: the plan says why
         found = _match(inv_node, facts)
         if found is None:
             diffs.append(f"node {inv_node.label}: in the inventory but not in the cluster")

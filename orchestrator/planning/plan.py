@@ -91,6 +91,18 @@ class Stage(_Model):
         return slowest * max(rounds, 1) + (self.gate.estimated_seconds if self.gate else 0)
 
 
+class SshAlgorithms(_Model):
+    """What devpack's SSH session with a node negotiated while planning."""
+
+    node: str
+    server_version: str = ""  # e.g. "SSH-2.0-OpenSSH_5.3"
+    host_key: str
+    kex: str
+    cipher: str
+    mac: str
+    legacy: list[str] = Field(default_factory=list, description="legacy algorithms used")
+
+
 class Plan(_Model):
     version: int = PLAN_VERSION
     cluster: str
@@ -100,6 +112,12 @@ class Plan(_Model):
     stages: list[Stage]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # False on a single-node cluster (publisher only): there is no replication to check,
+    # and `utils dbreplication runtimestate` aborts there (reference 9.4)
+    replication_checks: bool = True
+    # per node, from discovery; not part of the fingerprint (it is not a cluster fact the
+    # steps depend on)
+    ssh: list[SshAlgorithms] = Field(default_factory=list)
     estimates: Estimates
     fingerprint: str
 
@@ -108,6 +126,11 @@ class Plan(_Model):
     def estimated_seconds(self) -> int:
         """Critical path: stages one after another."""
         return sum(stage.estimated_seconds for stage in self.stages)
+
+    @property
+    def installs(self) -> bool:
+        """Whether the plan installs anything (the DRS backup precheck applies then)."""
+        return any(step.action is Action.INSTALL for step in self.steps)
 
     @property
     def steps(self) -> list[Step]:

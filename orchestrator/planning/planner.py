@@ -30,6 +30,12 @@ from orchestrator.planning.plan import (
 from orchestrator.planning.space import describe_free_space
 from orchestrator.planning.waves import WaveProblem, WaveSchedule, schedule_waves
 
+SINGLE_NODE_NOTE = (
+    "single-node cluster (publisher only): no database replication to wait for or check "
+    "(utils dbreplication runtimestate aborts on a cluster with a single active node), so "
+    "no replication gates or checks"
+)
+
 
 def build_plan(
     inventory: Inventory,
@@ -93,9 +99,17 @@ class _Builder:
 
     # -- stages ----------------------------------------------------------------
 
+    @property
+    def single_node(self) -> bool:
+        return len(self.facts.nodes) == 1
+
     def build(self) -> Plan:
         facts = self.facts
         self.check_sha512()
+        if self.single_node:
+            self.notes.append(SINGLE_NODE_NOTE)
+        for name, why in sorted(facts.out_of_scope.items()):
+            self.notes.append(f"out of scope: {name}, {why}; no step touches it")
         self.prechecks()
         needs_install = [n for n in facts.nodes if not self.has_cop(n)]
         if needs_install:
@@ -130,7 +144,7 @@ class _Builder:
         return Plan(
             cluster=facts.cluster, cop_file=self.cop, restart_scope=scope,
             restart_reason=reason, stages=self.stages, notes=self.notes,
-            warnings=self.warnings, estimates=self.est,
+            warnings=self.warnings, replication_checks=not self.single_node, estimates=self.est,
             fingerprint=fingerprint(facts, self.cop),
         )
 
@@ -138,8 +152,9 @@ class _Builder:
         name = "prechecks"
         steps = [
             self.step(name, Action.PRECHECK, node, self.est.precheck,
-                      "before any change: SSH, services, disk space, NTP, replication "
-                      "state 2, no upgrade in progress, no other session in the install "
+                      "before any change: SSH, services, disk space, NTP, "
+                      + ("" if self.single_node else "replication state 2, ")
+                      + "no upgrade in progress, no other session in the install "
                       "wizard, free space in the common partition")
             for node in self.facts.nodes
         ]
@@ -284,7 +299,7 @@ class _Builder:
 
     def gate(self, scope: RestartScope) -> Gate | None:
         gates = self.playbook.gates
-        if scope is RestartScope.REBOOT and gates.replication:
+        if scope is RestartScope.REBOOT and gates.replication and not self.single_node:
             return Gate(settle_seconds=gates.settle_seconds, replication=True,
                         estimated_seconds=gates.settle_seconds + self.est.replication_settle,
                         timeout_seconds=self.playbook.timeouts.replication,
@@ -368,8 +383,9 @@ class _Builder:
 
     def postchecks(self) -> None:
         name = "postchecks"
+        replication = "" if self.single_node else "replication state 2, "
         steps = [self.step(name, Action.POSTCHECK, node, self.est.precheck,
-                           "services STARTED, replication state 2, COP listed in "
+                           f"services STARTED, {replication}COP listed in "
                            "show version active")
                  for node in self.facts.nodes]
         self.stages.append(Stage(name=name, kind=StageKind.POSTCHECKS, steps=steps,

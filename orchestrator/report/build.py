@@ -11,9 +11,10 @@ from typing import Any
 from orchestrator import __version__
 from orchestrator.audit.model import AuditResult
 from orchestrator.config.playbook import SERVED_DIRECTORY, Playbook
+from orchestrator.drivers.ssh.algorithms import WHY_LEGACY_IS_ACCEPTED
 from orchestrator.engine.journal import TERMINAL, Entry, RunRecord, StepRecord
 from orchestrator.engine.states import RunState, StepState
-from orchestrator.planning.plan import Plan, StageKind
+from orchestrator.planning.plan import Plan, SshAlgorithms, StageKind
 from orchestrator.report.schema import (
     DownloadOut,
     NodeOut,
@@ -22,6 +23,7 @@ from orchestrator.report.schema import (
     Report,
     RunOut,
     Session,
+    SshOut,
     StageOut,
     StepOut,
     iso,
@@ -135,6 +137,13 @@ def _step(step_id: str, stage: str, action: str, node: str | None,
     )
 
 
+def _ssh(link: SshAlgorithms) -> SshOut:
+    return SshOut(
+        **link.model_dump(exclude={"node"}),
+        why=WHY_LEGACY_IS_ACCEPTED if link.legacy else "",
+    )
+
+
 def publisher_of(plan: Plan) -> str | None:
     for stage in plan.stages:
         if stage.kind in (StageKind.INSTALL_PUBLISHER, StageKind.RESTART_PUBLISHER,
@@ -227,12 +236,14 @@ def build_run_report(
         if stage.gate is not None:
             key = f"gate/{stage.name}"
             gates.append(_step(key, stage.name, "gate", None, steps.get(key)))
+    ssh = {link.node: link for link in plan.ssh}
     nodes = [
         NodeOut(
             name=name,
             role="publisher" if name == publisher else "subscriber",
             outcome=min((s.outcome for s in per_node[name]), key=_rank, default="pending"),
             steps=per_node[name],
+            ssh=_ssh(ssh[name]) if name in ssh else None,
         )
         for name in order
     ]

@@ -86,7 +86,7 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
         if cm is None or not cm.activated:
             callmanager = "not activated"
         elif cm.start_time is not None:
-            callmanager = f"{cm.state} since {stamp(cm.start_time)}"
+            callmanager = f"{cm.state} since {stamp(cm.start_time, node.timezone)}"
         else:
             callmanager = cm.state
         rows.append(
@@ -96,8 +96,8 @@ def node_rows(audit: AuditResult) -> list[NodeFactsRow]:
                 reachable=node.reachable,
                 release=node.release or "–",
                 pack=("yes" if has_option(node, audit.pack) else "no") if audit.pack else "–",
-                installed=(stamp(install.time) or "–") if install else "–",
-                last_boot=stamp(node.last_boot) or "–",
+                installed=(stamp(install.time, node.timezone) or "–") if install else "–",
+                last_boot=stamp(node.last_boot, node.timezone) or "–",
                 callmanager=callmanager if node.reachable else "–",
                 replication="–" if node.replication is None else str(node.replication),
                 worst=worst,

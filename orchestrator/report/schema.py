@@ -37,11 +37,24 @@ class StepOut(_Model):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class SshOut(_Model):
+    """The SSH algorithms devpack's session with the node negotiated (while planning)."""
+
+    server_version: str = ""
+    host_key: str
+    kex: str
+    cipher: str
+    mac: str
+    legacy: list[str] = Field(default_factory=list)  # legacy algorithms among them
+    why: str = ""  # why a legacy algorithm is acceptable there (empty without one)
+
+
 class NodeOut(_Model):
     name: str
     role: str  # publisher | subscriber
     outcome: str  # done | failed | interrupted | pending (the worst of its steps)
     steps: list[StepOut]
+    ssh: SshOut | None = None  # None: not recorded (plans made before devpack recorded it)
 
 
 class Segment(_Model):

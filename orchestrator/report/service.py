@@ -16,7 +16,7 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.drivers.soap.transport import trust_source
-from orchestrator.engine.journal import Journal
+from orchestrator.engine.journal import Journal, StepRecord
 from orchestrator.engine.states import RunState
 from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
@@ -58,6 +58,15 @@ def write_audit_report(
 ) -> Path:
     """``ca_bundle`` as the inventory gives it (None: not set), for the report's trust."""
     return write(build_audit_report(result, playbook, trust_source(ca_bundle).label), folder)
+
+
+def started_before(steps: dict[str, StepRecord]) -> dict[str, list[str]]:
+    """Per node, the services its prechecks found STARTED (before the run restarted it)."""
+    return {
+        record.node: list(record.detail["expected_services"])
+        for record in steps.values()
+        if record.node and "expected_services" in record.detail
+    }
 
 
 def post_run_audit(
@@ -129,6 +138,7 @@ def write_run_report(
         except (ConfigError, OSError):
             playbook = None  # moved or edited since; the plan still names the COP
     if audit_inputs is not None:
+        audit_inputs.started_before = started_before(steps)
         audit, audit_error = post_run_audit(audit_inputs, pool)
         tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
     else:

@@ -248,3 +248,26 @@ def test_phone_remedies_follow_the_service_restart_rule():
     assert rejected.node == "pub"
     assert rejected.remedy.startswith("on pub: utils service restart Cisco CallManager")
     assert "reboot" not in rejected.remedy and "utils system restart" not in rejected.remedy
+
+
+def test_rejected_by_a_picked_up_subscriber_on_a_services_release_names_its_restart():
+    """11.5(1)SU5+/12.0(1)SU2+: a subscriber whose Tomcat restarted after the install is
+    not pending, yet (if the inferred rule fails) its CallManager still rejects the new
+    model: the remedy names the CallManager restart on that node."""
+    installed = T0 - 120 * MIN
+    after = installed + 10 * MIN
+    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="sub",
+                        group="G1")]
+    facts = cluster(
+        node("pub", role="publisher", release=SERVICES_RELEASE, installed=installed,
+             cm_start=after, tomcat_start=after),
+        node("sub", release=SERVICES_RELEASE, installed=installed, booted=installed - MIN,
+             tomcat_start=after),
+        groups={"G1": ["sub", "pub"]},
+        phones=phones,
+    )
+    result = judge(facts)
+    assert not by_code(result, "restart-pending")
+    [rejected] = by_code(result, "phone-rejected")
+    assert rejected.node == "sub"
+    assert rejected.remedy.startswith("on sub: utils service restart Cisco CallManager")

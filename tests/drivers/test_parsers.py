@@ -346,3 +346,46 @@ def test_parsers_never_raise_anything_but_parse_error(text: str) -> None:
             assert exc.text == text
         else:
             assert result is not None
+
+
+def test_dbreplication_on_a_single_node_cluster() -> None:
+    status = parsers.parse_dbreplication_runtimestate(fixture_text("dbreplication_single_node.txt"))
+    assert status.single_active_node and status.rows == [] and not status.all_good
+    assert not parsers.parse_dbreplication_runtimestate(
+        fixture_text("dbreplication_runtimestate.txt")
+    ).single_active_node
+
+
+def test_backup_status_of_a_successful_backup() -> None:
+    status = parsers.parse_backup_status(fixture_text("drs_status_backup.txt"))
+    assert status.available and status.succeeded
+    assert status.stamp == datetime(2026, 11, 29, 2, 0, 1)  # node-local, no zone
+    assert status.percent == 100
+
+
+def test_backup_status_without_any_backup() -> None:
+    status = parsers.parse_backup_status(fixture_text("drs_status_backup_none.txt"))
+    assert not status.available and not status.succeeded and status.stamp is None
+
+
+def test_backup_status_failed_and_unreadable() -> None:
+    failed = parsers.parse_backup_status("Status: ERROR :Backup Failed...\nTar Filename: x.tar\n")
+    assert failed.available and not failed.succeeded and failed.stamp is None
+    with pytest.raises(ParseError):
+        parsers.parse_backup_status("admin:utils disaster_recovery status backup\nadmin:")
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        (None, "America/New_York"),
+        ("Current timezone: Europe/Berlin\n", "Europe/Berlin"),
+        ("Time Zone : Coordinated Universal Time (Etc/UTC)\n", "Etc/UTC"),
+        ("Current timezone:   America/Argentina/Buenos_Aires\n", "America/Argentina/Buenos_Aires"),
+        ("Current timezone: UTC\n", "UTC"),
+        ("Current timezone: Central European Time\n", None),
+    ],
+)
+def test_timezone_config(text, zone) -> None:
+    text = text if text is not None else fixture_text("timezone_config.txt")
+    assert parsers.parse_timezone_config(text) == zone

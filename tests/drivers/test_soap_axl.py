@@ -52,7 +52,8 @@ def client(lab: HttpsLab, **kwargs: object) -> AxlClient:
         port,
         "axladmin",
         Secret("lab-axl-secret"),
-        ca_bundle=lab.ca.bundle_path,
+        ca_bundle=lab.bundle_path,
+        tls_name=lab.tls_name("cucmpub"),
         **kwargs,  # type: ignore[arg-type]
     )
 

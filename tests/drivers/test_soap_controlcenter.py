@@ -30,7 +30,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsLab]:
 def client(lab: HttpsLab, node: str) -> ControlCenterClient:
     host, port = lab.address(node)
     return ControlCenterClient(
-        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.ca.bundle_path
+        host,
+        port,
+        "axladmin",
+        "lab-axl-secret",
+        ca_bundle=lab.bundle_path,
+        tls_name=lab.tls_name(node),
     )
 
 

@@ -38,7 +38,11 @@ def lab(tmp_path: Path) -> Iterator[HttpsLab]:
 
 def axl(lab: HttpsLab, password: str = "lab-axl-secret", **kwargs: object) -> AxlClient:
     host, port = lab.address("cucmpub")
-    options: dict[str, object] = {"ca_bundle": lab.ca.bundle_path, "retry": FAST_RETRY}
+    options: dict[str, object] = {
+        "ca_bundle": lab.bundle_path,
+        "tls_name": lab.tls_name("cucmpub"),
+        "retry": FAST_RETRY,
+    }
     options.update(kwargs)
     return AxlClient(host, port, "axladmin", password, **options)  # type: ignore[arg-type]
 
@@ -118,7 +122,8 @@ def test_stopped_node_is_a_connection_error(lab: HttpsLab) -> None:
         port,
         "axladmin",
         "lab-axl-secret",
-        ca_bundle=lab.ca.bundle_path,
+        ca_bundle=lab.bundle_path,
+        tls_name=lab.tls_name("cucmsub1"),
         retry=RetryPolicy(attempts=2, initial_wait=0.01),
     )
     with pytest.raises(SoapConnectionError) as caught:

@@ -64,25 +64,35 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsLab]:
 
 def client(lab: HttpsLab, node: str = "cucmsub2", **kwargs: object) -> RisClient:
     host, port = lab.address(node)
-    options: dict[str, object] = {"rate_per_minute": 0}
+    options: dict[str, object] = {"rate_per_minute": 0, "tls_name": lab.tls_name(node)}
     options.update(kwargs)
     return RisClient(
-        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.ca.bundle_path, **options
+        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.bundle_path, **options
     )  # type: ignore[arg-type]
+
+
+def ris_name(lab: HttpsLab, node: str) -> str:
+    """RisPort70 names a node as the cluster defines its servers (here by IP address)."""
+    return lab.world.server_name(lab.world.nodes[node])
 
 
 def test_registrations_grouped_by_node(lab: HttpsLab) -> None:
     devices = {d.name: d for d in client(lab).select_cm_devices()}
+    assert ris_name(lab, "cucmsub1") == lab.world.nodes["cucmsub1"].address
     assert len(devices) == 17
-    assert devices["SEP000000000100"].node == "cucmsub1"
+    assert devices["SEP000000000100"].node == ris_name(lab, "cucmsub1")
     assert devices["SEP000000000100"].status == "Registered"
     assert devices["SEP000000000100"].status_reason == 0
     assert devices["SEP000000000100"].model == 622
     assert devices["SEP000000000100"].active_load == "sip622.14-1-1SR1-1"
-    assert devices["SEP000000000200"].node == "cucmsub2"
+    assert devices["SEP000000000200"].node == ris_name(lab, "cucmsub2")
     assert devices["SEP000000000200"].model == 623
     rejected = devices["SEP000000000300"]
-    assert (rejected.status, rejected.node, rejected.model) == ("Rejected", "cucmsub1", 683)
+    assert (rejected.status, rejected.node, rejected.model) == (
+        "Rejected",
+        ris_name(lab, "cucmsub1"),
+        683,
+    )
     assert rejected.status_reason == REASON_NO_TYPEMODEL
 
 
@@ -118,10 +128,10 @@ def test_registration_follows_the_world(lab: HttpsLab) -> None:
     world.restart_node("cucmsub2")  # its phones fail over to the next group member
     assert world.wait_for(lambda: phone.node == "cucmpub", 5)
     moved = client(lab, "cucmsub1").select_cm_devices(names=["SEP000000000200"])
-    assert (moved[0].node, moved[0].status) == ("cucmpub", "Registered")
+    assert (moved[0].node, moved[0].status) == (ris_name(lab, "cucmpub"), "Registered")
     assert world.wait_for(lambda: phone.node == "cucmsub2", 5)
     back = client(lab, "cucmsub1").select_cm_devices(names=["SEP000000000200"])
-    assert back[0].node == "cucmsub2"
+    assert back[0].node == ris_name(lab, "cucmsub2")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import paramiko
@@ -139,3 +140,31 @@ def test_silent_listener_is_unreachable(tmp_path: Path) -> None:
 def test_target_repr_hides_password() -> None:
     t = SshTarget("h", "admin", "hunter2", "kh")
     assert "hunter2" not in repr(t)
+
+
+def test_key_exchange_that_never_finishes_is_unreachable_within_its_own_timeout(tmp_path: Path):
+    # answers TCP and the version line, then never sends its KEXINIT
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    kh = tmp_path / "known_hosts"
+    kh.write_text("")
+    held: list[socket.socket] = []
+
+    def greet() -> None:
+        conn, _ = s.accept()
+        conn.sendall(b"SSH-2.0-OpenSSH_5.3\r\n")
+        held.append(conn)
+
+    thread = threading.Thread(target=greet, daemon=True)
+    thread.start()
+    try:
+        t = SshTarget("127.0.0.1", "admin", "pw", str(kh), port=s.getsockname()[1])
+        t.kex_timeout = 0.5
+        with pytest.raises(NodeUnreachable, match=r"key exchange did not finish within 0\.5 s"):
+            SshTransport(t).connect()
+    finally:
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        s.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,8 +16,9 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from orchestrator.cli import cli
+from orchestrator.engine.journal import Journal
 from orchestrator.lab.events import Event
-from orchestrator.lab.testing import LabCluster
+from orchestrator.lab.runner import LabCluster
 
 DEVPACK = Path(sys.executable).with_name("devpack")
 
@@ -107,23 +107,15 @@ def edit_playbook(path: Path, **sections: Any) -> None:
 
 
 def run_ids(state: Path) -> list[str]:
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        return [row[0] for row in db.execute("select run_id from runs order by created")]
+    with Journal(state / "journal.sqlite") as journal:
+        return [record.run_id for record in journal.runs()]
 
 
 def journal_states(state: Path, run_id: str, step: str) -> list[str]:
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        rows = db.execute(
-            "select state from entries where run_id = ? and step = ? order by seq",
-            (run_id, step),
-        ).fetchall()
-    return [row[0] for row in rows]
+    with Journal(state / "journal.sqlite") as journal:
+        return [str(entry.state) for entry in journal.entries(run_id) if entry.step == step]
 
 
 def run_state(state: Path, run_id: str) -> str:
-    with sqlite3.connect(state / "journal.sqlite") as db:
-        row = db.execute(
-            "select state from entries where run_id = ? and step is null order by seq desc",
-            (run_id,),
-        ).fetchone()
-    return row[0] if row else "unknown"
+    with Journal(state / "journal.sqlite") as journal:
+        return str(journal.run_state(run_id))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from devpack_runs import devpack
 
-from orchestrator.lab.config import demo_config
+from orchestrator.lab.config import SshSpec, demo_config
 from orchestrator.lab.testing import LabCluster
 
 WRONG = "not-the-admin-password"
@@ -47,3 +47,21 @@ def test_wrong_application_password_is_a_plan_warning(lab_cluster):
     assert "credentials.application.password" in flat and f"file:{application}" in flat
     assert "AXL unavailable for discovery" not in flat  # said once, as the warning
     assert WRONG not in flat and "lab-axl-secret" not in flat
+
+
+def test_node_offering_no_acceptable_ssh_algorithm_stops_naming_it(lab_cluster):
+    # an old sshd left with only the 1024-bit group1 key exchange, which devpack refuses
+    config = demo_config(release="11.5.1.10000-6", profile="fast")
+    nodes = [
+        node.model_copy(update={"ssh": SshSpec(kex=["diffie-hellman-group1-sha1"])})
+        if node.name == "cucmsub2"
+        else node
+        for node in config.nodes
+    ]
+    cluster = lab_cluster(config.model_copy(update={"nodes": nodes}))
+    code, flat = plan(cluster)
+    assert code == 6, flat
+    assert "node cucmsub2:" in flat
+    assert "no key exchange algorithm in common: the node offers diffie-hellman-group1-sha1" in flat
+    assert "enable a supported algorithm in the node's SSH configuration" in flat
+    assert "Traceback" not in flat

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from devpack_runs import devpack, run_args
+import json
+from pathlib import Path
+
+import pytest
+from devpack_runs import devpack, run_args, run_ids
 from lab_truth import (
     CM,
     TFTP,
@@ -17,6 +21,36 @@ from orchestrator.lab.config import demo_config
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 MODELS = ["Cisco 8851", "Cisco 8865"]
+
+
+def report_of(state: Path) -> tuple[dict, str]:
+    folder = state / "runs" / run_ids(state)[-1] / "report"
+    return json.loads((folder / "report.json").read_text()), (folder / "report.md").read_text()
+
+
+def test_legacy_ssh_release_rollout_names_the_legacy_nodes(lab_cluster, tmp_path):
+    # 11.5: every node's sshd is OpenSSH 5.3 (ssh-rsa SHA-1 host keys only, reference 9.1)
+    cluster = lab_cluster(demo_config(release="11.5.1.10000-6", profile="fast"))
+    world, events = cluster.world, cluster.lab.events
+    assert {n.ssh_offer.host_key_algorithms for n in world.nodes.values()} == {("ssh-rsa",)}
+    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    assert code == 0, output
+    for node in world.nodes:
+        assert len(events.select("install_finished", node)) == 1
+        assert len(events.select("reboot_started", node)) == 1
+    assert_groups_never_fully_down(world, events.all())
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)
+    # the plan's note names every node once
+    flat = " ".join(output.split())
+    names = ", ".join(sorted(world.nodes))
+    assert f"{names}: SSH uses host key ssh-rsa (SHA-1 signature) (OpenSSH_5.3)" in flat
+    report, markdown = report_of(tmp_path / "state")
+    for node in report["nodes"]:
+        assert node["ssh"]["server_version"] == "SSH-2.0-OpenSSH_5.3"
+        assert node["ssh"]["legacy"] == ["host key ssh-rsa (SHA-1 signature)"], node["name"]
+        assert "pinned in known_hosts" in node["ssh"]["why"]
+    assert f"Legacy SSH on {', '.join(n['name'] for n in report['nodes'])}" in markdown
 
 
 def test_reboot_release_rollout(lab_cluster, tmp_path):
@@ -50,10 +84,19 @@ def test_reboot_release_rollout(lab_cluster, tmp_path):
     assert_phones_home(world)
 
 
-def test_service_restart_release_rollout(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+@pytest.mark.parametrize("subscribers_learn", [True, False], ids=["learn", "do-not-learn"])
+def test_service_restart_release_rollout(lab_cluster, tmp_path, subscribers_learn):
+    """Both ways of the lab's inferred rule (11.5(1)SU5+/12.0(1)SU2+ subscribers learn new
+    models without a CallManager restart): the same rollout, judged by the lab's truth."""
+    config = demo_config(release="12.5.1.14900-63", profile="fast")
+    config.rules.subscriber_learns_models_without_restart = subscribers_learn
+    cluster = lab_cluster(config)
     world, events = cluster.world, cluster.lab.events
-    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    if not subscribers_learn:
+        _assert_audit_names_the_callmanager_restart(cluster, state, code, output)
+        return
     assert code == 0, output
     assert not events.select("reboot_started"), "a 12.5 cluster must not be rebooted"
     log = events.all()
@@ -69,6 +112,29 @@ def test_service_restart_release_rollout(lab_cluster, tmp_path):
     assert_all_know(world, MODELS)
     assert_phones_home(world)
     assert PACK.removesuffix(".sgn") in world.publisher.options
+    # 12.5 nodes (OpenSSH 7.4) also offer ssh-rsa and sha1 kex: devpack must not use them
+    report, markdown = report_of(tmp_path / "state")
+    assert [n["ssh"]["host_key"] for n in report["nodes"]] == ["rsa-sha2-512"] * len(world.nodes)
+    assert all(n["ssh"]["legacy"] == [] for n in report["nodes"])
+    assert "Legacy SSH" not in markdown and "SSH uses" not in output
+
+
+def _assert_audit_names_the_callmanager_restart(cluster, state, code, output) -> None:
+    """The rollout follows Cisco's rule, the subscribers' CallManagers still reject the
+    new models: the post-run audit says so, naming the restart to do on each."""
+    world = cluster.world
+    assert code == 1, output  # completed, but the audit found errors
+    assert not cluster.lab.events.select("reboot_started")
+    rejecting = {p.node for p in world.phones.values() if p.status == "Rejected"}
+    assert rejecting and world.publisher.name not in rejecting
+    [run_id] = run_ids(state)
+    report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
+    rejected = {
+        f["node"]: f for f in report["audit"]["findings"] if f["code"] == "phone-rejected"
+    }
+    assert set(rejected) == rejecting, report["audit"]["findings"]
+    for node, finding in rejected.items():
+        assert finding["remedy"].startswith(f"on {node}: utils service restart {CM}")
 
 
 def test_second_run_changes_nothing(lab_cluster, tmp_path):

@@ -7,10 +7,17 @@ every change the engine asks for is recorded in ``calls`` so tests judge what wa
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from orchestrator.engine.gateway import InstallReport, InstallRequest, NodeHealth, ServiceState
+from orchestrator.engine.gateway import (
+    BackupFact,
+    InstallReport,
+    InstallRequest,
+    NodeHealth,
+    ServiceState,
+)
 
 SERVICES = ["A Cisco DB", "Cisco Tomcat", "Cisco CallManager", "Cisco Tftp"]
 
@@ -52,6 +59,7 @@ class FakeCluster:
         self.on_install: Callable[[str], None] = lambda node: None
         self.replication_states: dict[str, int] = {}  # node -> state, 2 unless set
         self.installed_files: list[tuple[str, str]] = []  # (node, file) in install order
+        self.backup = BackupFact(True, True, time.time() - 3600, "SUCCESS")
 
     def count(self, call: str, node: str | None = None) -> int:
         return sum(1 for c, n in self.calls if c == call and (node is None or n == node))
@@ -114,6 +122,9 @@ class FakeCluster:
 
     def axl_problem(self) -> str | None:
         return None
+
+    def backup_status(self) -> BackupFact:
+        return self.backup
 
     def close(self) -> None:
         pass

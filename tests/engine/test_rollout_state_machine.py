@@ -13,7 +13,7 @@ from fake_cluster import Down, FakeCluster
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.release import RestartScope
-from orchestrator.engine.gateway import CopFile, InstallRequest
+from orchestrator.engine.gateway import CopFile, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import MaintenanceWindow, Rollout, RolloutSettings
@@ -346,6 +346,27 @@ def test_install_failure_stops_before_further_stages(journal):
     assert fake.count("reboot") == 0
     assert journal.run_state(RUN) == "failed"
     assert "stage/verify" not in journal.steps(RUN)
+
+
+@pytest.mark.parametrize("reason", ["Commanded Out of Service", "Component is not running"])
+def test_a_service_back_stopped_after_its_reboot_fails_the_gate(journal, reason):
+    """STARTED before the reboot, back STOPPED with a reason: not a pass, whatever the
+    reason says (Cisco TAC: Commanded Out of Service after reboots)."""
+    fake = cluster()
+    reboot = fake.request_reboot
+
+    def reboot_and_leave_tomcat_down(node: str) -> None:
+        reboot(node)
+        if node == SUB1:
+            fake.nodes[node].services["Cisco Tomcat"] = ServiceState(
+                "Cisco Tomcat", "STOPPED", reason
+            )
+
+    fake.request_reboot = reboot_and_leave_tomcat_down  # type: ignore[method-assign]
+    outcome = rollout(fake, journal).execute()
+    assert outcome.status == "failed" and outcome.failed_node == SUB1, outcome
+    assert f"Cisco Tomcat STOPPED ({reason})" in outcome.message
+    assert fake.count("reboot", SUB2) == 0  # stopped before the next node
 
 
 def test_unreachable_node_in_prechecks_changes_nothing(journal):

@@ -12,6 +12,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from orchestrator.drivers.ssh.algorithms import NegotiatingTransport
 from orchestrator.lab.addresses import allocate_block
 from orchestrator.lab.config import DevicePackSpec, LabConfig, ModelSpec, NodeSpec
 from orchestrator.lab.events import EventLog
@@ -78,6 +79,8 @@ class Cli:
             look_for_keys=False,
             allow_agent=False,
             timeout=5,
+            # the lab's 11.5 nodes offer only ssh-rsa (SHA-1) host keys, as real ones do
+            transport_factory=NegotiatingTransport,
         )
         channel = client.invoke_shell(width=200)
         channel.settimeout(0.1)

@@ -1,4 +1,5 @@
-"""The lab CA: short-lived EC certificates whose SAN covers the node's name and address."""
+"""The lab CA: short-lived EC certificates; an address given at issue becomes an IP SAN
+(the lab's explicit `tls.ip_san` option; real nodes' certificates name DNS names only)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import requests
 from lxml import etree
 
 from orchestrator.cucm import texts
-from orchestrator.lab.config import LabConfig, NodeSpec, PhoneSpec
+from orchestrator.lab.config import LabConfig, NodeSpec, PhoneSpec, TlsSpec
 from orchestrator.lab.https import AXL_PATH, CONTROL_CENTER_PATH, RIS_PATH
 from orchestrator.lab.https.fleet import HttpsLab
 from orchestrator.lab.nodes import STARTED
@@ -22,7 +22,10 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def config(**overrides: object) -> LabConfig:
+    # These tests are about the SOAP wire, reached by address: the lab's explicit
+    # CA-signed-with-IP-SAN option (real nodes' certificates name DNS names only).
     return LabConfig(
+        tls=TlsSpec(issuer="lab_ca", ip_san=True),
         profile="fast",
         nodes=[NodeSpec(name="cucmpub", role="publisher"), NodeSpec(name="cucmsub1")],
         groups={"G1": ["cucmsub1", "cucmpub"]},

@@ -409,6 +409,18 @@ def test_the_plan_says_how_much_free_space_the_prechecks_want():
     assert any("600 MB free (twice the COP's 300 MB)" in n for n in sized.notes), sized.notes
 
 
+@pytest.mark.parametrize("release", ["9.1.2.10000-28", "12.5.1.14900-63"])
+def test_single_node_cluster_has_no_replication_gates(release):
+    facts = cluster(node("pub", pub=True, release=release, tftp=True), groups={"G": ["pub"]})
+    plan = plan_for(facts)
+    assert not plan.replication_checks
+    assert any("single-node cluster" in note for note in plan.notes)
+    assert all(not (s.gate and s.gate.replication) for s in plan.stages)
+    assert all("replication" not in step.reason for step in plan.steps)
+    multi = plan_for(typical(release))
+    assert multi.replication_checks
+
+
 # ----- several COPs: each kind's restart need, the strongest wins -------------------------
 
 LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"

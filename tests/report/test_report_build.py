@@ -112,3 +112,38 @@ def test_known_secrets_are_masked_in_every_format(tmp_path):
     files = render(report)
     assert all("hunter2-very-secret" not in text for text in files.values())
     assert "********" in files["report.json"]
+
+
+def test_legacy_ssh_is_named_per_node_with_why_in_every_format(tmp_path):
+    from orchestrator.drivers.ssh.algorithms import WHY_LEGACY_IS_ACCEPTED
+    from orchestrator.planning.plan import SshAlgorithms
+
+    legacy = SshAlgorithms(
+        node="sub", server_version="SSH-2.0-OpenSSH_5.3", host_key="ssh-rsa",
+        kex="diffie-hellman-group-exchange-sha256", cipher="aes128-ctr", mac="hmac-sha1",
+        legacy=["host key ssh-rsa (SHA-1 signature)"],
+    )  # fmt: skip
+    modern = SshAlgorithms(
+        node="pub", server_version="SSH-2.0-OpenSSH_7.4", host_key="rsa-sha2-512",
+        kex="curve25519-sha256@libssh.org", cipher="aes128-gcm@openssh.com",
+        mac="hmac-sha2-256",
+    )  # fmt: skip
+    the_plan = plan().model_copy(update={"ssh": [legacy, modern]})
+    journal = failed_then_resumed_journal(tmp_path / "journal.sqlite")
+    try:
+        report = build_run_report(journal.run(RUN), journal.entries(RUN), journal.steps(RUN),
+                                  the_plan, None, None, "not audited in this test")
+    finally:
+        journal.close()
+    ssh = {n.name: n.ssh for n in report.nodes}
+    assert ssh["sub"].legacy == ["host key ssh-rsa (SHA-1 signature)"]
+    assert ssh["sub"].why == WHY_LEGACY_IS_ACCEPTED
+    assert ssh["pub"].legacy == [] and ssh["pub"].why == ""
+    files = render(report)
+    doc = json.loads(files["report.json"])
+    assert {n["name"]: n["ssh"]["host_key"] for n in doc["nodes"]} == {
+        "pub": "rsa-sha2-512", "sub": "ssh-rsa"}
+    assert "Legacy SSH on sub: accepted only because" in files["report.md"]
+    assert "| sub | OpenSSH_5.3 | ssh-rsa |" in files["report.md"]
+    assert "<b>Legacy SSH on sub:</b> accepted only because" in files["report.html"]
+    assert "pinned in known_hosts" in files["report.html"]

@@ -63,14 +63,19 @@ class AxlClient:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        tls_name: str | None = None,
     ) -> None:
         self.url = f"https://{host}:{port}/axl/"
         self.version = version
         self.retry = retry or RetryPolicy()
         document = load_wsdl(Path(wsdl)) if wsdl else load_wsdl(AXL_WSDL, _version_rewrite(version))
-        session = build_session(username, password, ca_bundle)
+        session = build_session(username, password, ca_bundle, tls_name)
         self._client = make_client(
-            document, session, timeout=timeout, ca_label=trust_source(ca_bundle).label
+            document,
+            session,
+            timeout=timeout,
+            ca_label=trust_source(ca_bundle).label,
+            tls_name=tls_name,
         )
         self._service = self._client.create_service(AXL_BINDING, self.url)
 

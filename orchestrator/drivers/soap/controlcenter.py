@@ -83,18 +83,20 @@ class ControlCenterClient:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        tls_name: str | None = None,
         node_timezone: tzinfo = UTC,
     ) -> None:
         self.host = host
         self.url = f"https://{host}:{port}{PATH}"
         self.retry = retry or RetryPolicy()
         self.node_timezone = node_timezone
-        session = build_session(username, password, ca_bundle)
+        session = build_session(username, password, ca_bundle, tls_name)
         self._client = make_client(
             load_wsdl(CONTROL_CENTER_WSDL),
             session,
             timeout=timeout,
             ca_label=trust_source(ca_bundle).label,
+            tls_name=tls_name,
         )
         self._service = self._client.create_service(CONTROL_CENTER_BINDING, self.url)
 

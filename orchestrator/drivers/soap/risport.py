@@ -114,6 +114,7 @@ class RisClient:
         page_size: int = MAX_PAGE,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        tls_name: str | None = None,
     ) -> None:
         """``rate_per_minute`` 0 disables pacing (the server's limit still applies)."""
         self.url = f"https://{host}:{port}{PATH}"
@@ -122,12 +123,13 @@ class RisClient:
         self.pacer = pacer or shared_pacer(host, port, rate_per_minute, window_seconds)
         # After a rate fault, one token's worth of the window is the earliest useful retry.
         self.rate_wait = window_seconds / max(1, rate_per_minute)
-        session = build_session(username, password, ca_bundle)
+        session = build_session(username, password, ca_bundle, tls_name)
         self._client = make_client(
             load_wsdl(RISPORT_WSDL),
             session,
             timeout=timeout,
             ca_label=trust_source(ca_bundle).label,
+            tls_name=tls_name,
         )
         self._service = self._client.create_service(RISPORT_BINDING, self.url)
         self.queries = 0  # sent, for tests and metrics

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import requests.adapters
 import requests.certs
 import structlog
 import tenacity
@@ -132,6 +133,21 @@ def trust_source(ca_bundle: Path | str | None) -> TrustSource:
     )
 
 
+class _NamedHostAdapter(requests.adapters.HTTPAdapter):
+    """Connects to whatever address the URL gives but sends SNI for, and checks the
+    certificate against, ``tls_name``: real nodes are reached by IP address while their
+    Tomcat certificates name only the FQDN and host name."""
+
+    def __init__(self, tls_name: str) -> None:
+        self.tls_name = tls_name
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self.tls_name
+        kwargs["assert_hostname"] = self.tls_name
+        super().init_poolmanager(*args, **kwargs)
+
+
 class _PinnedTrustSession(requests.Session):
     """requests lets REQUESTS_CA_BUNDLE override even a session's own CA bundle; here the
     bundle chosen once (``trust_source``) is the one every request verifies against."""
@@ -146,10 +162,20 @@ def build_session(
     username: str,
     password: PasswordLike,
     ca_bundle: Path | str | None,
+    tls_name: str | None = None,
 ) -> requests.Session:
-    """A session that always verifies TLS, against ``trust_source(ca_bundle)``."""
-    session = _PinnedTrustSession()
+    """A session that always verifies TLS, against ``trust_source(ca_bundle)``; the
+    certificate must name ``tls_name`` (default: the host of the URL)."""
+    session = verified_session(ca_bundle, tls_name)
     session.auth = _BasicAuth(username, password)
+    return session
+
+
+def verified_session(ca_bundle: Path | str | None, tls_name: str | None) -> requests.Session:
+    """A session without credentials that verifies TLS like ``build_session``."""
+    session = _PinnedTrustSession()
+    if tls_name:
+        session.mount("https://", _NamedHostAdapter(tls_name))
     trust = trust_source(ca_bundle)
     if not Path(trust.path).is_file():
         raise TlsVerificationError(f"{trust.label} does not exist or is not a file")
@@ -186,9 +212,11 @@ class CheckedTransport(zeep.Transport):
         *,
         timeout: float = 30.0,
         ca_label: str = "",
+        tls_name: str | None = None,
     ) -> None:
         super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
         self.ca_label = ca_label or trust_source(None).label
+        self.tls_name = tls_name
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         # Pass ``verify`` on every request: requests lets REQUESTS_CA_BUNDLE /
@@ -202,15 +230,16 @@ class CheckedTransport(zeep.Transport):
                 verify=self.session.verify,
             )
         except requests.exceptions.SSLError as exc:
+            cause = root_cause(exc)
+            named = f" for the name {self.tls_name}" if self.tls_name else ""
             raise TlsVerificationError(
-                f"TLS verification of {address} failed against {self.ca_label}: "
-                f"{_root_cause(exc)}. Export the node's Tomcat certificate (or its CA) into "
-                "that bundle.",
+                f"TLS verification of {address}{named} failed against {self.ca_label}: "
+                f"{cause}. {tls_advice(cause)}",
                 url=address,
             ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise SoapConnectionError(
-                f"no answer from {address}: {_root_cause(exc)}", url=address
+                f"no answer from {address}: {root_cause(exc)}", url=address
             ) from exc
         error = _status_error(response, address)
         if error is not None:
@@ -218,7 +247,28 @@ class CheckedTransport(zeep.Transport):
         return response
 
 
-def _root_cause(exc: BaseException) -> str:
+def tls_advice(cause: str) -> str:
+    """What to do about a failed certificate check, by OpenSSL's reason."""
+    text = cause.lower()
+    if "expired" in text:
+        return (
+            "The node's Tomcat certificate has expired: renew it on the node (OS Admin > "
+            "Certificate Management, or `set cert regen tomcat` on its CLI), then run "
+            "`devpack trust` to pin the new one."
+        )
+    if "mismatch" in text or "doesn't match" in text or "does not match" in text:
+        return (
+            "The certificate names another host: set the node's tls_name in the inventory "
+            "to a name its certificate carries (`show cert own tomcat` on the node), or "
+            "check that the address reaches the node you meant."
+        )
+    return (
+        "Run `devpack trust` to check and pin the node's Tomcat certificate, or put the "
+        "CA that signed it into that bundle."
+    )
+
+
+def root_cause(exc: BaseException) -> str:
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
     return str(exc) or type(exc).__name__
@@ -290,7 +340,12 @@ def load_wsdl(path: Path, rewrite: dict[str, str] | None = None) -> Document:
 
 
 def make_client(
-    wsdl: Document, session: requests.Session, *, timeout: float, ca_label: str
+    wsdl: Document,
+    session: requests.Session,
+    *,
+    timeout: float,
+    ca_label: str,
+    tls_name: str | None = None,
 ) -> zeep.Client:
-    transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label)
+    transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label, tls_name=tls_name)
     return zeep.Client(wsdl, transport=transport, settings=_SETTINGS)

@@ -54,6 +54,18 @@ class UnknownHostKey(DriverError):
         self.fingerprint = fingerprint
 
 
+class NoCommonAlgorithm(DriverError):
+    """The node's sshd and devpack share no host-key, key-exchange, cipher or MAC
+    algorithm: retrying cannot help."""
+
+    def __init__(self, message: str, *, host: str | None = None) -> None:
+        super().__init__(
+            f"{message} -- enable a supported algorithm in the node's SSH configuration "
+            "(or upgrade the node), then run again",
+            host=host,
+        )
+
+
 class AuthenticationFailed(DriverError):
     """Wrong user or password (retrying would only lock the account)."""
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from orchestrator.cucm import services as services_rule
 from orchestrator.drivers.ssh.channel import normalize
 from orchestrator.drivers.ssh.errors import ParseError
 
@@ -78,8 +79,9 @@ class ListedService:
 
     @property
     def deliberately_down(self) -> bool:
-        """Deactivated or out of service: not running, but not "down" either."""
-        return bool(self.reason)
+        """Deactivated or out of service: not running, but not "down" either (only these
+        two reasons; ``Component is not running`` is down: ``cucm.services``)."""
+        return self.state != "STARTED" and services_rule.is_deliberate(self.reason)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class ServiceList:
 
 _SERVICE = re.compile(
     r"^(?P<name>[A-Za-z0-9][^\[\]]*?)(?P<space>\s*)\[(?P<state>[A-Z_ ]+)\]"
-    r"(?:\s{2,}(?P<reason>\S.*))?\s*$"
+    r"(?:\s+(?P<reason>\S.*))?\s*$"  # two spaces; one in flattened documents
 )
 _PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
 
@@ -181,6 +183,8 @@ class ReplicationStatus:
     rows: list[ReplicationRow]
     db_version: str | None = None
     status_completed: bool | None = None
+    # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
+    single_active_node: bool = False
 
     @property
     def all_good(self) -> bool:
@@ -200,10 +204,14 @@ _REPL_ROW = re.compile(
 )
 
 
+_SINGLE_NODE = re.compile(r"cannot\s+be\s+performed\s+on\s+a\s+cluster\s+with\s+a\s+single", re.I)
+
+
 def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     rows: list[ReplicationRow] = []
     db_version = None
     completed = None
+    single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
         if m:
@@ -236,7 +244,7 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
                 details=m.group("details"),
             )
         )
-    return ReplicationStatus(rows, db_version, completed)
+    return ReplicationStatus(rows, db_version, completed, single)
 
 
 # -- show network cluster ---------------------------------------------------------------
@@ -432,6 +440,73 @@ def parse_system_history(text: str) -> list[HistoryEntry]:
     return entries
 
 
+# -- show timezone config (wording inferred, reference 9.6) ---------------------------------
+
+_ZONE_NAME = re.compile(r"\b(?P<zone>[A-Z][A-Za-z_+-]*(?:/[A-Za-z0-9_+-]+){1,2}|UTC|GMT)\b")
+
+
+def parse_timezone_config(text: str) -> str | None:
+    """The IANA zone name the node runs in (``Current timezone: Europe/Berlin``), or None.
+
+    The wording is inferred: the value is taken from a line that mentions the time zone
+    (``Etc/UTC`` and ``(Europe/Berlin)`` forms included), else the first zone-shaped word
+    anywhere; a description without an IANA name (``Central European Time``) gives None.
+    """
+    lines = _lines(text)
+    candidates = [ln for ln in lines if re.search(r"time\s*zone", ln, re.I)] + lines
+    for ln in candidates:
+        value = ln.split(":", 1)[1] if re.search(r"time\s*zone\s*:", ln, re.I) else ln
+        m = _ZONE_NAME.search(value)
+        if m:
+            return m.group("zone")
+    return None
+
+
+# -- utils disaster_recovery status backup (layout inferred, reference 9.6) -----------------
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    available: bool  # False: "drfCliMsg: No backup status available"
+    status: str | None = None  # SUCCESS | ERROR | ... as printed after "Status:"
+    stamp: datetime | None = None  # when the backup ran, node-local (the tar file's name)
+    percent: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.available and (self.status or "").upper() == "SUCCESS"
+
+
+_DRS_TAR = re.compile(r"Tar\s+Filename\s*:\s*(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})", re.I)
+
+
+def parse_backup_status(text: str) -> BackupStatus:
+    """Tolerant: only ``No backup status available``, the ``Status:`` word, the tar
+    file's name stamp and the percentage are read; anything else is skipped."""
+    flat = normalize(text)
+    if re.search(r"No\s+backup\s+status\s+available", flat, re.I):
+        return BackupStatus(False)
+    status = stamp = percent = None
+    for ln in _lines(text):
+        m = re.match(r"^\s*Status\s*:\s*(?P<status>[A-Za-z_]+)", ln, re.I)
+        if m and status is None:
+            status = m.group("status").upper()
+            continue
+        m = _DRS_TAR.search(ln)
+        if m:
+            try:
+                stamp = datetime.strptime(m.group("stamp"), "%Y-%m-%d-%H-%M-%S")
+            except ValueError:
+                stamp = None
+            continue
+        m = re.match(r"^\s*Percentage\s+Complete\s*:\s*(\d+)", ln, re.I)
+        if m:
+            percent = int(m.group(1))
+    if status is None:
+        raise ParseError("disaster_recovery status backup (no 'Status:' line)", text)
+    return BackupStatus(True, status, stamp, percent)
+
+
 # -- utils system upgrade status --------------------------------------------------------
 
 
@@ -493,6 +568,7 @@ def find_build(text: str) -> str | None:
 
 
 __all__ = [
+    "BackupStatus",
     "ClusterNode",
     "DiskUsage",
     "HistoryEntry",
@@ -508,6 +584,7 @@ __all__ = [
     "UpgradeStatus",
     "VersionInfo",
     "find_build",
+    "parse_backup_status",
     "parse_dbreplication_runtimestate",
     "parse_network_cluster",
     "parse_ntp_status",
@@ -517,5 +594,6 @@ __all__ = [
     "parse_show_status",
     "parse_show_version",
     "parse_system_history",
+    "parse_timezone_config",
     "parse_upgrade_status",
 ]

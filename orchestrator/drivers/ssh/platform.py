@@ -14,6 +14,7 @@ from typing import Self
 import structlog
 
 from orchestrator.drivers.ssh import parsers, patterns
+from orchestrator.drivers.ssh.algorithms import Negotiated
 from orchestrator.drivers.ssh.channel import Channel, check_typable
 from orchestrator.drivers.ssh.dialogs import (
     SESSION_CLOSED,
@@ -124,6 +125,11 @@ class CucmCli:
     @property
     def is_open(self) -> bool:
         return self._channel is not None and not self._channel.closed
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """The SSH algorithms this session agreed on (None over a given channel)."""
+        return self._transport.negotiated if self._transport else None
 
     def open(self) -> Self:
         """Connect and log in; a no-op on a session that is already open."""
@@ -323,6 +329,14 @@ class CucmCli:
         return parsers.parse_dbreplication_runtimestate(
             self.run("utils dbreplication runtimestate", timeout)
         )
+
+    def timezone(self) -> str | None:
+        """``show timezone config``: the node's IANA zone, None if it names none."""
+        return parsers.parse_timezone_config(self.run("show timezone config"))
+
+    def backup_status(self) -> parsers.BackupStatus:
+        """``utils disaster_recovery status backup``: the cluster's last DRS backup."""
+        return parsers.parse_backup_status(self.run("utils disaster_recovery status backup"))
 
     def network_cluster(self) -> parsers.NetworkCluster:
         return parsers.parse_network_cluster(self.run("show network cluster"))

@@ -16,11 +16,18 @@ import paramiko
 import structlog
 
 from orchestrator.drivers.secrets import PasswordLike, reveal
+from orchestrator.drivers.ssh.algorithms import (
+    Negotiated,
+    NegotiatingTransport,
+    negotiated,
+    no_common_algorithm,
+)
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
     ConnectionRefused,
     DriverError,
     HostKeyMismatch,
+    NoCommonAlgorithm,
     NodeUnreachable,
     UnknownHostKey,
 )
@@ -83,6 +90,10 @@ class SshTarget:
     connect_timeout: float = 10.0
     # CUCM can take a while to send its SSH banner when loaded or booting.
     banner_timeout: float = 30.0
+    # The key exchange, timed apart from the TCP connect: on an OpenSSH 5.3 node it is a
+    # finite-field DH that paramiko computes in Python (~30 ms of CPU a side, under the
+    # GIL), so many logins at once (a fleet's discovery) queue behind each other.
+    kex_timeout: float = 30.0
     auth_timeout: float = 30.0
     keepalive: int = 30
 
@@ -93,28 +104,15 @@ class SshTarget:
         )
 
 
-# AES-GCM first: its integrity check runs in OpenSSL, where paramiko's HMAC check of every
-# packet runs in Python (a fleet of sessions spends most of its CPU there). Nodes whose
-# sshd predates GCM (CUCM 9.x/10.x) negotiate the next cipher in paramiko's list.
-_FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-
-
-def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
-    transport = paramiko.Transport(sock, **kwargs)
-    options = transport.get_security_options()
-    offered = tuple(options.ciphers)
-    options.ciphers = tuple(c for c in _FAST_CIPHERS if c in offered) + tuple(
-        c for c in offered if c not in _FAST_CIPHERS
-    )
-    return transport
-
-
 class SshTransport:
     """One SSH connection to one node, with one interactive shell channel."""
 
     def __init__(self, target: SshTarget) -> None:
         self.target = target
         self._client: paramiko.SSHClient | None = None
+        self._attempt: NegotiatingTransport | None = None
+        # what the last successful connect agreed on with the node
+        self.negotiated: Negotiated | None = None
 
     @property
     def where(self) -> str:
@@ -131,25 +129,46 @@ class SshTransport:
         client.set_missing_host_key_policy(_Reject(t.known_hosts))
         log.debug("ssh.connect", host=t.host, port=t.port, user=t.username)
         try:
+            sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
+        except OSError as exc:
+            client.close()
+            raise self._map_error(exc) from exc
+        try:
             client.connect(
                 t.host,
                 port=t.port,
+                sock=sock,
                 username=t.username,
-                timeout=t.connect_timeout,
+                timeout=t.kex_timeout,  # with ``sock`` given, paramiko's kex wait only
                 banner_timeout=t.banner_timeout,
                 auth_timeout=t.auth_timeout,
                 look_for_keys=False,
                 allow_agent=False,
                 auth_strategy=_PasswordThenKeyboardInteractive(t.username, t.password),
-                transport_factory=_transport,
+                transport_factory=self._new_transport,
             )
         except BaseException as exc:
             client.close()
+            sock.close()
             raise self._map_error(exc) from exc
         transport = client.get_transport()
-        if transport is not None and t.keepalive:
-            transport.set_keepalive(t.keepalive)
+        if transport is not None:
+            self.negotiated = negotiated(transport)
+            if self.negotiated.legacy:
+                log.info(
+                    "ssh.legacy_algorithms",
+                    host=t.host,
+                    port=t.port,
+                    server=self.negotiated.server_version,
+                    legacy=self.negotiated.legacy,
+                )
+            if t.keepalive:
+                transport.set_keepalive(t.keepalive)
         self._client = client
+
+    def _new_transport(self, sock: Any, **kwargs: Any) -> NegotiatingTransport:
+        self._attempt = NegotiatingTransport(sock, **kwargs)
+        return self._attempt
 
     def _map_error(self, exc: BaseException) -> BaseException:
         t = self.target
@@ -163,9 +182,18 @@ class SshTransport:
                 expected_fingerprint=fingerprint(exc.expected_key),
                 got_fingerprint=fingerprint(exc.key),
             )
+        if isinstance(exc, paramiko.IncompatiblePeer):
+            why = no_common_algorithm(self._attempt, str(exc)) if self._attempt else str(exc)
+            return NoCommonAlgorithm(f"{self.where}: {why}", host=t.host)
         if isinstance(exc, paramiko.BadAuthenticationType):
             return AuthenticationFailed(
                 f"{self.where} offers no usable auth method (allowed: {exc.allowed_types})",
+                host=t.host,
+            )
+        if isinstance(exc, paramiko.AuthenticationException) and "timeout" in str(exc).lower():
+            # no answer to the credentials in time (a loaded node): not a wrong password
+            return NodeUnreachable(
+                f"{self.where} did not answer the login within {t.auth_timeout:g} s",
                 host=t.host,
             )
         if isinstance(exc, paramiko.AuthenticationException):
@@ -182,6 +210,12 @@ class SshTransport:
         if isinstance(exc, socket.timeout | TimeoutError):
             return NodeUnreachable(
                 f"{self.where} did not answer within {t.connect_timeout:g} s", host=t.host
+            )
+        if isinstance(exc, paramiko.SSHException) and str(exc) == "No existing session":
+            # paramiko's words when the key exchange is still running at the timeout
+            return NodeUnreachable(
+                f"{self.where}: the SSH key exchange did not finish within {t.kex_timeout:g} s",
+                host=t.host,
             )
         if isinstance(exc, OSError | EOFError | paramiko.SSHException):
             # Banner/kex failures and resets: sshd half up while the node boots.

@@ -146,6 +146,14 @@ def _ntp(shell: Shell, args: list[str]) -> None:
     shell.out(reports.ntp_status(shell.node))
 
 
+def _timezone(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.timezone_config(shell.node))
+
+
+def _backup_status(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.backup_status(shell.world, shell.node))
+
+
 # ----- services --------------------------------------------------------------------------
 
 
@@ -347,6 +355,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("utils", "dbreplication", "repair"), _dbreplication_repair_all),
     (("utils", "dbreplication", "reset"), _dbreplication_reset_all),
     (("utils", "ntp", "status"), _ntp),
+    (("show", "timezone", "config"), _timezone),
+    (("utils", "disaster_recovery", "status", "backup"), _backup_status),
     (("file", "view"), _file_view),
     (("run", "sql"), _run_sql),
 ]

@@ -21,7 +21,7 @@ _DATE = "%a %b %d %H:%M:%S UTC %Y"
 _STATUS_LAYOUT = """\
 Host Name          : {host}
 Date               : {date}
-Time Zone          : Coordinated Universal Time (Etc/UTC)
+Time Zone          : {zone}
 Locale             : en_US.UTF-8
 Product Ver        : {version}
 Unified OS Version : 7.0.0.0-4
@@ -49,6 +49,42 @@ def _utc(epoch: float, fmt: str) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime(fmt)
 
 
+def _local(node: Node, epoch: float, fmt: str) -> str:
+    return node.clock(epoch).strftime(fmt)
+
+
+def backup_status(world: World, here: Node) -> list[str]:
+    """`utils disaster_recovery status backup`: the cluster's last DRS backup, stamped in
+    the publisher's local time (layout inferred, reference 9.6)."""
+    spec = world.config.backup
+    at = world.backup_at
+    if at is None:
+        return ["", texts.DRS_NO_STATUS, ""]
+    pub = world.publisher
+    stamp = _local(pub, at, texts.DRS_TAR_STAMP_FORMAT)
+    ok = spec.status == "SUCCESS"
+    return [
+        texts.DRS_STATUS.format(
+            status=spec.status, summary=texts.DRS_COMPLETED if ok else texts.DRS_FAILED
+        ),
+        texts.DRS_TAR.format(stamp=stamp),
+        texts.DRS_LOCATION,
+        texts.DRS_OPERATION,
+        texts.DRS_PERCENT,
+        texts.DRS_COMPONENT.format(
+            host=pub.name,
+            status=spec.status,
+            date=_local(pub, at + 4, "%a %b %d %H:%M:%S %Z %Y"),
+            stamp=stamp,
+        ),
+    ]
+
+
+def timezone_config(node: Node) -> list[str]:
+    """`show timezone config` (wording inferred, reference 9.6)."""
+    return [texts.TIMEZONE_CURRENT.format(zone=node.timezone), texts.TIMEZONE_VERSION]
+
+
 def uptime_line(now: float, boot: float) -> str:
     """Linux `uptime`: ` 16:07:17 up 72 days, 21:01,  1 user,  load average: ...`."""
     seconds = max(0, int(now - boot))
@@ -70,7 +106,8 @@ def show_status(world: World, node: Node) -> list[str]:
     logging_total = max(69_234_984, node.common_free_mb * 1024 + 1_000_000)
     text = _STATUS_LAYOUT.format(
         host=node.name,
-        date=_utc(now, "%a %b %d, %Y %H:%M:%S"),
+        zone=node.timezone,
+        date=_local(node, now, "%a %b %d, %Y %H:%M:%S"),
         version=node.release_text,
         uptime=uptime_line(now, node.boot_time),
         active=_disk("Disk/active", active_total, active_total * node.spec.disk_active_pct // 100),
@@ -105,7 +142,20 @@ def network_cluster(world: World, here: Node) -> list[str]:
                     auth=auth,
                 )
             )
-    table = [f"{n.name}.{domain}" if n.is_publisher else n.address for n in nodes]
+    for name, address in world.im_presence:
+        lines.append(
+            texts.CLUSTER_ROW.format(
+                ip=address,
+                fqdn=f"{name}.{domain}",
+                host=name,
+                role="Subscriber",
+                dbrole="DBSub",
+                auth=texts.CLUSTER_AUTH_SUB.format(since=_utc(here.boot_time, _CTIME)),
+            ).replace(f" {texts.PRODUCT_CALLMANAGER} ", f" {texts.PRODUCT_IM_PRESENCE} ", 1)
+        )
+    # one spelling per cluster, as its servers are defined (server_names)
+    table = [world.server_name(n) for n in nodes]
+    table += [world.config.server_name(name, address) for name, address in world.im_presence]
     return [*lines, "", *texts.CLUSTER_TABLE_HEAD.split(texts.CRLF), *table, "", texts.SUCCESSFUL]
 
 
@@ -113,6 +163,9 @@ def dbreplication(world: World, here: Node) -> list[str]:
     now = time.time()
     with world.lock:
         nodes = list(world.nodes.values())
+    if len(nodes) == 1:  # a publisher-only cluster (reference 9.4)
+        return ["", texts.DBREPL_SINGLE_NODE, ""]
+    with world.lock:
         rows = [
             texts.DBREPL_ROW.format(
                 host=node.name,

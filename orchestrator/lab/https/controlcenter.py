@@ -21,12 +21,12 @@ from orchestrator.lab.https.soapxml import (
     sub,
     text,
 )
-from orchestrator.lab.nodes import PLATFORM_SERVICES, Service
+from orchestrator.lab.nodes import PLATFORM_SERVICES, Node, Service
 from orchestrator.soap import AST_NS
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-# ``Thu Nov 26 01:40:12 2026``: Java's Date layout without the zone. The lab prints UTC;
-# a real node prints its own local time (clients take the zone as a setting).
+# ``Thu Nov 26 01:40:12 2026``: Java's Date layout without the zone, in the node's own
+# local time (reference 9.6, inferred): clients must convert with the node's zone.
 START_TIME_FORMAT = "%a %b %d %H:%M:%S %Y"
 REASON_OK = -1
 _STATUS = {
@@ -37,8 +37,11 @@ _STATUS = {
 }
 
 
-def format_start_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime(START_TIME_FORMAT)
+def format_start_time(epoch: float, node: Node | None = None) -> str:
+    """In the node's local time (reference 9.6, inferred), UTC without a node."""
+    if node is None:
+        return datetime.fromtimestamp(epoch, UTC).strftime(START_TIME_FORMAT)
+    return node.clock(epoch).strftime(START_TIME_FORMAT)
 
 
 def _q(name: str) -> str:
@@ -49,7 +52,9 @@ def _nil(parent: etree._Element, name: str) -> None:
     sub(parent, _q(name)).set(f"{{{XSI_NS}}}nil", "true")
 
 
-def _service_item(parent: etree._Element, name: str, service: Service | None) -> None:
+def _service_item(
+    parent: etree._Element, name: str, service: Service | None, node: Node | None = None
+) -> None:
     item = sub(parent, _q("item"))
     sub(item, _q("ServiceName"), name)
     if service is None:
@@ -65,7 +70,7 @@ def _service_item(parent: etree._Element, name: str, service: Service | None) ->
     sub(item, _q("ReasonCode"), code)
     sub(item, _q("ReasonCodeString"), service.reason or " ")
     if service.state == "STARTED" and service.start_time is not None:
-        sub(item, _q("StartTime"), format_start_time(service.start_time))
+        sub(item, _q("StartTime"), format_start_time(service.start_time, node))
         sub(item, _q("UpTime"), max(0, int(time.time() - service.start_time)))
     else:
         _nil(item, "StartTime")
@@ -82,7 +87,7 @@ def _response(op: str, req: Request, names: list[str]) -> Reply:
     with req.world.lock:
         services = req.node.services
         for name in names or [n for n in services if n not in PLATFORM_SERVICES]:
-            _service_item(listing, name, services.get(name))
+            _service_item(listing, name, services.get(name), req.node)
     return Reply(200, envelope(response))
 
 

@@ -107,7 +107,9 @@ def handle(req: Request, limiter: RateLimiter) -> Reply:
     cursor = _CURSOR.search(text(operation, "StateInfo"))
     after = cursor.group(1) if cursor else ""
     rows = [
-        r for r in _rows(req.world) if _matches(r, criteria, model, status) and r.phone.name > after
+        r
+        for r in _rows(req.world)
+        if _matches(req.world, r, criteria, model, status) and r.phone.name > after
     ]
     rows.sort(key=lambda r: r.phone.name)
     page = rows[:limit]
@@ -142,7 +144,9 @@ def _rows(world: World) -> list[_Row]:
         return rows
 
 
-def _matches(row: _Row, criteria: etree._Element, model: int, status: str) -> bool:
+def _matches(
+    world: World, row: _Row, criteria: etree._Element, model: int, status: str
+) -> bool:
     if model != ANY_MODEL and row.model != model:
         return False
     if status.lower() != "any" and row.phone.status.lower() != status.lower():
@@ -151,7 +155,11 @@ def _matches(row: _Row, criteria: etree._Element, model: int, status: str) -> bo
     if device_class.lower() not in ("any", "phone"):
         return False
     node_name = text(criteria, "NodeName")
-    if node_name and node_name not in (row.node.name, row.node.address):
+    if node_name and node_name not in (
+        row.node.name,
+        row.node.address,
+        world.server_name(row.node),
+    ):
         return False
     protocol = text(criteria, "Protocol", "Any") or "Any"
     if protocol.lower() not in ("any", "sip"):
@@ -181,12 +189,12 @@ def _answer(world: World, criteria: etree._Element, page: list[_Row], last: str)
     wanted = text(criteria, "NodeName")
     stamp = int(time.time())
     for node in world.nodes.values():
-        if wanted and wanted not in (node.name, node.address):
+        if wanted and wanted not in (node.name, node.address, world.server_name(node)):
             continue
         here = [r for r in page if r.node is node]
         item = sub(nodes, _q("item"))
         sub(item, _q("ReturnCode"), "Ok" if here else "NotFound")
-        sub(item, _q("Name"), node.name)
+        sub(item, _q("Name"), world.server_name(node))  # as the cluster defines it
         sub(item, _q("NoChange"), "false")
         devices = sub(item, _q("CmDevices"))
         for index, row in enumerate(here):

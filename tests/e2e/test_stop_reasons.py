@@ -1,0 +1,57 @@
+"""Stop reasons after a reboot (issue 10 item 1), over real SSH/HTTPS against the lab.
+
+A service that ran before a reboot and comes back ``Component is not running`` or
+``Commanded Out of Service`` is a failure of the services gate, not a pass."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from devpack_runs import devpack, edit_playbook, run_args, run_ids
+
+from orchestrator.cucm import texts
+from orchestrator.lab.config import FaultKind, FaultSpec, demo_config
+
+REBOOT_RELEASE = "9.1.2.10000-28"
+
+
+@pytest.mark.parametrize(
+    "reason", [texts.REASON_COMPONENT_NOT_RUNNING, texts.REASON_OUT_OF_SERVICE]
+)
+def test_service_down_after_reboot_stops_the_run_and_the_audit_says_so(
+    lab_cluster, tmp_path, reason
+):
+    fault = FaultSpec(
+        kind=FaultKind.SERVICE_DOWN_AFTER_REBOOT,
+        node="cucmsub2",
+        service=texts.SVC_TOMCAT,
+        reason=reason,
+        count=1,
+    )
+    config = demo_config(release=REBOOT_RELEASE, profile="fast")
+    cluster = lab_cluster(config.model_copy(update={"faults": [fault]}))
+    edit_playbook(cluster.playbook, timeouts={"services": 2})
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    assert code == 1, output
+    flat = " ".join(output.split())
+    assert f"not STARTED: {texts.SVC_TOMCAT} STOPPED ({reason})" in flat, output
+    if reason == texts.REASON_OUT_OF_SERVICE:  # deliberate wording, judged by the state before
+        assert "STARTED before the restart" in flat, output
+    # the lab held it down on that node only; the next wave never started
+    [held] = cluster.lab.events.select("service_held_down")
+    assert held.node == "cucmsub2"
+    tomcat = cluster.world.nodes["cucmsub2"].services[texts.SVC_TOMCAT]
+    assert (tomcat.state, tomcat.reason) == ("STOPPED", reason)
+    # the post-run audit judges against the state before the restart, too
+    [run_id] = run_ids(state)
+    report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
+    findings = [
+        f
+        for f in report["audit"]["findings"]
+        if f["code"] == "service-down" and f["node"] == "cucmsub2"
+    ]
+    assert findings, report["audit"]["findings"]
+    assert texts.SVC_TOMCAT in findings[0]["evidence"]["services"]
+    assert f"utils service start {texts.SVC_TOMCAT}" in findings[0]["remedy"]
