@@ -392,10 +392,15 @@ class _Builder:
                                  reason="prove every node is healthy and has the pack"))
 
     def check_sha512(self) -> None:
-        if not self.cop.endswith(".sha512"):
+        if not any(c.file_name.endswith(".sha512") for c in self.playbook.all_cops):
             return
+        # a signing-key COP in this playbook is installed first, before any .sha512 file
+        brings_key = any(c.kind is CopKind.SIGNING_KEY or
+                         c.file_name.startswith(SIGNING_KEY_PREFIX)
+                         for c in self.playbook.all_cops)
         for node in self.facts.nodes:
-            has_key = any(o.startswith(SIGNING_KEY_PREFIX) for o in node.installed_options)
+            has_key = brings_key or any(o.startswith(SIGNING_KEY_PREFIX)
+                                        for o in node.installed_options)
             if not has_key and not supports_sha512_files(Release.parse(node.release)) \
                     and not self.has_cop(node):
                 self.warnings.append(

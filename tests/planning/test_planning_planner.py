@@ -474,3 +474,13 @@ def test_a_node_with_only_some_cops_still_installs():
         n.installed_options.append(COP.removesuffix(".sgn"))
     result = plan_cops(facts, _cops((COP, "devicepack"), (LOCALE, "locale")))
     assert len([s for s in result.steps if s.action is Action.INSTALL]) == len(facts.nodes)
+
+
+def test_a_signing_key_cop_in_the_playbook_answers_the_sha512_warning():
+    old = "11.5.1.10000-6"
+    facts = cluster(node("pub", pub=True, tftp=True, release=old), node("s1", release=old))
+    sha = "cmterm-devicepack15.0.1.15031-2.cop.sha512"
+    alone = plan_cops(facts, _cops((sha, "devicepack")))
+    assert any("signing-key" in w for w in alone.warnings)
+    with_key = plan_cops(facts, _cops((sha, "devicepack"), (KEY, "signing-key")))
+    assert not any("signing-key" in w for w in with_key.warnings)
