@@ -59,7 +59,9 @@ def load_access(inventory_path: Path, prompt: Prompter | None = None) -> Cluster
     return access
 
 
-def open_pool(access: ClusterAccess, **timeouts: float) -> ConnectionPool:
+def open_pool(
+    access: ClusterAccess, *, login_timeout: float = 60.0, command_timeout: float = 300.0
+) -> ConnectionPool:
     """The cluster's connections (nothing is dialled until first use)."""
     return ConnectionPool(
         access.inventory,
@@ -67,16 +69,17 @@ def open_pool(access: ClusterAccess, **timeouts: float) -> ConnectionPool:
         access.application_password,
         known_hosts=access.known_hosts,
         ca_bundle=access.ca_bundle,
-        **timeouts,
+        login_timeout=login_timeout,
+        command_timeout=command_timeout,
     )
 
 
-def open_gateway(access: ClusterAccess, **timeouts: float) -> DriverGateway:
+def open_gateway(access: ClusterAccess) -> DriverGateway:
     """The engine's gateway over a new pool of the cluster's connections."""
     # imported here: cluster access sits below the engine (the audit imports this module)
     from orchestrator.engine.cluster import DriverGateway
 
-    return DriverGateway(open_pool(access, **timeouts))
+    return DriverGateway(open_pool(access))
 
 
 def node_of(access: ClusterAccess, host: str | None) -> tuple[int | None, Node | None]:

@@ -12,7 +12,7 @@ import os
 import shlex
 import stat
 from pathlib import Path
-from typing import IO
+from typing import TextIO, cast
 
 from orchestrator.errors import UserError
 
@@ -60,14 +60,16 @@ def make_private(path: Path) -> None:
         pass
 
 
-def open_private(path: Path, mode: str = "w") -> IO[str]:
+def open_private(path: Path, mode: str = "w") -> TextIO:
     """Open for writing (``w``) or appending (``a``) with the private mode."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, file_mode())
     try:
         if stat.S_ISREG(os.fstat(fd).st_mode):
             os.fchmod(fd, file_mode())
-        return os.fdopen(fd, mode, buffering=1 if mode == "a" else -1, encoding="utf-8")
+        return cast(
+            TextIO, os.fdopen(fd, mode, buffering=1 if mode == "a" else -1, encoding="utf-8")
+        )
     except BaseException:
         os.close(fd)
         raise

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,7 +33,9 @@ class Redactor:
             text = text.replace(value, REDACTED)
         return text
 
-    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         for key, value in list(event.items()):
             if _SECRET_KEYS.search(key) and value not in (None, ""):
                 event[key] = REDACTED
@@ -61,7 +63,9 @@ class _RunRouter:
             if run not in self._files:
                 self._files[run] = open_private(path, "a")
 
-    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         line = json.dumps(event, default=str)
         with self._lock:
             self._files.get(str(event.get("run")), self._fallback).write(line + "\n")

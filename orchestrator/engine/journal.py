@@ -220,7 +220,7 @@ class Journal:
         return RunRecord(*row) if row else None
 
     def runs(self, cluster: str | None = None) -> list[RunRecord]:
-        sql, args = "select * from runs", ()
+        sql, args = "select * from runs", tuple[str, ...]()
         if cluster:
             sql, args = sql + " where cluster = ?", (cluster,)
         with self._lock:
@@ -234,7 +234,10 @@ class Journal:
                 " where run_id = ? order by seq",
                 (run_id,),
             ).fetchall()
-        return [Entry(*row[:6], json.loads(row[6])) for row in rows]
+        return [
+            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
 
     def steps(self, run_id: str) -> dict[str, StepRecord]:
         records: dict[str, StepRecord] = {}

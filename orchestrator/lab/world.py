@@ -191,7 +191,7 @@ class World:
             startable = service is not None and (
                 service.activated or (verb == "start" and out_of_service)
             )
-            if not startable or node.phase != "up":
+            if not startable or service is None or node.phase != "up":
                 return False
             if verb == "stop":
                 service.reason = texts.REASON_OUT_OF_SERVICE

@@ -124,6 +124,7 @@ class _Builder:
         self.installs(needs_install)
         if self.has_pack:
             self.verify()
+        scope: RestartScope | None
         scope, reason = self.restart_scope()
         pending = [n.name for n in facts.nodes if n.pending_restart]
         if scope is None:
@@ -169,14 +170,14 @@ class _Builder:
                  for n in skipped}
         pub = self.facts.publisher
         name = "install-publisher"
-        steps = []
+        publisher_steps: list[Step] = []
         if pub in needs:
-            steps.append(self.step(
+            publisher_steps.append(self.step(
                 name, Action.INSTALL, pub, self.est.install_publisher,
                 "publisher first: Cisco installs the publisher before subscribers "
                 "(it loads the new device XML into the database)", timeout_seconds=timeout))
         self.stages.append(Stage(
-            name=name, kind=StageKind.INSTALL_PUBLISHER, steps=steps,
+            name=name, kind=StageKind.INSTALL_PUBLISHER, steps=publisher_steps,
             skipped=[skips[pub.name]] if pub.name in skips else [],
             reason="the publisher alone, before any other node"))
 

@@ -58,7 +58,7 @@ class WaveSchedule:
 
 def precedence_edges(problem: WaveProblem) -> list[tuple[str, str, str]]:
     """(backup, primary, group) for every group, among the nodes being scheduled."""
-    edges = []
+    edges: list[tuple[str, str, str]] = []
     for group in sorted(problem.groups):
         members = problem.members(group)
         if problem.groups[group] and problem.groups[group][0] in problem.nodes:

@@ -129,8 +129,8 @@ def node_matrix(report: Report) -> tuple[list[str], list[tuple[Any, list[Cell]]]
     if report.plan:
         for stage in report.plan.stages:
             for text in stage.skipped:
-                node, _, reason = text.partition(": ")
-                skipped[(node, stage.kind.split("_")[0])] = reason
+                skipped_node, _, reason = text.partition(": ")
+                skipped[(skipped_node, stage.kind.split("_")[0])] = reason
     used = [
         (title, actions) for title, actions in MATRIX
         if any(s.action in actions for n in report.nodes for s in n.steps)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import certifi
 import requests
 import requests.adapters
 import requests.certs
@@ -129,7 +130,7 @@ def trust_source(ca_bundle: Path | str | None) -> TrustSource:
         if value:
             return TrustSource(value, f"from {variable}; the inventory sets no ca_bundle")
     return TrustSource(
-        requests.certs.where(), "certifi's public CAs; the inventory sets no ca_bundle"
+        certifi.where(), "certifi's public CAs; the inventory sets no ca_bundle"
     )
 
 
@@ -152,7 +153,7 @@ class _PinnedTrustSession(requests.Session):
     """requests lets REQUESTS_CA_BUNDLE override even a session's own CA bundle; here the
     bundle chosen once (``trust_source``) is the one every request verifies against."""
 
-    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         settings = super().merge_environment_settings(*args, **kwargs)
         settings["verify"] = self.verify
         return settings
@@ -330,11 +331,15 @@ def load_wsdl(path: Path, rewrite: dict[str, str] | None = None) -> Document:
             text = path.read_text()
             for old, new in rewrite.items():
                 text = text.replace(old, new)
+            # zeep annotates ``transport`` as a class; it takes (and needs) an instance
             document = Document(
-                io.BytesIO(text.encode()), loader, base=str(path), settings=_SETTINGS
+                io.BytesIO(text.encode()),
+                loader,  # type: ignore[arg-type]
+                base=str(path),
+                settings=_SETTINGS,
             )
         else:
-            document = Document(str(path), loader, settings=_SETTINGS)
+            document = Document(str(path), loader, settings=_SETTINGS)  # type: ignore[arg-type]
         _documents[key] = document
         return document
 

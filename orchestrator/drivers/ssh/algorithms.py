@@ -100,16 +100,18 @@ class NegotiatingTransport(paramiko.Transport):
         super().__init__(sock, **kwargs)
         self.peer_offer: dict[str, list[str]] | None = None
         self.agreed_kex = ""  # paramiko drops its kex engine once the exchange is done
-        self._key_info = {**self._key_info, "ssh-rsa": _SshRsaSha1Verifier}
+        # paramiko's tables, read through an untyped view (paramiko ships no types)
+        base: Any = self
+        self._key_info = {**base._key_info, "ssh-rsa": _SshRsaSha1Verifier}
         self._kex_info = {
-            **self._kex_info,
+            **base._kex_info,
             _KexGexSha256.name: _KexGexSha256,
             _KexGexSha1.name: _KexGexSha1,
             _KexGroup14Sha1.name: _KexGroup14Sha1,
         }
-        self._preferred_keys = _after(self._preferred_keys, LEGACY_HOST_KEYS)
-        self._preferred_kex = _after(self._preferred_kex, LEGACY_KEX)
-        offered = tuple(self._preferred_ciphers)
+        self._preferred_keys = _after(base._preferred_keys, LEGACY_HOST_KEYS)
+        self._preferred_kex = _after(base._preferred_kex, LEGACY_KEX)
+        offered = tuple(base._preferred_ciphers)
         self._preferred_ciphers = tuple(c for c in FAST_CIPHERS if c in offered) + tuple(
             c for c in offered if c not in FAST_CIPHERS
         )

@@ -368,8 +368,8 @@ def parse_show_status(text: str) -> SystemStatus:
             continue
         m = _DISK.match(ln)
         if m:
-            nums = [int(g) if g else None for g in m.group(2, 3, 4)]
-            disks.append(DiskUsage(m.group("name").lower(), *nums, int(m.group("pct"))))
+            total, free, used = (int(g) if g else None for g in m.group(2, 3, 4))
+            disks.append(DiskUsage(m.group("name").lower(), total, free, used, int(m.group("pct"))))
     return SystemStatus(hostname, version, uptime, days, disks)
 
 
