@@ -370,7 +370,9 @@ class Playbook(StrictModel):
         if (self.cop is None) == (self.cops is None):
             raise Invalid("give either cop: (one COP) or cops: (a list)",
                           "not both, and not neither", loc=("cop",))
-        listed = self.cops if self.cops is not None else [self.cop]  # type: ignore[list-item]
+        listed: list[Cop] = (
+            self.cops if self.cops is not None else [self.cop] if self.cop is not None else []
+        )
         names: set[str] = set()
         for index, cop in enumerate(listed):
             where: tuple[str | int, ...] = ("cops", index) if self.cops else ("cop",)

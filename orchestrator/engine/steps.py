@@ -173,7 +173,7 @@ def _install_one(
     # wizard's words.
     if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
         ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
-        return _await_background_install(ctx, step, node, request)
+        return _await_background_install(ctx, step, node, request, done, tag)
     if report.outcome == "installed" or (
         report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)

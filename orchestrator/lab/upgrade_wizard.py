@@ -230,7 +230,7 @@ class _Wizard:
         started = time.monotonic()
         endpoint, key = self.world.sftp_endpoint, self.world.sftp_host_key
         try:
-            address = socket.getaddrinfo(source.server, None, socket.AF_INET)[0][4][0]
+            address = str(socket.getaddrinfo(source.server, None, socket.AF_INET)[0][4][0])
         except (socket.gaierror, UnicodeError):
             self._unreachable(started)
         client = paramiko.SSHClient()
