@@ -12,8 +12,9 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import structlog
@@ -21,9 +22,12 @@ import structlog
 from orchestrator import logs
 from orchestrator.access import ClusterAccess, load_access, login_error, open_gateway, open_pool
 from orchestrator.audit.gather import AuditInputs
+from orchestrator.config.errors import Invalid
+from orchestrator.config.fields import check_safe_name
 from orchestrator.config.loader import load_playbook
-from orchestrator.config.playbook import BackupAction, Playbook
+from orchestrator.config.playbook import BackupAction, Playbook, window_duration, window_now
 from orchestrator.config.secrets import Prompter, Secret
+from orchestrator.config.sftp_port import check_sftp_port
 from orchestrator.drivers.sftp.server import Download
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
@@ -35,6 +39,7 @@ from orchestrator.engine.journal import Journal, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import (
+    RESTART_STAGES,
     MaintenanceWindow,
     ProgressView,
     Rollout,
@@ -48,6 +53,7 @@ from orchestrator.engine.steps import StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import (
     EXIT_FAILED,
+    EXIT_HELD,
     EXIT_INPUT,
     EXIT_LOCKED,
     EXIT_OK,
@@ -58,6 +64,7 @@ from orchestrator.errors import (
 )
 from orchestrator.files import check_writable_dir
 from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_fingerprint
+from orchestrator.notify import Event, Notice, Notifier
 from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
 from orchestrator.source import CopSource, cop_source
@@ -67,6 +74,7 @@ log = structlog.get_logger(__name__)
 
 __all__ = [
     "EXIT_FAILED",
+    "EXIT_HELD",
     "EXIT_INPUT",
     "EXIT_LOCKED",
     "EXIT_OK",
@@ -91,11 +99,12 @@ class Inputs(ClusterAccess):
     playbook: Playbook
     sftp_password: Secret
     source: CopSource  # where the nodes fetch the COPs (your server, or devpack's)
+    notifier: Notifier = field(default_factory=Notifier)
 
 
 def audit_inputs(inputs: Inputs) -> AuditInputs:
     """What the post-run audit (and ``report --audit``) needs of a run's inputs."""
-    access = {f.name: getattr(inputs, f.name) for f in fields(ClusterAccess)}
+    access = {item.name: getattr(inputs, item.name) for item in fields(ClusterAccess)}
     return AuditInputs(**access, playbook=inputs.playbook)
 
 
@@ -108,6 +117,7 @@ def load_inputs(
 ) -> Inputs:
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
+    check_sftp_port(playbook, playbook_path, access.inventory)
     source = cop_source(playbook, access.known_hosts, prompt)
     return Inputs(
         **vars(access),
@@ -115,6 +125,7 @@ def load_inputs(
         playbook=playbook,
         sftp_password=source.password,
         source=source,
+        notifier=Notifier.from_playbook(playbook),
     )
 
 
@@ -195,6 +206,35 @@ def largest_cop_mb(playbook: Playbook) -> int | None:
     return None if None in sizes else max(s for s in sizes if s is not None)
 
 
+STOP_AFTER = ("install",)
+
+
+def hold_points(plan: Plan, playbook: Playbook, stop_after: str | None = None) -> dict[str, str]:
+    """The stages of ``plan`` the run pauses before, each with why (the pause's message):
+    the playbook's ``approvals``, and with ``--stop-after install`` (or the playbook's
+    ``stop_after``) the first restart stage: the installs and their verify come first."""
+    holds = {
+        stage.name: "for approval (playbook approvals)"
+        for stage in plan.stages
+        if any(fnmatchcase(stage.name, pattern) for pattern in playbook.approvals)
+    }
+    source = "--stop-after install" if stop_after else "playbook stop_after: install"
+    if (stop_after or playbook.stop_after) == "install":
+        first = next((s for s in plan.stages if s.kind in RESTART_STAGES), None)
+        if first is not None:
+            holds[first.name] = f"after the installs ({source})"
+    return holds
+
+
+def check_stop_after(value: str | None) -> str | None:
+    if value is not None and value not in STOP_AFTER:
+        raise UserError(
+            f"--stop-after {value!r} is not a point devpack can stop after",
+            "--stop-after install (ends after the installs and their verification)",
+        )
+    return value
+
+
 def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> RolloutSettings:
     pb = inputs.playbook
     if window is None and pb.window is not None:
@@ -220,14 +260,27 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
     )
 
 
-def parse_window(text: str) -> MaintenanceWindow:
+def _window_end(start: datetime, text: str) -> datetime:
+    """END as an ISO 8601 time, or as a duration from START (``PT4H``, ``PT3H30M``)."""
+    duration = window_duration(text)
+    return start + duration if duration is not None else datetime.fromisoformat(text)
+
+
+def parse_window(text: str, now: datetime | None = None) -> MaintenanceWindow:
+    """``START/END`` in ISO 8601; START may be ``now`` and END a duration (``PT4H``),
+    so a scheduler (cron, a systemd timer) can say "from now, for four hours"."""
     try:
         start_text, end_text = text.split("/", 1)
-        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+        if start_text.lower() == "now":
+            start = (now or window_now()).replace(microsecond=0)
+        else:
+            start = datetime.fromisoformat(start_text)
+        end = _window_end(start, end_text)
     except ValueError:
         raise UserError(
             f"--window {text!r} is not START/END in ISO 8601",
-            "e.g. --window 2026-11-28T01:00+01:00/2026-11-28T05:00+01:00",
+            "e.g. --window 2026-11-28T01:00+01:00/2026-11-28T05:00+01:00, or now/PT4H "
+            "(from now, for four hours)",
         ) from None
     if start.tzinfo is None or end.tzinfo is None:
         raise UserError(f"--window {text!r} needs time zones", "add Z or an offset like +01:00")
@@ -238,6 +291,46 @@ def parse_window(text: str) -> MaintenanceWindow:
 
 def new_run_id(cluster: str) -> str:
     return f"{cluster}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token.token_hex(2)}"
+
+
+MAX_RUN_ID = 128
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id given on the command line (``--run-id``, ``resume``, ``status``): it names
+    a folder under the state dir and goes into printed commands, so it is a safe name."""
+    if not run_id:
+        raise UserError("the run id is empty", "devpack status lists the runs")
+    try:
+        return check_safe_name(run_id, MAX_RUN_ID)
+    except Invalid as exc:
+        raise UserError(f"run id: {exc.message}", exc.hint or "") from None
+
+
+def run_exists(states: Path, run_id: str) -> bool:
+    """Is ``run_id`` journaled in ``states``? (False without a journal: nothing to open.)"""
+    if not (states / "journal.sqlite").is_file():
+        return False
+    journal = Journal(states / "journal.sqlite")
+    try:
+        return journal.run(run_id) is not None
+    finally:
+        journal.close()
+
+
+def check_same_inputs(states: Path, run_id: str, inventory: Path, playbook: Path) -> None:
+    """``run --run-id`` of an existing run continues it: only with the files it started
+    with (their content is compared by the resume's fingerprint check)."""
+    _, journaled_inventory, journaled_playbook = load_run(states, run_id)
+    given = (inventory.resolve(), playbook.resolve())
+    if given != (journaled_inventory.resolve(), journaled_playbook.resolve()):
+        raise UserError(
+            f"run {run_id} exists in {states} and was started with {journaled_inventory} "
+            f"and {journaled_playbook}, not {inventory} and {playbook}",
+            "give a new --run-id for a new run, or the run's own inventory and playbook "
+            "to continue it",
+            EXIT_PRECHECK,
+        )
 
 
 def run_folder(states: Path, run_id: str) -> Path:
@@ -276,6 +369,7 @@ def execute(
     window: MaintenanceWindow | None = None,
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
+    stop_after: str | None = None,
 ) -> RunOutcome:
     """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock.
 
@@ -283,6 +377,7 @@ def execute(
     models, nodes, strategy): else it refuses (exit 3) before any network I/O."""
     settings = rollout_settings(inputs, window)
     settings.stop = stop
+    settings.hold_before = hold_points(plan, inputs.playbook, stop_after)
     if settings.window and settings.window.end.timestamp() <= time.time():
         raise UserError(
             f"the maintenance window {settings.window.start.isoformat()} / "
@@ -292,37 +387,82 @@ def execute(
     check_state_dir(states)
     journal = Journal(states / "journal.sqlite")
     run_id = run_id or new_run_id(plan.cluster)
-    publisher = inputs.inventory.publisher
-    locks = [
-        ClusterLock(states / "locks", plan.cluster),
-        publisher_lock(plan.cluster, publisher.address, publisher.ssh_port),
-    ]
+    settings.transcripts = run_folder(states, run_id) / "transcripts"
     held: list[ClusterLock] = []
     try:
-        for lock in locks:
+        for lock in cluster_locks(inputs, states):
             lock.acquire(run_id)
             held.append(lock)
-        # devpack's own SFTP server (sftp.serve) lives while this run holds the lock
-        with inputs.source.serving():
-            return _execute_locked(
-                inputs, plan, states, progress, run_id, settings, journal, gateway
+        inputs.notifier.send(
+            Notice(Event.START, plan.cluster, run_id, _start_text(journal, run_id, plan))
+        )
+        try:
+            # devpack's own SFTP server (sftp.serve) lives while this run holds the lock
+            with inputs.source.serving():
+                return _execute_locked(
+                    inputs, plan, states, progress, run_id, settings, journal, gateway
+                )
+        except UserError as exc:  # stopped by the state dir (full disk...): say so
+            inputs.notifier.send(
+                Notice(Event.FAILURE, plan.cluster, run_id, f"{exc.message} ({exc.hint})")
             )
-    except ClusterLocked as exc:
-        status = shlex.join(["devpack", "status", *state_dir_options(states)])
-        raise UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED) from exc
-    except OSError as exc:
-        if exc.filename and str(exc.filename).endswith(".lock"):
-            raise UserError(
-                f"cannot take the cluster lock {exc.filename}: {exc.strerror}",
-                f"fix that folder's permissions, or set {LOCK_DIR_ENV} to a folder every "
-                "operator of this host can write",
-                EXIT_LOCKED,
-            ) from None
-        raise
+            raise
+    except (ClusterLocked, OSError) as exc:
+        raise lock_error(exc, states) from None
     finally:
         for lock in reversed(held):
             lock.release()
         journal.close()
+
+
+def cluster_locks(inputs: ClusterAccess, states: Path) -> list[ClusterLock]:
+    """The two locks a run holds: in the state dir by cluster, on this host by publisher."""
+    publisher = inputs.inventory.publisher
+    cluster = inputs.inventory.cluster
+    return [
+        ClusterLock(states / "locks", cluster),
+        publisher_lock(cluster, publisher.address, publisher.ssh_port),
+    ]
+
+
+def lock_error(exc: BaseException, states: Path) -> BaseException:
+    """A lock another run holds (or cannot be taken) as the user's error (exit 5)."""
+    if isinstance(exc, ClusterLocked):
+        status = shlex.join(["devpack", "status", *state_dir_options(states)])
+        return UserError(str(exc), f"{status} shows the runs", EXIT_LOCKED)
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename).endswith(".lock"):
+        return UserError(
+            f"cannot take the cluster lock {exc.filename}: {exc.strerror}",
+            f"fix that folder's permissions, or set {LOCK_DIR_ENV} to a folder every "
+            "operator of this host can write",
+            EXIT_LOCKED,
+        )
+    return exc
+
+
+def check_unlocked(inputs: ClusterAccess, states: Path) -> None:
+    """Before discovery and the plan (minutes of logins and a page of output): refuse at
+    once if another run holds the cluster. Taken and let go; the run takes them for good
+    once planned (and is refused then if someone came in between)."""
+    held: list[ClusterLock] = []
+    try:
+        for lock in cluster_locks(inputs, states):
+            lock.acquire("probe")
+            held.append(lock)
+    except (ClusterLocked, OSError) as exc:
+        raise lock_error(exc, states) from None
+    finally:
+        for lock in reversed(held):
+            lock.release()
+
+
+def _start_text(journal: Journal, run_id: str, plan: Plan) -> str:
+    if journal.run(run_id) is None:
+        return f"starting: {len(plan.stages)} stages, estimated {plan.estimated_seconds} s"
+    before = journal.paused_before(run_id)
+    if before:
+        return f"resuming: {before} approved"
+    return f"resuming from {journal.run_state(run_id)}"
 
 
 def _execute_locked(

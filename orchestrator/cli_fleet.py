@@ -21,9 +21,19 @@ def fleet_run(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Journal and run folders (default .devpack)"
     ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
+    ),
 ) -> None:
     """Run every cluster of the fleet; each is an ordinary run (run id, lock, report)."""
-    from orchestrator import app
+    from orchestrator.cli_output import json_mode
+
+    with json_mode("fleet run" if as_json else None):
+        _fleet_run(fleet, max_clusters, state_dir, as_json)
+
+
+def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: bool) -> None:
+    from orchestrator import app, results
     from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
     from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
 
@@ -33,19 +43,20 @@ def fleet_run(
         app.check_state_dir(states)  # before any cluster is contacted
         entries = load_fleet(fleet)
     out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
+    stream = sys.stderr if as_json else sys.stdout
     with sigterm_as_interrupt():
-        results, interrupted = run_fleet(
+        ran, interrupted = run_fleet(
             entries,
             states,
             max_clusters,
-            progress=lambda cluster: ClusterProgress(cluster, sys.stdout, lock),
+            progress=lambda cluster: ClusterProgress(cluster, stream, lock),
         )
     if interrupted:
         err.print(
             "fleet interrupted: running clusters stopped at a stage boundary, "
             "queued clusters were not started"
         )
-    for result in results:
+    for result in ran:
         ok = result.exit_code == app.EXIT_OK
         line = (
             f"[{'green' if ok else 'red'}]{result.cluster}[/]: {result.status} in "
@@ -54,7 +65,9 @@ def fleet_run(
         if not ok:
             line += f": {escape(result.message)}"
         (out if ok else err).print(line, highlight=False)
-    code = fleet_exit_code(results, interrupted)
-    done = sum(r.exit_code == app.EXIT_OK for r in results)
-    out.print(f"fleet: {done} of {len(results)} cluster(s) completed")
+    code = fleet_exit_code(ran, interrupted)
+    done = sum(r.exit_code == app.EXIT_OK for r in ran)
+    out.print(f"fleet: {done} of {len(ran)} cluster(s) completed")
+    if as_json:
+        results.emit(results.fleet_document(ran, interrupted, code))
     raise typer.Exit(code)

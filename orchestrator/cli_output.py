@@ -8,11 +8,12 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import typer
 from rich.markup import escape
 
-from orchestrator import app
+from orchestrator import app, results
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import LiveProgress, PlainProgress, operator_console
 from orchestrator.engine.rollout import ProgressView
@@ -23,20 +24,54 @@ from orchestrator.roll_out import PostRunReport, RunResult, exit_code
 out = operator_console()
 err = operator_console(stderr=True)
 
+# Under --json: the command whose document stdout is reserved for (None: no --json).
+_JSON_COMMAND: ContextVar[str | None] = ContextVar("json_command", default=None)
+
+
+@contextmanager
+def json_mode(command: str | None) -> Iterator[None]:
+    """``--json``: stdout carries one JSON document and nothing else, so everything the
+    operator would read (plan, progress, messages) goes to stderr while it lasts."""
+    if command is None:
+        yield
+        return
+    token = _JSON_COMMAND.set(command)
+    # rich resolves its stream at print time when none is set (``_file`` None); the
+    # previous value is restored as it was, so tests' swapped streams keep working
+    previous = out._file
+    out.file = sys.stderr
+    try:
+        yield
+    finally:
+        out._file = previous
+        _JSON_COMMAND.reset(token)
+
+
+def json_command() -> str | None:
+    return _JSON_COMMAND.get()
+
+
+def _fail(exit_code: int, message: str, hint: str = "") -> typer.Exit:
+    command = json_command()
+    if command is not None:
+        results.emit(results.error_document(command, exit_code, message, hint))
+    return typer.Exit(exit_code)
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Anything a user could have typed or a cluster could have answered: no traceback."""
+    """Anything a user could have typed or a cluster could have answered: no traceback
+    (under ``--json`` also an error document on stdout)."""
     try:
         yield
     except ConfigError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(app.EXIT_INPUT) from None
+        raise _fail(app.EXIT_INPUT, str(exc), exc.hint or "") from None
     except app.UserError as exc:
         err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
             err.print(f"  what to do: {exc.hint}", highlight=False, markup=False)
-        raise typer.Exit(exc.exit_code) from None
+        raise _fail(exc.exit_code, exc.message, exc.hint) from None
 
 
 @contextmanager
@@ -59,7 +94,9 @@ def progress_for(plan: Plan) -> Iterator[ProgressView]:
     SIGTERM stops the run like Ctrl-C while it is shown."""
     nodes = sorted({step.nodes[0] for step in plan.steps})
     with sigterm_as_interrupt():
-        if sys.stdout.isatty():
+        if json_command() is not None:
+            yield PlainProgress(sys.stderr)
+        elif sys.stdout.isatty():
             with LiveProgress(nodes, out) as live:
                 yield live
         else:

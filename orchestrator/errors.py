@@ -11,6 +11,7 @@ EXIT_PRECHECK = 3  # prechecks failed, or the cluster does not match the plan
 EXIT_PAUSED = 4  # stopped at the end of the maintenance window; resumable
 EXIT_LOCKED = 5  # another run holds this cluster
 EXIT_UNREACHABLE = 6  # could not reach or log in to the cluster
+EXIT_HELD = 7  # paused as asked (--stop-after install, an approval); resume to continue
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM; the run is journaled and resumable
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable, MutableMapping
 from pathlib import Path
@@ -81,6 +82,34 @@ class _RunRouter:
 _router: _RunRouter | None = None
 
 
+class _Verbosity:
+    """-v / --debug: the level the run's log keeps, and whether its events are mirrored
+    on stderr (one line each, after redaction)."""
+
+    level: int = logging.INFO
+    console: bool = False
+
+
+VERBOSITY = _Verbosity()
+
+
+def set_verbosity(*, debug: bool, verbose: bool) -> None:
+    VERBOSITY.level = logging.DEBUG if debug else logging.INFO
+    VERBOSITY.console = verbose
+
+
+def _to_stderr(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    if VERBOSITY.console:
+        shown = {k: v for k, v in event.items() if k not in ("timestamp",)}
+        level = shown.pop("level", "info")
+        text = shown.pop("event", "")
+        rest = " ".join(f"{k}={v}" for k, v in shown.items())
+        sys.stderr.write(f"[{level}] {text} {rest}".rstrip() + "\n")
+    return event
+
+
 def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
     """Fleet mode on (``fallback`` for lines of no run) or off (None).
 
@@ -88,6 +117,7 @@ def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
     context instead of replacing the process-wide configuration.
     """
     global _router
+    level = min(level, VERBOSITY.level)
     if _router is not None:
         _router.close()
         _router = None
@@ -102,6 +132,7 @@ def route_runs(fallback: Path | None, level: int = logging.INFO) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             REDACTOR,
+            _to_stderr,
             _router,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -131,11 +162,14 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         REDACTOR,
+        _to_stderr,
         structlog.processors.JSONRenderer(),
     ]
+    level = min(level, VERBOSITY.level)
     if log_file is None:
         structlog.configure(
-            processors=[structlog.processors.JSONRenderer()],
+            processors=processors if VERBOSITY.console else [structlog.processors.JSONRenderer()],
+            wrapper_class=structlog.make_filtering_bound_logger(level),
             logger_factory=structlog.ReturnLoggerFactory(),
             cache_logger_on_first_use=False,
         )
@@ -153,7 +187,7 @@ def configure(log_file: Path | None, level: int = logging.INFO) -> None:
 def quiet_libraries() -> None:
     """Keep library chatter (paramiko's "Socket exception ..." when a node reboots under
     an open session) off the operator's console; the run's own log says what happened."""
-    for name in ("paramiko", "zeep", "urllib3"):
+    for name in ("paramiko", "zeep", "urllib3", "apprise"):
         library = logging.getLogger(name)
         library.addHandler(logging.NullHandler())
         library.propagate = False

@@ -26,16 +26,18 @@ from orchestrator.engine.rollout import MaintenanceWindow, ProgressView, RunOutc
 from orchestrator.engine.states import RunState
 from orchestrator.errors import (
     EXIT_FAILED,
+    EXIT_HELD,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PAUSED,
     EXIT_PRECHECK,
     UserError,
 )
+from orchestrator.notify import Event, Notice
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import reconcile
 from orchestrator.planning.plan import Plan
-from orchestrator.report.service import report_of_completion, write_run_report
+from orchestrator.report.service import report_folder, report_of_completion, write_run_report
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +97,7 @@ def exit_code(result: RunResult) -> int:
         return EXIT_PRECHECK
     return {
         RunState.PAUSED_WINDOW: EXIT_PAUSED,
+        RunState.PAUSED: EXIT_HELD,
         RunState.INTERRUPTED: EXIT_INTERRUPTED,
     }.get(RunState(outcome.status), EXIT_FAILED)
 
@@ -188,6 +191,7 @@ def roll_out(
     show_plan: ShowPlan = lambda plan: None,
     run_id: str | None = None,
     stop: threading.Event | None = None,
+    stop_after: str | None = None,
 ) -> RunResult:
     """Plan and run one cluster's rollout, then audit it and write its report.
 
@@ -197,6 +201,7 @@ def roll_out(
     run_id = run_id or app.new_run_id(inputs.inventory.cluster)
     with structlog.contextvars.bound_contextvars(run=run_id):
         logs.register_run(app.run_folder(states, run_id) / "log.jsonl")
+        app.check_unlocked(inputs, states)  # a refused run says so before planning
         gateway = app.open_gateway(inputs)
         try:
             plan = plan_for(inputs, gateway, given)
@@ -211,12 +216,13 @@ def roll_out(
                     window=window,
                     gateway=gateway,
                     stop=stop,
+                    stop_after=stop_after,
                 )
             # the post-run audit reuses the run's sessions instead of logging in again
             report = post_run_report(inputs, states, run_id, gateway)
         finally:
             gateway.close()
-    return _result(run_id, plan, outcome, states, report)
+    return notify_end(inputs, _result(run_id, plan, outcome, states, report))
 
 
 def resume(
@@ -232,7 +238,17 @@ def resume(
     plan, inventory, playbook = app.load_run(states, run_id)
     if _journaled_state(states, run_id) == RunState.COMPLETED:
         if report_of_completion(states, run_id):
-            return RunResult(run_id, plan, None, states, already_complete=True)
+            # a retry of a finished run: its result again, without touching the cluster
+            folder = report_folder(states, run_id)
+            return RunResult(
+                run_id,
+                plan,
+                None,
+                states,
+                PostRunReport(folder, *audit_counts(folder)),
+                _node_states(states, run_id, plan),
+                already_complete=True,
+            )
         announce(
             f"run {run_id} completed, but was stopped before its post-run audit and "
             "report: writing them now"
@@ -249,18 +265,55 @@ def resume(
         report = post_run_report(inputs, states, run_id, gateway)
     finally:
         gateway.close()
-    return _result(run_id, plan, outcome, states, report)
+    return notify_end(inputs, _result(run_id, plan, outcome, states, report))
+
+
+_EVENTS = {
+    RunState.COMPLETED: Event.COMPLETION,
+    RunState.PAUSED: Event.PAUSE,
+    RunState.PAUSED_WINDOW: Event.PAUSE,
+    RunState.INTERRUPTED: Event.INTERRUPTION,
+}
+
+
+def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
+    """Tell the playbook's notifiers how the run ended (never fails the run)."""
+    outcome = result.outcome
+    if outcome is None:
+        return result
+    event = _EVENTS.get(RunState(outcome.status), Event.FAILURE)
+    where = f"{outcome.status}: {outcome.message}"
+    if result.report is not None and (result.report.errors or result.report.warnings):
+        where += (
+            f"; post-run audit: {result.report.errors} error(s), "
+            f"{result.report.warnings} warning(s)"
+        )
+    folder = result.report.folder if result.report is not None else None
+    inputs.notifier.send(
+        Notice(
+            event,
+            result.plan.cluster,
+            result.run_id,
+            where,
+            None if event is Event.COMPLETION else outcome.resume_command,
+            str(folder / "report.html") if folder else None,
+        )
+    )
+    return result
 
 
 def _result(
     run_id: str, plan: Plan, outcome: RunOutcome, states: Path, report: PostRunReport
 ) -> RunResult:
+    return RunResult(run_id, plan, outcome, states, report, _node_states(states, run_id, plan))
+
+
+def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
     journal = Journal(states / "journal.sqlite")
     try:
-        per_node = node_states(journal, run_id, plan)
+        return node_states(journal, run_id, plan)
     finally:
         journal.close()
-    return RunResult(run_id, plan, outcome, states, report, per_node)
 
 
 def _journaled_state(states: Path, run_id: str) -> str:

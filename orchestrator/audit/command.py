@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from orchestrator import results
 from orchestrator.audit.gather import AuditUnavailable
 from orchestrator.audit.model import EXIT_UNAVAILABLE, AuditResult, Severity
 from orchestrator.audit.service import audit_cluster, load_audit_inputs
@@ -35,12 +36,27 @@ def audit_command(
     report: Path | None = typer.Option(
         None, "--report", help="Also write report.json, report.md and report.html here"
     ),
+    state_dir: Path | None = typer.Option(
+        None,
+        "--state-dir",
+        help="Accepted like every command's; the audit itself writes no state (default "
+        ".devpack)",
+    ),
 ) -> None:
     """Audit a cluster (read-only): is the device pack everywhere and picked up?
 
     Exit status: 0 clean, 1 findings (errors or warnings), 2 could not audit.
     """
     out, err = _consoles()
+
+    def unavailable(message: str, hint: str = "") -> typer.Exit:
+        if as_json:
+            results.emit(results.error_document("audit", EXIT_UNAVAILABLE, message, hint))
+        return typer.Exit(EXIT_UNAVAILABLE)
+
+    if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
+        err.print(f"[red]error:[/] --state-dir {escape(str(state_dir))} is not a folder")
+        raise unavailable(f"--state-dir {state_dir} is not a folder")
     try:
         if report is not None:  # before logging in to every node
             check_writable_dir(report, "--report")
@@ -48,17 +64,17 @@ def audit_command(
         result = audit_cluster(inputs)
     except ConfigError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
+        raise unavailable(str(exc), exc.hint or "") from None
     except UserError as exc:
         err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
             err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
+        raise unavailable(exc.message, exc.hint) from None
     except AuditUnavailable as exc:
         err.print(f"[red]could not audit:[/] {escape(exc.reason)}", highlight=False)
         if exc.hint:
             err.print(f"  what to do: {escape(exc.hint)}", highlight=False)
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
+        raise unavailable(f"could not audit: {exc.reason}", exc.hint or "") from None
     if report is not None:
         from orchestrator.report.service import write_audit_report
 
@@ -71,9 +87,12 @@ def audit_command(
                 highlight=False,
             )
             err.print("  what to do: give --report a folder you can write", highlight=False)
-            raise typer.Exit(EXIT_UNAVAILABLE) from None
+            raise unavailable(
+                f"cannot write the report to {report}: {exc.strerror or exc}",
+                "give --report a folder you can write",
+            ) from None
     if as_json:
-        typer.echo(result.model_dump_json(indent=2))
+        results.emit(results.audit_document(result, report))
     else:
         print_result(result, out)
         if report is not None:

@@ -2,7 +2,9 @@
 
 One CLI session per node, opened on first use and reused across steps, discovery and
 the post-run audit (a real login takes ~10 s); commands on one node are serialised; a
-session is dropped after a restart or any error and reopened on the next use. The AXL
+session is dropped after a restart or any error and reopened on the next use; one idle
+for a few seconds is checked before reuse (the node may have ended it); one an install
+still runs in is parked, open, until the pool closes. The AXL
 client is made once, for the AXL version the publisher's release accepts (read from
 the publisher itself); a Control Center client is made once per node.
 """
@@ -10,6 +12,7 @@ the publisher itself); a Control Center client is made once per node.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +33,10 @@ from orchestrator.drivers.ssh.transport import SshTarget
 from orchestrator.tls import names as tls_names
 
 log = structlog.get_logger(__name__)
+
+# A session idle longer than this is checked (Enter at admin:) before it is used again:
+# the node may have ended it, and the check also restarts the node's idle timer.
+REVALIDATE_AFTER = 5.0
 
 
 class ConnectionPool:
@@ -55,6 +62,8 @@ class ConnectionPool:
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
         self._sessions: dict[str, CucmCli] = {}
+        self._parked: list[CucmCli] = []  # sessions an install still runs in
+        self._last_used: dict[str, float] = {}
         self._locks: dict[str, threading.Lock] = {
             n.label: threading.Lock() for n in inventory.nodes
         }
@@ -93,6 +102,13 @@ class ConnectionPool:
         """The node's session, opened if needed; dropped if a command breaks it."""
         with self._locks[name]:
             session = self._sessions.get(name)
+            idle = time.monotonic() - self._last_used.get(name, 0.0)
+            if session is not None and idle > REVALIDATE_AFTER and not session.responsive():
+                # the node ended it (the CLI's idle session timeout, reference 1)
+                log.info("cli.session_ended_by_node", node=name, idle=round(idle, 1))
+                session.close()
+                self._sessions.pop(name, None)
+                session = None
             if session is None or not session.is_open:
                 session = CucmCli(
                     self._target(self.node(name)),
@@ -110,6 +126,19 @@ class ConnectionPool:
                 session.close()
                 self._sessions.pop(name, None)
                 raise
+            finally:
+                self._last_used[name] = time.monotonic()
+
+    def park(self, name: str) -> None:
+        """Keep ``name``'s session open but out of use (an install still runs in it:
+        never close a session mid-install); the next use opens another."""
+        with self._zones_lock:
+            self._zones.pop(name, None)  # read again with the next session
+        with self._locks[name]:
+            session = self._sessions.pop(name, None)
+        if session is not None:
+            self._parked.append(session)
+            log.warning("install.session_kept_open", node=name)
 
     def drop(self, name: str) -> None:
         with self._zones_lock:
@@ -122,6 +151,8 @@ class ConnectionPool:
     def close(self) -> None:
         for name in list(self._sessions):
             self.drop(name)
+        while self._parked:
+            self._parked.pop().close()
 
     def timezone(self, node: str) -> str | None:
         """The node's time zone (IANA name, ``show timezone config``, read once per

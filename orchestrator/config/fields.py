@@ -92,7 +92,10 @@ def check_safe_name(value: str, max_length: int = MAX_CLUSTER_NAME) -> str:
     check_printable(value, max_length)
     if not _SAFE_NAME.match(value):
         bad = next((c for c in value if not re.match(r"[A-Za-z0-9._-]", c)), None)
-        why = f"{bad!r} is not allowed" if bad else f"it starts with {value[0]!r}"
+        if bad:
+            why = f"{bad!r} is not allowed"
+        else:
+            why = f"it starts with {value[0]!r}" if value else "it is empty"
         raise Invalid(f"{value!r} cannot be used as a name ({why})", SAFE_NAME_HINT)
     return value
 

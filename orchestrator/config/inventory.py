@@ -77,6 +77,9 @@ class Inventory(StrictModel):
     credentials: Credentials
     known_hosts: ConfigPath | None = None
     ca_bundle: ConfigPath | None = None
+    # devpack's simulated cluster (written by `devpack lab up`): allows lab-only
+    # overrides such as a playbook sftp.port other than 22, shown in the plan
+    lab: bool = False
 
     @field_validator("nodes")
     @classmethod

@@ -7,10 +7,11 @@ import math
 import os
 import re
 import stat
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -36,6 +37,7 @@ from orchestrator.config.fields import (
     StrictModel,
     Text,
     Username,
+    unprintable,
 )
 from orchestrator.config.secrets import SecretRef
 from orchestrator.cucm.release import cop_base_name
@@ -278,10 +280,44 @@ def _datetime_text(value: object) -> object:
 
 Moment = Annotated[datetime, BeforeValidator(_datetime_text)]
 
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+
+
+def window_duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration in hours and minutes (``PT4H``, ``PT3H30M``), else None: the
+    relative end of a window, in the playbook and in ``--window now/PT4H``."""
+    match = _DURATION.match(text.strip().upper())
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes = (int(part or 0) for part in match.groups())
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def window_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
 
 class Window(StrictModel):
+    """``start``/``end`` as times with a zone, or relative to when devpack starts:
+    ``start: now`` and ``end: PT4H`` (a scheduled run's window)."""
+
     start: Moment
     end: Moment
+
+    @model_validator(mode="before")
+    @classmethod
+    def _relative(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("start"), str) and data["start"].strip().lower() == "now":
+            data["start"] = window_now()
+        end, start = data.get("end"), data.get("start")
+        if isinstance(end, str) and isinstance(start, datetime):
+            duration = window_duration(end)
+            if duration is not None:
+                data["end"] = start + duration
+        return data
 
     @field_validator("start", "end")
     @classmethod
@@ -335,6 +371,65 @@ class Polling(StrictModel):
         return self
 
 
+# The names the planner gives its stages (planning/planner.py; a test holds them equal):
+# what ``approvals`` patterns are checked against when the playbook is loaded.
+STAGE_NAMES = (
+    "prechecks",
+    "install-publisher",
+    "install-tftp",
+    "install-subscribers",
+    "verify-publisher",
+    "verify",
+    "restart-publisher",
+    *(f"restart-wave-{n}" for n in range(1, 100)),
+    "postchecks",
+)
+_APPROVAL = re.compile(r"^[a-z0-9*?-]{1,64}$")
+
+
+def _approval(value: object) -> object:
+    """A stage name or a shell-style pattern (``restart-wave-*``) that names a stage."""
+    if not isinstance(value, str):
+        return value
+    if not _APPROVAL.match(value):
+        raise Invalid(f"{value!r} is not a stage name or pattern",
+                      "use stage names such as restart-publisher or restart-wave-*")
+    if not any(fnmatchcase(name, value) for name in STAGE_NAMES):
+        raise Invalid(f"{value!r} names no stage devpack plans",
+                      "stages: prechecks, install-publisher, install-subscribers, "
+                      "verify-publisher, verify, restart-publisher, restart-wave-N, postchecks")
+    return value
+
+
+Approval = Annotated[str, BeforeValidator(_approval)]
+
+MAX_NOTIFY_URL = 2048
+_REFERENCE = re.compile(r"^(env|file|keyring):")
+_URL_PASSWORD = re.compile(r"^[A-Za-z0-9+.-]+://[^/@]*:[^/@]*@")
+
+
+def _notify_target(value: object, info: ValidationInfo) -> object:
+    """An apprise URL written out (only if it carries no password), or a reference to one
+    (env:/file:/keyring:, like passwords) for URLs that carry a secret."""
+    if not isinstance(value, str):
+        raise Invalid("a notification target must be an apprise URL or a reference to one",
+                      "e.g. json://host/path, or env:DEVPACK_TEAMS_URL")
+    if _REFERENCE.match(value):
+        return SecretRef.model_validate(value, context=info.context)
+    if "://" not in value or unprintable(value) or len(value) > MAX_NOTIFY_URL:
+        raise Invalid(f"{value[:80]!r} is not an apprise URL",
+                      "e.g. mailto://..., msteams://..., json://host/path; a URL with a "
+                      "secret in it goes by reference: env:VAR, file:PATH, keyring:SERVICE/USER")
+    if _URL_PASSWORD.match(value):
+        # never echoed: it holds a password
+        raise Invalid("this URL carries a password in clear text",
+                      "keep the URL in a file or variable and write file:PATH or env:VAR")
+    return value
+
+
+NotifyTarget = Annotated[str | SecretRef, BeforeValidator(_notify_target)]
+
+
 class Playbook(StrictModel):
     # One COP (``cop:``) or several (``cops:``, installed on each node in order, the
     # signing-key COP first); after loading, ``cops`` always holds them all and ``cop``
@@ -354,6 +449,14 @@ class Playbook(StrictModel):
     backup: Backup = Field(default_factory=Backup)
     # How long things take on this cluster; the plan's durations and the window check.
     estimates: Estimates = Field(default_factory=Estimates)
+    # Install now, restart later: end the run after the installs and their verification
+    # (paused, exit 7); ``devpack resume`` does the restarts. Same as --stop-after install.
+    stop_after: Literal["install"] | None = None
+    # Stages to pause before until ``devpack resume`` approves them (a change board, an
+    # AWX approval node): names or patterns, e.g. [restart-publisher, restart-wave-*].
+    approvals: list[Approval] = Field(default_factory=list)
+    # apprise URLs told of the run's start, pauses, failure, interruption and completion
+    notify: list[NotifyTarget] = Field(default_factory=list, max_length=20)
 
     @field_validator("models")
     @classmethod

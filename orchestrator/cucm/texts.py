@@ -26,8 +26,21 @@ PAGER_PROMPT = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
 COMMAND_FAILED = "Executed command unsuccessfully"
 UNKNOWN_COMMAND = "No valid command entered"  # (inferred wording)
 
-# utils system upgrade initiate
+# utils system upgrade initiate. The first warning's wording varies (reference 2 and
+# 9.5): 12.5 prints "cancelling", older releases "exiting the upgrade command"; section 2's
+# transcript shows "canceling".
 UPGRADE_WARNING = "Warning: Do not close this window without first canceling the upgrade."
+UPGRADE_WARNING_CANCELLING = (
+    "Warning: Do not close this window without first cancelling the upgrade."
+)
+UPGRADE_WARNING_EXITING = (
+    "Warning: Do not close this window without first exiting the upgrade command"
+)
+UPGRADE_WARNINGS = {
+    "canceling": UPGRADE_WARNING,
+    "cancelling": UPGRADE_WARNING_CANCELLING,
+    "exiting": UPGRADE_WARNING_EXITING,
+}
 UPGRADE_READINESS_WARNING = (
     "Warning: Before upgrading the cluster Cisco recommends installing the latest Upgrade "
     "Readiness COP file. Refer to the Upgrade Guide on cisco.com for details."
@@ -109,6 +122,13 @@ RESTART_BEGIN = (
     "Stopping Service Manager...\r\n"
 )
 GOING_DOWN = "The system is going down for reboot NOW!"
+# Other restart banners seen in third-party clients (reference 9.5); which release prints
+# which is not known.
+RESTART_BEGIN_SERVICE_MANAGER = (
+    "Warning: Restart could take up to 5 minutes.\r\n"
+    "Shutting down Service Manager. Please wait...\r\n"
+)
+RESTART_BANNERS = {"appliance": RESTART_BEGIN, "service_manager": RESTART_BEGIN_SERVICE_MANAGER}
 
 # utils service restart NAME
 SERVICE_RESTART_NOTICE = (
@@ -177,6 +197,23 @@ REPLICATION_STATES = {
     4: "Setup Failed / Dropped",
 }
 
+# set cli session timeout MINUTES asks Continue (y/n)? (reference 9.6); the other lines
+# are inferred wording.
+SESSION_TIMEOUT_CONTINUE = "Continue (y/n)?"
+SESSION_TIMEOUT_NEW_ONLY = (
+    "The new session timeout applies to new CLI sessions; sessions already open keep theirs."
+)
+SESSION_TIMEOUT_SHOW = "CLI session timeout: {minutes} minutes"  # (inferred)
+SESSION_TIMED_OUT = "CLI session timed out"  # (inferred)
+
+# What to do about a stuck upgrade framework (reference 9.5, Cisco's upgrade guide).
+STUCK_FRAMEWORK_REMEDY = (
+    "Cisco: leave any open wizard with q and run `utils system upgrade cancel`, and make "
+    "sure no upgrade or DRS task is running; a framework left stuck by an interrupted COP "
+    "install (cancel answers that a COP install cannot be canceled) clears only with a "
+    "reboot of the node (utils system restart); then resume"
+)
+
 # ----- lab SSH side: further texts (layouts of show/utils outputs; inferred where marked)
 PAGINATION_ON = "Automatic pagination is turned on"  # (inferred)
 FILE_VIEW_PAGER = (
@@ -206,12 +243,21 @@ DBREPL_SINGLE_NODE = (
     "Runtime state cannot be performed on a cluster with a single active node; "
     "aborting operation"
 )
-DBREPL_CLUSTER_STATE = (
-    "Cluster Replication State: BROADCAST SYNC Completed on {count} servers at: {at}\r\n"
-    "     Last Sync Result: SYNC COMPLETED on 672 tables out of 672\r\n"
-    "     Sync Status: NO ERRORS\r\n"
-    "     Use CLI to see detail: 'file view activelog "
-    "cm/trace/dbl/{stamp}_dbl_repl_output_Broadcast.log'"
+# The replication status check's header (reference 9.4); IN PROGRESS wording inferred
+# from "the header shows IN PROGRESS with a smaller count".
+DBREPL_STATUS_STARTED = "Cluster Replication State: Replication status command started at: {at}"
+DBREPL_STATUS_COMPLETED = (
+    "     Replication status command COMPLETED {total} tables checked out of {total}"
+)
+DBREPL_STATUS_IN_PROGRESS = (
+    "     Replication status command IN PROGRESS {checked} tables checked out of {total}"
+)
+DBREPL_STATUS_DONE = (
+    "     Last Completed Table: devicenumplanmapremdestmap\r\n"
+    "     No Errors or Mismatches found.\r\n"
+    "\r\n"
+    "     Use 'file view activelog cm/trace/dbl/sdi/ReplicationStatus.{stamp}.out' to see the "
+    "details"
 )
 DBREPL_DB_VERSION = "DB Version: ccm{version}"
 DBREPL_TIMEOUT = "Repltimeout set to: 300s"

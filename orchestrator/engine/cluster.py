@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -14,12 +15,14 @@ from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
 from orchestrator.drivers.ssh.algorithms import Negotiated
+from orchestrator.drivers.ssh.channel import check_typable
 from orchestrator.drivers.ssh.errors import (
     CommandFailed,
     CommandTimeout,
     DriverError,
     NodeUnreachable,
     SessionClosed,
+    UnexpectedPrompt,
     UnsafeText,
 )
 from orchestrator.drivers.ssh.platform import CucmCli
@@ -33,6 +36,10 @@ from orchestrator.engine.gateway import (
 )
 
 log = structlog.get_logger(__name__)
+
+# The CLI idle timeout is raised to the install timeout plus this while an install runs.
+SESSION_TIMEOUT_MARGIN_MINUTES = 5
+DEFAULT_SESSION_TIMEOUT_MINUTES = 30  # reference 1
 
 # A node that is rebooting refuses connections or drops sessions: worth retrying.
 TRANSIENT: tuple[type[BaseException], ...] = (NodeUnreachable, SessionClosed, CommandTimeout)
@@ -79,6 +86,47 @@ class DriverGateway:
     def logins(self) -> int:
         """How many SSH logins were made (benchmarks read it)."""
         return self.pool.logins
+
+    # ----- the install's session ---------------------------------------------------------
+
+    def _raise_session_timeout(self, name: str, install_timeout: float) -> int | None:
+        """Make the CLI idle timeout outlast the install (reference 1: 30 minutes by
+        default, and the install's session is silent while it runs). The new value holds
+        for new sessions, so the install gets one. Returns the value to restore, or None
+        when nothing was changed."""
+        needed = math.ceil(install_timeout / 60) + SESSION_TIMEOUT_MARGIN_MINUTES
+        try:
+            with self.cli(name) as cli:
+                # unreadable: assume the platform default and restore that afterwards
+                current = cli.session_timeout() or DEFAULT_SESSION_TIMEOUT_MINUTES
+                if current >= needed:
+                    return None
+                if not cli.set_session_timeout(needed):
+                    log.warning("cli.session_timeout_not_set", node=name, minutes=needed)
+                    return None
+        except (CommandFailed, UnexpectedPrompt) as exc:
+            log.warning("cli.session_timeout_not_set", node=name, error=str(exc))
+            return None
+        log.info("cli.session_timeout_raised", node=name, minutes=needed, was=current)
+        self.drop(name)  # the install runs in a session that has the new value
+        return current
+
+    def _restore_session_timeout(self, name: str, minutes: int) -> None:
+        try:
+            with self.cli(name) as cli:
+                restored = cli.set_session_timeout(minutes)
+        except DriverError as exc:
+            restored = False
+            log.warning("cli.session_timeout_not_restored", node=name, error=str(exc))
+        if restored:
+            log.info("cli.session_timeout_restored", node=name, minutes=minutes)
+        else:
+            log.warning(
+                "cli.session_timeout_not_restored",
+                node=name,
+                minutes=minutes,
+                remedy=f"set cli session timeout {minutes} on the node",
+            )
 
     # ----- reads ---------------------------------------------------------------------
 
@@ -181,11 +229,22 @@ class DriverGateway:
             install_timeout=request.timeout,
             assume_control=request.take_over_held_wizard,
         )
-        with self.cli(node) as cli:
+        for what, value in cop.typed_values():  # refused before anything is typed
             try:
-                result = cli.install_cop(cop, progress=on_phase)
-            except UnsafeText as exc:  # refused before typing anything: the session is fine
+                check_typable(what, value, host=node)
+            except UnsafeText as exc:
                 return InstallReport(outcome="unsafe_value", message=str(exc))
+        previous = self._raise_session_timeout(node, request.timeout)
+        try:
+            with self.cli(node) as cli:
+                result = cli.install_cop(cop, progress=on_phase)
+                if cli.installing(result):
+                    # Never close a session in the middle of an install: it stays open
+                    # (keepalives on) until the run ends; status is read on another one.
+                    self.pool.park(node)
+        finally:
+            if previous is not None:
+                self._restore_session_timeout(node, previous)
         if result.outcome in (InstallOutcome.SESSION_CLOSED, InstallOutcome.TIMEOUT):
             self.drop(node)
             raise SessionClosed(f"{node}: session lost during install ({result.message})")
@@ -195,6 +254,7 @@ class DriverGateway:
             checksum=result.checksum,
             log=result.upgrade_log,
             took_over_wizard=result.took_over_wizard,
+            transcript=result.transcript,
         )
 
     def request_reboot(self, node: str) -> None:

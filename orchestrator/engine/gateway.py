@@ -66,6 +66,9 @@ class InstallReport:
     checksum: str | None = None
     log: str | None = None
     took_over_wizard: bool = False  # another session's open wizard was taken over
+    # the install dialog as the node showed it, passwords masked (saved in the run
+    # folder; journaled too when it ended in a question devpack does not expect)
+    transcript: str = ""
 
 
 @dataclass(frozen=True)

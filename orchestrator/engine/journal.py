@@ -254,6 +254,17 @@ class Journal:
                 record.finished = entry.time
         return records
 
+    def paused_before(self, run_id: str) -> str | None:
+        """The stage a paused run (``RunState.PAUSED``) is held before, else None."""
+        last: Entry | None = None
+        for entry in self.entries(run_id):
+            if entry.step is None:
+                last = entry
+        if last is None or last.state != RunState.PAUSED:
+            return None
+        before = last.detail.get("before")
+        return str(before) if before else None
+
     def run_state(self, run_id: str) -> str:
         """The last rollout-level state (entries without a step)."""
         state: str = RunState.UNKNOWN

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from orchestrator import parallel
 from orchestrator.cucm import services as services_rule
+from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
+from orchestrator.drivers.ssh.errors import ReplicationCheckRunning
 from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
@@ -110,7 +112,12 @@ def _check_wizard(gateway: ClusterGateway, result: PrecheckResult, policy: Prech
             "instead, set install.take_over_held_wizard: true in the playbook"
         )
     elif state == "in_progress":
-        result.problems.append("an upgrade is in progress (An upgrade is already in progress)")
+        # status is not Running (else the probe is skipped) yet the wizard says so
+        result.problems.append(
+            "the upgrade framework is stuck: utils system upgrade status shows no install "
+            "running, yet the wizard answers An upgrade is already in progress; "
+            + STUCK_FRAMEWORK_REMEDY
+        )
     elif state != "free":
         result.problems.append(
             "the install wizard did not show its Source menu; run `utils system upgrade "
@@ -162,7 +169,11 @@ def check_backup(
 
 
 def check_replication(gateway: ClusterGateway) -> list[str]:
-    states = gateway.replication()
+    try:
+        states = gateway.replication()
+    except ReplicationCheckRunning as exc:  # the table is not final: never judged
+        return [f"{exc}; run the check again once `utils dbreplication runtimestate` says "
+                "COMPLETED"]
     if not states:
         return [
             "utils dbreplication runtimestate printed no server rows (it answers so on a "

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 import structlog
@@ -75,6 +76,11 @@ class RolloutSettings:
     # set from another thread (fleet mode) to stop like Ctrl-C: at the next stage boundary,
     # steps under way finish, queued steps never start
     stop: threading.Event | None = None
+    # stages the run pauses before (RunState.PAUSED) until a resume approves them, with
+    # why: "after the installs (--stop-after install)", "for approval (playbook approvals)"
+    hold_before: dict[str, str] = field(default_factory=dict)
+    # where each node's install dialog is kept (the run folder's transcripts/)
+    transcripts: Path | None = None
 
 
 def resume_command(run_id: str, *options: str) -> str:
@@ -91,6 +97,7 @@ class RunOutcome:
     remedy: str = ""  # what to do before resuming
     failed_node: str | None = None
     precheck: bool = False  # failed in prechecks: nothing was changed
+    paused_before: str | None = None  # RunState.PAUSED: the stage a resume starts with
     resume_options: tuple[str, ...] = ()  # e.g. ("--window", "START/END")
     state_dir_options: tuple[str, ...] = ()  # ("--state-dir", DIR), set by the caller
 
@@ -171,7 +178,9 @@ class Rollout:
             transient=self.settings.transient,
             progress=self.progress.node,
             previous=previous,
+            transcripts=self.settings.transcripts,
         )
+        self._approve_held_stage(previous)
         self.journal.write(self.run_id, RunState.RUNNING)
         try:
             return self._execute(ctx, previous)
@@ -200,6 +209,9 @@ class Rollout:
             stage_key = f"stage/{stage.name}"
             if previous.get(stage_key) and previous[stage_key].state == StepState.DONE:
                 continue
+            held = self._hold(stage, previous)
+            if held:
+                return held
             if stage.kind in INSTALL_STAGES:
                 # Installing commits us to the restarts: a node with the pack and without
                 # its restart rejects the new phones. Start only if the rest can finish.
@@ -336,7 +348,10 @@ class Rollout:
         except Exception as exc:
             log.exception("step crashed", step=step.id)
             text = failure_text(exc)  # the class name only for unexpected exceptions
-            ctx.mark(step.id, node, StepState.FAILED, message=text)
+            # a dialog stopped at a question keeps what it saw (passwords masked)
+            transcript = getattr(exc, "transcript", None)
+            extra = {"transcript": transcript} if isinstance(transcript, str) else {}
+            ctx.mark(step.id, node, StepState.FAILED, message=text, **extra)
             raise StepFailed(node, step.id, text, failure_remedy(exc, node)) from exc
 
     def _expected(self, node: str) -> set[str]:
@@ -434,6 +449,34 @@ class Rollout:
             )
             time.sleep(gate.settle_seconds)
         self.journal.write(self.run_id, StepState.DONE, step=key)
+
+    # ----- holds: --stop-after and approvals ------------------------------------------
+
+    def _approve_held_stage(self, previous: dict[str, StepRecord]) -> None:
+        """Executing a run that was paused before a stage (a resume) approves that stage:
+        journaled as ``approval/<stage>`` done, so no later session holds there again."""
+        before = self.journal.paused_before(self.run_id)
+        if before is None:
+            return
+        key = f"approval/{before}"
+        entry = self.journal.write(self.run_id, StepState.DONE, step=key)
+        record = previous.setdefault(key, StepRecord(key, None))
+        record.state, record.history = StepState.DONE, [*record.history, entry]
+        log.info("run.approved", stage=before)
+
+    def _hold(self, stage: Stage, previous: dict[str, StepRecord]) -> RunOutcome | None:
+        why = self.settings.hold_before.get(stage.name)
+        approval = previous.get(f"approval/{stage.name}")
+        if why is None or (approval is not None and approval.state == StepState.DONE):
+            return None
+        message = f"paused {why} before {stage.name}"
+        self.journal.write(self.run_id, RunState.PAUSED, before=stage.name, message=message)
+        return RunOutcome(
+            self.run_id,
+            RunState.PAUSED,
+            f"{message}; nothing is under way, every node is journaled",
+            paused_before=stage.name,
+        )
 
     # ----- window and failure --------------------------------------------------------
 

@@ -19,6 +19,9 @@ class RunState(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED_WINDOW = "paused_window"
+    # held as asked (``--stop-after install``, an approval): not a failure; detail
+    # ``before`` names the stage a resume starts with (and so approves)
+    PAUSED = "paused"
     INTERRUPTED = "interrupted"
     WAITING_FOR_WINDOW = "waiting_for_window"
     UNKNOWN = "unknown"  # no run-level entry yet
@@ -75,7 +78,8 @@ class InstallResult(StrEnum):
 class FailureDetail(TypedDict, total=False):
     message: str
     hint: str
-    outcome: str  # the install outcome, or "timeout"
+    outcome: str  # the install outcome (also "framework_stuck"), or "timeout"
+    transcript: str  # a dialog stopped at a question: what it saw (passwords masked)
     problems: list[str]
     missing: list[str]
 
@@ -87,6 +91,7 @@ class InstallDetail(FailureDetail, total=False):
     took_over_wizard: str  # on "took_over_wizard": what the report says
     checksum: str | None
     log: str | None
+    transcript_file: str  # on "done"/"failed": transcripts/<node>-install.txt in the run folder
 
 
 class RebootDetail(FailureDetail, total=False):

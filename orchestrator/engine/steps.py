@@ -39,13 +39,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn, cast
 
 import structlog
 
+from orchestrator import logs
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
+from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal, StepRecord
 from orchestrator.engine.states import (
@@ -56,6 +60,7 @@ from orchestrator.engine.states import (
     StepState,
 )
 from orchestrator.engine.waits import NotYet, PollPolicy, WaitTimeout, wait_until
+from orchestrator.files import make_dirs, open_private
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +96,9 @@ class StepContext:
     transient: tuple[type[BaseException], ...] = ()
     progress: Callable[[str, str], None] = lambda node, text: None
     previous: dict[str, StepRecord] = field(default_factory=dict)
+    # the run folder's transcripts/ (None: not kept): each node's install dialog, which
+    # Cisco TAC asks for
+    transcripts: Path | None = None
 
     def mark(self, step: str, node: str | None, state: StepState, **detail: object) -> None:
         """Journal that ``step`` on ``node`` enters ``state``; called *before* the action
@@ -165,6 +173,7 @@ def _install_one(
     except ctx.transient as exc:
         ctx.mark(step, node, StepState.SESSION_LOST, error=str(exc))
         return _await_background_install(ctx, step, node, request, done, tag)
+    kept = _keep_transcript(ctx, node, report.transcript)
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
         ctx.mark(step, node, StepState.TOOK_OVER_WIZARD, took_over_wizard=TOOK_OVER_MESSAGE)
@@ -194,9 +203,24 @@ def _install_one(
             checksum=report.checksum,
             log=report.log,
             **tag,
+            **kept,
         )
         return InstallResult.INSTALLED
+    if report.outcome == "already_in_progress" and gateway.upgrade_status(node) != "Running":
+        _fail(
+            ctx,
+            step,
+            node,
+            "the node's upgrade framework is stuck: the wizard answers An upgrade is already "
+            "in progress, yet utils system upgrade status shows no install running (an "
+            "install cut off with its session leaves it so)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
+    # an unexpected question: the operator reads what the node asked in the journal too
+    unexpected = report.outcome == "unknown_prompt" and report.transcript
+    extra = {"transcript": report.transcript} if unexpected else {}
     _fail(
         ctx,
         step,
@@ -205,8 +229,28 @@ def _install_one(
         hint,
         outcome=report.outcome,
         checksum=report.checksum,
+        **kept,
+        **extra,
     )
 
+
+def _keep_transcript(ctx: StepContext, node: str, transcript: str) -> dict[str, str]:
+    """Append the node's install dialog (masked by the driver, scrubbed again here) to
+    ``transcripts/<node>-install.txt``; journaled as ``transcript_file`` (relative to the
+    run folder). A file that cannot be written is logged, never fails the install."""
+    if ctx.transcripts is None or not transcript:
+        return {}
+    path = ctx.transcripts / f"{node}-install.txt"
+    try:
+        make_dirs(path.parent)
+        with open_private(path, "a") as handle:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            handle.write(f"===== {node}: install dialog, {stamp} (run {ctx.run_id}) =====\n")
+            handle.write(logs.REDACTOR.scrub(transcript).rstrip("\n") + "\n")
+    except OSError as exc:
+        log.warning("transcript.not_written", node=node, error=str(exc))
+        return {}
+    return {"transcript_file": f"{path.parent.name}/{path.name}"}
 
 # The wizard offers no file (or refuses a second install) when the pack is already
 # installed or being installed by another session.
@@ -231,6 +275,10 @@ _INSTALL_HINTS = {
     "install.take_over_held_wizard: true in the playbook",
     "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
     "failed": "read the node's upgrade log (utils system upgrade status)",
+    "unknown_prompt": "the node asked a question devpack does not expect (reference 9.5): "
+    "nothing was answered, the wizard was left and cancelled; the dialog (passwords masked) "
+    "is saved with this failure in the journal and the run folder's log.jsonl; find out "
+    "why the node asks it, then resume",
 }
 
 
@@ -248,6 +296,19 @@ def _await_background_install(
     if _has_option(ctx.gateway.installed_options(node), request.file):
         ctx.mark(step, node, done, outcome=InstallResult.INSTALLED, **tag)
         return InstallResult.INSTALLED
+    if ctx.gateway.wizard_state(node) == "in_progress":
+        # reference 9.5: an interrupted COP install can leave the framework stuck until
+        # a reboot; installing again would only fail, so say so instead of retrying
+        _fail(
+            ctx,
+            step,
+            node,
+            f"the install was cut off with its session and the node's upgrade framework is "
+            f"stuck (utils system upgrade status: {status}; the wizard answers An upgrade is "
+            "already in progress)",
+            STUCK_FRAMEWORK_REMEDY,
+            outcome="framework_stuck",
+        )
     _fail(
         ctx,
         step,

@@ -60,6 +60,12 @@ class NodeSpec(_Model):
     tftp: bool = False
     options: list[InstalledOption] = Field(default_factory=list)
     booted_minutes_ago: float = 60 * 24 * 60
+    earlier_boots: int = Field(
+        24,
+        ge=0,
+        description="Boot lines before the current one in system-history.log (a node's past; "
+        "enough to need more than one `file view` page)",
+    )
     auth: Literal["auto", "password", "keyboard-interactive"] = "auto"
     # the node's time zone (IANA); None: the cluster's ``timezone``
     timezone: str | None = None
@@ -153,10 +159,31 @@ class FaultSpec(_Model):
     )
 
 
+class ExtraPrompt(_Model):
+    """A yes/no question the lab asks at a point of a dialog (reference 9.5: prompts
+    third-party clients met; where each appears is not known, so it is configurable)."""
+
+    at: Literal["wizard_start", "before_download", "before_start_installation", "restart"]
+    text: str = "Continue (y/n)?"
+    node: str | None = Field(None, description="node name; None means every node")
+
+
 class Rules(_Model):
     """Behaviour the reference marks as inferred, kept switchable."""
 
-    install_survives_disconnect: bool = True
+    # Third-party experience (reference 9.5): an install cut off with its SSH session
+    # fails and leaves the upgrade framework stuck until reboot. The cautious default.
+    install_survives_disconnect: bool = False
+    session_timeout_applies_to_current: bool = Field(
+        False,
+        description="`set cli session timeout` also changes sessions already open; off: "
+        "only new sessions get the new value (inferred)",
+    )
+    session_timeout_counts_while_busy: bool = Field(
+        True,
+        description="the idle timer runs from the last key typed even while a command "
+        "(an install) runs (inferred; the cautious case)",
+    )
     subscriber_learns_models_without_restart: bool = Field(
         True,
         description="on 11.5(1)SU5+/12.0(1)SU2+ a subscriber CallManager learns new models "
@@ -169,6 +196,27 @@ class Rules(_Model):
         "(no host key prompt in any transcript: inferred)",
     )
     pagination_lines: int = 20
+    upgrade_warning: Literal["auto", "canceling", "cancelling", "exiting"] = Field(
+        "auto",
+        description="wording of the wizard's first warning; auto: 12.5+ 'cancelling', older "
+        "'exiting the upgrade command' (reference 9.5)",
+    )
+    restart_banner: Literal["auto", "appliance", "service_manager"] = Field(
+        "auto",
+        description="what `utils system restart` prints once confirmed; auto: 12.5+ "
+        "'Shutting down Service Manager. Please wait...', older 'Appliance is being "
+        "Restarted ...' (which release prints which is inferred)",
+    )
+    extra_prompts: list[ExtraPrompt] = Field(
+        default_factory=list,
+        description="questions a dialog does not expect, e.g. 'Automatically switch versions "
+        "if the upgrade is successful (yes/no):' at before_download",
+    )
+    file_view_always_pages: bool = Field(
+        True,
+        description="`file view` pages with its own options: prompt even with CLI "
+        "pagination off (reference 9.5, inferred)",
+    )
 
 
 class TlsSpec(_Model):

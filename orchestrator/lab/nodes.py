@@ -56,6 +56,9 @@ class Upgrade:
     owner: object | None = None  # the session configuring the wizard
     # source remembered by the publisher for "Use download credentials from Publisher"
     source: dict[str, str] | None = None
+    # an install cut off with its session left the framework stuck until reboot
+    # (reference 9.5): initiate says an upgrade is in progress, cancel cannot cancel
+    stuck: bool = False
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Node:
     replication: int = 2
     upgrade: Upgrade = field(default_factory=Upgrade)
     common_free_mb: int = 20_000
+    cli_session_timeout_minutes: int = 30  # `set cli session timeout` (reference 1)
     timezone: str = "UTC"  # IANA name: the node prints its stamps in this zone
     clock_offset: float = 0.0  # lab only: the node's clock runs this far ahead
 
@@ -195,6 +199,9 @@ def initial_node(
     )
     node.boot_time = now - spec.booted_minutes_ago * 60
     node.history.append((node.boot_time, texts.HISTORY_BOOT.format(stamp="", version=release)))
+    for weeks in range(spec.earlier_boots):  # a week apart, before the current boot
+        at = node.boot_time - (weeks + 1) * 7 * 86400
+        node.history.append((at, texts.HISTORY_BOOT.format(stamp="", version=release)))
     for option in spec.options:
         at = now - option.installed_minutes_ago * 60
         node.options[cop_base_name(option.file)] = at

@@ -215,6 +215,9 @@ class Lab:
             },
             "known_hosts": known_hosts.name,
             "ca_bundle": bundle.name,
+            # the lab's SFTP server is not on port 22: the playbook's port is a lab-only
+            # override, allowed only because this says the cluster is the lab
+            "lab": True,
         }
         _dump_yaml(document, path, header=f"Inventory of lab cluster {self.config.cluster}")
         return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from orchestrator.lab.world import World
 CRLF = texts.CRLF
 BOLD, NORMAL = "\x1b[1m", "\x1b[0m"
 ERASE_LINE = "\r\x1b[K"
+ERASE_TO_END = "\x1b[K"
 SECRET_ECHO = "********"  # what a password answer shows, whatever its length
 _BACKSPACES = ("\x7f", "\x08")
 
@@ -46,6 +48,8 @@ class Terminal:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._skip_lf = False  # a CRLF from the client ends one line, not two
+        self.last_input = time.monotonic()  # the CLI's idle timer starts from the last key
+        self.waiting_for_input = False
 
     @property
     def closed(self) -> bool:
@@ -62,12 +66,16 @@ class Terminal:
 
     def _char(self) -> str:
         while not self._pending:
+            self.waiting_for_input = True
             try:
                 data = self._channel.recv(4096)
             except (OSError, EOFError, paramiko.SSHException) as exc:
                 raise SessionClosed from exc
+            finally:
+                self.waiting_for_input = False
             if not data:
                 raise SessionClosed
+            self.last_input = time.monotonic()
             self._pending = self._decoder.decode(data)
         char, self._pending = self._pending[0], self._pending[1:]
         return char
@@ -148,6 +156,9 @@ class Shell:
         self.pagination = True
         self._disconnect = disconnect
         self._connected_at = connected_at
+        # `set cli session timeout` changes new sessions (unless the rule says otherwise)
+        self.session_timeout_minutes = world.nodes[node_name].cli_session_timeout_minutes
+        self._ended = threading.Event()
 
     @property
     def node(self) -> Node:
@@ -180,7 +191,8 @@ class Shell:
             shown += budget
             if shown >= len(lines):
                 return
-            self.term.write(BOLD + texts.PAGER_PROMPT + NORMAL)
+            # Cisco's own framework's mock data shows ESC[K right after it (reference 9.5)
+            self.term.write(BOLD + texts.PAGER_PROMPT + NORMAL + ERASE_TO_END)
             key = self._key_of("\r q")
             self.term.write(ERASE_LINE)
             if key == "q":
@@ -210,12 +222,27 @@ class Shell:
             if answer == "" and default is not None:
                 return default
 
+    def extra_prompts(self, at: str) -> None:
+        """Ask the configured questions for this point of a dialog (rules.extra_prompts);
+        the answer only goes into the ground truth: a careful client never gives one."""
+        for extra in self.world.config.rules.extra_prompts:
+            if extra.at != at or extra.node not in (None, self.node_name):
+                continue
+            self.world.events.emit(self.node_name, "extra_prompt_shown", text=extra.text, at=at)
+            answer = self.ask(extra.text, confirm=True)
+            self.world.events.emit(
+                self.node_name, "extra_prompt_answered", text=extra.text, answer=answer
+            )
+
     # ----- the session ----------------------------------------------------------------------
 
     def run(self) -> None:
         from orchestrator.lab.cli.commands import dispatch  # commands import Shell's types
 
         first, rest = texts.BANNER.split(CRLF, 1)
+        threading.Thread(
+            target=self._idle_watch, name=f"lab-idle-{self.node_name}", daemon=True
+        ).start()
         try:
             self.term.write(first + CRLF)
             remaining = self._connected_at + self.world.timing.login_delay - time.monotonic()
@@ -239,7 +266,28 @@ class Shell:
         except SessionClosed:
             pass
         finally:
+            self._ended.set()
             self._release_wizard()
+
+    def idle_limit(self) -> float:
+        """Seconds without a key before the CLI ends this session (reference 1: 30 min)."""
+        minutes = self.session_timeout_minutes
+        if self.world.config.rules.session_timeout_applies_to_current:
+            minutes = self.node.cli_session_timeout_minutes
+        return minutes * self.world.timing.cli_minute_seconds
+
+    def _idle_watch(self) -> None:
+        counts_busy = self.world.config.rules.session_timeout_counts_while_busy
+        while not self._ended.is_set() and self.alive:
+            limit = self.idle_limit()
+            idle = time.monotonic() - self.term.last_input
+            if idle >= limit and (counts_busy or self.term.waiting_for_input):
+                self.world.events.emit(self.node_name, "cli_session_timed_out", idle=round(idle, 2))
+                with contextlib.suppress(SessionClosed):
+                    self.term.write(CRLF + texts.SESSION_TIMED_OUT + CRLF)
+                self.disconnect()
+                return
+            self._ended.wait(min(0.5, max(0.01, limit - idle)))
 
     def _release_wizard(self) -> None:
         with self.world.lock:

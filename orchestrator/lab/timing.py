@@ -21,6 +21,21 @@ class Timing(BaseModel):
     service_restart_seconds: float = Field(description="utils service restart, stop to STARTED")
     sftp_unreachable_seconds: float = Field(description="time to fail on an unreachable server")
     command_delay: float = Field(0.0, description="latency of an ordinary CLI command")
+    replication_check_shown_seconds: float = Field(
+        10.0,
+        description="how long a COMPLETED replication check is shown again before the "
+        "command starts a new one (at least the check's own duration; inferred)",
+    )
+    cli_minute_seconds: float = Field(
+        1.0,
+        description="how long one minute of the CLI session timeout lasts (30 minutes by "
+        "default, reference 1): 60 in the realistic profile",
+    )
+    replication_check_seconds: float = Field(
+        0.1,
+        description="how long the replication status check of `utils dbreplication "
+        "runtimestate` runs (IN PROGRESS) before it is COMPLETED (reference 9.4)",
+    )
 
 
 PROFILES: dict[str, Timing] = {
@@ -48,6 +63,8 @@ PROFILES: dict[str, Timing] = {
         service_restart_seconds=0.8,
         sftp_unreachable_seconds=2.0,
         command_delay=0.02,
+        replication_check_seconds=0.5,
+        cli_minute_seconds=2.0,
     ),
     # rehearsal: real-world orders of magnitude (reference sections 1, 2, 4)
     "realistic": Timing(
@@ -62,6 +79,9 @@ PROFILES: dict[str, Timing] = {
         service_restart_seconds=25.0,
         sftp_unreachable_seconds=180.0,
         command_delay=0.5,
+        replication_check_seconds=60.0,  # minutes on a large cluster (inferred)
+        cli_minute_seconds=60.0,
+        replication_check_shown_seconds=300.0,
     ),
 }
 

@@ -62,6 +62,14 @@ def is_modern(node: Node) -> bool:
     return (node.release.major, node.release.minor) >= (12, 5)
 
 
+def upgrade_warning(world: World, node: Node) -> str:
+    """The wizard's first warning, in the wording of the node's release (or the rule's)."""
+    wording = world.config.rules.upgrade_warning
+    if wording == "auto":
+        wording = "cancelling" if is_modern(node) else "exiting"
+    return texts.UPGRADE_WARNINGS[wording]
+
+
 # ----- status and cancel -----------------------------------------------------------------
 
 
@@ -79,7 +87,7 @@ def cancel(shell: Shell) -> None:
     world = shell.world
     with world.lock:
         upgrade = shell.node.upgrade
-        if upgrade.status == "Running":
+        if upgrade.status == "Running" or upgrade.stuck:  # stuck: until reboot (inferred)
             message = texts.COP_CANNOT_CANCEL
         else:
             upgrade.owner = None  # clears a stale wizard, or one another session holds
@@ -92,7 +100,7 @@ def cancel(shell: Shell) -> None:
 
 
 def initiate(shell: Shell) -> None:
-    if shell.node.upgrade.status == "Running":
+    if shell.node.upgrade.status == "Running" or shell.node.upgrade.stuck:
         shell.term.line(texts.ALREADY_IN_PROGRESS)
         return
     if not _take_wizard(shell):
@@ -147,11 +155,12 @@ class _Wizard:
     def run(self) -> None:
         term = self.term
         term.line()
-        term.line(texts.UPGRADE_WARNING)
+        term.line(upgrade_warning(self.world, self.node))
         if self.modern:
             term.line()
             term.line(texts.UPGRADE_READINESS_WARNING)
         term.line()
+        self.shell.extra_prompts("wizard_start")
         source: Source | None = None
         subscriber = self.modern and not self.node.is_publisher
         if subscriber and self.shell.ask_yes_no(texts.USE_PUBLISHER_CREDENTIALS, default=True):
@@ -168,6 +177,7 @@ class _Wizard:
         if self.modern:
             continue_after = self.shell.ask_yes_no(texts.CONTINUE_AFTER_DOWNLOAD)
             self.shell.ask_yes_no(texts.SWITCH_VERSION)
+        self.shell.extra_prompts("before_download")
         self._check_owner()
         term.line(texts.CHECKING)
         if choice != "1":
@@ -329,6 +339,7 @@ class _Wizard:
             self.term.line(texts.FILE_VERSION.format(version=self._version(name)))
             checksum = ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
             self.term.line(texts.FILE_CHECKSUM.format(checksum=checksum))
+            self.shell.extra_prompts("before_start_installation")
             if not self.shell.ask_yes_no(texts.START_INSTALLATION):
                 raise WizardExit
         self._check_owner()

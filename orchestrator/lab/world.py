@@ -39,6 +39,7 @@ from orchestrator.lab.nodes import (
     initial_node,
     stamp,
 )
+from orchestrator.lab.replication_check import ReplicationStatusCommand
 from orchestrator.lab.scheduler import Scheduler
 from orchestrator.lab.timing import Timing, timing_for
 
@@ -61,6 +62,11 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.scheduler = Scheduler()
         self.db = ClusterDatabase()
+        self.replication_check = ReplicationStatusCommand(
+            self.timing.replication_check_seconds,
+            lambda: {n.name: n.replication for n in self.nodes.values()},
+            self.timing.replication_check_shown_seconds,
+        )
         self.sftp_endpoint: tuple[str, int] | None = None
         # the lab SFTP server's host key, which nodes verify before downloading (runner sets)
         self.sftp_host_key: paramiko.PKey | None = None
@@ -259,12 +265,15 @@ class World:
             self._notify()
 
     def abort_install(self, node_name: str, file_name: str, reason: str) -> None:
-        """An install that dies with its SSH session (rules.install_survives_disconnect off)."""
+        """An install that dies with its SSH session (rules.install_survives_disconnect off):
+        it fails and the upgrade framework stays stuck until the node reboots."""
         with self.lock:
             node = self.nodes[node_name]
             if node.upgrade.status != "Running" or node.upgrade.file != file_name:
                 return
             node.upgrade.status = "Failed"
+            node.upgrade.stuck = True
+            self.events.emit(node.name, "upgrade_framework_stuck", file=file_name)
             line = texts.HISTORY_INSTALL.format(stamp="", file=file_name, outcome="Failure")
             node.history.append((time.time(), line))
             self.events.emit(node.name, "install_failed", file=file_name, reason=reason)
@@ -315,6 +324,7 @@ class World:
             node.boot_time = now
             node.phase = "up"
             node.upgrade.owner = None
+            node.upgrade.stuck = False  # only a reboot clears a stuck framework
             node.history.append(
                 (now, texts.HISTORY_BOOT.format(stamp="", version=node.release_text))
             )

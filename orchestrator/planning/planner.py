@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import CopKind, Playbook, Strategy
+from orchestrator.config.sftp_port import lab_port_note
 from orchestrator.cucm.copkinds import RULES, RestartNeed, need_of
 from orchestrator.cucm.pickup import services_to_restart
 from orchestrator.cucm.release import (
@@ -116,6 +117,9 @@ class _Builder:
             # Cisco's procedure, step 1: a device pack cannot be uninstalled.
             self.notes.append("take a DRS backup before this window: a device pack cannot "
                               "be uninstalled (Cisco's procedure, step 1)")
+        lab_port = lab_port_note(self.playbook)
+        if lab_port:
+            self.notes.append(lab_port)
         if needs_install:
             size = self.playbook.main_cop.size_mb
             self.notes.append("prechecks want " + describe_free_space(size)

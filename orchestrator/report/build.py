@@ -34,10 +34,16 @@ from orchestrator.report.timeline import CLUSTER_ROW, segments
 DETAIL_KEYS = (
     "outcome", "message", "hint", "checksum", "file", "problems", "warnings", "missing",
     "verified", "restarted", "models", "reason", "service", "error", "boot_time",
-    "took_over_wizard",
+    "took_over_wizard", "transcript_file",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
-_RUN_END = {RunState.COMPLETED, RunState.FAILED, RunState.PAUSED_WINDOW, RunState.INTERRUPTED}
+_RUN_END = {
+    RunState.COMPLETED,
+    RunState.FAILED,
+    RunState.PAUSED_WINDOW,
+    RunState.PAUSED,
+    RunState.INTERRUPTED,
+}
 _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 
 

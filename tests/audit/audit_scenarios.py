@@ -93,7 +93,9 @@ def devpack(*args: str) -> tuple[int, str]:
 def audit_json(*args: str) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(cli, ["audit", *args, "--json"], catch_exceptions=False)
     assert result.stdout.lstrip().startswith("{"), result.output
-    return result.exit_code, json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert document["schema"] == "devpack.result/1" and document["command"] == "audit"
+    return result.exit_code, document["audit"]
 
 
 def codes(result: dict[str, Any], node: str | None = None) -> set[str]:

@@ -75,7 +75,9 @@ def install(success: bool = True) -> list[Step]:
 
 
 def start(modern: bool = False, subscriber: bool = False) -> list[Step]:
-    steps: list[Step] = [In("utils system upgrade initiate"), Out(NL + T.UPGRADE_WARNING + NL + NL)]
+    # the first warning's wording per release (reference 9.5)
+    warning = T.UPGRADE_WARNING_CANCELLING if modern else T.UPGRADE_WARNING_EXITING
+    steps: list[Step] = [In("utils system upgrade initiate"), Out(NL + warning + NL + NL)]
     if modern:
         steps.append(Out(T.UPGRADE_READINESS_WARNING + NL + NL))
     if subscriber:

@@ -49,6 +49,35 @@ def test_more_pager_is_answered_with_space_and_removed() -> None:
     assert channel.pages_answered == 1
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 7])
+def test_more_pager_followed_by_erase_line_is_answered(chunk: int | None) -> None:
+    # Cisco's framework's mock data: the pager prompt, then ESC[K (reference 9.5); the
+    # ESC[K used to become a line break, the pager was never answered and the read hung.
+    pager = "\x1b[1mPress <enter> for 1 line, <space> for one page, or <q> to quit\x1b[0m\x1b[K"
+    raw = FakeRaw(
+        [Out("line1\r\n" + pager), Key(" "), Out("\r\x1b[Kline2\r\nadmin: ")], chunk=chunk
+    )
+    channel = Channel(raw)
+    hit = channel.read_until(PROMPT, timeout=2)
+    assert raw.typed == [" "] and not raw.errors
+    assert hit.text.rstrip() == "line1\nline2\nadmin:"
+
+
+def test_file_view_pages_come_back_as_the_file_lines_exactly() -> None:
+    opts = "options: q=quit, n=next, p=prev, b=begin, e=end (lines {} - {} of 3) :"
+    raw = FakeRaw(
+        [
+            Out("a\r\nb\r\n" + opts.format(1, 2)),
+            Key("n"),
+            Out("\r\nc\r\n" + opts.format(3, 3)),
+            Key("q"),
+            Out("\r\nadmin: "),
+        ]
+    )
+    hit = Channel(raw).read_until(PROMPT, timeout=2)
+    assert hit.text[: hit.match.start()] == "a\nb\nc"  # the prompt match takes the last break
+
+
 def test_file_view_pager_next_then_quit_at_end() -> None:
     opts = "options: q=quit, n=next, p=prev, b=begin, e=end (lines {} - {} of 40) :"
     raw = FakeRaw(

@@ -52,7 +52,7 @@ def config(*faults: FaultSpec) -> LabConfig:
         timing={"install_seconds": 0.05, "sftp_unreachable_seconds": 0.05, "login_delay": 0.0},
         nodes=[
             NodeSpec(name="pub", role="publisher", tftp=True),
-            NodeSpec(name="sub1"),
+            NodeSpec(name="sub1", earlier_boots=45),
             NodeSpec(name="old", release="11.5.1.15900-18"),
             NodeSpec(name="new", release="15.0.1.10000-1"),
         ],
@@ -154,6 +154,19 @@ def test_pager_answered_when_pagination_stays_on(env: Env) -> None:
         assert cli.channel.pages_answered >= 1
 
 
+def test_file_view_walks_every_page_and_returns_exactly_the_file(env: Env) -> None:
+    # `file view` pages with its own prompt even with pagination off (reference 9.5)
+    with env.cli("sub1") as cli:
+        assert cli.pagination_off
+        output = cli.run("file view install system-history.log")
+        with env.lab.world.lock:
+            expected = env.lab.world.history_lines(env.lab.world.nodes["sub1"])
+        assert len(expected) > 40  # three pages of 20
+        assert output.split("\n") == expected
+        assert cli.channel.pages_answered == 3
+        assert len(cli.install_history()) == len(expected)
+
+
 def test_wrong_password(env: Env) -> None:
     with pytest.raises(AuthenticationFailed):
         CucmCli(env.target("sub1", password="nope")).open()
@@ -230,7 +243,7 @@ def test_stale_wizard_assume_control_then_reboot(tmp_path: Path) -> None:
             assert result.outcome is InstallOutcome.INSTALLED, result.transcript
             assert T.ANOTHER_SESSION in result.transcript and result.took_over_wizard
             transcript = cli.restart_system(confirm_timeout=5, close_timeout=10)
-            assert "Appliance is being Restarted" in transcript
+            assert "Shutting down Service Manager" in transcript  # the 12.5 banner
             assert not cli.is_open
         refused = 0
         deadline = time.monotonic() + 10
@@ -248,4 +261,4 @@ def test_stale_wizard_assume_control_then_reboot(tmp_path: Path) -> None:
             assert refused >= 1  # it was really down for a while
             assert "cmterm-devicepack12.5.1.17123-1.cop" in cli.show_version().options
             boots = [e for e in cli.install_history() if e.kind == "boot"]
-            assert len(boots) == 2
+            assert len(boots) == 45 + 2  # earlier boots, the first one and this reboot

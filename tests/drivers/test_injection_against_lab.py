@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.access import load_access, open_gateway
+from orchestrator.access import load_access, open_pool
 from orchestrator.config.secrets import Secret
 from orchestrator.drivers.ssh import CopInstallRequest, CucmCli, SshTarget, UnsafeText
 from orchestrator.engine.cluster import DriverGateway
@@ -102,7 +102,7 @@ def test_engine_install_step_fails_with_a_message_and_types_nothing(
     cluster: LabCluster, tmp_path: Path
 ) -> None:
     access = load_access(cluster.inventory)
-    gateway: DriverGateway = open_gateway(access, login_timeout=10, command_timeout=10)
+    gateway = DriverGateway(open_pool(access, login_timeout=10, command_timeout=10))
     journal = Journal(tmp_path / "journal.sqlite")
     journal.create_run("r1", "lab", "{}", str(cluster.inventory), str(cluster.playbook))
     ctx = StepContext("r1", journal, gateway, StepTimeouts(install=20), PollPolicy())

@@ -143,9 +143,31 @@ def test_dbreplication_runtimestate(variant) -> None:
     assert pub.details == "Setup Completed"
     assert status.rows[2].details == "Initializing"
     assert status.db_version == "ccm12_5_1_14900_63"
-    assert status.status_completed is True
+    assert status.status_completed is True and not status.still_checking
+    assert (status.tables_checked, status.tables_total) == (681, 681)
     assert not status.all_good
     assert status.state_of("cucmsub2") == 0 and status.state_of("10.3.74.12") == 2
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_dbreplication_check_in_progress_is_not_final(variant) -> None:
+    # reference 9.4: while the header says IN PROGRESS the table's states are not final
+    status = parsers.parse_dbreplication_runtimestate(
+        variant(fixture_text("dbreplication_in_progress.txt"))
+    )
+    assert status.still_checking and status.status_completed is False
+    assert (status.tables_checked, status.tables_total) == (212, 682)
+    assert status.all_good  # what a client that does not wait would wrongly believe
+
+
+def test_dbreplication_completed_needs_every_table() -> None:
+    text = fixture_text("dbreplication_runtimestate.txt")
+    short = text.replace("COMPLETED 681 tables checked out of 681", "COMPLETED 680 tables "
+                         "checked out of 681")
+    assert parsers.parse_dbreplication_runtimestate(short).still_checking
+    no_header = "\n".join(ln for ln in text.splitlines() if "status command" not in ln)
+    status = parsers.parse_dbreplication_runtimestate(no_header)
+    assert status.status_completed is None and not status.still_checking
 
 
 def test_dbreplication_tolerates_failed_ping_and_squeezed_columns() -> None:

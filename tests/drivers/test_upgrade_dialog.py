@@ -17,7 +17,7 @@ from orchestrator.drivers.ssh.upgrade import (
 )
 
 from . import scripts as S
-from .fakes import Close, FakeRaw, In, Out, Step
+from .fakes import Close, FakeRaw, In, Key, Out, Step
 
 
 class Secret:
@@ -327,3 +327,48 @@ def test_password_never_in_transcript_or_answers() -> None:
 )
 def test_md5_comparison_ignores_case_and_separators(a: str, b: str, same: bool) -> None:
     assert (md5_key(a) == md5_key(b)) is same
+
+
+# -- questions no dialog expects (reference 9.5) ---------------------------------------
+
+SWITCH = "Automatically switch versions if the upgrade is successful (yes/no):"
+REFRESH = "Start Refresh Upgrade (yes/no):"
+CONTINUE = "Continue (y/n)?"
+
+
+def _leave_with_ctrl_c() -> list[Step]:
+    return [Key("\x03"), Out("^C" + S.NL + S.PROMPT.lstrip(S.NL))]
+
+
+@pytest.mark.parametrize("question", [SWITCH, REFRESH, CONTINUE])
+@pytest.mark.parametrize("where", ["wizard_start", "before_download", "before_start"])
+def test_unexpected_question_stops_at_once_unanswered(question: str, where: str) -> None:
+    script: list[Step] = [*S.start(modern=True)]
+    if where != "wizard_start":
+        script += [*S.source_menu(modern=True), In("1"), *S.credentials()]
+        script += [S.ask(T.CONTINUE_AFTER_DOWNLOAD), In("no"), S.ask(T.SWITCH_VERSION), In("no")]
+    if where == "before_start":
+        script += [*S.file_list([S.FILE]), In("1")]
+        script += [Out(T.ACCESSING + S.NL + T.CHECKSUMMING + S.NL)]
+        script += [Out(T.FILE_CHECKSUM.format(checksum=S.MD5) + S.NL)]
+    script += [S.ask(question), *_leave_with_ctrl_c()]
+    # a prompt timeout of an hour: the stop must not wait for it
+    result, raw, _ = play(script, request(prompt_timeout=3600, download_timeout=3600))
+    assert_script_followed(raw)
+    assert result.outcome is InstallOutcome.UNKNOWN_PROMPT and result.at_prompt
+    assert question in result.message and raw.typed[-1] == "\x03"  # nothing else after it
+    assert S.PASSWORD not in result.transcript and question in result.transcript
+
+
+def test_known_questions_are_not_unexpected() -> None:
+    # every question the wizard rules expect ties with the catch-all and wins
+    from orchestrator.drivers.ssh.patterns import YES_NO_QUESTION
+
+    for text in (T.START_INSTALLATION, T.ASSUME_CONTROL, T.USE_PUBLISHER_CREDENTIALS,
+                 T.CONTINUE_AFTER_DOWNLOAD, T.SWITCH_VERSION, T.RESTART_CONFIRM,
+                 SWITCH, REFRESH, CONTINUE):
+        assert YES_NO_QUESTION.search("x\n" + text + " "), text
+    for script in (S.legacy_happy(), S.modern_subscriber_happy()):
+        result, raw, _ = play(script)
+        assert result.outcome is InstallOutcome.INSTALLED, result.message
+        assert_script_followed(raw)

@@ -93,7 +93,7 @@ def test_im_presence_server_listed_in_the_inventory_is_never_touched(lab_cluster
     code, output = devpack(
         "audit", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--json"
     )
-    findings = json.loads(output[output.index("{") :])["findings"]
+    findings = json.loads(output[output.index("{") :])["audit"]["findings"]
     assert [(f["code"], f["severity"]) for f in findings if f["node"] == name] == [
         ("node-out-of-scope", "info")
     ], findings

@@ -15,7 +15,7 @@ from lab_truth import (
     assert_one_tftp_always_up,
 )
 
-from orchestrator.lab.config import FaultKind, FaultSpec, LabConfig, demo_config
+from orchestrator.lab.config import FaultKind, FaultSpec, LabConfig, Rules, demo_config
 from orchestrator.lab.testing import LabCluster
 
 REBOOT_RELEASE = "9.1.2.10000-28"
@@ -151,10 +151,11 @@ def test_stuck_service_times_out_clearly(lab_cluster, tmp_path, release, service
 
 
 def test_ssh_drop_during_install_reconnects_and_waits(lab_cluster, tmp_path):
+    # the optimistic case: the install goes on without its session
+    drop = FaultSpec(kind=FaultKind.SSH_DROP_DURING_INSTALL, node="cucmsub2", count=1)
     cluster = lab_cluster(
-        config(
-            SERVICE_RELEASE,
-            FaultSpec(kind=FaultKind.SSH_DROP_DURING_INSTALL, node="cucmsub2", count=1),
+        config(SERVICE_RELEASE, drop).model_copy(
+            update={"rules": Rules(install_survives_disconnect=True)}
         )
     )
     code, output = devpack(*run_args(cluster, tmp_path / "state"))
@@ -168,6 +169,27 @@ def test_ssh_drop_during_install_reconnects_and_waits(lab_cluster, tmp_path):
     restarts = [e.time for e in events.select("service_restart_requested", "cucmsub2")]
     assert restarts and min(restarts) > events.select("install_finished", "cucmsub2")[0].time
     assert min(restarts) > drop
+
+
+def test_ssh_drop_during_install_leaving_the_framework_stuck_is_said_not_retried(
+    lab_cluster, tmp_path
+):
+    # the cautious case (the lab's default): the install dies with its session and the
+    # node's upgrade framework stays stuck until a reboot (reference 9.5)
+    drop = FaultSpec(kind=FaultKind.SSH_DROP_DURING_INSTALL, node="cucmsub2", count=1)
+    cluster = lab_cluster(config(SERVICE_RELEASE, drop))
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    flat = " ".join(output.split())
+    assert code == 1, output
+    assert "cucmsub2" in flat and "upgrade framework is stuck" in flat, output
+    assert "utils system upgrade cancel" in flat and "reboot" in flat
+    events = cluster.lab.events
+    assert events.select("upgrade_framework_stuck", "cucmsub2")
+    assert len(events.select("install_started", "cucmsub2")) == 1  # never retried
+    assert not events.select("reboot_started") and not events.select("service_restart_requested")
+    assert_resume_hint(output, state)
+    assert_no_traceback(output)
 
 
 def test_axl_503_is_retried(lab_cluster, tmp_path):

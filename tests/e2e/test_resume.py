@@ -27,7 +27,7 @@ from lab_truth import (
     first,
 )
 
-from orchestrator.lab.config import demo_config
+from orchestrator.lab.config import Rules, demo_config
 from orchestrator.lab.testing import LabCluster
 
 MODELS = ["Cisco 8851", "Cisco 8865"]
@@ -113,7 +113,12 @@ def assert_cluster_right(cluster: LabCluster) -> None:
     ],
 )
 def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
-    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    # a kill drops the install's session: here the install goes on without it (the lab's
+    # cautious default, a stuck framework, is test_resume_after_kill_mid_install_stuck)
+    config = demo_config(release=REBOOT_RELEASE, profile="fast").model_copy(
+        update={"rules": Rules(install_survives_disconnect=True)}
+    )
+    cluster = lab_cluster(config)
     state = tmp_path / "state"
     run_id, code, output = kill_then_resume(cluster, state, tmp_path, kill_event, kill_node)
     assert code == 0, output
@@ -127,6 +132,21 @@ def test_resume_after_kill(lab_cluster, tmp_path, kill_event, kill_node):
     code, output = devpack("resume", run_id, "--state-dir", str(state))
     assert code == 0 and "already completed" in output, output
     assert len(cluster.lab.events.all()) == before
+
+
+def test_resume_after_kill_mid_install_stuck(lab_cluster, tmp_path):
+    """The lab's default: the killed run's install dies with its session and leaves the
+    node's upgrade framework stuck until reboot (reference 9.5); the resumed run says so
+    with Cisco's remedy instead of installing again."""
+    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    _, code, output = kill_then_resume(cluster, state, tmp_path, "install_started", "cucmsub2")
+    flat = " ".join(output.split())
+    assert code != 0, output
+    assert "cucmsub2" in flat and "upgrade framework is stuck" in flat, output
+    assert "utils system upgrade cancel" in flat and "reboot" in flat
+    assert len(cluster.lab.events.select("install_started", "cucmsub2")) == 1
+    assert not cluster.lab.events.select("reboot_started")
 
 
 def test_resume_after_kill_while_publisher_shuts_down(lab_cluster, tmp_path):
@@ -177,5 +197,7 @@ def test_second_run_on_a_locked_cluster_exits_locked(lab_cluster, tmp_path):
     [run_id] = run_ids(state)
     assert "locked" in output and run_id in output, output
     assert "Traceback" not in output
+    # refused before discovery and the plan: no page of plan before the one-line refusal
+    assert "Plan for cluster" not in output, output
     # the refused run changed nothing: the only installs are the first run's
     assert len(cluster.lab.events.select("install_started")) <= len(cluster.world.nodes)

@@ -16,7 +16,7 @@ from test_resume import REBOOT_RELEASE, SERVICE_RELEASE, assert_cluster_right, a
 
 from orchestrator.config.loader import load_inventory, load_playbook
 from orchestrator.engine.journal import Journal
-from orchestrator.lab.config import demo_config
+from orchestrator.lab.config import Rules, demo_config
 from orchestrator.report.service import report_folder
 
 CHANGES = ("install_started", "reboot_started", "service_restart_requested")
@@ -31,7 +31,12 @@ def mode(path: Path) -> int:
 
 
 def test_resume_runs_the_journaled_inputs_or_refuses(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    # the kill drops the install's session: here the install goes on without it (the
+    # lab's cautious default, a stuck framework, is test_resume_after_kill_mid_install_stuck)
+    config = demo_config(release=REBOOT_RELEASE, profile="fast").model_copy(
+        update={"rules": Rules(install_survives_disconnect=True)}
+    )
+    cluster = lab_cluster(config)
     state = tmp_path / "state"
     spawned = Spawned(run_args(cluster, state), tmp_path / "out")
     kill_when(cluster, spawned, is_event("install_started", "cucmsub2"))

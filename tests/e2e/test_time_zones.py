@@ -86,7 +86,7 @@ def test_pending_reboot_across_the_change_is_found_and_done(lab_cluster, tmp_pat
         "audit", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--json"
     )
     assert code == 1, output
-    findings = json.loads(output[output.index("{") :])["findings"]
+    findings = json.loads(output[output.index("{") :])["audit"]["findings"]
     pending = [f for f in findings if f["code"] == "restart-pending"]
     assert [f["node"] for f in pending] == ["cucmsub2"], findings
     assert "EDT node time" in pending[0]["message"] and "EST node time" in pending[0]["message"]

@@ -52,7 +52,7 @@ def test_audit_matches_the_unlisted_node_by_address_and_hostname(lab_cluster):
     drop_node(cluster.inventory, "cucmsub3")
     result = CliRunner().invoke(cli, ["audit", "-i", str(cluster.inventory), "--json"],
                                 catch_exceptions=False)
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout)["audit"]
     findings = report["findings"]
     assert [f["node"] for f in findings if f["code"] == "node-not-in-inventory"] == [address]
     # The G2 phone is registered to its home, cucmsub3 (RisPort70 says the hostname,

@@ -22,6 +22,7 @@ from orchestrator.lab.world import World
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 PROMPT = re.compile(r"(?:^|[\r\n]|\x1b\[K)admin:\s*$")
+FILE_VIEW_PAGER = re.compile(r"\(lines \d+ - (\d+) of (\d+)\) :$")
 
 
 @dataclass
@@ -115,9 +116,17 @@ class Cli:
         self.channel.sendall(text.encode())
 
     def run(self, command: str, timeout: float = 5.0) -> str:
-        """Send a command after the prompt; its output (echo removed) up to the next prompt."""
+        """Send a command after the prompt; its output (echo removed) up to the next
+        prompt. ``file view`` pages (even with pagination off) are walked with n / q."""
         self.send(command + "\r")
-        out = self.prompt(timeout)
+        out = ""
+        while True:
+            out += self.read_until(f"{PROMPT.pattern}|{FILE_VIEW_PAGER.pattern}", timeout)
+            pager = FILE_VIEW_PAGER.search(out)
+            if pager is None:
+                break
+            out = out[: pager.start()]
+            self.send("q" if pager.group(1) == pager.group(2) else "n")
         body = out.split("\r\n", 1)[1] if "\r\n" in out else ""
         return re.sub(r"admin:\s*$", "", body)
 
@@ -146,6 +155,7 @@ class Cli:
 
 
 def node(name: str, role: str = "subscriber", release: str | None = None, **kw: object) -> NodeSpec:
+    kw.setdefault("earlier_boots", 0)  # these tests count boot lines
     return NodeSpec(name=name, role=role, release=release, **kw)  # type: ignore[arg-type]
 
 
@@ -159,7 +169,11 @@ def make_lab(tmp_path: Path) -> Iterator[Callable[..., LabHandle]]:
         pack = DevicePackSpec(
             file=PACK, version="12.5.1.17123-1", models=[ModelSpec(name="Cisco 8851", enum=683)]
         )
-        settings: dict[str, object] = {"release": "11.5.1.10000-6", **config}
+        # these tests read the live replication states: no status check in between
+        # (its IN PROGRESS phase has tests of its own)
+        timing = {"replication_check_seconds": 0.0, "replication_check_shown_seconds": 0.0}
+        timing.update(config.pop("timing", {}))  # type: ignore[call-overload]
+        settings: dict[str, object] = {"release": "11.5.1.10000-6", "timing": timing, **config}
         cfg = LabConfig(profile="fast", nodes=nodes, device_packs=[pack], **settings)  # type: ignore[arg-type]
         root = tmp_path / f"sftp{len(labs)}"
         (root / "cop").mkdir(parents=True)

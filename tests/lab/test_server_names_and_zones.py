@@ -43,6 +43,7 @@ def test_one_spelling_per_cluster_in_cli_axl_and_risport(lab_cluster, server_nam
             access.application_password,
             access.ca_bundle,
             rate_per_minute=0,
+            tls_name=access.inventory.publisher.tls_name,
         )
         ris_names = {d.node for d in ris.select_cm_devices()}
         zones = {n.label: gateway.timezone(n.label) for n in access.inventory.nodes}

@@ -47,7 +47,7 @@ def md5_colons(lab: LabHandle, name: str = PACK) -> str:
 def test_install_dialog_11x_end_to_end(lab: LabHandle) -> None:
     cli = lab.login("cucmpub")
     head = initiate_11(cli, lab)
-    assert texts.UPGRADE_WARNING in head and "3) Local DVD/CD" in head
+    assert texts.UPGRADE_WARNING_EXITING in head and "3) Local DVD/CD" in head  # 11.5 wording
     assert "4) Local Image" not in head and texts.UPGRADE_READINESS_WARNING not in head
     listing = cli.answer('Please select an option (1 - 1 or "q" ):', "1")
     assert f'Available options and upgrades in "{lab.world.sftp_endpoint[0]}:/cop":' in listing
@@ -248,6 +248,38 @@ def test_ssh_drop_during_install(make_lab: Callable[..., LabHandle], survives: b
     again = lab.login("cucmsub1")
     expected = "Completed" if survives else "Failed"
     assert f"Upgrade status: {expected}" in again.run("utils system upgrade status")
+    if not survives:  # the framework is stuck until the node reboots (reference 9.5)
+        assert lab.world.events.select("upgrade_framework_stuck", "cucmsub1")
+        assert texts.ALREADY_IN_PROGRESS in again.run("utils system upgrade initiate")
+        assert texts.COP_CANNOT_CANCEL in again.run("utils system upgrade cancel")
+        lab.world.restart_node("cucmsub1")
+        assert lab.world.wait_for(lambda: sub.phase == "down", 5)
+        assert lab.world.wait_for(lambda: sub.phase == "up", 5)
+        assert not sub.upgrade.stuck
+
+
+def test_cautious_default_an_install_does_not_survive_its_session() -> None:
+    assert Rules().install_survives_disconnect is False
+
+
+def test_idle_cli_session_ends_after_the_session_timeout(
+    make_lab: Callable[..., LabHandle],
+) -> None:
+    # 30 minutes (reference 1) scaled: a CLI minute lasts 0.02 s here
+    lab = make_lab(timing={"cli_minute_seconds": 0.02})
+    idle = lab.login("cucmpub")
+    assert idle.wait_closed(timeout=3)
+    assert texts.SESSION_TIMED_OUT in idle.buffer
+    [event] = lab.world.events.select("cli_session_timed_out", "cucmpub")
+    assert event.data["idle"] >= 0.6
+    # raised for new sessions: after Continue (y/n)? y, a new session outlasts 30 minutes
+    cli = lab.login("cucmpub")
+    cli.send("set cli session timeout 200\r")
+    cli.answer(texts.SESSION_TIMEOUT_CONTINUE, "y")
+    cli.prompt()
+    longer = lab.login("cucmpub")
+    assert "CLI session timeout: 200 minutes" in longer.run("show cli session timeout")
+    assert not longer.wait_closed(timeout=1.5)  # 75 "minutes" later, still open
 
 
 def test_a_live_session_holds_the_wizard_until_another_assumes_control(lab: LabHandle) -> None:

@@ -32,10 +32,14 @@ _ERASE_LINE = re.compile(r"\r*\x1b\[K")
 _PARTIAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[()]|\][^\x07]*)?\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 
-PAGER_MORE = re.compile(r"Press <enter> for 1 line, <space> for one page, or <q> to quit[ \t]*\Z")
+# A pager prompt is the last thing printed; CUCM may follow it with ESC[K (reference
+# 9.5), which normalisation turns into a line break: allow one.
+PAGER_MORE = re.compile(
+    r"Press <enter> for 1 line, <space> for one page, or <q> to quit[ \t]*\n?\Z"
+)
 PAGER_FILE_VIEW = re.compile(
     r"options: q=quit, n=next, p=prev, b=begin, e=end"
-    r"(?: \(lines (?P<first>\d+) - (?P<last>\d+) of (?P<total>\d+)\))?[ \t]*:[ \t]*\Z"
+    r"(?: \(lines (?P<first>\d+) - (?P<last>\d+) of (?P<total>\d+)\))?[ \t]*:[ \t]*\n?\Z"
 )
 
 
@@ -147,6 +151,9 @@ class Channel:
         self.buffer = ""  # normalised, not consumed yet
         self._recorders: list[Transcript] = []
         self.pages_answered = 0
+        # After a pager is answered the CLI wipes its prompt (CR ESC[K) or moves to a new
+        # line: that break is not part of the output, which must come back unchanged.
+        self._after_pager = False
 
     # -- sending ---------------------------------------------------------------------
 
@@ -186,6 +193,10 @@ class Channel:
             cut -= 1  # wait: a following \n makes it one line break, not two
         self._pending = text[cut:]
         new = normalize(text[:cut], at_line_start=self.buffer.endswith("\n"))
+        if new and self._after_pager:
+            self._after_pager = False
+            if new.startswith("\n") and (not self.buffer or self.buffer.endswith("\n")):
+                new = new[1:]
         if new:
             for rec in self._recorders:
                 rec.add("<", new)
@@ -222,12 +233,14 @@ class Channel:
         if m:
             self.buffer = self.buffer[: m.start()]
             self.pages_answered += 1
+            self._after_pager = True
             self.send(" ")
             return
         m = PAGER_FILE_VIEW.search(self.buffer)
         if m:
             self.buffer = self.buffer[: m.start()]
             self.pages_answered += 1
+            self._after_pager = True
             last, total = m.group("last"), m.group("total")
             at_end = last is not None and total is not None and int(last) >= int(total)
             self.send("q" if at_end else "n")

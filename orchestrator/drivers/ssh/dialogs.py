@@ -25,6 +25,10 @@ log = structlog.get_logger(__name__)
 TIMEOUT = "timeout"
 SESSION_CLOSED = "session_closed"
 UNEXPECTED = "unexpected"
+UNKNOWN_PROMPT = "unknown_prompt"
+
+# Ctrl-C: how a dialog is left without answering a question it did not expect.
+ABORT_KEY = "\x03"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,11 @@ class Dialog:
     # After a terminal outcome, wait for this so the session is left at the prompt.
     end_prompt: re.Pattern[str] | None = None
     max_retypes: int = 3
+    # Any question matching this that no rule expects stops the dialog at once: nothing
+    # is answered, Ctrl-C leaves it, and the session waits for ``abort_to`` (default
+    # ``end_prompt``). Reference 9.5: treat an unexpected yes/no prompt as a stop.
+    unknown_prompt: re.Pattern[str] | None = None
+    abort_to: re.Pattern[str] | None = None
 
     def timeout_for(self, phase: str) -> float:
         return self.timeouts.get(phase, self.timeouts.get("default", 60.0))
@@ -126,6 +135,8 @@ def run_dialog(
     state = DialogState()
     phases: list[str] = []
     rules = list(dialog.rules)
+    if dialog.unknown_prompt is not None:  # last: a rule expecting the same prompt wins
+        rules.append(Rule(UNKNOWN_PROMPT, dialog.unknown_prompt, outcome=UNKNOWN_PROMPT))
     patterns = [r.pattern for r in rules]
     last_rule: str | None = None
     retypes = 0
@@ -190,7 +201,11 @@ def run_dialog(
                 at_prompt = dialog.end_prompt is not None and bool(
                     dialog.end_prompt.search(hit.text)
                 )
-        if outcome not in (TIMEOUT, SESSION_CLOSED) and dialog.end_prompt and not at_prompt:
+        if outcome == UNKNOWN_PROMPT:
+            state.captures[UNKNOWN_PROMPT] = message  # the question, as printed
+            at_prompt = _abort(channel, dialog)
+            message = f"unexpected prompt {message!r}: answered nothing and left it with Ctrl-C"
+        elif outcome not in (TIMEOUT, SESSION_CLOSED) and dialog.end_prompt and not at_prompt:
             try:
                 channel.read_until(dialog.end_prompt, dialog.timeout_for("end"))
                 at_prompt = True
@@ -198,6 +213,20 @@ def run_dialog(
                 log.debug("dialog.no_end_prompt", dialog=dialog.name, error=str(exc))
     log.debug("dialog.done", dialog=dialog.name, outcome=outcome)
     return DialogResult(outcome, message, dict(state.captures), phases, transcript, at_prompt)
+
+
+def _abort(channel: Channel, dialog: Dialog) -> bool:
+    """Leave a question unanswered (Ctrl-C); True if the CLI prompt came back."""
+    back = dialog.abort_to or dialog.end_prompt
+    try:
+        channel.send(ABORT_KEY, controls=ABORT_KEY)
+        if back is None:
+            return False
+        channel.read_until(back, dialog.timeout_for("end"))
+    except (CommandTimeout, SessionClosed) as exc:
+        log.warning("dialog.abort_failed", dialog=dialog.name, error=str(exc))
+        return False
+    return True
 
 
 def _decide(rule: Rule, state: DialogState, match: re.Match[str]) -> Decision:

@@ -101,6 +101,36 @@ class CommandTimeout(DriverError):
         self.output = output
 
 
+class ReplicationCheckRunning(CommandTimeout):
+    """`utils dbreplication runtimestate` still said IN PROGRESS when our wait ran out:
+    its table is not final and was not judged."""
+
+    def __init__(self, host: str, waited: float, checked: int | None, total: int | None) -> None:
+        count = f" ({checked} of {total} tables checked)" if total is not None else ""
+        super().__init__(
+            f"{host}: the replication status check was still IN PROGRESS{count} after "
+            f"{waited:g} s; its states are not final, so they were not judged",
+            host=host,
+        )
+
+
+class UnexpectedPrompt(DriverError):
+    """The CLI asked a question no dialog expects (reference 9.5: stop at once). Nothing
+    was answered; ``transcript`` is the dialog so far, passwords masked."""
+
+    def __init__(self, command: str, prompt: str, transcript: str, *, host: str | None = None,
+                 left: bool = True) -> None:
+        where = "left it with Ctrl-C" if left else "could not leave it: the session was closed"
+        super().__init__(
+            f"{command!r} asked {prompt!r}, a question devpack does not expect; answered "
+            f"nothing and {where}",
+            host=host,
+        )
+        self.command = command
+        self.prompt = prompt
+        self.transcript = transcript
+
+
 class CommandFailed(DriverError):
     """The CLI said the command failed (``Executed command unsuccessfully`` and similar)."""
 

@@ -182,9 +182,19 @@ class ReplicationRow:
 class ReplicationStatus:
     rows: list[ReplicationRow]
     db_version: str | None = None
+    # The status check's header (reference 9.4): True once `COMPLETED n tables checked
+    # out of n`, False while `IN PROGRESS` (the table's states are not final yet), None
+    # when the output has no such header.
     status_completed: bool | None = None
+    tables_checked: int | None = None
+    tables_total: int | None = None
     # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
     single_active_node: bool = False
+
+    @property
+    def still_checking(self) -> bool:
+        """The check is running: do not judge the table yet."""
+        return self.status_completed is False
 
     @property
     def all_good(self) -> bool:
@@ -198,6 +208,11 @@ class ReplicationStatus:
 
 
 _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
+_REPL_CHECK = re.compile(
+    r"Replication\s+status\s+command\s+(?P<word>COMPLETED|IN\s*PROGRESS)\s+"
+    r"(?P<checked>\d+)\s+tables?\s+checked\s+out\s+of\s+(?P<total>\d+)",
+    re.I,
+)
 _REPL_ROW = re.compile(
     rf"^\s*(?P<server>[A-Za-z0-9][\w.-]*)\s+(?P<ip>{_IP})\s+(?P<middle>.*?)\s*"
     r"\(\s*(?P<state>\d+)\s*\)\s*(?P<details>[^()]*?)\s*$"
@@ -210,15 +225,21 @@ _SINGLE_NODE = re.compile(r"cannot\s+be\s+performed\s+on\s+a\s+cluster\s+with\s+
 def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     rows: list[ReplicationRow] = []
     db_version = None
-    completed = None
+    completed: bool | None = None
+    checked: int | None = None
+    total: int | None = None
     single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
         if m:
             db_version = m.group(1)
             continue
-        if re.search(r"status command COMPLETED|SYNC COMPLETED", ln, re.I):
-            completed = True
+        check = _REPL_CHECK.search(ln)
+        if check:
+            checked, total = int(check.group("checked")), int(check.group("total"))
+            # COMPLETED counts only when every table was checked
+            completed = check.group("word").upper() == "COMPLETED" and checked >= total
+            continue
         m = _REPL_ROW.match(ln)
         if not m:
             continue
@@ -244,7 +265,14 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
                 details=m.group("details"),
             )
         )
-    return ReplicationStatus(rows, db_version, completed, single)
+    return ReplicationStatus(
+        rows,
+        db_version,
+        status_completed=completed,
+        tables_checked=checked,
+        tables_total=total,
+        single_active_node=single,
+    )
 
 
 # -- show network cluster ---------------------------------------------------------------

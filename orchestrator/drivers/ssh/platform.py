@@ -7,28 +7,42 @@ One interactive session per node, reused across commands, because a CUCM login t
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 import structlog
 
 from orchestrator.drivers.ssh import parsers, patterns
 from orchestrator.drivers.ssh.algorithms import Negotiated
-from orchestrator.drivers.ssh.channel import Channel, check_typable
+from orchestrator.drivers.ssh.channel import Channel, Transcript, check_typable
 from orchestrator.drivers.ssh.dialogs import (
+    ABORT_KEY,
     SESSION_CLOSED,
+    UNKNOWN_PROMPT,
     Dialog,
     DialogResult,
     Progress,
     run_dialog,
 )
-from orchestrator.drivers.ssh.errors import CommandFailed, CommandTimeout, SessionClosed
-from orchestrator.drivers.ssh.system import RESTARTING, restart_system_dialog
+from orchestrator.drivers.ssh.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ReplicationCheckRunning,
+    SessionClosed,
+    UnexpectedPrompt,
+)
+from orchestrator.drivers.ssh.system import (
+    RESTARTING,
+    restart_system_dialog,
+    session_timeout_dialog,
+)
 from orchestrator.drivers.ssh.transport import SshTarget, SshTransport, reveal
 from orchestrator.drivers.ssh.upgrade import (
     CancelOutcome,
     CopInstallRequest,
+    InstallOutcome,
     InstallResult,
     WizardProbe,
     cancel_dialog,
@@ -79,8 +93,13 @@ class CucmCli:
         platform: CucmPlatform = CUCM,
         login_timeout: float = 60.0,
         command_timeout: float = 120.0,
+        keepalive: float = 30.0,
     ) -> None:
         self.target = target
+        # SSH keepalives every ``keepalive`` s: a long install's silent session is not
+        # dropped by a firewall or NAT on the way (a dropped install session can leave
+        # the upgrade framework stuck, reference 9.5)
+        self.keepalive = keepalive
         self.platform = platform
         self.login_timeout = login_timeout
         self.command_timeout = command_timeout
@@ -143,6 +162,8 @@ class CucmCli:
             except BaseException:
                 self._transport.close()
                 raise
+            if self.keepalive > 0:
+                raw.get_transport().set_keepalive(int(max(1, self.keepalive)))
             self._channel = Channel(raw, host=self.host, newline=self.platform.newline)
         self.login()
         return self
@@ -203,12 +224,18 @@ class CucmCli:
         if stale.strip():
             log.debug("cli.stale_output", host=self.host, text=stale[-200:])
         log.debug("cli.run", host=self.host, command=command)
-        channel.send_line(command)
-        try:
-            hit = channel.read_until(self.platform.prompt, timeout or self.command_timeout)
-        except CommandTimeout:
-            self.close()
-            raise
+        with channel.recording((reveal(self.target.password),)) as transcript:
+            channel.send_line(command)
+            try:
+                hit = channel.read_until(
+                    [self.platform.prompt, patterns.YES_NO_QUESTION],
+                    timeout or self.command_timeout,
+                )
+            except CommandTimeout:
+                self.close()
+                raise
+            if hit.index == 1:  # a question no plain command expects: stop, answer nothing
+                self._leave_question(command, hit.match.group("message").strip(), transcript)
         output = strip_echo(hit.text[: hit.match.start()], command).strip("\n")
         if check:
             for failure in self.platform.failures:
@@ -217,6 +244,30 @@ class CucmCli:
                     raise CommandFailed(command, output, reason=m.group(0), host=self.host)
         return output
 
+    def responsive(self, timeout: float = 10.0) -> bool:
+        """Enter at ``admin:`` brings the prompt back: the session is alive (and the
+        node's idle timer starts again). A session that is not is closed."""
+        if not self.is_open:
+            return False
+        try:
+            self.channel.drain()
+            self.channel.send_line("")
+            self.channel.read_until(self.platform.prompt, timeout)
+        except (SessionClosed, CommandTimeout):
+            self.close()
+            return False
+        return True
+
+    def _leave_question(self, command: str, question: str, transcript: Transcript) -> NoReturn:
+        left = True
+        try:
+            self.channel.send(ABORT_KEY, controls=ABORT_KEY)
+            self.channel.read_until(self.platform.prompt, self.command_timeout)
+        except (CommandTimeout, SessionClosed):
+            left = False
+            self.close()
+        raise UnexpectedPrompt(command, question, transcript.text(), host=self.host, left=left)
+
     def run_dialog(
         self,
         dialog: Dialog,
@@ -224,11 +275,14 @@ class CucmCli:
         *,
         progress: Progress | None = None,
         secrets: tuple[str, ...] = (),
+        keep_open: bool = False,
     ) -> DialogResult:
+        """Play ``dialog``; a session left away from the prompt is closed (its state is
+        unknown) unless ``keep_open`` says the caller decides."""
         channel = self.channel
         channel.drain()
         result = run_dialog(channel, dialog, command=command, progress=progress, secrets=secrets)
-        if not result.at_prompt and dialog.end_prompt is not None:
+        if not result.at_prompt and dialog.end_prompt is not None and not keep_open:
             self.close()  # unknown state (timeout, closed, no prompt): never reuse it
         return result
 
@@ -249,8 +303,41 @@ class CucmCli:
             "utils system upgrade initiate",
             progress=progress,
             secrets=(reveal(request.password), reveal(self.target.password)),
+            keep_open=True,
         )
-        return install_result(request, result)
+        installed = install_result(request, result)
+        if not result.at_prompt and not self.installing(installed):
+            self.close()  # unknown state, and no install to protect
+        if result.outcome == UNKNOWN_PROMPT and result.at_prompt:
+            # Cisco: leave the wizard (done: Ctrl-C) and run `utils system upgrade cancel`
+            cancel = self.upgrade_cancel()
+            installed.message += f"; then `utils system upgrade cancel`: {cancel}"
+        return installed
+
+    def installing(self, result: InstallResult) -> bool:
+        """The install was under way when the dialog stopped waiting and the session is
+        still open: never close it then (an install cut off with its session can leave
+        the upgrade framework stuck until reboot, reference 9.5)."""
+        return (
+            result.outcome is InstallOutcome.TIMEOUT
+            and "installing" in result.phases
+            and self.is_open
+        )
+
+    def session_timeout(self) -> int | None:
+        """Minutes of the CLI idle timeout (`show cli session timeout`), None if unknown."""
+        try:
+            output = self.run("show cli session timeout")
+        except CommandFailed:
+            return None
+        found = re.search(r"(\d+)\s*min", output, re.I)
+        return int(found.group(1)) if found else None
+
+    def set_session_timeout(self, minutes: int) -> bool:
+        """`set cli session timeout MINUTES`, answering its `Continue (y/n)?`; True when the
+        CLI took it. It holds for sessions opened afterwards (reference 9.6)."""
+        result = self.run_dialog(session_timeout_dialog(), f"set cli session timeout {minutes}")
+        return result.outcome == "set"
 
     def upgrade_status(self, timeout: float | None = None) -> parsers.UpgradeStatus:
         return parsers.parse_upgrade_status(
@@ -283,6 +370,16 @@ class CucmCli:
         dialog = restart_system_dialog(confirm_timeout=confirm_timeout, close_timeout=close_timeout)
         result = run_dialog(self.channel, dialog, command="utils system restart")
         text = result.text
+        if result.outcome == UNKNOWN_PROMPT:
+            if not result.at_prompt:
+                self.close()
+            raise UnexpectedPrompt(
+                "utils system restart",
+                result.captures.get(UNKNOWN_PROMPT, ""),
+                text,
+                host=self.host,
+                left=result.at_prompt,
+            )
         if result.outcome == SESSION_CLOSED and RESTARTING in result.phases:
             self.close()
             return text
@@ -325,10 +422,30 @@ class CucmCli:
     def service_list(self, timeout: float | None = None) -> parsers.ServiceList:
         return parsers.parse_service_list(self.run("utils service list", timeout))
 
-    def dbreplication_runtimestate(self, timeout: float = 300.0) -> parsers.ReplicationStatus:
-        return parsers.parse_dbreplication_runtimestate(
-            self.run("utils dbreplication runtimestate", timeout)
-        )
+    def dbreplication_runtimestate(
+        self, timeout: float = 300.0, *, first_poll: float = 0.1, max_poll: float = 5.0
+    ) -> parsers.ReplicationStatus:
+        """The replication table once its status check is COMPLETED (reference 9.4):
+        while the header says IN PROGRESS the states are not final, so the command is
+        run again (backing off from ``first_poll`` to ``max_poll`` s) for up to
+        ``timeout`` s; then ``ReplicationCheckRunning``."""
+        started = time.monotonic()
+        pause = first_poll
+        while True:
+            status = parsers.parse_dbreplication_runtimestate(
+                self.run("utils dbreplication runtimestate", timeout)
+            )
+            if not status.still_checking:
+                return status
+            waited = time.monotonic() - started
+            if waited + pause > timeout:
+                raise ReplicationCheckRunning(
+                    self.host, round(waited, 1), status.tables_checked, status.tables_total
+                )
+            log.debug("cli.replication_check_running", host=self.host,
+                      checked=status.tables_checked, total=status.tables_total)
+            time.sleep(pause)
+            pause = min(pause * 2, max_poll)
 
     def timezone(self) -> str | None:
         """``show timezone config``: the node's IANA zone, None if it names none."""

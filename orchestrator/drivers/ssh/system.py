@@ -7,7 +7,27 @@ before it (or the prompt coming back) means the node did not take the order.
 from __future__ import annotations
 
 from orchestrator.drivers.ssh import patterns
-from orchestrator.drivers.ssh.dialogs import Dialog, Rule, line
+from orchestrator.drivers.ssh.dialogs import Dialog, Rule, line, prompt
+
+
+def session_timeout_dialog(timeout: float = 60.0) -> Dialog:
+    """`set cli session timeout N`: answers its `Continue (y/n)?` (reference 9.6)."""
+    return Dialog(
+        name="set_session_timeout",
+        rules=[
+            Rule("continue", prompt(r"Continue\s*\(y/n\)\s*\?"), "y"),
+            Rule(
+                "failed",
+                line(r"Executed command unsuccessfully|No valid command entered"),
+                outcome="failed",
+            ),
+            Rule("prompt", patterns.PROMPT, outcome="set"),
+        ],
+        timeouts={"default": timeout},
+        end_prompt=patterns.PROMPT,
+        unknown_prompt=patterns.YES_NO_QUESTION,
+    )
+
 
 RESTARTING = "restarting"
 REFUSED = "refused"
@@ -19,7 +39,9 @@ def restart_system_dialog(
     return Dialog(
         name="restart_system",
         rules=[
-            Rule("confirm", patterns.RESTART_CONFIRM, "yes"),
+            # at a line start, like any question, so it ties with (and beats) the
+            # unknown-question rule at the same place
+            Rule("confirm", prompt(patterns.RESTART_CONFIRM.pattern.removesuffix(r"\s*\Z")), "yes"),
             Rule("banner", line(patterns.RESTART_BANNER.pattern), phase=RESTARTING),
             Rule(
                 "failed",
@@ -32,6 +54,8 @@ def restart_system_dialog(
             # The prompt coming back means no restart (e.g. refused during an upgrade).
             Rule("prompt", patterns.PROMPT, outcome=REFUSED),
         ],
-        timeouts={"default": confirm_timeout, RESTARTING: close_timeout},
+        timeouts={"default": confirm_timeout, RESTARTING: close_timeout, "end": confirm_timeout},
         end_prompt=None,
+        unknown_prompt=patterns.YES_NO_QUESTION,  # e.g. "Continue (y/n)?" before the confirm
+        abort_to=patterns.PROMPT,
     )

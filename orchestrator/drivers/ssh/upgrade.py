@@ -18,6 +18,7 @@ from orchestrator.drivers.ssh.dialogs import (
     SESSION_CLOSED,
     TIMEOUT,
     UNEXPECTED,
+    UNKNOWN_PROMPT,
     Callback,
     Decision,
     Dialog,
@@ -46,6 +47,7 @@ class InstallOutcome(StrEnum):
     LOCKED = "locked"  # another session holds the wizard and we may not take it over
     COMMAND_FAILED = "command_failed"
     UNEXPECTED = UNEXPECTED
+    UNKNOWN_PROMPT = UNKNOWN_PROMPT  # a question no rule expects: answered nothing, left
     TIMEOUT = TIMEOUT
     SESSION_CLOSED = SESSION_CLOSED
 
@@ -288,6 +290,7 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
             "end": request.prompt_timeout,
         },
         end_prompt=patterns.PROMPT,
+        unknown_prompt=patterns.YES_NO_QUESTION,
     )
 
 
@@ -350,6 +353,7 @@ def wizard_probe_dialog(timeout: float = 120.0) -> Dialog:
         ],
         timeouts={"default": timeout},
         end_prompt=patterns.PROMPT,
+        unknown_prompt=patterns.YES_NO_QUESTION,
     )
 
 
@@ -363,7 +367,8 @@ class CancelOutcome(StrEnum):
 
 
 def cancel_dialog(timeout: float = 120.0) -> Dialog:
-    # Whether cancel asks for confirmation is not documented: answer one if it does.
+    # Whether cancel asks for confirmation is not documented: a question stops it
+    # unanswered, like any question no dialog expects.
     return Dialog(
         name="upgrade_cancel",
         rules=[
@@ -373,9 +378,9 @@ def cancel_dialog(timeout: float = 120.0) -> Dialog:
                 line(r"Installation of a Cisco Options Package \(COP\) cannot be canceled"),
                 outcome=CancelOutcome.NOT_CANCELABLE,
             ),
-            Rule("confirm", prompt(r"[^\n]*\(yes/no\)[^\n]*[:?]"), "yes"),
             Rule("prompt", patterns.PROMPT, outcome=CancelOutcome.UNKNOWN),
         ],
         timeouts={"default": timeout},
         end_prompt=patterns.PROMPT,
+        unknown_prompt=patterns.YES_NO_QUESTION,
     )

@@ -45,6 +45,24 @@ def _exit(shell: Shell, args: list[str]) -> None:
     raise Logout
 
 
+def _session_timeout(shell: Shell, args: list[str]) -> None:
+    if len(args) != 1 or not args[0].isdigit() or not 5 <= int(args[0]) <= 99999:
+        shell.term.line(texts.COMMAND_FAILED)  # range inferred
+        return
+    if not shell.world.config.rules.session_timeout_applies_to_current:
+        shell.term.line(texts.SESSION_TIMEOUT_NEW_ONLY)
+    if not shell.ask_yes_no(texts.SESSION_TIMEOUT_CONTINUE):
+        return
+    with shell.world.lock:
+        shell.node.cli_session_timeout_minutes = int(args[0])
+    shell.world.events.emit(shell.node_name, "cli_session_timeout_set", minutes=int(args[0]))
+    shell.term.line(texts.SUCCESSFUL)
+
+
+def _show_session_timeout(shell: Shell, args: list[str]) -> None:
+    shell.out([texts.SESSION_TIMEOUT_SHOW.format(minutes=shell.node.cli_session_timeout_minutes)])
+
+
 def _pagination(shell: Shell, args: list[str]) -> None:
     if args and args[0].lower() == "off":
         shell.pagination = False
@@ -249,9 +267,10 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
     shell.term.write(texts.RESTART_WARNING)
     # ground truth for tests that stop a client between asking and confirming
     shell.world.events.emit(shell.node_name, "restart_confirmation_asked")
+    shell.extra_prompts("restart")
     if not shell.ask_yes_no(texts.RESTART_CONFIRM):
         return
-    shell.term.write(texts.RESTART_BEGIN)
+    shell.term.write(_restart_banner(shell))
     shell.world.restart_node(shell.node_name)
     shell.term.line(texts.GOING_DOWN)
     # The prompt never comes back: the node's SSH server cuts this session when the node
@@ -265,6 +284,14 @@ def _system_restart(shell: Shell, args: list[str]) -> None:
             if time.monotonic() - down_since > 2.0:
                 shell.disconnect()
     raise SessionClosed
+
+
+def _restart_banner(shell: Shell) -> str:
+    banner = shell.world.config.rules.restart_banner
+    if banner == "auto":
+        release = shell.node.release
+        banner = "service_manager" if (release.major, release.minor) >= (12, 5) else "appliance"
+    return texts.RESTART_BANNERS[banner]
 
 
 def _upgrade(shell: Shell, args: list[str]) -> None:
@@ -290,7 +317,9 @@ def _file_view(shell: Shell, args: list[str]) -> None:
         return
     with shell.world.lock:
         lines = shell.world.history_lines(shell.node)
-    if not shell.pagination:
+    # `file view` pages with its own prompt even with pagination off (reference 9.5,
+    # inferred from clients that always handle it): a rule, on by default.
+    if not shell.pagination and not shell.world.config.rules.file_view_always_pages:
         for text in lines:
             shell.term.line(text)
         return
@@ -341,6 +370,8 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("exit",), _exit),
     (("quit",), _exit),
     (("set", "cli", "pagination"), _pagination),
+    (("set", "cli", "session", "timeout"), _session_timeout),
+    (("show", "cli", "session", "timeout"), _show_session_timeout),
     (("show", "version"), _show_version),
     (("show", "myself"), _show_myself),
     (("show", "status"), _show_status),

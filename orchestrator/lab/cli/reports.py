@@ -166,30 +166,38 @@ def dbreplication(world: World, here: Node) -> list[str]:
     if len(nodes) == 1:  # a publisher-only cluster (reference 9.4)
         return ["", texts.DBREPL_SINGLE_NODE, ""]
     with world.lock:
-        rows = [
-            texts.DBREPL_ROW.format(
-                host=node.name,
-                ip=node.address,
-                ping="" if node.phase == "down" else f"{0.035 + 0.1 * index:.3f}",
-                rpc="N/N/N" if node.phase == "down" else "Y/Y/Y",
-                queue="--" if node.phase == "down" else "0",
-                group=f"(g_{index + 2})",
-                state=node.replication,
-                text=texts.REPLICATION_STATES.get(node.replication, "Unknown"),
-            ).rstrip()
-            for index, node in enumerate(nodes)
+        check = world.replication_check.view(now)
+        rows = []
+        for index, node in enumerate(nodes):
+            state = check.states.get(node.name, node.replication)
+            rows.append(
+                texts.DBREPL_ROW.format(
+                    host=node.name,
+                    ip=node.address,
+                    ping="" if node.phase == "down" else f"{0.035 + 0.1 * index:.3f}",
+                    rpc="N/N/N" if node.phase == "down" else "Y/Y/Y",
+                    queue="--" if node.phase == "down" else "0",
+                    group=f"(g_{index + 2})",
+                    state=state,
+                    text=texts.REPLICATION_STATES.get(state, "Unknown"),
+                ).rstrip()
+            )
+    started = _utc(check.started, "%Y-%m-%d-%H-%M")
+    if check.completed:
+        header = [
+            texts.DBREPL_STATUS_COMPLETED.format(total=check.total),
+            *texts.DBREPL_STATUS_DONE.format(
+                stamp=_utc(check.started, "%Y_%m_%d_%H_%M_%S")
+            ).split(texts.CRLF),
         ]
-        # the last broadcast sync followed the latest boot in the cluster
-        settled = max((n.boot_time for n in nodes), default=now)
+    else:
+        header = [texts.DBREPL_STATUS_IN_PROGRESS.format(checked=check.checked, total=check.total)]
     return [
         "",
         texts.DBREPL_SERVER_TIME.format(time=_utc(now, _DATE)),
         "",
-        *texts.DBREPL_CLUSTER_STATE.format(
-            count=len(nodes) - 1,
-            at=_utc(settled, "%Y-%m-%d-%H-%M"),
-            stamp=_utc(settled, "%Y_%m_%d_%H_%M_%S"),
-        ).split(texts.CRLF),
+        texts.DBREPL_STATUS_STARTED.format(at=started),
+        *header,
         "",
         texts.DBREPL_DB_VERSION.format(
             version=here.release_text.replace(".", "_").replace("-", "_")

@@ -1,0 +1,88 @@
+"""The unattended change: install now (``--stop-after install``), restart later through
+an approval pause, to completion; a notification at every event reaches a real webhook
+receiver on loopback, and every ``--json`` document is valid against its schema."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from devpack_runs import edit_playbook, journal_states, run_args
+from json_documents import devpack_json
+from lab_truth import assert_groups_never_fully_down, assert_phones_home
+from webhook import webhook_receiver
+
+from orchestrator.lab.config import demo_config
+
+REBOOT_RELEASE = "9.1.2.10000-28"
+RESTARTS = ("reboot_started", "service_restart_requested")
+
+
+def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Path):
+    cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
+    state = tmp_path / "state"
+    events = cluster.lab.events
+    with webhook_receiver() as hook:
+        edit_playbook(cluster.playbook, approvals=["restart-wave-1"], notify=[hook.url])
+
+        # 1. install and verify only; journaled as paused, exit 7
+        code, document, stderr = devpack_json(
+            *run_args(cluster, state, "--stop-after", "install", "--run-id", "chg-7")
+        )
+        run = document["run"]
+        assert code == 7, stderr
+        assert (run["state"], run["paused_before"]) == ("paused", "restart-publisher")
+        assert run["resume_command"] == f"devpack resume chg-7 --state-dir {state}"
+        assert "devpack resume chg-7" in stderr  # what the operator reads says how to go on
+        installed = Counter(e.node for e in events.select("install_finished"))
+        assert installed == dict.fromkeys(cluster.world.nodes, 1)
+        assert not [e for e in events.all() if e.event in RESTARTS]
+        report = Path(run["report"]["folder"])
+        html = (report / "report.html").read_text()
+        assert "Paused as planned, not a failure" in html and "Failed" not in html
+        assert hook.events() == ["start", "pause"]
+        secrets = [
+            cluster.lab.config.admin.password,
+            cluster.lab.config.sftp.password,
+            cluster.lab.config.application.password,
+        ]
+        # each node's install dialog is kept for Cisco TAC, passwords masked, and linked
+        for node in cluster.world.nodes:
+            kept = state / "runs" / "chg-7" / "transcripts" / f"{node}-install.txt"
+            text = kept.read_text()
+            assert cluster.lab.config.sftp.directory in text and "install dialog" in text
+            assert not any(secret in text for secret in secrets)
+            assert f'href="../transcripts/{node}-install.txt"' in html
+        assert "continue with: devpack resume chg-7" in hook.posts[1]["message"]
+        assert f"report: {report / 'report.html'}" in hook.posts[1]["message"]
+
+        # 2. later: resume approves the publisher restart, stops at the approval
+        code, document, stderr = devpack_json("resume", "chg-7", "--state-dir", str(state))
+        run = document["run"]
+        assert code == 7, stderr
+        assert (run["state"], run["paused_before"]) == ("paused", "restart-wave-1")
+        publisher = cluster.world.publisher.name
+        assert [e.node for e in events.select("reboot_started")] == [publisher]
+        assert journal_states(state, "chg-7", "approval/restart-publisher") == ["done"]
+
+        # 3. the change board said yes: the rest, to completion
+        code, document, stderr = devpack_json("resume", "chg-7", "--state-dir", str(state))
+        assert code == 0, stderr
+        assert document["run"]["state"] == "completed"
+        assert document["run"]["resume_command"] is None
+        reboots = Counter(e.node for e in events.select("reboot_started"))
+        assert reboots == dict.fromkeys(cluster.world.nodes, 1)  # nothing twice
+        assert Counter(e.node for e in events.select("install_started")) == installed
+
+        assert hook.events() == ["start", "pause", "start", "pause", "start", "completion"]
+        assert hook.posts[2]["message"].count("restart-publisher approved") == 1
+        secrets = [
+            cluster.lab.config.admin.password,
+            cluster.lab.config.sftp.password,
+            cluster.lab.config.application.password,
+        ]
+        for post in hook.posts:
+            assert "cluster: " in post["message"] and "run: chg-7" in post["message"]
+            assert not any(secret in post["message"] for secret in secrets)
+    assert_groups_never_fully_down(cluster.world, events.all())
+    assert_phones_home(cluster.world)
