@@ -32,11 +32,12 @@ from orchestrator.drivers.sftp.server import Download
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
+from orchestrator.engine import journals
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
 from orchestrator.engine.gateway import CopFile, InstallRequest
-from orchestrator.engine.journal import Journal, JournalWriteFailed
-from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLock, ClusterLocked, publisher_lock
+from orchestrator.engine.journal import JournalStore, JournalWriteFailed
+from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLocked
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import (
     RESTART_STAGES,
@@ -309,9 +310,9 @@ def check_run_id(run_id: str) -> str:
 
 def run_exists(states: Path, run_id: str) -> bool:
     """Is ``run_id`` journaled in ``states``? (False without a journal: nothing to open.)"""
-    if not (states / "journal.sqlite").is_file():
+    if not journals.has_journal(states):
         return False
-    journal = Journal(states / "journal.sqlite")
+    journal = journals.open_journal(states)
     try:
         return journal.run(run_id) is not None
     finally:
@@ -338,8 +339,11 @@ def run_folder(states: Path, run_id: str) -> Path:
 
 
 def check_state_dir(states: Path) -> None:
-    """Before any network I/O: the state dir is a folder we can write (or can make)."""
+    """Before any network I/O: the state dir is a folder we can write (or can make),
+    and a shared journal (``--journal``) is reachable and of a schema this devpack knows."""
     check_writable_dir(states, "--state-dir")
+    if journals.journal_url() is not None:
+        journals.open_journal(states).close()
 
 
 def state_dir_options(states: Path) -> tuple[str, ...]:
@@ -385,10 +389,10 @@ def execute(
             "give the next window: --window START/END (ISO 8601 with a time zone)",
         )
     check_state_dir(states)
-    journal = Journal(states / "journal.sqlite")
+    journal = journals.open_journal(states)
     run_id = run_id or new_run_id(plan.cluster)
     settings.transcripts = run_folder(states, run_id) / "transcripts"
-    held: list[ClusterLock] = []
+    held: list[journals.RunLock] = []
     try:
         for lock in cluster_locks(inputs, states):
             lock.acquire(run_id)
@@ -415,14 +419,13 @@ def execute(
         journal.close()
 
 
-def cluster_locks(inputs: ClusterAccess, states: Path) -> list[ClusterLock]:
-    """The two locks a run holds: in the state dir by cluster, on this host by publisher."""
+def cluster_locks(inputs: ClusterAccess, states: Path) -> list[journals.RunLock]:
+    """The locks a run holds: by cluster (in the state dir, or the shared journal's) and
+    by publisher (see ``journals.run_locks``)."""
     publisher = inputs.inventory.publisher
-    cluster = inputs.inventory.cluster
-    return [
-        ClusterLock(states / "locks", cluster),
-        publisher_lock(cluster, publisher.address, publisher.ssh_port),
-    ]
+    return journals.run_locks(
+        states, inputs.inventory.cluster, publisher.address, publisher.ssh_port
+    )
 
 
 def lock_error(exc: BaseException, states: Path) -> BaseException:
@@ -444,7 +447,7 @@ def check_unlocked(inputs: ClusterAccess, states: Path) -> None:
     """Before discovery and the plan (minutes of logins and a page of output): refuse at
     once if another run holds the cluster. Taken and let go; the run takes them for good
     once planned (and is refused then if someone came in between)."""
-    held: list[ClusterLock] = []
+    held: list[journals.RunLock] = []
     try:
         for lock in cluster_locks(inputs, states):
             lock.acquire("probe")
@@ -456,7 +459,7 @@ def check_unlocked(inputs: ClusterAccess, states: Path) -> None:
             lock.release()
 
 
-def _start_text(journal: Journal, run_id: str, plan: Plan) -> str:
+def _start_text(journal: JournalStore, run_id: str, plan: Plan) -> str:
     if journal.run(run_id) is None:
         return f"starting: {len(plan.stages)} stages, estimated {plan.estimated_seconds} s"
     before = journal.paused_before(run_id)
@@ -472,7 +475,7 @@ def _execute_locked(
     progress: ProgressView,
     run_id: str,
     settings: RolloutSettings,
-    journal: Journal,
+    journal: JournalStore,
     gateway: DriverGateway | None,
 ) -> RunOutcome:
     fingerprint = run_fingerprint(inputs.inventory, inputs.playbook)
@@ -521,7 +524,7 @@ def _execute_locked(
     return outcome
 
 
-def record_downloads(inputs: Inputs, journal: Journal, run_id: str) -> None:
+def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None:
     """Each node's download from devpack's own server goes into the journal (and so the
     report) as step ``source/<node>``: which file, how many bytes, how long."""
     server = inputs.source.server
@@ -541,16 +544,19 @@ def record_downloads(inputs: Inputs, journal: Journal, run_id: str) -> None:
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:
     """The run stopped because its journal could not be written: nothing was done that
     the journal does not show, so the run resumes once there is room again."""
+    if journals.journal_url() is not None:  # the shared journal's database
+        cause, remedy = "is the journal's database up and reachable?", "once it is"
+    else:
+        cause, remedy = f"is the file system of {states} full?", "free space there"
     return UserError(
-        f"run {run_id} stopped: {exc} (is the file system of {states} full?); "
-        "nothing was done that the journal does not show",
-        f"free space there, then: {resume_command(run_id, states)}",
+        f"run {run_id} stopped: {exc} ({cause}); nothing was done that the journal does not show",
+        f"{remedy}, then: {resume_command(run_id, states)}",
         EXIT_FAILED,
     )
 
 
 def check_resumed_inputs(
-    journal: Journal, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
+    journal: JournalStore, run_id: str, now: Fingerprint, inputs: Inputs, progress: ProgressView
 ) -> None:
     """Refuse (exit 3) to resume with inputs that differ from the journaled ones."""
     journaled = journal.inputs(run_id)
@@ -574,14 +580,14 @@ def check_resumed_inputs(
 
 
 def load_run(states: Path, run_id: str) -> tuple[Plan, Path, Path]:
-    journal = Journal(states / "journal.sqlite")
+    journal = journals.open_journal(states)
     try:
         record = journal.run(run_id)
     finally:
         journal.close()
     if record is None:
         raise UserError(
-            f"no run {run_id} in {states / 'journal.sqlite'}",
+            f"no run {run_id} in {journals.where(states)}",
             "devpack status lists the runs (use --state-dir if they live elsewhere)",
         )
     return Plan.model_validate_json(record.plan), Path(record.inventory), Path(record.playbook)

@@ -22,8 +22,8 @@ from orchestrator.cli_output import (
 )
 from orchestrator.cli_trust import trust_command
 from orchestrator.config.planfile import read_plan_file
-from orchestrator.engine.journal import Journal
-from orchestrator.engine.lock import lock_holder
+from orchestrator.engine import journals
+from orchestrator.engine.journal import JournalStore
 from orchestrator.engine.rollout import node_states
 from orchestrator.engine.states import RunState
 from orchestrator.files import check_writable_file, write_output
@@ -61,6 +61,13 @@ def _version(value: bool) -> None:
 @cli.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    journal: str | None = typer.Option(
+        None,
+        "--journal",
+        help="A shared journal: postgresql://USER@HOST:PORT/DB?sslmode=verify-full "
+        f"(password only by reference: password=env:VAR or file:PATH, or a PGPASSFILE); "
+        f"default ${journals.JOURNAL_ENV}, else journal.sqlite in the state dir",
+    ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Also show the run's log events on stderr"
     ),
@@ -69,6 +76,7 @@ def _root(
     ),
 ) -> None:
     """devpack."""
+    journals.select(journal)
     # Structured logs go to each run's log.jsonl; -v / --debug mirror them on stderr
     # (redacted like the file), so stdout stays the operator's (or --json's) alone.
     logs.set_verbosity(debug=debug, verbose=verbose or debug)
@@ -168,9 +176,7 @@ def _run(
         app.check_same_inputs(states, run_id, inventory, playbook)
         return _finish(
             "run",
-            roll_out.resume(
-                states, run_id, progress_for, window=window, announce=_announce
-            ),
+            roll_out.resume(states, run_id, progress_for, window=window, announce=_announce),
         )
     inputs = app.load_inputs(inventory, playbook)
     if dry_run:
@@ -275,7 +281,7 @@ def status(
                 f"--state-dir {states} is not a folder",
                 "give the folder that holds journal.sqlite (default .devpack)",
             )
-        if not (states / "journal.sqlite").exists():
+        if not journals.has_journal(states):
             if run_id is not None:
                 raise app.UserError(
                     f"no runs in {states}", "give the --state-dir the run was started with"
@@ -284,7 +290,7 @@ def status(
             if as_json:
                 results.emit(results.status_document([]))
             return
-        journal = Journal(states / "journal.sqlite")
+        journal = journals.open_journal(states)
         try:
             runs = _status(journal, states, run_id)
         finally:
@@ -293,7 +299,7 @@ def status(
             results.emit(results.status_document(runs))
 
 
-def _status(journal: Journal, states: Path, run_id: str | None) -> list[results.Document]:
+def _status(journal: JournalStore, states: Path, run_id: str | None) -> list[results.Document]:
     """Print the runs (or one run with its nodes); return them for --json."""
     if run_id is None:
         shown_runs = []
@@ -320,7 +326,7 @@ def _status(journal: Journal, states: Path, run_id: str | None) -> list[results.
     return [entry]
 
 
-def _run_entry(journal: Journal, states: Path, run_id: str, cluster: str) -> results.Document:
+def _run_entry(journal: JournalStore, states: Path, run_id: str, cluster: str) -> results.Document:
     """The journal's last word, except that a "running" run nobody runs was killed."""
     state = journal.run_state(run_id)
     entry: results.Document = {
@@ -332,7 +338,7 @@ def _run_entry(journal: Journal, states: Path, run_id: str, cluster: str) -> res
     if state == RunState.PAUSED:
         entry["paused_before"] = journal.paused_before(run_id)
     if state == RunState.RUNNING:
-        holder = lock_holder(states / "locks", cluster)
+        holder = journals.cluster_lock_holder(states, cluster)
         if holder and holder.get("run_id") == run_id:
             entry["running_pid"] = holder.get("pid")
             return entry

@@ -20,7 +20,7 @@ import structlog
 
 from orchestrator import app, logs
 from orchestrator.engine.cluster import DriverGateway
-from orchestrator.engine.journal import Journal
+from orchestrator.engine.journals import open_journal
 from orchestrator.engine.prechecks import ClusterPrecheck, check_cluster
 from orchestrator.engine.rollout import MaintenanceWindow, ProgressView, RunOutcome, node_states
 from orchestrator.engine.states import RunState
@@ -309,7 +309,7 @@ def _result(
 
 
 def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
-    journal = Journal(states / "journal.sqlite")
+    journal = open_journal(states)
     try:
         return node_states(journal, run_id, plan)
     finally:
@@ -317,7 +317,7 @@ def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[
 
 
 def _journaled_state(states: Path, run_id: str) -> str:
-    journal = Journal(states / "journal.sqlite")
+    journal = open_journal(states)
     try:
         return journal.run_state(run_id)
     finally:

@@ -1,10 +1,13 @@
-"""Suite-wide fixtures: the lab cluster, per-test lock folders; the e2e marker."""
+"""Suite-wide fixtures: the lab cluster, per-test lock folders, the embedded journal
+unless a test selects the shared one (PostgreSQL server: pg_server); the e2e marker."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import pg_journal_url, postgres_server  # noqa: F401
 
+from orchestrator.engine import journals
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.testing import LabCluster, start_lab_cluster
 
@@ -43,3 +46,11 @@ def _own_publisher_locks(tmp_path_factory: pytest.TempPathFactory, monkeypatch) 
     folder = tmp_path_factory.mktemp("devpack-locks")
     monkeypatch.setenv("DEVPACK_LOCK_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _embedded_journal(monkeypatch) -> None:
+    """The SQLite journal unless a test selects a shared one (whatever the caller's
+    environment says)."""
+    monkeypatch.delenv(journals.JOURNAL_ENV, raising=False)
+    journals.select(None)

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cluster_access_samples import PASSWORD, access
 
-from orchestrator.access import ClusterAccess, login_error
+from orchestrator.access import login_error
 from orchestrator.app import application_login_warning
-from orchestrator.config.inventory import Inventory
-from orchestrator.config.secrets import Secret
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.errors import (
     AuthenticationFailed,
@@ -20,34 +19,6 @@ from orchestrator.drivers.ssh.errors import (
     UnknownHostKey,
 )
 from orchestrator.errors import EXIT_UNREACHABLE, failure_text
-
-PASSWORD = "s3cret-not-printed"
-
-
-def access(tmp_path: Path) -> ClusterAccess:
-    inventory = Inventory.model_validate(
-        {
-            "cluster": "lab",
-            "nodes": [
-                {"name": "cucmpub", "address": "127.1.2.10", "ssh_port": 38759,
-                 "role": "publisher"},
-                {"name": "cucmsub1", "address": "127.1.2.11", "ssh_port": 36521},
-            ],
-            "credentials": {
-                "platform": {"username": "admin", "password": "file:lab.secrets/platform"},
-                "application": {"username": "axladmin", "password": "env:LAB_AXL"},
-            },
-        },
-        context={"base_dir": tmp_path},
-    )
-    return ClusterAccess(
-        inventory_path=tmp_path / "lab.yml",
-        inventory=inventory,
-        platform_password=Secret(PASSWORD),
-        application_password=Secret(PASSWORD),
-        known_hosts=tmp_path / "lab.known_hosts",
-        ca_bundle=None,
-    )
 
 
 def test_wrong_platform_password_names_node_field_and_reference(tmp_path: Path) -> None:

@@ -385,7 +385,7 @@ def test_the_inventory_ca_bundle_wins_over_requests_ca_bundle(
 
 
 def test_host_key_errors_name_the_node_from_the_known_hosts_form(tmp_path: Path) -> None:
-    from test_operator_messages import access
+    from cluster_access_samples import access
 
     from orchestrator.access import login_error
 

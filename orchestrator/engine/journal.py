@@ -13,13 +13,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self
 
+from orchestrator.engine.migrations import Migration, SchemaTooNew, pending
 from orchestrator.engine.states import TERMINAL, RunState, StepState
 from orchestrator.errors import EXIT_INPUT, UserError
 from orchestrator.files import make_dirs, make_private
 
-_SCHEMA = """
+# Migration 1 is the schema journals had before it was versioned ("if not exists"), so
+# an older journal.sqlite is recorded as version 1 as it stands.
+_MIGRATIONS = [
+    Migration(
+        1,
+        (
+            """
 create table if not exists runs (
   run_id text primary key,
   cluster text not null,
@@ -42,7 +49,10 @@ create table if not exists run_inputs (
   run_id text primary key references runs(run_id),
   fingerprint text not null
 );
-"""
+""",
+        ),
+    ),
+]
 _COLUMNS = {
     "runs": ["run_id", "cluster", "created", "plan", "inventory", "playbook"],
     "entries": ["seq", "run_id", "time", "step", "node", "state", "detail"],
@@ -56,16 +66,17 @@ _HINT = (
 class JournalUnusable(UserError):
     """The journal cannot be opened or is not a devpack journal (exit 2)."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: cannot use the journal: {reason}", _HINT, EXIT_INPUT)
+    def __init__(self, path: Path | str, reason: str, hint: str = _HINT) -> None:
+        super().__init__(f"{path}: cannot use the journal: {reason}", hint, EXIT_INPUT)
         self.path = path
 
 
 class JournalWriteFailed(Exception):
-    """A journal write failed (most often: the state dir's file system is full). The
-    failed write left nothing behind: the journal is as it was before it."""
+    """A journal write failed (most often: the state dir's file system is full, or the
+    journal's database went away). The failed write left nothing behind: the journal is
+    as it was before it."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: cannot write the journal: {reason}")
         self.path = path
         self.reason = reason
@@ -105,14 +116,107 @@ class RunRecord:
     playbook: str
 
 
-__all__ = ["TERMINAL", "Entry", "Journal", "RunRecord", "RunState", "StepRecord", "StepState"]
+__all__ = [
+    "TERMINAL",
+    "Entry",
+    "Journal",
+    "JournalStore",
+    "RunRecord",
+    "RunState",
+    "StepRecord",
+    "StepState",
+]
 
 
-class Journal:
-    """The run's durable record: append-only entries, step state folded on read.
+class JournalStore(Protocol):
+    """What the engine needs of a journal, whatever holds it (SQLite in the state dir,
+    or a PostgreSQL database that several workers share)."""
 
-    Use it as a context manager (``with Journal(path) as journal:``) so the database is
-    closed whatever happens."""
+    @property
+    def path(self) -> Path | str:
+        """Where it is, as an operator reads it (a file, or the database's URL)."""
+
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def create_run(
+        self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
+    ) -> None: ...
+    def record_inputs(self, run_id: str, fingerprint: dict[str, str]) -> None: ...
+    def inputs(self, run_id: str) -> dict[str, str] | None: ...
+    def write(
+        self,
+        run_id: str,
+        state: str,
+        *,
+        step: str | None = None,
+        node: str | None = None,
+        **detail: Any,
+    ) -> Entry: ...
+    def run(self, run_id: str) -> RunRecord | None: ...
+    def runs(self, cluster: str | None = None) -> list[RunRecord]: ...
+    def entries(self, run_id: str) -> list[Entry]: ...
+    def steps(self, run_id: str) -> dict[str, StepRecord]: ...
+    def run_state(self, run_id: str) -> str: ...
+    def paused_before(self, run_id: str) -> str | None: ...
+    def schema_version(self) -> int: ...
+
+
+class Folding:
+    """A run's steps and state, folded from its entries (the same for every backend).
+
+    Every journal is a context manager (``with open_journal(states) as journal:``) so
+    its database is closed whatever happens."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def entries(self, run_id: str) -> list[Entry]:
+        raise NotImplementedError
+
+    def steps(self, run_id: str) -> dict[str, StepRecord]:
+        records: dict[str, StepRecord] = {}
+        for entry in self.entries(run_id):
+            if entry.step is None:
+                continue
+            record = records.setdefault(entry.step, StepRecord(entry.step, entry.node))
+            record.history.append(entry)
+            record.state = entry.state
+            record.detail.update(entry.detail)
+            if record.started is None:
+                record.started = entry.time
+            if entry.state in TERMINAL:
+                record.finished = entry.time
+        return records
+
+    def paused_before(self, run_id: str) -> str | None:
+        """The stage a paused run (``RunState.PAUSED``) is held before, else None."""
+        last: Entry | None = None
+        for entry in self.entries(run_id):
+            if entry.step is None:
+                last = entry
+        if last is None or last.state != RunState.PAUSED:
+            return None
+        before = last.detail.get("before")
+        return str(before) if before else None
+
+    def run_state(self, run_id: str) -> str:
+        """The last rollout-level state (entries without a step)."""
+        state: str = RunState.UNKNOWN
+        for entry in self.entries(run_id):
+            if entry.step is None:
+                state = entry.state
+        return state
+
+
+class Journal(Folding):
+    """The embedded journal: ``journal.sqlite`` in the state dir."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -129,8 +233,11 @@ class Journal:
         try:
             self._db.execute("pragma journal_mode=wal")
             self._db.execute("pragma synchronous=full")
-            self._db.executescript(_SCHEMA)
+            self._migrate()
             self._check_schema()
+        except SchemaTooNew as exc:
+            self._db.close()
+            raise JournalUnusable(path, str(exc)) from None
         except sqlite3.Error as exc:
             self._db.close()
             reason = "not a devpack journal" if "not a database" in str(exc) else str(exc)
@@ -140,6 +247,20 @@ class Journal:
             raise
         for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             make_private(name)
+
+    def _migrate(self) -> None:
+        self._db.execute("create table if not exists schema_version (version integer not null)")
+        for migration in pending(self.schema_version(), _MIGRATIONS):
+            # one transaction per migration: a journal is never left half migrated
+            script = "".join(migration.statements)
+            self._db.executescript(
+                f"begin immediate;\n{script}\n"
+                f"insert into schema_version values ({migration.version});\ncommit;"
+            )
+
+    def schema_version(self) -> int:
+        row = self._db.execute("select max(version) from schema_version").fetchone()
+        return int(row[0] or 0)
 
     def _check_schema(self) -> None:
         for table, columns in _COLUMNS.items():
@@ -160,12 +281,6 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ----- writing -------------------------------------------------------------------
 
@@ -238,37 +353,3 @@ class Journal:
             Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
             for row in rows
         ]
-
-    def steps(self, run_id: str) -> dict[str, StepRecord]:
-        records: dict[str, StepRecord] = {}
-        for entry in self.entries(run_id):
-            if entry.step is None:
-                continue
-            record = records.setdefault(entry.step, StepRecord(entry.step, entry.node))
-            record.history.append(entry)
-            record.state = entry.state
-            record.detail.update(entry.detail)
-            if record.started is None:
-                record.started = entry.time
-            if entry.state in TERMINAL:
-                record.finished = entry.time
-        return records
-
-    def paused_before(self, run_id: str) -> str | None:
-        """The stage a paused run (``RunState.PAUSED``) is held before, else None."""
-        last: Entry | None = None
-        for entry in self.entries(run_id):
-            if entry.step is None:
-                last = entry
-        if last is None or last.state != RunState.PAUSED:
-            return None
-        before = last.detail.get("before")
-        return str(before) if before else None
-
-    def run_state(self, run_id: str) -> str:
-        """The last rollout-level state (entries without a step)."""
-        state: str = RunState.UNKNOWN
-        for entry in self.entries(run_id):
-            if entry.step is None:
-                state = entry.state
-        return state

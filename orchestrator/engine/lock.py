@@ -35,9 +35,11 @@ class ClusterLocked(Exception):
         self.cluster = cluster
         self.holder = holder
         user = f", user {holder['user']}" if holder.get("user") else ""
+        host = f", host {holder['host']}" if holder.get("host") else ""
         super().__init__(
             f"cluster {cluster}{where} is locked by run {holder.get('run_id', '?')} "
-            f"(pid {holder.get('pid', '?')}{user}); wait for it to finish or stop it first"
+            f"(pid {holder.get('pid', '?')}{user}{host}); wait for it to finish or stop it "
+            "first"
         )
 
 

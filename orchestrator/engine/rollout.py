@@ -20,7 +20,7 @@ import structlog
 
 from orchestrator import parallel
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
-from orchestrator.engine.journal import Journal, JournalWriteFailed, StepRecord
+from orchestrator.engine.journal import JournalStore, JournalWriteFailed, StepRecord
 from orchestrator.engine.prechecks import (
     PrecheckPolicy,
     check_cluster,
@@ -151,7 +151,7 @@ class Rollout:
         run_id: str,
         plan: Plan,
         gateway: ClusterGateway,
-        journal: Journal,
+        journal: JournalStore,
         settings: RolloutSettings,
         progress: ProgressView | None = None,
         clock: Callable[[], float] = time.time,
@@ -545,7 +545,7 @@ class Rollout:
         )
 
 
-def node_states(journal: Journal, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
+def node_states(journal: JournalStore, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
     """Per node, each planned step and its journaled state (for failure reports)."""
     steps = journal.steps(run_id)
     result: dict[str, list[tuple[str, str]]] = {}

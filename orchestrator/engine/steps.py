@@ -51,7 +51,7 @@ from orchestrator.cucm.pickup import after_install, started_since
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest, ServiceState
-from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.journal import JournalStore, StepRecord
 from orchestrator.engine.states import (
     InstallDetail,
     InstallResult,
@@ -88,7 +88,7 @@ class StepTimeouts:
 @dataclass
 class StepContext:
     run_id: str
-    journal: Journal
+    journal: JournalStore
     gateway: ClusterGateway
     timeouts: StepTimeouts
     poll: PollPolicy

@@ -14,6 +14,7 @@ from orchestrator.audit.gather import AuditUnavailable
 from orchestrator.audit.service import audit_cluster
 from orchestrator.config.errors import ConfigError
 from orchestrator.console import operator_console
+from orchestrator.engine import journals
 from orchestrator.errors import EXIT_INPUT
 from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
@@ -60,7 +61,7 @@ def report_command(
         raise typer.Exit(EXIT_INPUT) from None
     except NoSuchRun:
         err.print(
-            f"[red]error:[/] no run {escape(run_id)} in {states / 'journal.sqlite'}",
+            f"[red]error:[/] no run {escape(run_id)} in {escape(journals.where(states))}",
             highlight=False,
         )
         err.print(

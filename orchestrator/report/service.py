@@ -16,7 +16,8 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import Playbook
 from orchestrator.drivers.soap.transport import trust_source
-from orchestrator.engine.journal import Journal, StepRecord
+from orchestrator.engine.journal import StepRecord
+from orchestrator.engine.journals import open_journal
 from orchestrator.engine.states import RunState
 from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
@@ -122,7 +123,7 @@ def write_run_report(
     With ``audit_inputs`` the cluster is audited now; without, the audit of the last
     rendering is kept (re-rendering a past run does not touch its cluster).
     """
-    journal = Journal(states / "journal.sqlite")
+    journal = open_journal(states)
     try:
         record = journal.run(run_id)
         if record is None:

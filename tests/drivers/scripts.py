@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from orchestrator.cucm import texts as T
+from orchestrator.drivers.ssh.upgrade import CopInstallRequest
 
 from .fakes import In, Out, Step
 
@@ -113,3 +114,30 @@ def modern_subscriber_happy() -> list[Step]:
         *download(),
         *install(),
     ]
+
+
+class Secret:
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+
+def request(**overrides) -> CopInstallRequest:
+    values = dict(
+        file_name=FILE,
+        expected_md5="C413AD957BC8C1011B91BBDA8D8409EA",  # no colons, upper case: still equal
+        server=SERVER,
+        directory=DIRECTORY,
+        user=USER,
+        password=Secret(PASSWORD),
+        prompt_timeout=1.0,
+        download_timeout=1.0,
+        install_timeout=1.0,
+    )
+    values.update(overrides)
+    return CopInstallRequest(**values)

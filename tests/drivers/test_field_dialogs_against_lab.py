@@ -15,7 +15,7 @@ from orchestrator.drivers.ssh.errors import UnexpectedPrompt
 from orchestrator.lab.config import ExtraPrompt, LabConfig, Rules
 from orchestrator.lab.runner import Lab
 
-from .test_cli_against_lab import PACK, Env, config
+from .lab_env import PACK, Env, config
 
 PACK_BASE = cop_base_name(PACK.file)
 

@@ -22,7 +22,7 @@ from orchestrator.drivers.ssh.upgrade import CancelOutcome, InstallOutcome
 from . import scripts as S
 from .conftest import fixture_text
 from .fakes import Close, FakeRaw, In, Key, Out, Step
-from .test_upgrade_dialog import request
+from .scripts import request
 
 NL = T.CRLF
 PROMPT = S.PROMPT

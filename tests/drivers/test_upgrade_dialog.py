@@ -18,33 +18,7 @@ from orchestrator.drivers.ssh.upgrade import (
 
 from . import scripts as S
 from .fakes import Close, FakeRaw, In, Key, Out, Step
-
-
-class Secret:
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(***)"
-
-
-def request(**overrides) -> CopInstallRequest:
-    values = dict(
-        file_name=S.FILE,
-        expected_md5="C413AD957BC8C1011B91BBDA8D8409EA",  # no colons, upper case: still equal
-        server=S.SERVER,
-        directory=S.DIRECTORY,
-        user=S.USER,
-        password=Secret(S.PASSWORD),
-        prompt_timeout=1.0,
-        download_timeout=1.0,
-        install_timeout=1.0,
-    )
-    values.update(overrides)
-    return CopInstallRequest(**values)
+from .scripts import request
 
 
 def play(script: list[Step], req: CopInstallRequest | None = None, chunk: int | None = None):

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from orchestrator.lab.events import Event
+from orchestrator.lab.runner import LabCluster
 from orchestrator.lab.world import World
+
+MODELS = ["Cisco 8851", "Cisco 8865"]
+REBOOT_RELEASE = "9.1.2.10000-28"
+SERVICE_RELEASE = "12.5.1.14900-63"
 
 CM, TFTP = "Cisco CallManager", "Cisco Tftp"
 
@@ -71,3 +78,42 @@ def assert_all_know(world: World, models: list[str]) -> None:
         if node.spec.callmanager:
             for model in models:
                 assert world.cm_knows(node, model), f"{node.name}'s CallManager rejects {model}"
+
+
+def assert_once_each(cluster: LabCluster, restart: str) -> None:
+    events = cluster.lab.events
+    for node in cluster.world.nodes:
+        assert len(events.select("install_started", node)) == 1, f"{node} installed twice"
+        assert len(events.select("install_finished", node)) == 1, f"{node} not installed once"
+    if restart == "reboot":
+        for node in cluster.world.nodes:
+            assert len(events.select("reboot_started", node)) == 1, f"{node} rebooted twice"
+    else:
+        assert not events.select("reboot_started")
+        counts = Counter(
+            (e.node, e.data["service"]) for e in events.select("service_restart_requested")
+        )
+        twice = {key: n for key, n in counts.items() if n != 1}
+        assert not twice, f"services restarted more than once: {twice}"
+        pub = cluster.world.publisher.name
+        assert (pub, CM) in counts
+        for name, node in cluster.world.nodes.items():
+            assert (name, "Cisco Tomcat") in counts
+            assert ((name, TFTP) in counts) == node.spec.tftp
+
+
+def assert_cluster_right(cluster: LabCluster) -> None:
+    log = cluster.lab.events.all()
+    world = cluster.world
+    for node in world.nodes:
+        installed = first(log, node, "install_finished").time
+        restarts = [
+            e.time
+            for e in log
+            if e.node == node and e.event in ("reboot_started", "service_restart_requested")
+        ]
+        assert all(t > installed for t in restarts), f"{node} restarted before its install"
+    assert_groups_never_fully_down(world, log)
+    assert_one_tftp_always_up(world, log)
+    assert_all_know(world, MODELS)
+    assert_phones_home(world)

@@ -9,7 +9,7 @@ import signal
 import threading
 
 from devpack_runs import Spawned, devpack, is_event, run_args, run_ids, run_state
-from test_resume import assert_cluster_right, assert_once_each
+from lab_truth import assert_cluster_right, assert_once_each
 
 from orchestrator.lab.config import demo_config
 

@@ -3,7 +3,6 @@ the run completes, and no node was installed or restarted twice."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,21 +17,14 @@ from devpack_runs import (
     run_state,
 )
 from lab_truth import (
-    CM,
-    TFTP,
-    assert_all_know,
-    assert_groups_never_fully_down,
-    assert_one_tftp_always_up,
-    assert_phones_home,
-    first,
+    REBOOT_RELEASE,
+    SERVICE_RELEASE,
+    assert_cluster_right,
+    assert_once_each,
 )
 
 from orchestrator.lab.config import Rules, demo_config
 from orchestrator.lab.testing import LabCluster
-
-MODELS = ["Cisco 8851", "Cisco 8865"]
-REBOOT_RELEASE = "9.1.2.10000-28"
-SERVICE_RELEASE = "12.5.1.14900-63"
 
 
 def kill_then_resume(
@@ -52,45 +44,6 @@ def kill_then_resume(
     assert code == 0 and "stopped while running" in output, output
     code, output = devpack("resume", run_id, "--state-dir", str(state))
     return run_id, code, output
-
-
-def assert_once_each(cluster: LabCluster, restart: str) -> None:
-    events = cluster.lab.events
-    for node in cluster.world.nodes:
-        assert len(events.select("install_started", node)) == 1, f"{node} installed twice"
-        assert len(events.select("install_finished", node)) == 1, f"{node} not installed once"
-    if restart == "reboot":
-        for node in cluster.world.nodes:
-            assert len(events.select("reboot_started", node)) == 1, f"{node} rebooted twice"
-    else:
-        assert not events.select("reboot_started")
-        counts = Counter(
-            (e.node, e.data["service"]) for e in events.select("service_restart_requested")
-        )
-        twice = {key: n for key, n in counts.items() if n != 1}
-        assert not twice, f"services restarted more than once: {twice}"
-        pub = cluster.world.publisher.name
-        assert (pub, CM) in counts
-        for name, node in cluster.world.nodes.items():
-            assert (name, "Cisco Tomcat") in counts
-            assert ((name, TFTP) in counts) == node.spec.tftp
-
-
-def assert_cluster_right(cluster: LabCluster) -> None:
-    log = cluster.lab.events.all()
-    world = cluster.world
-    for node in world.nodes:
-        installed = first(log, node, "install_finished").time
-        restarts = [
-            e.time
-            for e in log
-            if e.node == node and e.event in ("reboot_started", "service_restart_requested")
-        ]
-        assert all(t > installed for t in restarts), f"{node} restarted before its install"
-    assert_groups_never_fully_down(world, log)
-    assert_one_tftp_always_up(world, log)
-    assert_all_know(world, MODELS)
-    assert_phones_home(world)
 
 
 @pytest.mark.parametrize(

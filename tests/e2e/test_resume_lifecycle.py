@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from devpack_runs import Spawned, devpack, edit_playbook, is_event, kill_when, run_args, run_ids
-from test_resume import REBOOT_RELEASE, SERVICE_RELEASE, assert_cluster_right, assert_once_each
+from lab_truth import REBOOT_RELEASE, SERVICE_RELEASE, assert_cluster_right, assert_once_each
 
 from orchestrator.config.loader import load_inventory, load_playbook
 from orchestrator.engine.journal import Journal

@@ -14,7 +14,7 @@ import pytest
 
 from orchestrator.drivers.ssh.algorithms import NegotiatingTransport
 from orchestrator.lab.addresses import allocate_block
-from orchestrator.lab.config import DevicePackSpec, LabConfig, ModelSpec, NodeSpec
+from orchestrator.lab.config import DevicePackSpec, FaultSpec, LabConfig, ModelSpec, NodeSpec
 from orchestrator.lab.events import EventLog
 from orchestrator.lab.sftp_server import SftpServer
 from orchestrator.lab.ssh_server import NodeSshServer
@@ -204,3 +204,36 @@ def make_lab(tmp_path: Path) -> Iterator[Callable[..., LabHandle]]:
 @pytest.fixture
 def lab(make_lab: Callable[..., LabHandle]) -> LabHandle:
     return make_lab()
+
+
+# ----- shared steps of the lab tests ----------------------------------------------
+
+MENU_11 = 'Please select an option (1 - 3 or "q" ):'
+MENU_12 = 'Please select an option (1 - 4 or "q" ):'
+
+
+def give_source(
+    cli: Cli,
+    lab: LabHandle,
+    directory: str = "/cop",
+    server: str | None = None,
+    password: str = "lab-sftp-secret",
+) -> str:
+    cli.answer("Directory:", directory)
+    cli.answer("Server:", server or lab.world.sftp_endpoint[0])
+    cli.answer("User Name:", "copuser")
+    return cli.answer("Password:", password)
+
+
+def initiate_11(cli: Cli, lab: LabHandle, **source: str) -> str:
+    cli.send("utils system upgrade initiate\r")
+    head = cli.answer(MENU_11, "1")
+    give_source(cli, lab, **source)
+    cli.answer("Please enter SMTP Host Server (optional):", "")
+    return head
+
+
+def switch(lab: LabHandle, *faults: FaultSpec) -> None:
+    """What the faults-file watcher does when the file changes."""
+    lab.world.faults.replace(list(faults))
+    lab.world.apply_standing_faults()

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from orchestrator.cucm import texts
 from orchestrator.lab.config import FaultKind, FaultSpec
 
-from .conftest import LabHandle, node
-from .test_standing_faults import switch
+from .conftest import LabHandle, node, switch
 
 
 def states(out: str, service: str = "Cisco Tftp") -> list[str]:

@@ -11,32 +11,9 @@ import pytest
 from orchestrator.cucm import texts
 from orchestrator.lab.config import FaultKind, FaultSpec, Rules
 
-from .conftest import PACK, Cli, LabHandle, node
+from .conftest import MENU_11, MENU_12, PACK, Cli, LabHandle, give_source, initiate_11, node
 
-MENU_11 = 'Please select an option (1 - 3 or "q" ):'
-MENU_12 = 'Please select an option (1 - 4 or "q" ):'
 MODERN = "12.5.1.14900-63"
-
-
-def give_source(
-    cli: Cli,
-    lab: LabHandle,
-    directory: str = "/cop",
-    server: str | None = None,
-    password: str = "lab-sftp-secret",
-) -> str:
-    cli.answer("Directory:", directory)
-    cli.answer("Server:", server or lab.world.sftp_endpoint[0])
-    cli.answer("User Name:", "copuser")
-    return cli.answer("Password:", password)
-
-
-def initiate_11(cli: Cli, lab: LabHandle, **source: str) -> str:
-    cli.send("utils system upgrade initiate\r")
-    head = cli.answer(MENU_11, "1")
-    give_source(cli, lab, **source)
-    cli.answer("Please enter SMTP Host Server (optional):", "")
-    return head
 
 
 def md5_colons(lab: LabHandle, name: str = PACK) -> str:

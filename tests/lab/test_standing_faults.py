@@ -9,16 +9,9 @@ from collections.abc import Callable
 from orchestrator.cucm import texts
 from orchestrator.lab.config import FaultKind, FaultSpec
 
-from .conftest import LabHandle
-from .test_ssh_upgrade import MENU_11, initiate_11
+from .conftest import MENU_11, LabHandle, initiate_11, switch
 
 SETTLE = 0.3  # replication_settle_seconds in these tests
-
-
-def switch(lab: LabHandle, *faults: FaultSpec) -> None:
-    """What the faults-file watcher does when the file changes."""
-    lab.world.faults.replace(list(faults))
-    lab.world.apply_standing_faults()
 
 
 def state_of(cli_output: str, node: str) -> int:
