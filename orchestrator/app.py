@@ -28,13 +28,14 @@ from orchestrator.config.loader import load_playbook
 from orchestrator.config.playbook import BackupAction, Playbook, window_duration, window_now
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.config.sftp_port import check_sftp_port
+from orchestrator.drivers.sftp.server import Download
 from orchestrator.drivers.soap.errors import SoapAuthError
 from orchestrator.drivers.ssh.algorithms import legacy_notes
 from orchestrator.drivers.ssh.errors import DriverError
 from orchestrator.engine import journals
 from orchestrator.engine.cluster import TRANSIENT, DriverGateway
 from orchestrator.engine.discovery import Discovery, discover
-from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.gateway import CopFile, InstallRequest
 from orchestrator.engine.journal import JournalStore, JournalWriteFailed
 from orchestrator.engine.lock import LOCK_DIR_ENV, ClusterLocked
 from orchestrator.engine.prechecks import PrecheckPolicy
@@ -67,6 +68,7 @@ from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_finge
 from orchestrator.notify import Event, Notice, Notifier
 from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
+from orchestrator.source import CopSource, cop_source
 from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
@@ -97,6 +99,7 @@ class Inputs(ClusterAccess):
     playbook_path: Path
     playbook: Playbook
     sftp_password: Secret
+    source: CopSource  # where the nodes fetch the COPs (your server, or devpack's)
     notifier: Notifier = field(default_factory=Notifier)
 
 
@@ -116,20 +119,20 @@ def load_inputs(
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
     check_sftp_port(playbook, playbook_path, access.inventory)
-    sftp_password = playbook.sftp.password.resolve(prompt)
-    logs.REDACTOR.add(sftp_password.reveal())
+    source = cop_source(playbook, access.known_hosts, prompt)
     return Inputs(
         **vars(access),
         playbook_path=playbook_path,
         playbook=playbook,
-        sftp_password=sftp_password,
+        sftp_password=source.password,
+        source=source,
         notifier=Notifier.from_playbook(playbook),
     )
 
 
 def discover_cluster(inputs: Inputs, gateway: DriverGateway) -> Discovery:
     try:
-        found = discover(gateway, inputs.inventory, inputs.playbook.cop.file)
+        found = discover(gateway, inputs.inventory, inputs.playbook.main_cop.file_name)
         # every node's HTTPS certificate, for its DNS name, before anything relies on it
         require_verified_certificates(
             gateway, inputs.inventory, inputs.inventory_path, inputs.ca_bundle
@@ -181,17 +184,27 @@ def application_login_warning(access: ClusterAccess, exc: SoapAuthError) -> str:
 
 def install_request(inputs: Inputs) -> InstallRequest:
     pb = inputs.playbook
+    source = inputs.source
+    cops = pb.all_cops
     return InstallRequest(
-        file=pb.cop.file,
-        md5=pb.cop.md5,
-        sftp_host=pb.sftp.host,
-        sftp_port=pb.sftp.port,
-        directory=pb.sftp.directory,
-        username=pb.sftp.username,
-        password=inputs.sftp_password,
+        file=pb.main_cop.file_name,
+        md5=pb.main_cop.md5,
+        sftp_host=source.host,
+        sftp_port=source.port,
+        directory=source.directory,
+        username=source.username,
+        password=source.password,
         timeout=float(pb.timeouts.install),
         take_over_held_wizard=pb.install.take_over_held_wizard,
+        cops=tuple(CopFile(c.file_name, c.md5) for c in cops) if len(cops) > 1 else (),
     )
+
+
+def largest_cop_mb(playbook: Playbook) -> int | None:
+    """What the free-space precheck asks room for: the wizard downloads one COP at a
+    time; unknown if any size is (then a large device pack is assumed)."""
+    sizes = [c.size_mb for c in playbook.all_cops]
+    return None if None in sizes else max(s for s in sizes if s is not None)
 
 
 STOP_AFTER = ("install",)
@@ -236,8 +249,9 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
             replication=float(pb.timeouts.replication),
         ),
         prechecks=PrecheckPolicy(
-            cop_size_mb=pb.cop.size_mb,
+            cop_size_mb=largest_cop_mb(pb),
             take_over_held_wizard=pb.install.take_over_held_wizard,
+            source=inputs.source.problems,
             backup_max_age_hours=pb.backup.max_age_hours,
             refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
         ),
@@ -389,9 +403,11 @@ def execute(
             Notice(Event.START, plan.cluster, run_id, _start_text(journal, run_id, plan))
         )
         try:
-            return _execute_locked(
-                inputs, plan, states, progress, run_id, settings, journal, gateway
-            )
+            # devpack's own SFTP server (sftp.serve) lives while this run holds the lock
+            with inputs.source.serving():
+                return _execute_locked(
+                    inputs, plan, states, progress, run_id, settings, journal, gateway
+                )
         except UserError as exc:  # stopped by the state dir (full disk...): say so
             inputs.notifier.send(
                 Notice(Event.FAILURE, plan.cluster, run_id, f"{exc.message} ({exc.hint})")
@@ -485,6 +501,7 @@ def _execute_locked(
             f"cannot write the run's log in {run_folder(states, run_id)}: {exc.strerror}",
             "free space in the state dir (or fix its permissions), then run again",
         ) from None
+    record_downloads(inputs, journal, run_id)
     own_gateway = gateway is None
     gateway = gateway or open_gateway(inputs)
     try:
@@ -507,6 +524,23 @@ def _execute_locked(
             gateway.close()
     outcome.state_dir_options = state_dir_options(states)
     return outcome
+
+
+def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None:
+    """Each node's download from devpack's own server goes into the journal (and so the
+    report) as step ``source/<node>``: which file, how many bytes, how long."""
+    server = inputs.source.server
+    if server is None:
+        return
+    names = {node.address: node.label for node in inputs.inventory.nodes}
+
+    def record(download: Download) -> None:
+        node = names.get(download.address, download.address)
+        journal.write(run_id, "downloaded", step=f"source/{node}", node=node,
+                      file=download.file, bytes=download.bytes, seconds=download.seconds,
+                      address=download.address, complete=download.complete)
+
+    server.on_download = record
 
 
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:

@@ -2,7 +2,8 @@
 carry on with inputs that were edited meanwhile.
 
 The plan (stages, steps, waves) is journaled in full; this covers what a resumed run
-still reads from the inventory and playbook: the COP and where it is fetched from, the
+still reads from the inventory and playbook: every COP (name, kind, checksums) and
+where it is fetched from (your SFTP server, or devpack's own address and port), the
 models verified, the nodes and how they are reached, and the restart strategy.
 Passwords are left out entirely (not even hashed): changing one changes how devpack logs
 in, not what it does to a node.
@@ -11,7 +12,7 @@ in, not what it does to a node.
 from __future__ import annotations
 
 from orchestrator.config.inventory import Inventory
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import CopKind, Playbook
 
 Fingerprint = dict[str, str]
 
@@ -21,18 +22,34 @@ ABSENT = "(none)"
 def run_fingerprint(inventory: Inventory, playbook: Playbook) -> Fingerprint:
     """Flat ``field -> value`` text, named as in the YAML files (nodes by their label)."""
     pb = playbook
-    fields: Fingerprint = {
-        "inventory.cluster": inventory.cluster,
-        "playbook.cop.file": pb.cop.file,
-        "playbook.cop.md5": pb.cop.md5 or ABSENT,
-        "playbook.cop.sha512": pb.cop.sha512 or ABSENT,
-        "playbook.sftp.host": pb.sftp.host,
-        "playbook.sftp.port": str(pb.sftp.port),
-        "playbook.sftp.directory": pb.sftp.directory,
-        "playbook.sftp.username": pb.sftp.username,
-        "playbook.models": ", ".join(sorted(pb.models)),
-        "playbook.restart.strategy": str(pb.restart.strategy),
-    }
+    fields: Fingerprint = {"inventory.cluster": inventory.cluster}
+    if pb.cops is not None and len(pb.all_cops) > 1:
+        for index, cop in enumerate(pb.all_cops):
+            where = f"playbook.cops[{index}]"
+            fields[f"{where}.file"] = cop.file_name
+            fields[f"{where}.kind"] = str(cop.kind)
+            fields[f"{where}.md5"] = cop.md5 or ABSENT
+            fields[f"{where}.sha512"] = cop.sha512 or ABSENT
+    else:  # one COP: the keys runs journaled before several COPs existed
+        cop = pb.main_cop
+        fields["playbook.cop.file"] = cop.file_name
+        fields["playbook.cop.md5"] = cop.md5 or ABSENT
+        fields["playbook.cop.sha512"] = cop.sha512 or ABSENT
+        if cop.kind is not CopKind.DEVICEPACK:
+            fields["playbook.cop.kind"] = str(cop.kind)
+    sftp = pb.sftp
+    if sftp.serve is not None:
+        # devpack serves the files: the one-time account is new on every resume and is
+        # not an input; the served files are fixed by their checksums above.
+        fields["playbook.sftp.serve.address"] = sftp.serve.address
+        fields["playbook.sftp.serve.port"] = str(sftp.serve.port)
+    else:
+        fields["playbook.sftp.host"] = sftp.host or ABSENT
+        fields["playbook.sftp.port"] = str(sftp.port)
+        fields["playbook.sftp.directory"] = sftp.directory or ABSENT
+        fields["playbook.sftp.username"] = sftp.username or ABSENT
+    fields["playbook.models"] = ", ".join(sorted(pb.models))
+    fields["playbook.restart.strategy"] = str(pb.restart.strategy)
     for node in inventory.nodes:
         where = f"inventory.nodes[{node.label}]"
         fields[f"{where}.address"] = node.address

@@ -165,13 +165,14 @@ def dry_run(
         show_plan(plan)
         settings = app.rollout_settings(inputs, window)
         nodes = sorted({step.nodes[0] for step in plan.steps})
-        prechecks = check_cluster(
-            gateway,
-            nodes,
-            settings.prechecks,
-            replication=plan.replication_checks,
-            backup=plan.installs,
-        )
+        with inputs.source.serving():  # the source precheck logs in to devpack's server
+            prechecks = check_cluster(
+                gateway,
+                nodes,
+                settings.prechecks,
+                replication=plan.replication_checks,
+                backup=plan.installs,
+            )
         return DryRun(plan, prechecks, window_fit(settings.window, plan))
     finally:
         gateway.close()

@@ -118,7 +118,7 @@ class Gatherer:
         cluster = AuditFacts(
             cluster=self.inventory.cluster,
             gathered_at=time.time(),
-            expected_pack=playbook.cop.file if playbook else None,
+            expected_pack=playbook.main_cop.file_name if playbook else None,
             expected_models=expected_models,
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},

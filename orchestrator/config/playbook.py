@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 import re
+import stat
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -51,25 +56,60 @@ def _hex_digest(value: object, digits: int, what: str, hint: str) -> object:
     return text
 
 
+class CopKind(StrEnum):
+    """What a COP is for; each kind says how it is verified and what restart it needs
+    (``planning/copkinds.py``)."""
+
+    DEVICEPACK = "devicepack"
+    LOCALE = "locale"
+    DIALPLAN = "dialplan"
+    SIGNING_KEY = "signing-key"
+    OTHER = "other"
+
+
+def _file_digests(path: Path) -> tuple[str, str, int]:
+    """(md5, sha512, size in bytes) of a local file, read once in chunks."""
+    md5, sha512 = hashlib.md5(usedforsecurity=False), hashlib.sha512()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            md5.update(chunk)
+            sha512.update(chunk)
+            size += len(chunk)
+    return md5.hexdigest(), sha512.hexdigest(), size
+
+
+def _check_cop_name(value: str, loc: tuple[str | int, ...] = ()) -> str:
+    if "/" in value or "\\" in value:
+        raise Invalid(f"{value!r} is a path; give only the file name",
+                      "the directory goes under sftp: directory (or give the path as "
+                      "source: for devpack to serve it)", loc=loc)
+    if not _COP_NAME.match(value):
+        raise Invalid(f"{value!r} does not look like a signed COP file",
+                      "COP files end in .cop.sgn or .cop.sha512, "
+                      "e.g. cmterm-devicepack12.5.1.17123-1.cop.sgn", loc=loc)
+    return value
+
+
 class Cop(StrictModel):
-    file: Text
+    # Without ``source``, the file name on the SFTP server; with it, optional (the
+    # source's own name) and, if given, it must be that name.
+    file: Text | None = None
+    kind: CopKind = CopKind.DEVICEPACK
     md5: str | None = None
     sha512: str | None = None
     # The file's size: the prechecks ask for twice this much free space in every node's
-    # common partition (without it, a large device pack is assumed).
+    # common partition (without it, a large device pack is assumed). Read from the
+    # file when devpack serves it.
     size_mb: int | None = Field(default=None, ge=1, le=100_000, strict=True)
+    # A local file devpack serves to the nodes itself over SFTP (sftp.serve); relative
+    # paths are relative to the playbook's folder. devpack computes its checksums.
+    source: Path | None = None
 
     @field_validator("file")
     @classmethod
-    def _cop_file_name(cls, value: str) -> str:
-        if "/" in value or "\\" in value:
-            raise Invalid(f"{value!r} is a path; give only the file name",
-                          "the directory goes under sftp: directory")
-        if not _COP_NAME.match(value):
-            raise Invalid(f"{value!r} does not look like a signed COP file",
-                          "COP files end in .cop.sgn or .cop.sha512, "
-                          "e.g. cmterm-devicepack12.5.1.17123-1.cop.sgn")
-        return value
+    def _cop_file_name(cls, value: str | None) -> str | None:
+        return None if value is None else _check_cop_name(value)
 
     @field_validator("md5", mode="before")
     @classmethod
@@ -83,18 +123,68 @@ class Cop(StrictModel):
     def _sha512(cls, value: object) -> object:
         return _hex_digest(value, 128, "a SHA-512 checksum", "128 hexadecimal digits")
 
+    @field_validator("source")
+    @classmethod
+    def _local_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        base = (info.context or {}).get("base_dir")
+        path = value if value.is_absolute() or base is None else Path(base) / value
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise Invalid(f"{str(value)!r} does not exist",
+                          "give the path of the COP file on this machine (relative to "
+                          "the playbook's folder)") from None
+        except OSError as exc:
+            raise Invalid(f"{str(value)!r} cannot be read: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise Invalid(f"{str(value)!r} is not a regular file",
+                          "give the path of the COP file itself")
+        if not os.access(path, os.R_OK):
+            raise Invalid(f"{str(value)!r} is not readable", "fix its permissions")
+        return path.resolve()
+
     @model_validator(mode="after")
-    def _some_checksum(self) -> Cop:
+    def _checksums(self) -> Cop:
+        if self.source is not None:
+            self._from_source(self.source)
+        if self.file is None:
+            raise Invalid("no file name for the COP", "give file: (the name on the SFTP "
+                          "server) or source: (a local file devpack serves)", loc=("file",))
         if self.md5 is None and self.sha512 is None:
             raise Invalid("no checksum for the COP file",
                           "add md5: (and/or sha512:) from Cisco's download page; "
                           "devpack refuses to install an unverified file")
         return self
 
+    def _from_source(self, source: Path) -> None:
+        name = _check_cop_name(source.name, loc=("source",))
+        if self.file is not None and self.file != name:
+            raise Invalid(f"file {self.file!r} is not the name of source ({name!r})",
+                          "drop file: (the source's name is used) or make them agree",
+                          loc=("file",))
+        md5, sha512, size = _file_digests(source)
+        for field, given, actual in (("md5", self.md5, md5), ("sha512", self.sha512, sha512)):
+            if given is not None and given != actual:
+                raise Invalid(f"{field} does not match {source}: the file's is {actual}",
+                              "the file is not the one Cisco published (or the checksum is "
+                              "mistyped): download it again and compare", loc=(field,))
+        object.__setattr__(self, "file", name)
+        object.__setattr__(self, "md5", md5)
+        object.__setattr__(self, "sha512", sha512)
+        if self.size_mb is None:
+            object.__setattr__(self, "size_mb", max(1, math.ceil(size / 2**20)))
+
+    @property
+    def file_name(self) -> str:
+        assert self.file is not None  # the model validator guarantees it
+        return self.file
+
     @property
     def base_name(self) -> str:
         """The name ``show version active`` lists once the COP is installed."""
-        return cop_base_name(self.file)
+        return cop_base_name(self.file_name)
 
     @property
     def md5_colons(self) -> str | None:
@@ -104,12 +194,49 @@ class Cop(StrictModel):
         return ":".join(self.md5[i : i + 2] for i in range(0, 32, 2))
 
 
-class Sftp(StrictModel):
-    host: Address
+class Serve(StrictModel):
+    """devpack serves the COP files itself over SFTP for the length of the run."""
+
+    # An address of this host the nodes can reach (the SFTP server listens there).
+    address: Address
+    # A node's install wizard always connects to port 22; another port only for a lab.
     port: Port = 22
-    directory: Directory
-    username: Username
-    password: SecretRef
+
+
+SERVED_DIRECTORY = "/devpack"  # what the wizard is told when devpack serves the files
+
+
+class Sftp(StrictModel):
+    host: Address | None = None
+    port: Port = 22
+    directory: Directory | None = None
+    username: Username | None = None
+    password: SecretRef | None = None
+    serve: Serve | None = None
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Sftp:
+        own = {"host": self.host, "directory": self.directory, "username": self.username,
+               "password": self.password}
+        if self.serve is not None:
+            given = [name for name, value in own.items() if value is not None]
+            if given:
+                raise Invalid(f"{given[0]} is set while devpack serves the files",
+                              "with sftp.serve devpack makes its own one-time account and "
+                              "directory: drop host, directory, username and password",
+                              loc=(given[0],))
+            return self
+        for name, value in own.items():
+            if value is None:
+                raise Invalid("is required but missing",
+                              "your SFTP server's host, directory, username and password "
+                              "reference; or sftp.serve with the cop's source to let "
+                              "devpack serve the file", loc=(name,))
+        return self
+
+    @property
+    def served(self) -> bool:
+        return self.serve is not None
 
 
 class Strategy(StrEnum):
@@ -314,9 +441,14 @@ NotifyTarget = Annotated[str | SecretRef, BeforeValidator(_notify_target)]
 
 
 class Playbook(StrictModel):
-    cop: Cop
+    # One COP (``cop:``) or several (``cops:``, installed on each node in order, the
+    # signing-key COP first); after loading, ``cops`` always holds them all and ``cop``
+    # is the main one (the device pack, if there is one).
+    cop: Cop | None = None
+    cops: list[Cop] | None = Field(default=None, min_length=1, max_length=16)
     sftp: Sftp
-    models: list[ModelName] = Field(min_length=1)
+    # The phone models the device pack adds (required only with a device pack).
+    models: list[ModelName] = Field(default_factory=list)
     restart: Restart = Field(default_factory=Restart)
     install: Install = Field(default_factory=Install)
     waves: Waves = Field(default_factory=Waves)
@@ -345,3 +477,53 @@ class Playbook(StrictModel):
                 raise Invalid(f"model {model!r} is listed twice")
             seen.add(model.lower())
         return models
+
+    @model_validator(mode="after")
+    def _the_cops(self) -> Playbook:
+        if (self.cop is None) == (self.cops is None):
+            raise Invalid("give either cop: (one COP) or cops: (a list)",
+                          "not both, and not neither", loc=("cop",))
+        listed: list[Cop] = (
+            self.cops if self.cops is not None else [self.cop] if self.cop is not None else []
+        )
+        names: set[str] = set()
+        for index, cop in enumerate(listed):
+            where: tuple[str | int, ...] = ("cops", index) if self.cops else ("cop",)
+            if cop.base_name in names:
+                raise Invalid(f"{cop.file_name} is listed twice", loc=(*where, "file"))
+            names.add(cop.base_name)
+            if cop.source is not None and not self.sftp.served:
+                raise Invalid("source is set but sftp.serve is not",
+                              "add sftp: serve: address: (an address of this host the "
+                              "nodes reach) to let devpack serve the file",
+                              loc=(*where, "source"))
+            if cop.source is None and self.sftp.served:
+                raise Invalid("sftp.serve is set but this COP has no source",
+                              "give source: (the local file devpack serves)",
+                              loc=(*where, "source"))
+        packs = [c for c in listed if c.kind is CopKind.DEVICEPACK]
+        if packs and not self.models:
+            raise Invalid("must not be empty with a device pack",
+                          "list the phone models the pack adds (they are verified via AXL)",
+                          loc=("models",))
+        if self.models and not packs:
+            raise Invalid("models are verified only for a device pack",
+                          "drop models:, or mark the device pack with kind: devicepack",
+                          loc=("models",))
+        # The signing-key COP first: .cop.sha512 files need it on older releases.
+        ordered = sorted(listed, key=lambda c: c.kind is not CopKind.SIGNING_KEY)
+        main = packs[0] if packs else next(
+            (c for c in ordered if c.kind is not CopKind.SIGNING_KEY), ordered[0])
+        object.__setattr__(self, "cops", ordered)
+        object.__setattr__(self, "cop", main)
+        return self
+
+    @property
+    def main_cop(self) -> Cop:
+        assert self.cop is not None
+        return self.cop
+
+    @property
+    def all_cops(self) -> list[Cop]:
+        assert self.cops is not None
+        return self.cops

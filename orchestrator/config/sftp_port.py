@@ -17,27 +17,34 @@ WIZARD_PORT = 22
 
 
 def check_sftp_port(playbook: Playbook, playbook_path: Path, inventory: Inventory) -> None:
-    """Raise ``ConfigError`` (file, line, field) for a non-22 port on a real cluster."""
-    port = playbook.sftp.port
+    """Raise ``ConfigError`` (file, line, field) for a non-22 port on a real cluster
+    (``sftp.port``, or ``sftp.serve.port`` when devpack serves the files itself)."""
+    serve = playbook.sftp.serve
+    port = serve.port if serve is not None else playbook.sftp.port
     if port == WIZARD_PORT or inventory.lab:
         return
     doc = load_yaml(playbook_path)
+    loc = ("sftp", "serve", "port") if serve is not None else ("sftp", "port")
+    where = serve.address if serve is not None else playbook.sftp.host
     raise ConfigError(
         doc.display,
-        doc.line_of(("sftp", "port")),
-        "sftp.port",
+        doc.line_of(loc),
+        ".".join(loc),
         f"{port} is not 22: the node's install wizard asks for no port and always fetches "
         "over SFTP port 22",
-        f"serve the COP on port 22 of {playbook.sftp.host} and remove sftp.port (another "
+        f"serve the COP on port 22 of {where} and remove {'.'.join(loc)} (another "
         "port is allowed only for devpack's lab, whose inventory says lab: true)",
     )
 
 
 def lab_port_note(playbook: Playbook) -> str | None:
     """What the plan says when a lab cluster uses its lab-only SFTP port."""
-    if playbook.sftp.port == WIZARD_PORT:
+    serve = playbook.sftp.serve
+    port = serve.port if serve is not None else playbook.sftp.port
+    if port == WIZARD_PORT:
         return None
+    name = "sftp.serve.port" if serve is not None else "sftp.port"
     return (
-        f"sftp.port {playbook.sftp.port}: lab-only override (the inventory says lab: true); "
+        f"{name} {port}: lab-only override (the inventory says lab: true); "
         "a real node's install wizard always fetches over port 22"
     )

@@ -7,7 +7,7 @@ tests of the state machine may implement it in memory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from orchestrator.cucm import services as services_rule
@@ -28,7 +28,18 @@ class ServiceState:
 
 
 @dataclass(frozen=True)
+class CopFile:
+    """One COP of a run: its name on the SFTP server and its MD5."""
+
+    file: str
+    md5: str | None
+
+
+@dataclass(frozen=True)
 class InstallRequest:
+    # The COP the driver installs now; for a run of several COPs, the main one (the
+    # device pack: what the restart steps' pickup rule asks about) and ``cops`` lists
+    # them all, in the order each node installs them.
     file: str
     md5: str | None
     sftp_host: str
@@ -38,6 +49,13 @@ class InstallRequest:
     password: object  # a Secret: .reveal() gives the text; never printed
     timeout: float
     take_over_held_wizard: bool = False  # answer yes to another session's Assume control
+    cops: tuple[CopFile, ...] = ()
+
+    def each_cop(self) -> list[InstallRequest]:
+        """One request per COP, in install order (just this one when ``cops`` is empty)."""
+        if not self.cops:
+            return [self]
+        return [replace(self, file=cop.file, md5=cop.md5, cops=()) for cop in self.cops]
 
 
 @dataclass(frozen=True)

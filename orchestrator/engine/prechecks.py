@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from orchestrator import parallel
@@ -23,6 +24,8 @@ class PrecheckPolicy:
     take_over_held_wizard: bool = False
     backup_max_age_hours: int = 24
     refuse_without_recent_backup: bool = False  # else a warning
+    # The SFTP source check (login, directory, files, sizes): problems, or none.
+    source: Callable[[], list[str]] | None = None
 
     @property
     def required_free_mb(self) -> int:
@@ -218,7 +221,8 @@ def check_cluster(
     The cluster-wide checks run only when every node answered: with a node down they
     would only repeat what its own finding says."""
     results = parallel.each(lambda node: check_node(gateway, node, policy), nodes, limit=None)
-    cluster: list[str] = []
+    # Where the nodes fetch the COP: a wrong directory must fail here, not in the window.
+    cluster: list[str] = policy.source() if policy.source is not None else []
     warnings: list[str] = []
     if all(result.reachable for result in results):
         if replication:

@@ -41,6 +41,7 @@ class StepState(StrEnum):
     REQUESTED = "requested"  # also: a reboot was asked for
     SESSION_LOST = "session_lost"
     TOOK_OVER_WIZARD = "took_over_wizard"
+    COP_INSTALLED = "cop_installed"  # one COP of several is on the node; the step goes on
     # reboot
     DOWN = "down"
     BOOTED = "booted"

@@ -135,26 +135,47 @@ TOOK_OVER_MESSAGE = (
 )
 
 
-def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> InstallResult:
-    """Install the COP on ``node``; returns the outcome (installed / already_installed)."""
+def run_install(
+    ctx: StepContext, step: str, node: str, request: InstallRequest
+) -> InstallResult:
+    """Install the COP (or each of several, in order) on ``node``; returns the outcome
+    (installed / already_installed). Between COPs the step journals ``cop_installed``,
+    never ``done``: a resume goes on with the next COP, re-reading what is listed."""
+    requests = request.each_cop()
+    outcomes: list[InstallResult] = []
+    for index, one in enumerate(requests):
+        last = index == len(requests) - 1
+        # A step of several COPs names the COP on each entry; one COP journals as before.
+        tag = {"file": one.file} if len(requests) > 1 else {}
+        done = StepState.DONE if last else StepState.COP_INSTALLED
+        outcomes.append(_install_one(ctx, step, node, one, done, tag))
+    if InstallResult.INSTALLED in outcomes:
+        return InstallResult.INSTALLED
+    return InstallResult.ALREADY_INSTALLED
+
+
+def _install_one(
+    ctx: StepContext, step: str, node: str, request: InstallRequest, done: StepState,
+    tag: dict[str, str],
+) -> InstallResult:
     gateway = ctx.gateway
-    ctx.mark(step, node, StepState.CHECKING)
+    ctx.mark(step, node, StepState.CHECKING, **tag)
     if _has_option(gateway.installed_options(node), request.file):
         prior = ctx.prior(step)
         asked = prior is not None and "requested_at" in cast(InstallDetail, prior.detail)
         outcome = InstallResult.INSTALLED if asked else InstallResult.ALREADY_INSTALLED
-        ctx.mark(step, node, StepState.DONE, outcome=outcome)
+        ctx.mark(step, node, done, outcome=outcome, **tag)
         return outcome
     if gateway.upgrade_status(node) == "Running":
         # A previous session (ours, cut off, or another admin's) is installing.
         ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
-        return _await_background_install(ctx, step, node, request)
+        return _await_background_install(ctx, step, node, request, done, tag)
     ctx.mark(step, node, StepState.REQUESTED, requested_at=time.time(), file=request.file)
     try:
         report = gateway.install(node, request, lambda phase: ctx.progress(node, phase))
     except ctx.transient as exc:
         ctx.mark(step, node, StepState.SESSION_LOST, error=str(exc))
-        return _await_background_install(ctx, step, node, request)
+        return _await_background_install(ctx, step, node, request, done, tag)
     kept = _keep_transcript(ctx, node, report.transcript)
     if report.took_over_wizard:
         log.warning("install.took_over_wizard", run=ctx.run_id, step=step, node=node)
@@ -164,7 +185,7 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
     # wizard's words.
     if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
         ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
-        return _await_background_install(ctx, step, node, request)
+        return _await_background_install(ctx, step, node, request, done, tag)
     if report.outcome == "installed" or (
         report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)
@@ -180,10 +201,11 @@ def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest)
         ctx.mark(
             step,
             node,
-            StepState.DONE,
+            done,
             outcome=InstallResult.INSTALLED,
             checksum=report.checksum,
             log=report.log,
+            **tag,
             **kept,
         )
         return InstallResult.INSTALLED
@@ -264,7 +286,8 @@ _INSTALL_HINTS = {
 
 
 def _await_background_install(
-    ctx: StepContext, step: str, node: str, request: InstallRequest
+    ctx: StepContext, step: str, node: str, request: InstallRequest,
+    done: StepState, tag: dict[str, str],
 ) -> InstallResult:
     def finished() -> str:
         status = ctx.gateway.upgrade_status(node)
@@ -274,7 +297,7 @@ def _await_background_install(
 
     status = _wait(ctx, step, node, "the install to finish", finished, ctx.timeouts.install)
     if _has_option(ctx.gateway.installed_options(node), request.file):
-        ctx.mark(step, node, StepState.DONE, outcome=InstallResult.INSTALLED)
+        ctx.mark(step, node, done, outcome=InstallResult.INSTALLED, **tag)
         return InstallResult.INSTALLED
     if ctx.gateway.wizard_state(node) == "in_progress":
         # reference 9.5: an interrupted COP install can leave the framework stuck until

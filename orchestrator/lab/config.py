@@ -190,6 +190,11 @@ class Rules(_Model):
         "through DB change notification; only the publisher's CallManager needs a restart",
     )
     ris_rate_per_minute: int = 15
+    sftp_accepts_new_host_keys: bool = Field(
+        True,
+        description="a node's wizard fetches from an SFTP server it has never seen "
+        "(no host key prompt in any transcript: inferred)",
+    )
     pagination_lines: int = 20
     upgrade_warning: Literal["auto", "canceling", "cancelling", "exiting"] = Field(
         "auto",

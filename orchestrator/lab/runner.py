@@ -156,6 +156,12 @@ class Lab:
             host = node.address if port == 22 else f"[{node.address}]:{port}"
             key = node.host_key
             lines.append(f"{host} {key.get_name()} {key.get_base64()}")
+        if self._sftp is not None:
+            # devpack's source precheck logs in to the SFTP server too (host key checked)
+            sftp = self._sftp
+            host = sftp.address if sftp.port == 22 else f"[{sftp.address}]:{sftp.port}"
+            key = sftp.host_key
+            lines.append(f"{host} {key.get_name()} {key.get_base64()}")
         path.write_text("\n".join(lines) + "\n")
         return path
 

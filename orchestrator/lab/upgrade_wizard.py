@@ -31,6 +31,20 @@ _SIGNING_KEY_COP = "enable-sha512sum"
 _SUFFIXES = (".cop.sgn", ".cop.sha512")
 
 
+class _FirstUse(paramiko.MissingHostKeyPolicy):
+    """A node meeting an SFTP server for the first time takes its key (recorded in the
+    lab's ground truth; the node side of the field, not something devpack does)."""
+
+    def __init__(self, world: World, node: str) -> None:
+        self.world, self.node = world, node
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+                         ) -> None:
+        self.world.events.emit(self.node, "sftp_host_key_first_seen", server=hostname,
+                               fingerprint=key.fingerprint)
+        client.get_host_keys().add(hostname, key.get_name(), key)
+
+
 class WizardExit(Exception):
     """The wizard ends and the CLI prompt comes back (its reason already printed)."""
 
@@ -126,6 +140,7 @@ class _Wizard:
         self.world: World = shell.world
         self.node: Node = shell.node
         self.modern = is_modern(self.node)
+        self._fetching_from: tuple[str, int] = ("", 0)
 
     def _check_owner(self) -> None:
         """Another session assumed control, or `cancel` ran: this dialog is over (inferred)."""
@@ -225,22 +240,40 @@ class _Wizard:
         started = time.monotonic()
         endpoint, key = self.world.sftp_endpoint, self.world.sftp_host_key
         try:
-            address = socket.getaddrinfo(source.server, None, socket.AF_INET)[0][4][0]
+            address = str(socket.getaddrinfo(source.server, None, socket.AF_INET)[0][4][0])
         except (socket.gaierror, UnicodeError):
             self._unreachable(started)
-        # The lab's nodes can reach only the lab's SFTP server, which the runner placed
-        # at sftp_endpoint (a real node would use port 22 of the named server).
-        if endpoint is None or address != endpoint[0]:
-            self._unreachable(started)
         client = paramiko.SSHClient()
-        if key is not None:
-            client.get_host_keys().add(f"[{address}]:{endpoint[1]}", key.get_name(), key)
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        if endpoint is not None and address == endpoint[0]:
+            # The lab's own SFTP server, which the runner placed at sftp_endpoint.
+            port = endpoint[1]
+            if key is not None:
+                client.get_host_keys().add(f"[{address}]:{port}", key.get_name(), key)
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        else:
+            # Any other server: port 22 of the named host, as a real node's wizard
+            # (it has no port prompt). Whether a node accepts a server it has never seen
+            # is inferred: a rule, on by default.
+            port = 22
+            accept = self.world.config.rules.sftp_accepts_new_host_keys
+            client.set_missing_host_key_policy(
+                _FirstUse(self.world, self.node.name) if accept else paramiko.RejectPolicy()
+            )
+        self._fetching_from = (address, port)
         timeout = max(self.world.timing.sftp_unreachable_seconds, 5.0)
+        try:
+            # from the node's own address, as a real node's connection comes
+            sock = socket.create_connection(
+                (address, port), timeout, source_address=(self.node.address, 0)
+            )
+        except OSError:
+            client.close()
+            self._unreachable(started)
         try:
             client.connect(
                 address,
-                endpoint[1],
+                port,
+                sock=sock,
                 username=source.user,
                 password=source.password,
                 timeout=timeout,
@@ -251,9 +284,11 @@ class _Wizard:
             )
         except paramiko.AuthenticationException:
             client.close()
+            sock.close()
             self._fail(texts.ERR_BAD_CREDENTIALS)
         except (paramiko.SSHException, OSError):
             client.close()
+            sock.close()
             self._unreachable(started)
         return client
 
@@ -293,7 +328,10 @@ class _Wizard:
             self._fail(texts.ERR_INVALID_FILE)
         digest = self._download(sftp, path)
         self.term.line(texts.DOWNLOADED_MB.format(mb=megabytes))
-        self.world.events.emit(self.node.name, "cop_downloaded", file=name, md5=digest)
+        server, port = self._fetching_from
+        self.world.events.emit(
+            self.node.name, "cop_downloaded", file=name, md5=digest, server=server, port=port
+        )
         sftp.close()
         if not go:
             self.term.line(texts.CHECKSUMMING)

@@ -6,8 +6,9 @@ import math
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.config.inventory import Inventory
-from orchestrator.config.playbook import Playbook, Strategy
+from orchestrator.config.playbook import CopKind, Playbook, Strategy
 from orchestrator.config.sftp_port import lab_port_note
+from orchestrator.cucm.copkinds import RULES, RestartNeed, need_of
 from orchestrator.cucm.pickup import services_to_restart
 from orchestrator.cucm.release import (
     Release,
@@ -77,8 +78,12 @@ class _Builder:
         self.playbook = playbook
         self.facts = facts
         self.est = estimates
-        self.cop = playbook.cop.file
+        self.cop = playbook.main_cop.file_name
         self.base = cop_base_name(self.cop)
+        self.bases = [c.base_name for c in playbook.all_cops]
+        kinds = {c.kind for c in playbook.all_cops}
+        self.has_pack = CopKind.DEVICEPACK in kinds
+        self.callmanager_everywhere = any(RULES[k].callmanager_everywhere for k in kinds)
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.stages: list[Stage] = []
@@ -86,7 +91,9 @@ class _Builder:
     # -- helpers ---------------------------------------------------------------
 
     def has_cop(self, node: NodeFacts) -> bool:
-        return any(cop_base_name(option) == self.base for option in node.installed_options)
+        """Every COP of the playbook is installed on ``node``."""
+        installed = {cop_base_name(option) for option in node.installed_options}
+        return all(base in installed for base in self.bases)
 
     def step(self, stage: str, action: Action, node: NodeFacts, seconds: float, reason: str,
              **extra: object) -> Step:
@@ -116,14 +123,19 @@ class _Builder:
         if lab_port:
             self.notes.append(lab_port)
         if needs_install:
-            self.notes.append("prechecks want " + describe_free_space(self.playbook.cop.size_mb)
+            size = self.playbook.main_cop.size_mb
+            self.notes.append("prechecks want " + describe_free_space(size)
                               + " in the common partition of every node")
+        self.describe_cops()
         self.installs(needs_install)
-        self.verify()
+        if self.has_pack:
+            self.verify()
         scope: RestartScope | None
         scope, reason = self.restart_scope()
         pending = [n.name for n in facts.nodes if n.pending_restart]
-        if needs_install or pending:
+        if scope is None:
+            self.notes.append("no COP of this playbook needs a restart: none planned")
+        elif needs_install or pending:
             if pending and not needs_install:
                 self.notes.append(f"the COP is on every node but {', '.join(pending)} has "
                                   "not been restarted since it was installed")
@@ -132,8 +144,8 @@ class _Builder:
             targets = {n.name for n in needs_install} | set(pending)
             self.restarts(scope, targets)
         else:
-            self.notes.append(f"{self.base} is installed on every node and no node awaits "
-                              "a restart: nothing to install or restart")
+            self.notes.append(f"{', '.join(self.bases)} installed on every node and no node "
+                              "awaits a restart: nothing to install or restart")
             scope = None
         self.postchecks()
         return Plan(
@@ -191,7 +203,7 @@ class _Builder:
                       timeout_seconds=timeout)
             for node in subscribers if node in needs
         ]
-        if steps:
+        if steps and self.has_pack:
             self.verify(early=True)
         self.stages.append(Stage(
             name=name, kind=StageKind.INSTALL_SUBSCRIBERS, steps=steps,
@@ -221,10 +233,30 @@ class _Builder:
                          models=models)
         self.stages.append(Stage(name=name, kind=kind, steps=[step], reason=reason))
 
-    def restart_scope(self) -> tuple[RestartScope, str]:
+    def describe_cops(self) -> None:
+        cops = self.playbook.all_cops
+        if len(cops) < 2:
+            return
+        listing = "; ".join(f"{i}. {c.file_name} ({c.kind}: restart {RULES[c.kind].restart})"
+                            for i, c in enumerate(cops, start=1))
+        self.notes.append(f"{len(cops)} COPs, installed on each node in this order within "
+                          f"one install step, under one restart cycle: {listing}")
+
+    def restart_scope(self) -> tuple[RestartScope | None, str]:
         releases = sorted({n.release_number for n in self.facts.nodes})
         lowest = releases[0]
         rule = restart_rule(lowest)
+        kinds = [c.kind for c in self.playbook.all_cops]
+        need = max(need_of(k, lowest) for k in kinds)
+        if not self.has_pack or (need is RestartNeed.REBOOT and rule.scope is not \
+                RestartScope.REBOOT):
+            # Another COP decides: the strongest of what each COP kind needs.
+            if need is RestartNeed.NONE:
+                return None, "no COP of this playbook needs a restart"
+            strongest = next(c for c in self.playbook.all_cops if need_of(c.kind, lowest) == need)
+            scope = RestartScope.REBOOT if need is RestartNeed.REBOOT else RestartScope.SERVICES
+            rule = type(rule)(scope, f"{strongest.file_name} ({strongest.kind}) needs the "
+                                     f"strongest restart: {RULES[strongest.kind].restart}")
         mixed = ""
         if len(releases) > 1:
             listing = ", ".join(
@@ -249,8 +281,12 @@ class _Builder:
         return forced, reason
 
     def services_for(self, node: NodeFacts) -> list[str]:
-        return services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
-                                   runs_callmanager=node.runs_callmanager)
+        services = services_to_restart(publisher=node.is_publisher, runs_tftp=node.runs_tftp,
+                                       runs_callmanager=node.runs_callmanager)
+        if self.callmanager_everywhere and node.runs_callmanager and \
+                SVC_CALLMANAGER not in services:
+            services.append(SVC_CALLMANAGER)  # a dial plan is loaded by CallManager
+        return services
 
     def restart_step(self, stage: str, node: NodeFacts, scope: RestartScope,
                      reason: str) -> Step:
@@ -261,6 +297,8 @@ class _Builder:
                              timeout_seconds=timeouts.reboot + timeouts.services)
         services = self.services_for(node)
         where = {SVC_TFTP: "TFTP node", SVC_TOMCAT: "every node"}
+        if self.callmanager_everywhere:
+            where[SVC_CALLMANAGER] = "every node running it: dial plan"
         why = ", ".join(f"{s} ({where.get(s, 'publisher')})" for s in services)
         return self.step(stage, Action.RESTART_SERVICES, node,
                          len(services) * self.est.service_restart, f"{reason}; {why}",
@@ -362,10 +400,15 @@ class _Builder:
                                  reason="prove every node is healthy and has the pack"))
 
     def check_sha512(self) -> None:
-        if not self.cop.endswith(".sha512"):
+        if not any(c.file_name.endswith(".sha512") for c in self.playbook.all_cops):
             return
+        # a signing-key COP in this playbook is installed first, before any .sha512 file
+        brings_key = any(c.kind is CopKind.SIGNING_KEY or
+                         c.file_name.startswith(SIGNING_KEY_PREFIX)
+                         for c in self.playbook.all_cops)
         for node in self.facts.nodes:
-            has_key = any(o.startswith(SIGNING_KEY_PREFIX) for o in node.installed_options)
+            has_key = brings_key or any(o.startswith(SIGNING_KEY_PREFIX)
+                                        for o in node.installed_options)
             if not has_key and not supports_sha512_files(Release.parse(node.release)) \
                     and not self.has_cop(node):
                 self.warnings.append(

@@ -10,12 +10,13 @@ from typing import Any
 
 from orchestrator import __version__
 from orchestrator.audit.model import AuditResult
-from orchestrator.config.playbook import Playbook
+from orchestrator.config.playbook import SERVED_DIRECTORY, Playbook
 from orchestrator.drivers.ssh.algorithms import WHY_LEGACY_IS_ACCEPTED
 from orchestrator.engine.journal import TERMINAL, Entry, RunRecord, StepRecord
 from orchestrator.engine.states import RunState, StepState
 from orchestrator.planning.plan import Plan, SshAlgorithms, StageKind
 from orchestrator.report.schema import (
+    DownloadOut,
     NodeOut,
     PlanOut,
     PlaybookOut,
@@ -51,17 +52,21 @@ def playbook_summary(playbook: Playbook) -> PlaybookOut:
     if playbook.window is not None:
         window = {"start": playbook.window.start.isoformat(),
                   "end": playbook.window.end.isoformat()}
+    sftp = playbook.sftp
     return PlaybookOut(
-        cop_file=playbook.cop.file,
-        md5=playbook.cop.md5,
+        cop_file=playbook.main_cop.file_name,
+        md5=playbook.main_cop.md5,
         models=list(playbook.models),
         restart_strategy=str(playbook.restart.strategy),
         waves=playbook.waves.model_dump(),
         gates=playbook.gates.model_dump(),
         timeouts=playbook.timeouts.model_dump(),
         window=window,
-        sftp_host=playbook.sftp.host,
-        sftp_directory=playbook.sftp.directory,
+        sftp_host=sftp.serve.address if sftp.serve else sftp.host or "",
+        sftp_directory=SERVED_DIRECTORY if sftp.serve else sftp.directory or "",
+        sftp_served=sftp.serve is not None,
+        cops=[{"file": c.file_name, "kind": str(c.kind), "md5": c.md5 or ""}
+              for c in playbook.all_cops],
     )
 
 
@@ -198,6 +203,14 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
         sessions=sessions,
         inventory_file=Path(record.inventory).name,
         playbook_file=Path(record.playbook).name,
+        downloads=[
+            DownloadOut(node=str(e.node or ""), address=str(e.detail.get("address", "")),
+                        file=str(e.detail.get("file", "")), bytes=int(e.detail.get("bytes", 0)),
+                        seconds=float(e.detail.get("seconds", 0.0)),
+                        complete=bool(e.detail.get("complete", True)), at=iso(e.time))
+            for e in entries if e.step and e.step.startswith("source/")
+            and e.state == "downloaded"
+        ],
     )
 
 

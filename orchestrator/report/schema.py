@@ -84,6 +84,18 @@ class Session(_Model):
     outcome: str  # completed | failed | paused_window | interrupted
 
 
+class DownloadOut(_Model):
+    """One node's download of a COP from devpack's own SFTP server."""
+
+    node: str
+    address: str
+    file: str
+    bytes: int
+    seconds: float
+    complete: bool = True
+    at: str | None = None
+
+
 class RunOut(_Model):
     run_id: str
     # as it works when typed (names a non-default --state-dir)
@@ -101,6 +113,7 @@ class RunOut(_Model):
     sessions: list[Session] = Field(default_factory=list)
     inventory_file: str = ""  # file name only
     playbook_file: str = ""
+    downloads: list[DownloadOut] = Field(default_factory=list)  # from devpack's SFTP server
 
 
 class PlaybookOut(_Model):
@@ -116,6 +129,8 @@ class PlaybookOut(_Model):
     window: dict[str, str] | None = None
     sftp_host: str = ""
     sftp_directory: str = ""
+    sftp_served: bool = False  # devpack served the files itself (sftp.serve)
+    cops: list[dict[str, str]] = Field(default_factory=list)  # file, kind, md5, in order
 
 
 class StageOut(_Model):

@@ -70,10 +70,12 @@ def test_bad_sftp_password(lab_cluster, tmp_path):
     secret.write_text("not-the-password\n")
     state = tmp_path / "state"
     code, output = devpack(*run_args(cluster, state))
-    assert code == 1, output
+    # the SFTP source precheck catches it before the window (it used to fail mid-install)
+    assert code == 3, output
     assert "The user name or password is not valid" in output, output
-    assert "SFTP" in output  # the hint points at the playbook's sftp section
+    assert "sftp.username and the password reference" in " ".join(output.split())
     assert "not-the-password" not in output  # secrets never printed
+    assert not cluster.lab.events.select("cop_downloaded")
     assert changes(cluster) == []
     assert_resume_hint(output, state)
     assert_no_traceback(output)

@@ -97,6 +97,12 @@ def test_trust_then_run_on_self_signed_ip_less_certificates(lab_cluster, tmp_pat
         lines = known_hosts.read_text().splitlines()
         assert len(lines) == 4 and all(line.split()[1] == "ssh-rsa" for line in lines)
 
+    # the SFTP server the nodes fetch from is checked too: its key goes in known_hosts
+    # (README: ssh-keyscan after checking it); devpack trust reads only the nodes
+    address, port = cluster.world.sftp_endpoint
+    key = cluster.world.sftp_host_key
+    with known_hosts.open("a") as handle:
+        handle.write(f"[{address}]:{port} {key.get_name()} {key.get_base64()}\n")
     code, output = devpack(*run_args(cluster, tmp_path / "state"))
     assert code == 0, output
     assert_all_know(cluster.world, MODELS)

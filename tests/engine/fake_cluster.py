@@ -40,6 +40,7 @@ class FakeNode:
     installed_at: float | None = None
     common_free_mb: int = 20_000
     wizard: str = "free"  # free | held (another session's open wizard) | in_progress
+    failing_files: set[str] = field(default_factory=set)  # installs of these fail
     services: dict[str, ServiceState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +58,7 @@ class FakeCluster:
         self.max_active_installs = 0
         self.on_install: Callable[[str], None] = lambda node: None
         self.replication_states: dict[str, int] = {}  # node -> state, 2 unless set
+        self.installed_files: list[tuple[str, str]] = []  # (node, file) in install order
         self.backup = BackupFact(True, True, time.time() - 3600, "SUCCESS")
 
     def count(self, call: str, node: str | None = None) -> int:
@@ -142,9 +144,12 @@ class FakeCluster:
             took_over = state.wizard == "held"
             if took_over and not request.take_over_held_wizard:
                 return InstallReport("locked", "another session is configuring an upgrade")
-            if state.install_outcome != "installed":
-                return InstallReport(state.install_outcome, "the fake said no", "aa:bb")
-            state.options.append(self.file)
+            if state.install_outcome != "installed" or request.file in state.failing_files:
+                return InstallReport("failed", "the fake said no", "aa:bb") \
+                    if request.file in state.failing_files \
+                    else InstallReport(state.install_outcome, "the fake said no", "aa:bb")
+            self.installed_files.append((node, request.file))
+            state.options.append(request.file.removesuffix(".sgn"))
             state.upgrade = "Completed"
             # on the fake's logical clock: after the current boot and service starts
             state.installed_at = (

@@ -13,7 +13,7 @@ from fake_cluster import Down, FakeCluster
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.cucm.release import RestartScope
-from orchestrator.engine.gateway import InstallRequest, ServiceState
+from orchestrator.engine.gateway import CopFile, InstallRequest, ServiceState
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.prechecks import PrecheckPolicy
 from orchestrator.engine.rollout import MaintenanceWindow, Rollout, RolloutSettings
@@ -558,3 +558,48 @@ def test_free_space_needed_is_assumed_without_a_size():
     assert PrecheckPolicy().required_free_mb == 2 * ASSUMED_COP_SIZE_MB
     assert "cop.size_mb" in PrecheckPolicy().describe_free_space()
     assert PrecheckPolicy(cop_size_mb=52).required_free_mb == 104
+
+
+# ----- several COPs in one install step ---------------------------------------------------
+
+LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
+
+
+def _two_cops(r: Rollout) -> None:
+    r.settings.install = InstallRequest(
+        FILE, "0" * 32, "10.0.0.1", 22, "/cop", "u", "p", 5.0,
+        cops=(CopFile(FILE, "0" * 32), CopFile(LOCALE, "1" * 32)),
+    )
+
+
+def test_each_node_installs_every_cop_in_order_in_one_step(journal):
+    fake = cluster()
+    r = rollout(fake, journal)
+    _two_cops(r)
+    outcome = r.execute()
+    assert outcome.status == "completed", outcome.message
+    for node in (PUB, SUB1, SUB2):
+        assert [f for n, f in fake.installed_files if n == node] == [FILE, LOCALE]
+        assert fake.count("reboot", node) == 1  # one restart cycle for both
+    step = "install-publisher/" + PUB
+    history = journal.steps(RUN)[step].history
+    assert [e.state for e in history if e.state in ("cop_installed", "done")] == [
+        "cop_installed", "done"]
+    assert [e.detail.get("file") for e in history if e.state == "requested"] == [FILE, LOCALE]
+
+
+def test_a_resume_installs_only_the_cops_still_missing(journal):
+    fake = cluster()
+    fake.nodes[SUB1].failing_files = {LOCALE}
+    r = rollout(fake, journal)
+    _two_cops(r)
+    assert r.execute().status == "failed"
+    # the step is not "done" after its first COP: a resume must go on with the second
+    assert journal.steps(RUN)[f"install-subscribers/{SUB1}"].state == "failed"
+    fake.nodes[SUB1].failing_files = set()
+    r = rollout(fake, journal)
+    _two_cops(r)
+    outcome = r.execute()
+    assert outcome.status == "completed", outcome.message
+    assert [f for n, f in fake.installed_files if n == SUB1] == [FILE, LOCALE]
+    assert fake.count("install", SUB1) == 3  # pack once, locale failed once then once

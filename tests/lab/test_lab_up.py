@@ -54,8 +54,10 @@ def test_lab_up_runs_until_sigterm_and_switches_faults(tmp_path: Path):
         assert ready.startswith("lab ready: cluster demo"), ready + proc.stderr.read()
         parsed = load_inventory(inventory)  # the written inventory validates
         assert parsed.publisher.name == "cucmpub" and len(parsed.nodes) == 4
-        # the demo cluster runs 9.1: OpenSSH 5.3 era, RSA host keys only (reference 9.1)
-        assert (inventory.parent / "lab.known_hosts").read_text().count(" ssh-rsa ") == 4
+        # the demo cluster runs 9.1: OpenSSH 5.3 era, RSA host keys only (reference 9.1);
+        # the lab's SFTP server is listed too (devpack's source precheck logs in)
+        known = (inventory.parent / "lab.known_hosts").read_text()
+        assert known.count(" ssh-rsa ") == 4 and known.count(" ecdsa-sha2-nistp256 ") == 1
         faults.write_text("- {kind: replication_stuck, node: cucmsub2, state: 4}\n")
         assert _wait_for(lambda: "replication_state" in events.read_text())
         changes = [json.loads(line) for line in events.read_text().splitlines()]

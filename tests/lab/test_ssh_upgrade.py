@@ -276,3 +276,22 @@ def test_a_live_session_holds_the_wizard_until_another_assumes_control(lab: LabH
     third = lab.login("cucmsub1")
     third.send("utils system upgrade initiate\r")
     assert texts.ANOTHER_SESSION not in third.answer(MENU_11, "q")
+
+
+LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
+
+
+def test_a_locale_cop_installs_lists_and_is_in_the_history(lab: LabHandle) -> None:
+    """The lab installs COPs of any kind (not only its device packs): listed in
+    show version active, with its install history line."""
+    (lab.cop_dir / LOCALE).write_bytes(b"locale" * 2000)
+    cli = lab.login("cucmpub")
+    initiate_11(cli, lab)
+    listing = cli.answer('Please select an option (1 - 2 or "q" ):', "1")
+    assert f"1) {LOCALE}" in listing and f"2) {PACK}" in listing  # sorted, both offered
+    details = cli.answer("Start installation (yes/no):", "yes")
+    assert f"File checksum: {md5_colons(lab, LOCALE)}" in details
+    assert "File version: 12.5.1.1000-1" in details
+    assert f"Successfully installed {LOCALE}" in cli.prompt(timeout=10)
+    assert "cm-locale-de_DE-12.5.1.1000-1.cop\r\n" in cli.run("show version active")
+    assert f"root: Install {LOCALE} Success" in cli.run("file view install system-history.log")

@@ -7,6 +7,7 @@ import socket
 import pytest
 from planning_samples import COP, cluster, inventory_for, node, playbook
 
+from orchestrator.config import Playbook
 from orchestrator.cucm.release import RestartScope
 from orchestrator.cucm.texts import SVC_CALLMANAGER as CALLMANAGER
 from orchestrator.cucm.texts import SVC_TFTP as TFTP
@@ -418,3 +419,68 @@ def test_single_node_cluster_has_no_replication_gates(release):
     assert all("replication" not in step.reason for step in plan.steps)
     multi = plan_for(typical(release))
     assert multi.replication_checks
+
+
+# ----- several COPs: each kind's restart need, the strongest wins -------------------------
+
+LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
+DIALPLAN = "dp-ffr.3-1-24.GLOBAL.cop.sgn"
+KEY = "ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn"
+
+
+def _cops(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"file": f, "kind": k, "md5": "c413ad957bc8c1011b91bbda8d8409ea"} for f, k in pairs]
+
+
+def plan_cops(facts: ClusterFacts, cops: list[dict[str, str]], models: list[str] | None = None
+              ) -> Plan:
+    book = playbook().model_dump(exclude={"cop", "cops"}, exclude_none=True)
+    book["sftp"]["password"] = "env:Z"
+    book.update(cops=cops, models=["Cisco 7841"] if models is None else models)
+    return build_plan(inventory_for(facts), Playbook.model_validate(book), facts)
+
+
+def test_a_locale_cop_makes_a_service_restart_release_reboot():
+    result = plan_cops(typical(), _cops((COP, "devicepack"), (LOCALE, "locale")))
+    assert result.restart_scope is RestartScope.REBOOT
+    assert LOCALE in result.restart_reason and "locale" in result.restart_reason
+    assert any("2 COPs" in note and "one restart cycle" in note for note in result.notes)
+    # still one install step per node, one restart per node
+    installs = [s for s in result.steps if s.action is Action.INSTALL]
+    assert sorted(s.nodes[0] for s in installs) == sorted(n.name for n in typical().nodes)
+    reboots = [s.nodes[0] for s in result.steps if s.action is Action.REBOOT]
+    assert len(reboots) == len(set(reboots)) == len(typical().nodes)
+
+
+def test_a_dial_plan_restarts_callmanager_on_every_node_running_it():
+    result = plan_cops(typical(), _cops((COP, "devicepack"), (DIALPLAN, "dialplan")))
+    assert result.restart_scope is RestartScope.SERVICES
+    by_node = {s.nodes[0]: s.services for s in result.steps if s.action is Action.RESTART_SERVICES}
+    assert CALLMANAGER in by_node["s1"] and CALLMANAGER in by_node["pub"]
+    assert CALLMANAGER not in by_node["tftp1"]  # it does not run there
+
+
+def test_only_a_signing_key_needs_no_restart_and_no_verify():
+    result = plan_cops(typical(), _cops((KEY, "signing-key")), models=[])
+    assert result.restart_scope is None
+    assert not [s for s in result.steps if s.action in (Action.REBOOT, Action.VERIFY,
+                                                        Action.RESTART_SERVICES)]
+    assert [s for s in result.steps if s.action is Action.INSTALL]
+
+
+def test_a_node_with_only_some_cops_still_installs():
+    facts = typical()
+    for n in facts.nodes:
+        n.installed_options.append(COP.removesuffix(".sgn"))
+    result = plan_cops(facts, _cops((COP, "devicepack"), (LOCALE, "locale")))
+    assert len([s for s in result.steps if s.action is Action.INSTALL]) == len(facts.nodes)
+
+
+def test_a_signing_key_cop_in_the_playbook_answers_the_sha512_warning():
+    old = "11.5.1.10000-6"
+    facts = cluster(node("pub", pub=True, tftp=True, release=old), node("s1", release=old))
+    sha = "cmterm-devicepack15.0.1.15031-2.cop.sha512"
+    alone = plan_cops(facts, _cops((sha, "devicepack")))
+    assert any("signing-key" in w for w in alone.warnings)
+    with_key = plan_cops(facts, _cops((sha, "devicepack"), (KEY, "signing-key")))
+    assert not any("signing-key" in w for w in with_key.warnings)

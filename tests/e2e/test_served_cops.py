@@ -1,0 +1,166 @@
+"""devpack serves the COPs itself (sftp.serve) and installs several in one run; the SFTP
+source is prechecked before the window. Judged by the lab's ground truth: each node
+really connected to devpack's server (port 22 on a loopback address) and downloaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+from devpack_runs import devpack, run_args
+from lab_truth import assert_all_know, first
+from ruamel.yaml import YAML
+
+from orchestrator.drivers.sftp import server as sftp_server
+from orchestrator.lab.config import demo_config
+from orchestrator.lab.runner import cop_content
+from orchestrator.lab.testing import LabCluster
+
+PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
+LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
+MODELS = ["Cisco 8851", "Cisco 8865"]
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="devpack serves on port 22 (the only port a node's wizard uses); binding it "
+    "needs root (CI runs as root)",
+)
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    return yaml
+
+
+def _served_address() -> str:
+    # A 127/8 address of its own, so parallel tests (and labs) never share port 22.
+    rng = random.Random()
+    return f"127.{rng.randrange(200, 250)}.{rng.randrange(1, 250)}.{rng.randrange(2, 250)}"
+
+
+def serve_playbook(cluster: LabCluster, folder: Path, address: str) -> Path:
+    """The lab's playbook, rewritten: the device pack and a locale COP from local files
+    that devpack serves itself."""
+    files = folder / "files"
+    files.mkdir(parents=True)
+    (files / PACK).write_bytes(cop_content(PACK))
+    (files / LOCALE).write_bytes(random.Random(LOCALE).randbytes(96 * 1024))
+    doc = _yaml().load(cluster.playbook.read_text())
+    del doc["cop"]
+    doc["cops"] = [
+        {"kind": "devicepack", "source": f"files/{PACK}", "md5": cluster.lab.cop_md5(PACK)},
+        {"kind": "locale", "source": f"files/{LOCALE}"},
+    ]
+    doc["sftp"] = {"serve": {"address": address, "port": 22}}
+    path = folder / "served.yml"
+    with path.open("w") as handle:
+        _yaml().dump(doc, handle)
+    return path
+
+
+def served_args(cluster: LabCluster, playbook: Path, state: Path, *extra: str) -> list[str]:
+    args = run_args(cluster, state, *extra)
+    args[args.index("-p") + 1] = str(playbook)
+    return args
+
+
+@needs_root
+def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    address = _served_address()
+    playbook = serve_playbook(cluster, tmp_path, address)
+    accounts: list[sftp_server.OneTimeAccount] = []
+    make = sftp_server.OneTimeAccount.make
+
+    def remember() -> sftp_server.OneTimeAccount:  # a spy: the real account, recorded
+        account = make()
+        accounts.append(account)
+        return account
+
+    monkeypatch.setattr(sftp_server.OneTimeAccount, "make", staticmethod(remember))
+    state = tmp_path / "state"
+    # the dry run prechecks devpack's own server too (login, directory, files, sizes, MD5)
+    code, dry = devpack(*served_args(cluster, playbook, state, "--dry-run"))
+    assert code == 0, dry
+    assert "prechecks passed" in dry and not cluster.lab.events.select("cop_downloaded")
+    code, output = devpack(*served_args(cluster, playbook, state))
+    assert code == 0, output
+    # a locale COP needs a reboot: the strongest restart wins over 12.5's service restarts
+    assert "reboot" in output and LOCALE in output
+
+    world, events = cluster.world, cluster.lab.events
+    log = events.all()
+    for node in world.nodes:
+        fetched = events.select("cop_downloaded", node)
+        assert [e.data["file"] for e in fetched] == [PACK, LOCALE], fetched
+        assert all(e.data["server"] == address and e.data["port"] == 22 for e in fetched)
+        installed = events.select("install_finished", node)
+        assert [e.data["file"] for e in installed] == [PACK, LOCALE]
+        assert installed[0].time < installed[1].time
+        # one restart cycle: one reboot per node, after both installs
+        reboots = events.select("reboot_started", node)
+        assert len(reboots) == 1, reboots
+        assert first(log, node, "install_finished", file=LOCALE).time < reboots[0].time
+        options = world.nodes[node].options
+        assert "cm-locale-de_DE-12.5.1.1000-1.cop" in options
+        assert "cmterm-devicepack12.5.1.17123-1.cop" in options
+    assert_all_know(world, MODELS)
+
+    # each node's download is in the report (node, address, bytes, seconds)
+    (run_dir,) = (state / "runs").iterdir()
+    report = json.loads((run_dir / "report" / "report.json").read_text())
+    downloads = report["run"]["downloads"]
+    assert {(d["node"], d["file"]) for d in downloads} == {
+        (n, f) for n in world.nodes for f in (PACK, LOCALE)
+    }
+    sizes = {PACK: len(cop_content(PACK)), LOCALE: 96 * 1024}
+    assert all(
+        d["bytes"] == sizes[d["file"]] and d["complete"] and d["seconds"] >= 0 for d in downloads
+    ), downloads
+    assert "Downloads from devpack" in (run_dir / "report" / "report.html").read_text()
+
+    # one-time accounts: a new one per process, never printed or written anywhere
+    assert len(accounts) == 2 and accounts[0].password != accounts[1].password
+    written = [p for p in state.rglob("*") if p.is_file()]
+    assert any(p.name == "journal.sqlite" for p in written)
+    assert any(p.name == "log.jsonl" for p in written)
+    for account in accounts:
+        password = account.password.encode()
+        assert password not in (dry + output).encode()
+        assert not [p for p in written if password in p.read_bytes()]
+
+
+@needs_root
+def test_served_port_taken_is_refused_before_any_change(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    address = _served_address()
+    playbook = serve_playbook(cluster, tmp_path, address)
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind((address, 22))
+        squatter.listen(1)
+        code, output = devpack(*served_args(cluster, playbook, tmp_path / "state"))
+    assert code == 3, output
+    flat = " ".join(output.split())
+    assert f"{address} port 22 is taken" in flat and "sftp.serve.address" in flat
+    assert "Traceback" not in output
+    assert not cluster.lab.events.select("install_started")
+
+
+def test_wrong_sftp_directory_fails_dry_run(lab_cluster, tmp_path):
+    cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
+    doc = _yaml().load(cluster.playbook.read_text())
+    doc["sftp"]["directory"] = "/no-such-dir"
+    with cluster.playbook.open("w") as handle:
+        _yaml().dump(doc, handle)
+    code, output = devpack(*run_args(cluster, tmp_path / "state", "--dry-run"))
+    assert code == 3, output
+    flat = " ".join(output.split())
+    assert "the directory /no-such-dir does not exist" in flat and "sftp.directory" in flat
+    assert not cluster.lab.events.select("cop_downloaded")
+    assert not cluster.lab.events.select("install_started")
