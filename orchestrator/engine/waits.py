@@ -1,4 +1,5 @@
-"""Blocking until the cluster reaches a state: bounded polling that follows the plan.
+"""Blocking until the cluster reaches a state: bounded polling (tenacity) that follows
+the plan.
 
 A phase the plan expects to take many minutes (a reboot, replication settling) is
 looked at once at the start (a resumed run may find it over already), then not again
@@ -13,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type
 
 T = TypeVar("T")
 
@@ -45,16 +48,20 @@ class PollPolicy:
         """Seconds to leave a phase expected to take ``expected`` s before looking again."""
         return self.quiet_share * expected
 
-    def pauses(self) -> Callable[[], float]:
-        """The pause before each next look: first, doubling, up to the ceiling."""
-        pause = self.first / 2
+    def pace(self, expected: float) -> Callable[[int], float]:
+        """The pause after the n-th look: ``first``, doubling up to ``ceiling``; when the
+        phase is expected to last, the first pause is the quiet share of it instead, and
+        the doubling starts after it."""
+        quiet = self.quiet(expected)
+        skip = 1 if quiet > self.first else 0
 
-        def next_pause() -> float:
-            nonlocal pause
-            pause = min(pause * 2, self.ceiling)
-            return pause
+        def after(look: int) -> float:
+            if skip and look == 1:
+                return quiet
+            doublings = min(look - 1 - skip, 60)
+            return min(self.first * 2**doublings, self.ceiling)
 
-        return next_pause
+        return after
 
 
 def wait_until(
@@ -74,19 +81,21 @@ def wait_until(
     credentials or a changed host key must not be retried for the whole timeout.
     """
     deadline = clock() + timeout
-    retryable: tuple[type[BaseException], ...] = (NotYet, *retry_on)
-    next_pause = policy.pauses()
-    pause = policy.quiet(expected)
-    if pause <= policy.first:
-        pause = next_pause()
-    while True:
-        try:
-            return probe()
-        except retryable as exc:
-            last = exc
-        left = deadline - clock()
-        if left <= 0:
-            reason = last.reason if isinstance(last, NotYet) else str(last)
-            raise WaitTimeout(what, timeout, reason) from None
-        sleep(min(pause, left))
-        pause = next_pause()
+    pace = policy.pace(expected)
+
+    def pause(state: RetryCallState) -> float:
+        return max(0.0, min(pace(state.attempt_number), deadline - clock()))
+
+    retrying = Retrying(
+        stop=lambda _state: clock() >= deadline,
+        wait=pause,
+        sleep=sleep,
+        retry=retry_if_exception_type((NotYet, *retry_on)),
+        reraise=False,
+    )
+    try:
+        return retrying(probe)
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        reason = last.reason if isinstance(last, NotYet) else str(last)
+        raise WaitTimeout(what, timeout, reason) from None
