@@ -18,11 +18,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check orchestrator tests bench
+	$(BIN)/ruff format --check orchestrator tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestrator tests bench
+	$(BIN)/ruff format --check orchestrator tests bench
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -536,9 +536,17 @@ def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None
 
     def record(download: Download) -> None:
         node = names.get(download.address, download.address)
-        journal.write(run_id, "downloaded", step=f"source/{node}", node=node,
-                      file=download.file, bytes=download.bytes, seconds=download.seconds,
-                      address=download.address, complete=download.complete)
+        journal.write(
+            run_id,
+            "downloaded",
+            step=f"source/{node}",
+            node=node,
+            file=download.file,
+            bytes=download.bytes,
+            seconds=download.seconds,
+            address=download.address,
+            complete=download.complete,
+        )
 
     server.on_download = record
 

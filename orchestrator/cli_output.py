@@ -128,9 +128,7 @@ def show_result(result: RunResult) -> int:
         err.print("where each node stands:")
         for node, steps in sorted(result.node_states.items()):
             done = [s for s, state in steps if state in FINISHED]
-            open_steps = [
-                f"{s} ({state})" for s, state in steps if state not in FINISHED
-            ]
+            open_steps = [f"{s} ({state})" for s, state in steps if state not in FINISHED]
             err.print(
                 f"  {node}: done {', '.join(done) or 'nothing'}; "
                 f"open {', '.join(open_steps) or 'nothing'}",

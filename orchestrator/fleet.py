@@ -86,15 +86,15 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 f"{path}: field clusters[{index}]: needs inventory and playbook",
                 "each entry names an inventory file and a playbook file",
             )
-        if not all(isinstance(item[key], str) and item[key].strip()
-                   and unprintable(item[key]) is None for key in ("inventory", "playbook")):
+        if not all(
+            isinstance(item[key], str) and item[key].strip() and unprintable(item[key]) is None
+            for key in ("inventory", "playbook")
+        ):
             raise UserError(
                 f"{path}: field clusters[{index}]: inventory and playbook must be file paths",
                 "write each path as text, relative to the fleet file",
             )
-        entries.append(
-            FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"])
-        )
+        entries.append(FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"]))
     return _distinct(path, entries)
 
 

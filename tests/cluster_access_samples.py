@@ -17,8 +17,12 @@ def access(tmp_path: Path) -> ClusterAccess:
         {
             "cluster": "lab",
             "nodes": [
-                {"name": "cucmpub", "address": "127.1.2.10", "ssh_port": 38759,
-                 "role": "publisher"},
+                {
+                    "name": "cucmpub",
+                    "address": "127.1.2.10",
+                    "ssh_port": 38759,
+                    "role": "publisher",
+                },
                 {"name": "cucmsub1", "address": "127.1.2.11", "ssh_port": 36521},
             ],
             "credentials": {

@@ -160,9 +160,9 @@ def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):
     findings = {
         cluster: {
             f["code"]
-            for f in json.loads(
-                (state / "runs" / run_id / "report" / "report.json").read_text()
-            )["audit"]["findings"]
+            for f in json.loads((state / "runs" / run_id / "report" / "report.json").read_text())[
+                "audit"
+            ]["findings"]
             if f["severity"] == "error"
         }
         for cluster, run_id in runs.items()

@@ -39,8 +39,7 @@ def audit_command(
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
-        help="Accepted like every command's; the audit itself writes no state (default "
-        ".devpack)",
+        help="Accepted like every command's; the audit itself writes no state (default .devpack)",
     ),
 ) -> None:
     """Audit a cluster (read-only): is the device pack everywhere and picked up?

@@ -53,16 +53,22 @@ class StrictModel(BaseModel):
     # exist) can point at the line the user wrote.
     _source: Origin | None = PrivateAttr(default=None)
 
-    def problem(self, loc: tuple[str | int, ...], message: str, hint: str | None = None
-                ) -> ConfigError:
+    def problem(
+        self, loc: tuple[str | int, ...], message: str, hint: str | None = None
+    ) -> ConfigError:
         """A ConfigError about field ``loc`` of this (loaded) model."""
         source = self._source.document if self._source is not None else None
         if source is None:
             return ConfigError(None, None, ".".join(map(str, loc)) or None, message, hint)
         from orchestrator.config.loader import field_path  # loader imports the models
 
-        return ConfigError(source.display, source.line_of(loc),  # type: ignore[attr-defined]
-                           field_path(loc) or None, message, hint)
+        return ConfigError(
+            source.display,
+            source.line_of(loc),  # type: ignore[attr-defined]
+            field_path(loc) or None,
+            message,
+            hint,
+        )
 
 
 def unprintable(value: str) -> str | None:
@@ -79,9 +85,11 @@ def check_printable(value: str, max_length: int = MAX_TEXT) -> str:
     """Printable characters only and not too long: what may be typed into a node's CLI."""
     bad = unprintable(value)
     if bad is not None:
-        raise Invalid(f"contains a {bad}",
-                      "remove it (only printable characters can be sent to a node); "
-                      "retype the value if it was pasted")
+        raise Invalid(
+            f"contains a {bad}",
+            "remove it (only printable characters can be sent to a node); "
+            "retype the value if it was pasted",
+        )
     if len(value) > max_length:
         raise Invalid(f"is {len(value)} characters long", f"at most {max_length} are allowed")
     return value
@@ -110,8 +118,10 @@ def check_username(value: str) -> str:
 def check_directory(value: str) -> str:
     check_printable(value)
     if not value.startswith("/"):
-        raise Invalid(f"{value!r} is not an absolute path",
-                      "give the directory on the SFTP server from its root, e.g. /cop")
+        raise Invalid(
+            f"{value!r} is not an absolute path",
+            "give the directory on the SFTP server from its root, e.g. /cop",
+        )
     return value
 
 
@@ -124,8 +134,9 @@ def check_address(value: str) -> str:
         try:
             address = ipaddress.IPv6Address(value)
         except ValueError:
-            raise Invalid(f"{value!r} is not an IPv6 address",
-                          "IPv6 addresses look like 2001:db8::10") from None
+            raise Invalid(
+                f"{value!r} is not an IPv6 address", "IPv6 addresses look like 2001:db8::10"
+            ) from None
         if address.scope_id is not None and not re.fullmatch(r"\w+", address.scope_id):
             raise Invalid(f"{value!r} has a bad zone after '%'", "e.g. fe80::1%eth0")
         return str(address)
@@ -133,16 +144,18 @@ def check_address(value: str) -> str:
         try:
             return str(ipaddress.IPv4Address(value))
         except ValueError:
-            raise Invalid(f"{value!r} is not an IP address",
-                          "use a dotted IPv4 address or a host name") from None
+            raise Invalid(
+                f"{value!r} is not an IP address", "use a dotted IPv4 address or a host name"
+            ) from None
     name = value[:-1] if value.endswith(".") else value
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise Invalid(f"{value!r} is not a valid host name",
-                      "use letters, digits, hyphens and dots, or an IP address")
+        raise Invalid(
+            f"{value!r} is not a valid host name",
+            "use letters, digits, hyphens and dots, or an IP address",
+        )
     if labels[-1].isdigit():
-        raise Invalid(f"{value!r} is not an IP address",
-                      "use a dotted IPv4 address or a host name")
+        raise Invalid(f"{value!r} is not an IP address", "use a dotted IPv4 address or a host name")
     return value
 
 
@@ -173,16 +186,22 @@ Address = Annotated[str, BeforeValidator(_text), AfterValidator(check_address)]
 ReleaseText = Annotated[str, BeforeValidator(_text), AfterValidator(check_release)]
 # Any text sent to a node or printed: printable, non-empty, bounded.
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1), _printable(MAX_TEXT)]
-ModelName = Annotated[str, BeforeValidator(_text), Field(min_length=1),
-                      _printable(MAX_MODEL_NAME)]
-ClusterName = Annotated[str, BeforeValidator(_text), Field(min_length=1),
-                        AfterValidator(check_safe_name)]
-NodeName = Annotated[str, BeforeValidator(_text), Field(min_length=1),
-                     AfterValidator(lambda value: check_safe_name(value, MAX_NODE_NAME))]
-Username = Annotated[str, BeforeValidator(_text), Field(min_length=1),
-                     AfterValidator(check_username)]
-Directory = Annotated[str, BeforeValidator(_text), Field(min_length=1),
-                      AfterValidator(check_directory)]
+ModelName = Annotated[str, BeforeValidator(_text), Field(min_length=1), _printable(MAX_MODEL_NAME)]
+ClusterName = Annotated[
+    str, BeforeValidator(_text), Field(min_length=1), AfterValidator(check_safe_name)
+]
+NodeName = Annotated[
+    str,
+    BeforeValidator(_text),
+    Field(min_length=1),
+    AfterValidator(lambda value: check_safe_name(value, MAX_NODE_NAME)),
+]
+Username = Annotated[
+    str, BeforeValidator(_text), Field(min_length=1), AfterValidator(check_username)
+]
+Directory = Annotated[
+    str, BeforeValidator(_text), Field(min_length=1), AfterValidator(check_directory)
+]
 # Numbers: strict, so `ssh_port: true` is not port 1 and "22" is not silently 22;
 # floats must be finite.
 Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
@@ -191,8 +210,6 @@ Seconds = Annotated[int, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Count = Annotated[int, Field(strict=True, ge=1, le=MAX_PARALLEL)]
 FloatSeconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
 # An estimate may be a fraction of a second (a lab's compressed clock) or zero.
-EstimateSeconds = Annotated[
-    float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SECONDS)
-]
+EstimateSeconds = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SECONDS)]
 Share = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
 Flag = Annotated[bool, Field(strict=True)]

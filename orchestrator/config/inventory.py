@@ -86,12 +86,17 @@ class Inventory(StrictModel):
     def _one_publisher_unique_nodes(cls, nodes: list[Node]) -> list[Node]:
         publishers = [node.label for node in nodes if node.role is Role.PUBLISHER]
         if not publishers:
-            raise Invalid("no node has role: publisher",
-                          "give at least the publisher's address with role: publisher; "
-                          "subscribers can be discovered")
+            raise Invalid(
+                "no node has role: publisher",
+                "give at least the publisher's address with role: publisher; "
+                "subscribers can be discovered",
+            )
         if len(publishers) > 1:
-            raise Invalid(f"a cluster has exactly one publisher, found {len(publishers)}: "
-                          f"{', '.join(publishers)}", "mark the others role: subscriber")
+            raise Invalid(
+                f"a cluster has exactly one publisher, found {len(publishers)}: "
+                f"{', '.join(publishers)}",
+                "mark the others role: subscriber",
+            )
         return nodes
 
     @model_validator(mode="after")
@@ -101,11 +106,14 @@ class Inventory(StrictModel):
         names = {node.name for node in self.nodes if node.name}
         for group, members in self.callmanager_groups.items():
             if not members:
-                raise Invalid(f"CallManager group {group!r} has no members",
-                              loc=("callmanager_groups", group))
+                raise Invalid(
+                    f"CallManager group {group!r} has no members", loc=("callmanager_groups", group)
+                )
             if len(set(members)) != len(members):
-                raise Invalid(f"CallManager group {group!r} lists a node twice",
-                              loc=("callmanager_groups", group))
+                raise Invalid(
+                    f"CallManager group {group!r} lists a node twice",
+                    loc=("callmanager_groups", group),
+                )
             for index, member in enumerate(members):
                 if member not in names:
                     raise Invalid(
@@ -132,8 +140,7 @@ def _unique(nodes: list[Node], what: str, key: Callable[[Node], str | None]) -> 
             continue
         if value in seen:
             raise Invalid(
-                f"duplicate node {what} {getattr(node, what)!r}: "
-                f"also used by nodes[{seen[value]}]",
+                f"duplicate node {what} {getattr(node, what)!r}: also used by nodes[{seen[value]}]",
                 f"each node needs its own {what}",
                 loc=("nodes", index, what),
             )

@@ -37,8 +37,9 @@ def load_model(path: str | Path, model: type[M]) -> M:
         problems = [to_config_error(doc, model, error) for error in exc.errors()]
         problems.sort(key=lambda p: p.line or 0)
         first, *rest = problems
-        raise ConfigError(first.file, first.line, first.field, first.message, first.hint,
-                          more=rest) from None
+        raise ConfigError(
+            first.file, first.line, first.field, first.message, first.hint, more=rest
+        ) from None
     _locate_secrets(doc, result, ())
     if isinstance(result, StrictModel):
         result._source = Origin(doc)
@@ -61,19 +62,26 @@ def to_config_error(doc: YamlDocument, model: type[BaseModel], error: ErrorDetai
     value = error.get("input")
     if isinstance(cause, Invalid):
         loc = loc + cause.loc
-        return ConfigError(doc.display, doc.line_of(loc), field_path(loc) or None,
-                           cause.message, cause.hint)
+        return ConfigError(
+            doc.display, doc.line_of(loc), field_path(loc) or None, cause.message, cause.hint
+        )
     if kind == "extra_forbidden":
         key = str(loc[-1])
         allowed = _allowed_keys(model, loc[:-1])
         hint = did_you_mean(key, allowed) if allowed else None
         if hint is None and allowed:
             hint = f"allowed here: {', '.join(allowed)}"
-        return ConfigError(doc.display, doc.key_line(loc), field_path(loc),
-                           f"unknown key {key!r}", hint)
+        return ConfigError(
+            doc.display, doc.key_line(loc), field_path(loc), f"unknown key {key!r}", hint
+        )
     if kind == "missing":
-        return ConfigError(doc.display, doc.line_of(loc), field_path(loc),
-                           "is required but missing", _describe(model, loc))
+        return ConfigError(
+            doc.display,
+            doc.line_of(loc),
+            field_path(loc),
+            "is required but missing",
+            _describe(model, loc),
+        )
     message, hint = _message(kind, value, ctx, error["msg"])
     return ConfigError(doc.display, doc.line_of(loc), field_path(loc) or None, message, hint)
 
@@ -113,8 +121,12 @@ def _message(kind: str, value: Any, ctx: dict[str, Any], default: str) -> tuple[
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
         return f"expected a mapping of keys to values, got {_kind(value)}", None
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-        sign = {"greater_than_equal": ">=", "greater_than": ">",
-                "less_than_equal": "<=", "less_than": "<"}[kind]
+        sign = {
+            "greater_than_equal": ">=",
+            "greater_than": ">",
+            "less_than_equal": "<=",
+            "less_than": "<",
+        }[kind]
         bound = next(iter(v for k, v in ctx.items() if k in {"ge", "gt", "le", "lt"}))
         return f"{_show(value)} is out of range", f"it must be {sign} {bound}"
     if kind in {"too_short", "string_too_short"}:

@@ -81,13 +81,19 @@ def _file_digests(path: Path) -> tuple[str, str, int]:
 
 def _check_cop_name(value: str, loc: tuple[str | int, ...] = ()) -> str:
     if "/" in value or "\\" in value:
-        raise Invalid(f"{value!r} is a path; give only the file name",
-                      "the directory goes under sftp: directory (or give the path as "
-                      "source: for devpack to serve it)", loc=loc)
+        raise Invalid(
+            f"{value!r} is a path; give only the file name",
+            "the directory goes under sftp: directory (or give the path as "
+            "source: for devpack to serve it)",
+            loc=loc,
+        )
     if not _COP_NAME.match(value):
-        raise Invalid(f"{value!r} does not look like a signed COP file",
-                      "COP files end in .cop.sgn or .cop.sha512, "
-                      "e.g. cmterm-devicepack12.5.1.17123-1.cop.sgn", loc=loc)
+        raise Invalid(
+            f"{value!r} does not look like a signed COP file",
+            "COP files end in .cop.sgn or .cop.sha512, "
+            "e.g. cmterm-devicepack12.5.1.17123-1.cop.sgn",
+            loc=loc,
+        )
     return value
 
 
@@ -114,9 +120,12 @@ class Cop(StrictModel):
     @field_validator("md5", mode="before")
     @classmethod
     def _md5(cls, value: object) -> object:
-        return _hex_digest(value, 32, "an MD5 checksum",
-                           "32 hexadecimal digits, colons allowed "
-                           "(as the CLI prints it: c4:13:ad:...)")
+        return _hex_digest(
+            value,
+            32,
+            "an MD5 checksum",
+            "32 hexadecimal digits, colons allowed (as the CLI prints it: c4:13:ad:...)",
+        )
 
     @field_validator("sha512", mode="before")
     @classmethod
@@ -133,14 +142,16 @@ class Cop(StrictModel):
         try:
             mode = os.stat(path).st_mode
         except FileNotFoundError:
-            raise Invalid(f"{str(value)!r} does not exist",
-                          "give the path of the COP file on this machine (relative to "
-                          "the playbook's folder)") from None
+            raise Invalid(
+                f"{str(value)!r} does not exist",
+                "give the path of the COP file on this machine (relative to the playbook's folder)",
+            ) from None
         except OSError as exc:
             raise Invalid(f"{str(value)!r} cannot be read: {exc.strerror}") from None
         if not stat.S_ISREG(mode):
-            raise Invalid(f"{str(value)!r} is not a regular file",
-                          "give the path of the COP file itself")
+            raise Invalid(
+                f"{str(value)!r} is not a regular file", "give the path of the COP file itself"
+            )
         if not os.access(path, os.R_OK):
             raise Invalid(f"{str(value)!r} is not readable", "fix its permissions")
         return path.resolve()
@@ -150,26 +161,36 @@ class Cop(StrictModel):
         if self.source is not None:
             self._from_source(self.source)
         if self.file is None:
-            raise Invalid("no file name for the COP", "give file: (the name on the SFTP "
-                          "server) or source: (a local file devpack serves)", loc=("file",))
+            raise Invalid(
+                "no file name for the COP",
+                "give file: (the name on the SFTP server) or source: (a local file devpack serves)",
+                loc=("file",),
+            )
         if self.md5 is None and self.sha512 is None:
-            raise Invalid("no checksum for the COP file",
-                          "add md5: (and/or sha512:) from Cisco's download page; "
-                          "devpack refuses to install an unverified file")
+            raise Invalid(
+                "no checksum for the COP file",
+                "add md5: (and/or sha512:) from Cisco's download page; "
+                "devpack refuses to install an unverified file",
+            )
         return self
 
     def _from_source(self, source: Path) -> None:
         name = _check_cop_name(source.name, loc=("source",))
         if self.file is not None and self.file != name:
-            raise Invalid(f"file {self.file!r} is not the name of source ({name!r})",
-                          "drop file: (the source's name is used) or make them agree",
-                          loc=("file",))
+            raise Invalid(
+                f"file {self.file!r} is not the name of source ({name!r})",
+                "drop file: (the source's name is used) or make them agree",
+                loc=("file",),
+            )
         md5, sha512, size = _file_digests(source)
         for field, given, actual in (("md5", self.md5, md5), ("sha512", self.sha512, sha512)):
             if given is not None and given != actual:
-                raise Invalid(f"{field} does not match {source}: the file's is {actual}",
-                              "the file is not the one Cisco published (or the checksum is "
-                              "mistyped): download it again and compare", loc=(field,))
+                raise Invalid(
+                    f"{field} does not match {source}: the file's is {actual}",
+                    "the file is not the one Cisco published (or the checksum is "
+                    "mistyped): download it again and compare",
+                    loc=(field,),
+                )
         object.__setattr__(self, "file", name)
         object.__setattr__(self, "md5", md5)
         object.__setattr__(self, "sha512", sha512)
@@ -216,22 +237,31 @@ class Sftp(StrictModel):
 
     @model_validator(mode="after")
     def _one_mode(self) -> Sftp:
-        own = {"host": self.host, "directory": self.directory, "username": self.username,
-               "password": self.password}
+        own = {
+            "host": self.host,
+            "directory": self.directory,
+            "username": self.username,
+            "password": self.password,
+        }
         if self.serve is not None:
             given = [name for name, value in own.items() if value is not None]
             if given:
-                raise Invalid(f"{given[0]} is set while devpack serves the files",
-                              "with sftp.serve devpack makes its own one-time account and "
-                              "directory: drop host, directory, username and password",
-                              loc=(given[0],))
+                raise Invalid(
+                    f"{given[0]} is set while devpack serves the files",
+                    "with sftp.serve devpack makes its own one-time account and "
+                    "directory: drop host, directory, username and password",
+                    loc=(given[0],),
+                )
             return self
         for name, value in own.items():
             if value is None:
-                raise Invalid("is required but missing",
-                              "your SFTP server's host, directory, username and password "
-                              "reference; or sftp.serve with the cop's source to let "
-                              "devpack serve the file", loc=(name,))
+                raise Invalid(
+                    "is required but missing",
+                    "your SFTP server's host, directory, username and password "
+                    "reference; or sftp.serve with the cop's source to let "
+                    "devpack serve the file",
+                    loc=(name,),
+                )
         return self
 
     @property
@@ -274,8 +304,9 @@ def _datetime_text(value: object) -> object:
         try:
             return datetime.fromisoformat(value.strip())
         except ValueError:
-            raise Invalid(f"{value!r} is not an ISO 8601 date and time",
-                          "e.g. 2026-11-28T01:00:00+01:00") from None
+            raise Invalid(
+                f"{value!r} is not an ISO 8601 date and time", "e.g. 2026-11-28T01:00:00+01:00"
+            ) from None
     return value
 
 
@@ -324,8 +355,9 @@ class Window(StrictModel):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise Invalid("a maintenance window time needs a time zone",
-                          "add Z or an offset such as +01:00")
+            raise Invalid(
+                "a maintenance window time needs a time zone", "add Z or an offset such as +01:00"
+            )
         return value
 
     @model_validator(mode="after")
@@ -375,9 +407,12 @@ class Polling(StrictModel):
     @model_validator(mode="after")
     def _first_within_max(self) -> Polling:
         if self.first > self.max:
-            raise Invalid(f"first ({self.first:g} s) is longer than max ({self.max:g} s)",
-                          "the first look comes after `first` seconds and the wait "
-                          "doubles up to `max`: make first <= max", loc=("first",))
+            raise Invalid(
+                f"first ({self.first:g} s) is longer than max ({self.max:g} s)",
+                "the first look comes after `first` seconds and the wait "
+                "doubles up to `max`: make first <= max",
+                loc=("first",),
+            )
         return self
 
 
@@ -402,12 +437,16 @@ def _approval(value: object) -> object:
     if not isinstance(value, str):
         return value
     if not _APPROVAL.match(value):
-        raise Invalid(f"{value!r} is not a stage name or pattern",
-                      "use stage names such as restart-publisher or restart-wave-*")
+        raise Invalid(
+            f"{value!r} is not a stage name or pattern",
+            "use stage names such as restart-publisher or restart-wave-*",
+        )
     if not any(fnmatchcase(name, value) for name in STAGE_NAMES):
-        raise Invalid(f"{value!r} names no stage devpack plans",
-                      "stages: prechecks, install-publisher, install-subscribers, "
-                      "verify-publisher, verify, restart-publisher, restart-wave-N, postchecks")
+        raise Invalid(
+            f"{value!r} names no stage devpack plans",
+            "stages: prechecks, install-publisher, install-subscribers, "
+            "verify-publisher, verify, restart-publisher, restart-wave-N, postchecks",
+        )
     return value
 
 
@@ -422,18 +461,24 @@ def _notify_target(value: object, info: ValidationInfo) -> object:
     """An apprise URL written out (only if it carries no password), or a reference to one
     (env:/file:/keyring:, like passwords) for URLs that carry a secret."""
     if not isinstance(value, str):
-        raise Invalid("a notification target must be an apprise URL or a reference to one",
-                      "e.g. json://host/path, or env:DEVPACK_TEAMS_URL")
+        raise Invalid(
+            "a notification target must be an apprise URL or a reference to one",
+            "e.g. json://host/path, or env:DEVPACK_TEAMS_URL",
+        )
     if _REFERENCE.match(value):
         return SecretRef.model_validate(value, context=info.context)
     if "://" not in value or unprintable(value) or len(value) > MAX_NOTIFY_URL:
-        raise Invalid(f"{value[:80]!r} is not an apprise URL",
-                      "e.g. mailto://..., msteams://..., json://host/path; a URL with a "
-                      "secret in it goes by reference: env:VAR, file:PATH, keyring:SERVICE/USER")
+        raise Invalid(
+            f"{value[:80]!r} is not an apprise URL",
+            "e.g. mailto://..., msteams://..., json://host/path; a URL with a "
+            "secret in it goes by reference: env:VAR, file:PATH, keyring:SERVICE/USER",
+        )
     if _URL_PASSWORD.match(value):
         # never echoed: it holds a password
-        raise Invalid("this URL carries a password in clear text",
-                      "keep the URL in a file or variable and write file:PATH or env:VAR")
+        raise Invalid(
+            "this URL carries a password in clear text",
+            "keep the URL in a file or variable and write file:PATH or env:VAR",
+        )
     return value
 
 
@@ -481,8 +526,11 @@ class Playbook(StrictModel):
     @model_validator(mode="after")
     def _the_cops(self) -> Playbook:
         if (self.cop is None) == (self.cops is None):
-            raise Invalid("give either cop: (one COP) or cops: (a list)",
-                          "not both, and not neither", loc=("cop",))
+            raise Invalid(
+                "give either cop: (one COP) or cops: (a list)",
+                "not both, and not neither",
+                loc=("cop",),
+            )
         listed: list[Cop] = (
             self.cops if self.cops is not None else [self.cop] if self.cop is not None else []
         )
@@ -493,27 +541,38 @@ class Playbook(StrictModel):
                 raise Invalid(f"{cop.file_name} is listed twice", loc=(*where, "file"))
             names.add(cop.base_name)
             if cop.source is not None and not self.sftp.served:
-                raise Invalid("source is set but sftp.serve is not",
-                              "add sftp: serve: address: (an address of this host the "
-                              "nodes reach) to let devpack serve the file",
-                              loc=(*where, "source"))
+                raise Invalid(
+                    "source is set but sftp.serve is not",
+                    "add sftp: serve: address: (an address of this host the "
+                    "nodes reach) to let devpack serve the file",
+                    loc=(*where, "source"),
+                )
             if cop.source is None and self.sftp.served:
-                raise Invalid("sftp.serve is set but this COP has no source",
-                              "give source: (the local file devpack serves)",
-                              loc=(*where, "source"))
+                raise Invalid(
+                    "sftp.serve is set but this COP has no source",
+                    "give source: (the local file devpack serves)",
+                    loc=(*where, "source"),
+                )
         packs = [c for c in listed if c.kind is CopKind.DEVICEPACK]
         if packs and not self.models:
-            raise Invalid("must not be empty with a device pack",
-                          "list the phone models the pack adds (they are verified via AXL)",
-                          loc=("models",))
+            raise Invalid(
+                "must not be empty with a device pack",
+                "list the phone models the pack adds (they are verified via AXL)",
+                loc=("models",),
+            )
         if self.models and not packs:
-            raise Invalid("models are verified only for a device pack",
-                          "drop models:, or mark the device pack with kind: devicepack",
-                          loc=("models",))
+            raise Invalid(
+                "models are verified only for a device pack",
+                "drop models:, or mark the device pack with kind: devicepack",
+                loc=("models",),
+            )
         # The signing-key COP first: .cop.sha512 files need it on older releases.
         ordered = sorted(listed, key=lambda c: c.kind is not CopKind.SIGNING_KEY)
-        main = packs[0] if packs else next(
-            (c for c in ordered if c.kind is not CopKind.SIGNING_KEY), ordered[0])
+        main = (
+            packs[0]
+            if packs
+            else next((c for c in ordered if c.kind is not CopKind.SIGNING_KEY), ordered[0])
+        )
         object.__setattr__(self, "cops", ordered)
         object.__setattr__(self, "cop", main)
         return self

@@ -94,14 +94,16 @@ class SecretRef(BaseModel):
             # the mapping form (also how Python builds one): the same checks as the text
             kind, target = value.get("kind"), value.get("target", "")
             if not isinstance(kind, str) or not isinstance(target, str):
-                raise Invalid("kind and target of a password reference must be text",
-                              f"write one of {REFERENCE_FORMS}")
-            return _parse_reference("prompt" if kind == "prompt" else f"{kind}:{target}",
-                                    base_dir)
+                raise Invalid(
+                    "kind and target of a password reference must be text",
+                    f"write one of {REFERENCE_FORMS}",
+                )
+            return _parse_reference("prompt" if kind == "prompt" else f"{kind}:{target}", base_dir)
         if not isinstance(value, str):
             # Don't echo it: a numeric password is still a password.
-            raise Invalid("a password must be a reference, not a value",
-                          f"write one of {REFERENCE_FORMS}")
+            raise Invalid(
+                "a password must be a reference, not a value", f"write one of {REFERENCE_FORMS}"
+            )
         return _parse_reference(value.strip(), base_dir)
 
     @model_serializer
@@ -136,8 +138,10 @@ class SecretRef(BaseModel):
             # its code point only, never echoed.
             bad = unprintable(value)
             if bad is not None:
-                raise self._fail(f"the password contains a {bad}",
-                                 "store the password alone, without control characters")
+                raise self._fail(
+                    f"the password contains a {bad}",
+                    "store the password alone, without control characters",
+                )
             if len(value) > MAX_PASSWORD:
                 raise self._fail(f"the password is longer than {MAX_PASSWORD} characters")
             self._cached = Secret(value)
@@ -151,8 +155,10 @@ class SecretRef(BaseModel):
         if self.kind is SecretKind.ENV:
             value = os.environ.get(self.target)
             if value is None:
-                raise self._fail("environment variable is not set",
-                                 f"export {self.target} before running devpack")
+                raise self._fail(
+                    "environment variable is not set",
+                    f"export {self.target} before running devpack",
+                )
             if not value:
                 raise self._fail("environment variable is empty")
             return value
@@ -190,8 +196,10 @@ class SecretRef(BaseModel):
             try:
                 value = keyring.get_password(service, user)
             except KeyringError as exc:
-                raise self._fail(f"keyring failed: {type(exc).__name__}",
-                                 "check that a keyring backend is available") from None
+                raise self._fail(
+                    f"keyring failed: {type(exc).__name__}",
+                    "check that a keyring backend is available",
+                ) from None
         except ImportError:
             raise self._fail("the keyring package is not installed") from None
         if value is None:
@@ -205,9 +213,10 @@ class SecretRef(BaseModel):
         field = self._origin[2] or "password"
         if prompt is None:
             if not sys.stdin.isatty():
-                raise self._fail("needs an interactive terminal",
-                                 "use env:VAR, file:PATH or keyring:SERVICE/USER "
-                                 "for unattended runs")
+                raise self._fail(
+                    "needs an interactive terminal",
+                    "use env:VAR, file:PATH or keyring:SERVICE/USER for unattended runs",
+                )
             prompt = getpass.getpass
         value = prompt(f"{field}: ")
         if not value:

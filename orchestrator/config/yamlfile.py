@@ -64,11 +64,7 @@ class YamlDocument:
                 except (KeyError, TypeError):  # merged in by `<<: *alias`: no line of its own
                     break
                 line, node = row + 1, child
-            elif (
-                isinstance(node, CommentedSeq)
-                and isinstance(part, int)
-                and 0 <= part < len(node)
-            ):
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 line, node = node.lc.item(part)[0] + 1, node[part]
             else:
                 break
@@ -134,8 +130,9 @@ def load_yaml(path: str | Path) -> YamlDocument:
     """Parse ``path``; every failure is a ConfigError with the file and line."""
     path = Path(path)
     shown = display_name(path)
-    text = read_user_file(path, MAX_YAML_BYTES, shown,
-                          "check the path (it is relative to the current directory)")
+    text = read_user_file(
+        path, MAX_YAML_BYTES, shown, "check the path (it is relative to the current directory)"
+    )
     yaml = YAML(typ="rt")
     try:
         _check_shape(yaml, text, shown)
@@ -145,21 +142,31 @@ def load_yaml(path: str | Path) -> YamlDocument:
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise ConfigError(
-            shown, line, None, f"YAML syntax error: {problem or 'cannot parse'}",
+            shown,
+            line,
+            None,
+            f"YAML syntax error: {problem or 'cannot parse'}",
             "check indentation, colons and quotes on this line or the one above",
         ) from None
     except YAMLError as exc:
         raise ConfigError(shown, None, None, f"YAML syntax error: {exc}") from None
     except (ValueError, TypeError, OverflowError) as exc:
         # ruamel's own constructors (timestamps, !!binary, ...) on values it tokenized
-        raise ConfigError(shown, None, None, f"YAML value cannot be read: {exc}",
-                          "quote the value to make it text") from None
+        raise ConfigError(
+            shown,
+            None,
+            None,
+            f"YAML value cannot be read: {exc}",
+            "quote the value to make it text",
+        ) from None
 
     if tree is None:
         raise ConfigError(shown, None, None, "file is empty", "see the example files")
     if not isinstance(tree, CommentedMap):
         raise ConfigError(
-            shown, _start_line(tree) or 1, None,
+            shown,
+            _start_line(tree) or 1,
+            None,
             f"expected a mapping of keys to values at the top level, got {_kind(tree)}",
         )
     return YamlDocument(path=path, display=shown, data=_plain(tree), tree=tree)
@@ -177,20 +184,25 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
 
     def refuse(event: Any, message: str, hint: str) -> ConfigError:
         mark = getattr(event, "start_mark", None)
-        return ConfigError(shown, mark.line + 1 if mark is not None else None, None,
-                           message, hint)
+        return ConfigError(shown, mark.line + 1 if mark is not None else None, None, message, hint)
 
     for event in yaml.parse(text):
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise refuse(event, f"nested more than {MAX_DEPTH} levels deep",
-                             "devpack files are a few levels deep; check the indentation")
+                raise refuse(
+                    event,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    "devpack files are a few levels deep; check the indentation",
+                )
             total += 1
             open_collections.append((event.anchor, total))
             if total > MAX_VALUES:
-                raise refuse(event, f"has more than {MAX_VALUES} values",
-                             "devpack files are much smaller; check that this is the right file")
+                raise refuse(
+                    event,
+                    f"has more than {MAX_VALUES} values",
+                    "devpack files are much smaller; check that this is the right file",
+                )
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
             anchor, opened_at = open_collections.pop()
@@ -201,19 +213,28 @@ def _check_shape(yaml: YAML, text: str, shown: str) -> None:
             if event.anchor is not None:
                 sizes[event.anchor] = 1
             if total > MAX_VALUES:
-                raise refuse(event, f"has more than {MAX_VALUES} values",
-                             "devpack files are much smaller; check that this is the right file")
+                raise refuse(
+                    event,
+                    f"has more than {MAX_VALUES} values",
+                    "devpack files are much smaller; check that this is the right file",
+                )
         elif isinstance(event, AliasEvent):
             if event.anchor not in sizes:
                 if any(anchor == event.anchor for anchor, _ in open_collections):
-                    raise refuse(event, f"alias *{event.anchor} refers to a value that "
-                                 "contains it", "write the value out instead")
+                    raise refuse(
+                        event,
+                        f"alias *{event.anchor} refers to a value that contains it",
+                        "write the value out instead",
+                    )
                 continue  # an undefined alias: the composer reports it with its line
             total += sizes[event.anchor]
             expanded += sizes[event.anchor]
             if expanded > MAX_ALIAS_EXPANSION or total > MAX_VALUES:
-                raise refuse(event, f"aliases expand to more than {MAX_ALIAS_EXPANSION} "
-                             "values", "write the values out, or use fewer aliases")
+                raise refuse(
+                    event,
+                    f"aliases expand to more than {MAX_ALIAS_EXPANSION} values",
+                    "write the values out, or use fewer aliases",
+                )
 
 
 def _check_flow_depth(text: str, shown: str) -> None:
@@ -226,10 +247,13 @@ def _check_flow_depth(text: str, shown: str) -> None:
             if char in "[{":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ConfigError(shown, line_number, None,
-                                      f"nested more than {MAX_DEPTH} levels deep",
-                                      "devpack files are a few levels deep; check the "
-                                      "brackets")
+                    raise ConfigError(
+                        shown,
+                        line_number,
+                        None,
+                        f"nested more than {MAX_DEPTH} levels deep",
+                        "devpack files are a few levels deep; check the brackets",
+                    )
             elif char in "]}":
                 depth = max(0, depth - 1)
 

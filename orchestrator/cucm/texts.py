@@ -240,8 +240,7 @@ CLUSTER_TABLE_HEAD = "Server Table (processnode) Entries\r\n--------------------
 SUCCESSFUL = "Successful"
 DBREPL_SERVER_TIME = "Server Time: {time}"
 DBREPL_SINGLE_NODE = (
-    "Runtime state cannot be performed on a cluster with a single active node; "
-    "aborting operation"
+    "Runtime state cannot be performed on a cluster with a single active node; aborting operation"
 )
 # The replication status check's header (reference 9.4); IN PROGRESS wording inferred
 # from "the header shows IN PROGRESS with a smaller count".

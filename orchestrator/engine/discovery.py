@@ -27,6 +27,7 @@ from orchestrator.planning.facts import ClusterFacts, NodeFacts
 
 log = structlog.get_logger(__name__)
 
+
 @dataclass
 class Discovery:
     facts: ClusterFacts

@@ -172,8 +172,9 @@ def check_replication(gateway: ClusterGateway) -> list[str]:
     try:
         states = gateway.replication()
     except ReplicationCheckRunning as exc:  # the table is not final: never judged
-        return [f"{exc}; run the check again once `utils dbreplication runtimestate` says "
-                "COMPLETED"]
+        return [
+            f"{exc}; run the check again once `utils dbreplication runtimestate` says COMPLETED"
+        ]
     if not states:
         return [
             "utils dbreplication runtimestate printed no server rows (it answers so on a "

@@ -241,9 +241,7 @@ class Rollout:
         pending = [
             step
             for step in stage.steps
-            if not (
-                ctx.previous.get(step.id) and ctx.previous[step.id].state in FINISHED
-            )
+            if not (ctx.previous.get(step.id) and ctx.previous[step.id].state in FINISHED)
         ]
         if not pending:
             if stage.kind is StageKind.POSTCHECKS:
@@ -392,9 +390,7 @@ class Rollout:
                     warnings=result.warnings,
                 )
             else:
-                ctx.mark(
-                    step.id, result.node, StepState.FAILED, problems=result.problems + cluster
-                )
+                ctx.mark(step.id, result.node, StepState.FAILED, problems=result.problems + cluster)
                 problems += [f"{result.node}: {p}" for p in result.problems]
         problems += cluster
         if problems:

@@ -135,9 +135,7 @@ TOOK_OVER_MESSAGE = (
 )
 
 
-def run_install(
-    ctx: StepContext, step: str, node: str, request: InstallRequest
-) -> InstallResult:
+def run_install(ctx: StepContext, step: str, node: str, request: InstallRequest) -> InstallResult:
     """Install the COP (or each of several, in order) on ``node``; returns the outcome
     (installed / already_installed). Between COPs the step journals ``cop_installed``,
     never ``done``: a resume goes on with the next COP, re-reading what is listed."""
@@ -155,7 +153,11 @@ def run_install(
 
 
 def _install_one(
-    ctx: StepContext, step: str, node: str, request: InstallRequest, done: StepState,
+    ctx: StepContext,
+    step: str,
+    node: str,
+    request: InstallRequest,
+    done: StepState,
     tag: dict[str, str],
 ) -> InstallResult:
     gateway = ctx.gateway
@@ -255,6 +257,7 @@ def _keep_transcript(ctx: StepContext, node: str, transcript: str) -> dict[str, 
         return {}
     return {"transcript_file": f"{path.parent.name}/{path.name}"}
 
+
 # The wizard offers no file (or refuses a second install) when the pack is already
 # installed or being installed by another session.
 _PERHAPS_INSTALLED_ELSEWHERE = frozenset({"not_offered", "no_valid_options", "already_in_progress"})
@@ -286,8 +289,12 @@ _INSTALL_HINTS = {
 
 
 def _await_background_install(
-    ctx: StepContext, step: str, node: str, request: InstallRequest,
-    done: StepState, tag: dict[str, str],
+    ctx: StepContext,
+    step: str,
+    node: str,
+    request: InstallRequest,
+    done: StepState,
+    tag: dict[str, str],
 ) -> InstallResult:
     def finished() -> str:
         status = ctx.gateway.upgrade_status(node)

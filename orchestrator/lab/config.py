@@ -154,8 +154,8 @@ class FaultSpec(_Model):
     service: str | None = None
     state: int | None = Field(None, description="replication state for replication_stuck")
     reason: str | None = Field(
-        None, description="stop reason for service_down_after_reboot (default: Component is "
-        "not running)"
+        None,
+        description="stop reason for service_down_after_reboot (default: Component is not running)",
     )
 
 
@@ -237,9 +237,7 @@ class Network(_Model):
     labs run side by side; fixed values give an inventory that stays the same across
     starts (the shipped lab example)."""
 
-    block: str | None = Field(
-        None, pattern=r"^127\.\d{1,3}\.\d{1,3}$", description="e.g. 127.20.0"
-    )
+    block: str | None = Field(None, pattern=r"^127\.\d{1,3}\.\d{1,3}$", description="e.g. 127.20.0")
     ssh_port: int = Field(0, ge=0, le=65535)
     https_port: int = Field(0, ge=0, le=65535)
     sftp_port: int = Field(0, ge=0, le=65535)
@@ -301,9 +299,7 @@ class LabConfig(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> LabConfig:
         names = [n.name for n in self.nodes]
-        if len({*names, *(n.name for n in self.im_presence)}) != len(names) + len(
-            self.im_presence
-        ):
+        if len({*names, *(n.name for n in self.im_presence)}) != len(names) + len(self.im_presence):
             raise ValueError("node names must be unique")
         if [n.role for n in self.nodes].count("publisher") != 1:
             raise ValueError("exactly one node must be the publisher")

@@ -101,8 +101,16 @@ class ClusterDatabase:
             # description is the host name (inferred: admins usually write it there)
             self.execute(
                 "insert into processnode values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (pkid, config.server_name(node.name, node.address), number, usage, "f",
-                 node.name, "t", 1),
+                (
+                    pkid,
+                    config.server_name(node.name, node.address),
+                    number,
+                    usage,
+                    "f",
+                    node.name,
+                    "t",
+                    1,
+                ),
             )
             if node.spec.callmanager:
                 cm_pkid[node.name] = str(uuid.uuid4())
@@ -114,8 +122,16 @@ class ClusterDatabase:
             # role 2: IM and Presence (inferred column use); never in a CallManager group
             self.execute(
                 "insert into processnode values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), config.server_name(name, address), offset, 1, "f", name,
-                 "t", 2),
+                (
+                    str(uuid.uuid4()),
+                    config.server_name(name, address),
+                    offset,
+                    1,
+                    "f",
+                    name,
+                    "t",
+                    2,
+                ),
             )
         pools: dict[str, str] = {}
         for group, members in config.groups.items():

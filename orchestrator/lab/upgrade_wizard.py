@@ -38,10 +38,12 @@ class _FirstUse(paramiko.MissingHostKeyPolicy):
     def __init__(self, world: World, node: str) -> None:
         self.world, self.node = world, node
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
-                         ) -> None:
-        self.world.events.emit(self.node, "sftp_host_key_first_seen", server=hostname,
-                               fingerprint=key.fingerprint)
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
+        self.world.events.emit(
+            self.node, "sftp_host_key_first_seen", server=hostname, fingerprint=key.fingerprint
+        )
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 

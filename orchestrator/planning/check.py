@@ -41,14 +41,18 @@ def plan_problems(given: Plan, fresh: Plan, facts: ClusterFacts, playbook: Playb
     if given.cluster != fresh.cluster:
         return [f"this plan is for cluster {given.cluster}, not {fresh.cluster}"]
     if given.fingerprint != fresh.fingerprint:
-        return ["the cluster no longer matches this plan (nodes, releases, services, "
-                "installed options or CallManager groups changed since it was made)"]
+        return [
+            "the cluster no longer matches this plan (nodes, releases, services, "
+            "installed options or CallManager groups changed since it was made)"
+        ]
     problems = []
     if given.cop_file != fresh.cop_file:
         problems.append(f"this plan installs {given.cop_file}, the playbook {fresh.cop_file}")
     if given.restart_scope != fresh.restart_scope:
-        problems.append(f"this plan's restart scope is {given.restart_scope or 'none'}, "
-                        f"a plan made now: {fresh.restart_scope or 'none'}")
+        problems.append(
+            f"this plan's restart scope is {given.restart_scope or 'none'}, "
+            f"a plan made now: {fresh.restart_scope or 'none'}"
+        )
     problems += _work_problems(given, fresh)
     problems += _shape(given, facts)
     if problems:
@@ -72,8 +76,9 @@ def _work_problems(given: Plan, fresh: Plan) -> list[str]:
     have = Counter(_work(s) for s in given.steps)
     want = Counter(_work(s) for s in fresh.steps)
     problems = [f"missing: {_describe(w)}" for w in sorted(want - have)]
-    problems += [f"not in a plan made now: {_describe(w)}" for w in sorted(have - want)
-                 if w not in want]
+    problems += [
+        f"not in a plan made now: {_describe(w)}" for w in sorted(have - want) if w not in want
+    ]
     problems += [f"twice: {_describe(w)}" for w in sorted(have - want) if w in want]
     return problems
 
@@ -105,12 +110,17 @@ def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
     problems = []
 
     def where(action: Action, node: str | None = None) -> list[int]:
-        return [i for i, s in enumerate(stages) for step in s.steps
-                if step.action is action and (node is None or step.nodes[0] == node)]
+        return [
+            i
+            for i, s in enumerate(stages)
+            for step in s.steps
+            if step.action is action and (node is None or step.nodes[0] == node)
+        ]
 
     prechecks, postchecks = where(Action.PRECHECK), where(Action.POSTCHECK)
-    others = [i for i, k in enumerate(kinds) if k not in (StageKind.PRECHECKS,
-                                                          StageKind.POSTCHECKS)]
+    others = [
+        i for i, k in enumerate(kinds) if k not in (StageKind.PRECHECKS, StageKind.POSTCHECKS)
+    ]
     if prechecks and others and max(prechecks) > min(others):
         problems.append("prechecks must come before every other stage")
     if postchecks and others and min(postchecks) < max(others):
@@ -121,8 +131,10 @@ def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
     if pub_install:
         at = pub_install[0]
         if len(stages[at].steps) > 1:
-            problems.append(f"the publisher installs alone: stage {stages[at].name} installs "
-                            "other nodes with it")
+            problems.append(
+                f"the publisher installs alone: stage {stages[at].name} installs "
+                "other nodes with it"
+            )
         if any(i < at for i in installs):
             problems.append("the publisher installs before every other node")
     verify = [i for i, kind in enumerate(kinds) if kind is StageKind.VERIFY]
@@ -137,16 +149,16 @@ def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
     restarts = [i for i, s in enumerate(stages) for step in s.steps if step.action in RESTARTS]
     for i in sorted(set(installs)):
         node = stages[i].steps[0].nodes[0]
-        own_restart = [r for r in restarts if stages[r].steps[0].nodes[0] == node
-                       and len(stages[r].steps) == 1]
+        own_restart = [
+            r for r in restarts if stages[r].steps[0].nodes[0] == node and len(stages[r].steps) == 1
+        ]
         # The serial shape: one subscriber installed alone right before its own restart.
-        serial = (node != pub and len(stages[i].steps) == 1 and i + 1 in own_restart)
+        serial = node != pub and len(stages[i].steps) == 1 and i + 1 in own_restart
         if verify and i > verify[0] and not serial:
             names = ", ".join(step.nodes[0] for step in stages[i].steps)
             problems.append(f"stage {stages[i].name} installs {names} after verify")
         for step in stages[i].steps:
-            if any(r < i for r in restarts for s in stages[r].steps
-                   if s.nodes[0] == step.nodes[0]):
+            if any(r < i for r in restarts for s in stages[r].steps if s.nodes[0] == step.nodes[0]):
                 problems.append(f"{step.nodes[0]} restarts before its install")
     if verify and any(r < verify[0] for r in restarts):
         problems.append("verify must come before any restart")
@@ -155,48 +167,57 @@ def _order(plan: Plan, facts: ClusterFacts) -> list[str]:
     if pub_restart:
         at = pub_restart[0]
         if len(stages[at].steps) > 1:
-            problems.append(f"the publisher restarts alone: stage {stages[at].name} restarts "
-                            "other nodes with it")
+            problems.append(
+                f"the publisher restarts alone: stage {stages[at].name} restarts "
+                "other nodes with it"
+            )
         if any(r < at for r in restarts):
             problems.append("the publisher restarts before every subscriber")
     return problems
 
 
-def _restart_waves(given: Plan, fresh: Plan, facts: ClusterFacts,
-                   playbook: Playbook) -> list[str]:
+def _restart_waves(given: Plan, fresh: Plan, facts: ClusterFacts, playbook: Playbook) -> list[str]:
     """Each subscriber restart stage against the planner's wave rules."""
     pub = facts.publisher.name
     waves: list[Stage] = [
-        s for s in given.stages
+        s
+        for s in given.stages
         if any(step.action in RESTARTS for step in s.steps)
         and not any(step.nodes[0] == pub for step in s.steps)
     ]
     targets = {step.nodes[0] for step in fresh.steps if step.action in RESTARTS}
     problem = wave_problem(facts, targets, playbook.waves.max_parallel)
-    found = violations(problem, [[step.nodes[0] for step in s.steps] for s in waves],
-                       cycle_edges(problem))
+    found = violations(
+        problem, [[step.nodes[0] for step in s.steps] for s in waves], cycle_edges(problem)
+    )
     problems = [_name_wave(text, waves) for text in found]
 
     def replication(stages: list[Stage]) -> bool:
         return any(s.gate is not None and s.gate.replication for s in stages)
 
-    fresh_restarts = [s for s in fresh.stages if s.kind in (StageKind.RESTART_PUBLISHER,
-                                                            StageKind.RESTART_WAVE)]
+    fresh_restarts = [
+        s for s in fresh.stages if s.kind in (StageKind.RESTART_PUBLISHER, StageKind.RESTART_WAVE)
+    ]
     if replication(fresh_restarts):
         for stage in given.stages:
             if any(step.action in RESTARTS for step in stage.steps) and not (
-                    stage.gate and stage.gate.replication):
-                problems.append(f"stage {stage.name} does not wait for database replication "
-                                "after its restarts")
+                stage.gate and stage.gate.replication
+            ):
+                problems.append(
+                    f"stage {stage.name} does not wait for database replication after its restarts"
+                )
     if fresh.replication_checks and not given.replication_checks:
-        problems.append("the plan skips the replication checks, which only a single-node "
-                        "cluster may")
+        problems.append(
+            "the plan skips the replication checks, which only a single-node cluster may"
+        )
     for stage in given.stages:
         if stage.kind is StageKind.INSTALL_SUBSCRIBERS or stage.kind is StageKind.INSTALL_TFTP:
             at_once = min(len(stage.steps), stage.max_parallel or len(stage.steps))
             if at_once > playbook.waves.install_parallel:
-                problems.append(f"stage {stage.name} installs {at_once} nodes at once > "
-                                f"{playbook.waves.install_parallel} (waves.install_parallel)")
+                problems.append(
+                    f"stage {stage.name} installs {at_once} nodes at once > "
+                    f"{playbook.waves.install_parallel} (waves.install_parallel)"
+                )
     return problems
 
 
@@ -205,4 +226,4 @@ def _name_wave(text: str, waves: list[Stage]) -> str:
     match = re.match(r"wave (\d+)", text)
     if match is None:
         return text
-    return f"stage {waves[int(match.group(1)) - 1].name}{text[match.end():]}"
+    return f"stage {waves[int(match.group(1)) - 1].name}{text[match.end() :]}"

@@ -96,20 +96,24 @@ def _compare(inv: Node, found: NodeFacts) -> list[str]:
     if inv.name and inv.name.lower() != found.name.lower():
         diffs.append(f"{label}: inventory calls it {inv.name!r} (matched by address)")
     if inv.address.lower() != found.address.lower():
-        diffs.append(f"{label}: inventory address {inv.address}, the cluster says "
-                     f"{found.address}")
+        diffs.append(f"{label}: inventory address {inv.address}, the cluster says {found.address}")
     if inv.role is not found.role:
         diffs.append(f"{label}: inventory says {inv.role}, the cluster says {found.role}")
     if inv.release and Release.parse(inv.release) != found.release_number:
-        diffs.append(f"{label}: inventory says release {inv.release}, the node runs "
-                     f"{found.release}")
+        diffs.append(
+            f"{label}: inventory says release {inv.release}, the node runs {found.release}"
+        )
     if inv.callmanager is not None and inv.callmanager != found.runs_callmanager:
-        diffs.append(f"{label}: inventory says callmanager: {_yes(inv.callmanager)}, "
-                     f"the node {'runs' if found.runs_callmanager else 'does not run'} "
-                     "Cisco CallManager")
+        diffs.append(
+            f"{label}: inventory says callmanager: {_yes(inv.callmanager)}, "
+            f"the node {'runs' if found.runs_callmanager else 'does not run'} "
+            "Cisco CallManager"
+        )
     if inv.tftp is not None and inv.tftp != found.runs_tftp:
-        diffs.append(f"{label}: inventory says tftp: {_yes(inv.tftp)}, "
-                     f"the node {'runs' if found.runs_tftp else 'does not run'} Cisco Tftp")
+        diffs.append(
+            f"{label}: inventory says tftp: {_yes(inv.tftp)}, "
+            f"the node {'runs' if found.runs_tftp else 'does not run'} Cisco Tftp"
+        )
     return diffs
 
 
@@ -122,8 +126,9 @@ def reconcile(inventory: Inventory, facts: ClusterFacts) -> tuple[ClusterFacts, 
     """
     diffs: list[str] = []
     if inventory.cluster != facts.cluster:
-        diffs.append(f"inventory names the cluster {inventory.cluster!r}, discovery "
-                     f"{facts.cluster!r}")
+        diffs.append(
+            f"inventory names the cluster {inventory.cluster!r}, discovery {facts.cluster!r}"
+        )
     ports: dict[str, tuple[int, int]] = {}
     matched: set[str] = set()
     for inv_node in inventory.nodes:
@@ -149,7 +154,8 @@ def reconcile(inventory: Inventory, facts: ClusterFacts) -> tuple[ClusterFacts, 
 
     nodes = [
         node.model_copy(update=dict(zip(("ssh_port", "https_port"), ports[node.name], strict=True)))
-        if node.name in ports else node
+        if node.name in ports
+        else node
         for node in facts.nodes
     ]
     return facts.model_copy(update={"nodes": nodes, "groups": groups}), diffs
@@ -178,8 +184,10 @@ def _compare_groups(inventory: Inventory, facts: ClusterFacts) -> list[str]:
         if actual is None:
             diffs.append(f"CallManager group {group}: in the inventory but not in the cluster")
         elif names != actual:
-            diffs.append(f"CallManager group {group}: inventory lists {', '.join(names)}, "
-                         f"the cluster {', '.join(actual)}")
+            diffs.append(
+                f"CallManager group {group}: inventory lists {', '.join(names)}, "
+                f"the cluster {', '.join(actual)}"
+            )
     for group in facts.groups:
         if inventory.callmanager_groups and group not in inventory.callmanager_groups:
             diffs.append(f"CallManager group {group}: discovered, not in the inventory")

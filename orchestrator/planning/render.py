@@ -24,8 +24,10 @@ def _headline(plan: Plan) -> str:
     if plan.restart_scope is None:
         # Nothing to restart: Cisco's rule for the release does not apply to this plan.
         return f"Plan for cluster {plan.cluster}: {plan.cop_file} — nothing to restart"
-    return (f"Plan for cluster {plan.cluster}: {plan.cop_file} — restart scope "
-            f"{plan.restart_scope}: {plan.restart_reason}")
+    return (
+        f"Plan for cluster {plan.cluster}: {plan.cop_file} — restart scope "
+        f"{plan.restart_scope}: {plan.restart_reason}"
+    )
 
 
 def _action(step_action: str, services: list[str], models: list[str]) -> str:
@@ -48,8 +50,14 @@ def render_plan(plan: Plan) -> RenderableType:
     for number, stage in enumerate(plan.stages, start=1):
         _stage_rows(table, number, stage)
     table.add_section()
-    table.add_row("", "Total", "critical path", "", Text(duration(plan.estimated_seconds),
-                  style="bold"), "stages run in order; steps within a stage in parallel")
+    table.add_row(
+        "",
+        "Total",
+        "critical path",
+        "",
+        Text(duration(plan.estimated_seconds), style="bold"),
+        "stages run in order; steps within a stage in parallel",
+    )
     parts: list[RenderableType] = [Text(_headline(plan))]
     parts.append(table)
     for note in plan.notes:
@@ -62,37 +70,64 @@ def render_plan(plan: Plan) -> RenderableType:
 def _stage_rows(table: Table, number: int, stage: Stage) -> None:
     first = True
     for step in stage.steps:
-        table.add_row(str(number) if first else "", stage.name if first else "",
-                      _action(step.action, step.services, step.models), ", ".join(step.nodes),
-                      duration(step.estimated_seconds), step.reason)
+        table.add_row(
+            str(number) if first else "",
+            stage.name if first else "",
+            _action(step.action, step.services, step.models),
+            ", ".join(step.nodes),
+            duration(step.estimated_seconds),
+            step.reason,
+        )
         first = False
     for skip in stage.skipped:
-        table.add_row(str(number) if first else "", stage.name if first else "",
-                      Text(f"skip {skip.action}", style="dim"), skip.node, "-", skip.reason)
+        table.add_row(
+            str(number) if first else "",
+            stage.name if first else "",
+            Text(f"skip {skip.action}", style="dim"),
+            skip.node,
+            "-",
+            skip.reason,
+        )
         first = False
     if stage.gate:
-        table.add_row("", "", Text("wait", style="magenta"), "",
-                      duration(stage.gate.estimated_seconds), stage.gate.reason)
-    table.add_row("", "", "", Text("stage total", style="dim"),
-                  Text(duration(stage.estimated_seconds), style="dim"), stage.reason,
-                  end_section=True)
+        table.add_row(
+            "",
+            "",
+            Text("wait", style="magenta"),
+            "",
+            duration(stage.gate.estimated_seconds),
+            stage.gate.reason,
+        )
+    table.add_row(
+        "",
+        "",
+        "",
+        Text("stage total", style="dim"),
+        Text(duration(stage.estimated_seconds), style="dim"),
+        stage.reason,
+        end_section=True,
+    )
 
 
 def render_plan_text(plan: Plan) -> str:
     """The same content without colour or box drawing, one line per item."""
     lines = [_headline(plan), ""]
     for number, stage in enumerate(plan.stages, start=1):
-        lines.append(f"{number}. {stage.name} [{duration(stage.estimated_seconds)}] — "
-                     f"{stage.reason}")
+        lines.append(
+            f"{number}. {stage.name} [{duration(stage.estimated_seconds)}] — {stage.reason}"
+        )
         for step in stage.steps:
-            lines.append(f"   - {_action(step.action, step.services, step.models)} "
-                         f"{', '.join(step.nodes)} ({duration(step.estimated_seconds)}): "
-                         f"{step.reason}")
+            lines.append(
+                f"   - {_action(step.action, step.services, step.models)} "
+                f"{', '.join(step.nodes)} ({duration(step.estimated_seconds)}): "
+                f"{step.reason}"
+            )
         for skip in stage.skipped:
             lines.append(f"   - skip {skip.action} {skip.node}: {skip.reason}")
         if stage.gate:
-            lines.append(f"   - wait ({duration(stage.gate.estimated_seconds)}): "
-                         f"{stage.gate.reason}")
+            lines.append(
+                f"   - wait ({duration(stage.gate.estimated_seconds)}): {stage.gate.reason}"
+            )
     lines.append("")
     lines.append(f"Total estimate: {duration(plan.estimated_seconds)} (critical path)")
     lines.extend(f"Note: {note}" for note in plan.notes)

@@ -78,8 +78,11 @@ def cycle_edges(problem: WaveProblem) -> list[tuple[str, str, str]]:
 def broken_edges(problem: WaveProblem, waves: list[list[str]]) -> list[tuple[str, str, str]]:
     """The backup->primary rules ``waves`` does not keep."""
     index = {n: i for i, wave in enumerate(waves) for n in wave}
-    return [(b, a, g) for b, a, g in precedence_edges(problem)
-            if b in index and a in index and index[b] >= index[a]]
+    return [
+        (b, a, g)
+        for b, a, g in precedence_edges(problem)
+        if b in index and a in index and index[b] >= index[a]
+    ]
 
 
 def conflicts(problem: WaveProblem) -> dict[str, set[str]]:
@@ -127,8 +130,9 @@ def _order(problem: WaveProblem, edges: list[tuple[str, str, str]]) -> list[str]
     remaining = set(problem.nodes)
     order: list[str] = []
     while remaining:
-        blocked = {after for before, after, _ in edges
-                   if before in remaining and after in remaining}
+        blocked = {
+            after for before, after, _ in edges if before in remaining and after in remaining
+        }
         ready = sorted(remaining - blocked, key=lambda n: (n in primaries, n))
         if not ready:
             ready = [_cycle_breaker(edges, remaining)]
@@ -155,11 +159,13 @@ def _cycle_breaker(edges: list[tuple[str, str, str]], remaining: set[str]) -> st
     each backup->primary rule we give up was impossible anyway. A source component
     of the remaining graph always has such nodes. Among them, break fewest rules.
     """
+
     def waits_for(node: str) -> list[str]:
         return [b for b, a, _ in edges if a == node and b in remaining]
 
     candidates = [
-        node for node in sorted(remaining)
+        node
+        for node in sorted(remaining)
         if set(waits_for(node)) <= _reachable(edges, node, remaining)
     ]
     return min(candidates, key=lambda node: (len(waits_for(node)), node))
@@ -170,8 +176,13 @@ class _OutOfBudget(Exception):
 
 
 class _Packer:
-    def __init__(self, problem: WaveProblem, order: list[str],
-                 preds: dict[str, list[str]], heights: dict[str, int]) -> None:
+    def __init__(
+        self,
+        problem: WaveProblem,
+        order: list[str],
+        preds: dict[str, list[str]],
+        heights: dict[str, int],
+    ) -> None:
         self.problem = problem
         self.order = order
         self.preds = preds
@@ -197,8 +208,7 @@ class _Packer:
         placed: dict[str, int] = {}
         for node in self.order:
             start = self.earliest(placed, node)
-            target = next((w for w in range(start, len(waves)) if self.fits(waves[w], node)),
-                          None)
+            target = next((w for w in range(start, len(waves)) if self.fits(waves[w], node)), None)
             if target is None:
                 target = max(start, len(waves))
                 while len(waves) <= target:
@@ -242,8 +252,9 @@ def lower_bound(problem: WaveProblem, heights: dict[str, int]) -> int:
     return max(bounds)
 
 
-def _precedence(order: list[str], edges: list[tuple[str, str, str]]
-                ) -> tuple[dict[str, list[str]], dict[str, int]]:
+def _precedence(
+    order: list[str], edges: list[tuple[str, str, str]]
+) -> tuple[dict[str, list[str]], dict[str, int]]:
     """Predecessors and heights (longest chain from a node) for ``edges`` along ``order``."""
     preds: dict[str, list[str]] = {n: [] for n in order}
     succs: dict[str, list[str]] = {n: [] for n in order}
@@ -287,12 +298,16 @@ def schedule_waves(problem: WaveProblem) -> WaveSchedule:
 
     notes = []
     for before, after, group in dropped:
-        notes.append(f"{before} is a backup of {group} but restarts after its primary "
-                     f"{after}: they back each other up, so one of them has to go first")
+        notes.append(
+            f"{before} is a backup of {group} but restarts after its primary "
+            f"{after}: they back each other up, so one of them has to go first"
+        )
     if not problem.tftp_elsewhere and len(problem.tftp) == 1:
         (only,) = problem.tftp
         notes.append(f"{only} is the only TFTP node: TFTP is unavailable while it restarts")
     if not optimal:
-        notes.append(f"wave split found greedily ({len(best)} waves, at least {floor} "
-                     "needed); a shorter split may exist")
+        notes.append(
+            f"wave split found greedily ({len(best)} waves, at least {floor} "
+            "needed); a shorter split may exist"
+        )
     return WaveSchedule(waves=best, optimal=optimal, dropped=dropped, notes=notes)

@@ -32,9 +32,23 @@ from orchestrator.report.timeline import CLUSTER_ROW, segments
 
 # Journal detail keys worth showing; anything else (logs, raw probes) stays in the journal.
 DETAIL_KEYS = (
-    "outcome", "message", "hint", "checksum", "file", "problems", "warnings", "missing",
-    "verified", "restarted", "models", "reason", "service", "error", "boot_time",
-    "took_over_wizard", "transcript_file",
+    "outcome",
+    "message",
+    "hint",
+    "checksum",
+    "file",
+    "problems",
+    "warnings",
+    "missing",
+    "verified",
+    "restarted",
+    "models",
+    "reason",
+    "service",
+    "error",
+    "boot_time",
+    "took_over_wizard",
+    "transcript_file",
 )
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|credential", re.I)
 _RUN_END = {
@@ -50,8 +64,10 @@ _WORST = ["failed", "interrupted", "pending", "done", "skipped"]
 def playbook_summary(playbook: Playbook) -> PlaybookOut:
     window = None
     if playbook.window is not None:
-        window = {"start": playbook.window.start.isoformat(),
-                  "end": playbook.window.end.isoformat()}
+        window = {
+            "start": playbook.window.start.isoformat(),
+            "end": playbook.window.end.isoformat(),
+        }
     sftp = playbook.sftp
     return PlaybookOut(
         cop_file=playbook.main_cop.file_name,
@@ -65,8 +81,10 @@ def playbook_summary(playbook: Playbook) -> PlaybookOut:
         sftp_host=sftp.serve.address if sftp.serve else sftp.host or "",
         sftp_directory=SERVED_DIRECTORY if sftp.serve else sftp.directory or "",
         sftp_served=sftp.serve is not None,
-        cops=[{"file": c.file_name, "kind": str(c.kind), "md5": c.md5 or ""}
-              for c in playbook.all_cops],
+        cops=[
+            {"file": c.file_name, "kind": str(c.kind), "md5": c.md5 or ""}
+            for c in playbook.all_cops
+        ],
     )
 
 
@@ -109,8 +127,9 @@ def _outcome(record: StepRecord | None) -> str:
     return "interrupted"
 
 
-def _step(step_id: str, stage: str, action: str, node: str | None,
-          record: StepRecord | None) -> StepOut:
+def _step(
+    step_id: str, stage: str, action: str, node: str | None, record: StepRecord | None
+) -> StepOut:
     detail = _detail(record.detail) if record else {}
     message = str(detail.get("message", "")) if record and record.state == StepState.FAILED else ""
     if not message and record is not None:
@@ -152,8 +171,11 @@ def _ssh(link: SshAlgorithms) -> SshOut:
 
 def publisher_of(plan: Plan) -> str | None:
     for stage in plan.stages:
-        if stage.kind in (StageKind.INSTALL_PUBLISHER, StageKind.RESTART_PUBLISHER,
-                          StageKind.VERIFY) and stage.steps:
+        if (
+            stage.kind
+            in (StageKind.INSTALL_PUBLISHER, StageKind.RESTART_PUBLISHER, StageKind.VERIFY)
+            and stage.steps
+        ):
             return stage.steps[0].nodes[0]
     return None
 
@@ -204,12 +226,17 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
         inventory_file=Path(record.inventory).name,
         playbook_file=Path(record.playbook).name,
         downloads=[
-            DownloadOut(node=str(e.node or ""), address=str(e.detail.get("address", "")),
-                        file=str(e.detail.get("file", "")), bytes=int(e.detail.get("bytes", 0)),
-                        seconds=float(e.detail.get("seconds", 0.0)),
-                        complete=bool(e.detail.get("complete", True)), at=iso(e.time))
-            for e in entries if e.step and e.step.startswith("source/")
-            and e.state == "downloaded"
+            DownloadOut(
+                node=str(e.node or ""),
+                address=str(e.detail.get("address", "")),
+                file=str(e.detail.get("file", "")),
+                bytes=int(e.detail.get("bytes", 0)),
+                seconds=float(e.detail.get("seconds", 0.0)),
+                complete=bool(e.detail.get("complete", True)),
+                at=iso(e.time),
+            )
+            for e in entries
+            if e.step and e.step.startswith("source/") and e.state == "downloaded"
         ],
     )
 

@@ -51,7 +51,10 @@ def _environment(html: bool) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        clock=_clock, time=_time, duration=_duration, stamp=stamp,
+        clock=_clock,
+        time=_time,
+        duration=_duration,
+        stamp=stamp,
         pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
         md=lambda text: str(text).replace("|", "\\|").replace("\n", " "),
     )
@@ -132,7 +135,8 @@ def node_matrix(report: Report) -> tuple[list[str], list[tuple[Any, list[Cell]]]
                 skipped_node, _, reason = text.partition(": ")
                 skipped[(skipped_node, stage.kind.split("_")[0])] = reason
     used = [
-        (title, actions) for title, actions in MATRIX
+        (title, actions)
+        for title, actions in MATRIX
         if any(s.action in actions for n in report.nodes for s in n.steps)
     ]
     rows = []
@@ -145,8 +149,9 @@ def node_matrix(report: Report) -> tuple[list[str], list[tuple[Any, list[Cell]]]
                 cells.append(Cell("skipped" if reason else "none", "", "", reason))
                 continue
             when = f"{_time(step.started)}–{_time(step.finished)}" if step.started else ""
-            note = step.message or (step.action.replace("_", " ") if step.action != actions[0]
-                                    else "")
+            note = step.message or (
+                step.action.replace("_", " ") if step.action != actions[0] else ""
+            )
             cells.append(Cell(step.outcome, when, _duration(step.duration_seconds), note))
         rows.append((node, cells))
     return [title for title, _ in used], rows

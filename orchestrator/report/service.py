@@ -148,7 +148,13 @@ def write_run_report(
     from orchestrator.app import resume_command  # the use-case layer knows the default
 
     report = build_run_report(
-        record, entries, steps, plan, playbook, audit, audit_error,
+        record,
+        entries,
+        steps,
+        plan,
+        playbook,
+        audit,
+        audit_error,
         resume_command=resume_command(run_id, states),
         tls_trust=tls_trust,
     )

@@ -10,15 +10,21 @@ MIN = 60.0
 
 
 def services(
-    start: float, *, tftp: bool = False, callmanager: bool = True,
-    cm_start: float | None = None, tftp_start: float | None = None,
-    tomcat_start: float | None = None, source: str = "control-center",
+    start: float,
+    *,
+    tftp: bool = False,
+    callmanager: bool = True,
+    cm_start: float | None = None,
+    tftp_start: float | None = None,
+    tomcat_start: float | None = None,
+    source: str = "control-center",
 ) -> list[ServiceFact]:
     def svc(name: str, at: float | None, active: bool = True) -> ServiceFact:
         if not active:
             return ServiceFact(name=name, state="STOPPED", reason="Service Not Activated")
-        return ServiceFact(name=name, state="STARTED", start_time=at,
-                           start_source=source if at is not None else "")
+        return ServiceFact(
+            name=name, state="STARTED", start_time=at, start_source=source if at is not None else ""
+        )
 
     return [
         svc("A Cisco DB", start),
@@ -30,9 +36,15 @@ def services(
 
 
 def node(
-    name: str, *, role: str = "subscriber", release: str = "9.1.2.10000-28",
-    installed: float | None = T0 - 120 * MIN, booted: float = T0 - 60 * MIN,
-    pack: str | None = PACK, replication: int | None = 2, **service_args: object,
+    name: str,
+    *,
+    role: str = "subscriber",
+    release: str = "9.1.2.10000-28",
+    installed: float | None = T0 - 120 * MIN,
+    booted: float = T0 - 60 * MIN,
+    pack: str | None = PACK,
+    replication: int | None = 2,
+    **service_args: object,
 ) -> NodeFact:
     return NodeFact(
         name=name,
@@ -41,7 +53,8 @@ def node(
         release=release,
         options=[pack] if pack else [],
         installs=[InstallFact(file=f"{pack}.sgn", time=installed, outcome="Success")]
-        if pack and installed is not None else [],
+        if pack and installed is not None
+        else [],
         last_boot=booted,
         services=services(booted + 30, **service_args),  # type: ignore[arg-type]
         replication=replication,
@@ -49,8 +62,10 @@ def node(
 
 
 def cluster(
-    *nodes: NodeFact, groups: dict[str, list[str]] | None = None,
-    phones: list[PhoneFact] | None = None, playbook: bool = True,
+    *nodes: NodeFact,
+    groups: dict[str, list[str]] | None = None,
+    phones: list[PhoneFact] | None = None,
+    playbook: bool = True,
 ) -> AuditFacts:
     return AuditFacts(
         cluster="unit",
@@ -70,6 +85,7 @@ def seed() -> AuditFacts:
         node("pub", role="publisher", tftp=True),
         node("sub", booted=T0 - 24 * 60 * MIN),
         groups={"G1": ["sub", "pub"]},
-        phones=[PhoneFact(name="SEP1", model="Cisco 8851", status="Registered", node="pub",
-                          group="G1")],
+        phones=[
+            PhoneFact(name="SEP1", model="Cisco 8851", status="Registered", node="pub", group="G1")
+        ],
     )

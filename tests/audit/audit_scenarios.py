@@ -42,8 +42,13 @@ def seed_config() -> LabConfig:
         release=SEED_RELEASE,
         profile="fast",
         nodes=[
-            NodeSpec(name="cucmpub", role="publisher", tftp=True, options=_installed(),
-                     booted_minutes_ago=60),
+            NodeSpec(
+                name="cucmpub",
+                role="publisher",
+                tftp=True,
+                options=_installed(),
+                booted_minutes_ago=60,
+            ),
             NodeSpec(name="cucmsub1", options=_installed(), booted_minutes_ago=60 * 24),
         ],
         groups={"G1": ["cucmsub1", "cucmpub"]},
@@ -53,7 +58,9 @@ def seed_config() -> LabConfig:
 
 
 def healthy_config(
-    release: str = "12.5.1.14900-63", *, missing_on: str | None = None,
+    release: str = "12.5.1.14900-63",
+    *,
+    missing_on: str | None = None,
     replication_stuck_on: str | None = None,
 ) -> LabConfig:
     """Pack installed long ago on every node (except ``missing_on``), every node since booted."""
@@ -67,8 +74,9 @@ def healthy_config(
         node.options = [] if node.name == missing_on else _installed(60 * 24)
     faults = []
     if replication_stuck_on:
-        faults.append(FaultSpec(kind=FaultKind.REPLICATION_STUCK, node=replication_stuck_on,
-                                state=4))
+        faults.append(
+            FaultSpec(kind=FaultKind.REPLICATION_STUCK, node=replication_stuck_on, state=4)
+        )
     return LabConfig(
         cluster="audit",
         release=release,

@@ -13,9 +13,7 @@ from audit_scenarios import (
 )
 
 
-def test_seed_story_audit_names_the_unrebooted_subscriber_until_devpack_run(
-    lab_cluster, tmp_path
-):
+def test_seed_story_audit_names_the_unrebooted_subscriber_until_devpack_run(lab_cluster, tmp_path):
     cluster = lab_cluster(seed_config())
     inv, pb = str(cluster.inventory), str(cluster.playbook)
 
@@ -83,8 +81,10 @@ def test_clean_cluster_has_no_findings(lab_cluster):
     code, result = audit_json("-i", str(cluster.inventory), "-p", str(cluster.playbook))
     assert code == 0 and result["findings"] == []
     phones = {p["name"]: (p["status"], p["node"]) for p in result["facts"]["phones"]}
-    assert phones == {"SEP0000000000A1": ("Registered", "cucmsub1"),
-                      "SEP0000000000A2": ("Registered", "cucmsub2")}
+    assert phones == {
+        "SEP0000000000A1": ("Registered", "cucmsub1"),
+        "SEP0000000000A2": ("Registered", "cucmsub2"),
+    }
 
 
 def test_could_not_audit_exits_2_with_the_reason(lab_cluster, tmp_path):

@@ -89,8 +89,16 @@ def test_service_release_needs_publisher_callmanager_tftp_and_tomcat():
 def test_service_release_restarted_services_are_clean():
     later = T0 - 30 * MIN
     facts = cluster(
-        node("pub", role="publisher", release=SERVICES_RELEASE, booted=T0 - 24 * 60 * MIN,
-             tftp=True, cm_start=later, tftp_start=later, tomcat_start=later),
+        node(
+            "pub",
+            role="publisher",
+            release=SERVICES_RELEASE,
+            booted=T0 - 24 * 60 * MIN,
+            tftp=True,
+            cm_start=later,
+            tftp_start=later,
+            tomcat_start=later,
+        ),
         node("sub", release=SERVICES_RELEASE, booted=T0 - 24 * 60 * MIN, tomcat_start=later),
     )
     result = judge(facts)
@@ -112,9 +120,12 @@ def test_pack_missing_on_one_node_without_playbook_uses_the_newest_pack():
 def test_pack_versions_compare_numerically():
     assert pack_version("cmterm-devicepack12.5.1.17123-1.cop") == (12, 5, 1, 17123, 1)
     assert pack_version("ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop") is None
-    assert newest_pack([node("a", pack="cmterm-devicepack9.1.2.9999-1.cop"),
-                        node("b", pack="cmterm-devicepack10.5.2.1-1.cop")]) == (
-        "cmterm-devicepack10.5.2.1-1.cop")
+    assert newest_pack(
+        [
+            node("a", pack="cmterm-devicepack9.1.2.9999-1.cop"),
+            node("b", pack="cmterm-devicepack10.5.2.1-1.cop"),
+        ]
+    ) == ("cmterm-devicepack10.5.2.1-1.cop")
 
 
 def test_playbook_pack_installed_nowhere_is_a_warning_only():
@@ -168,16 +179,30 @@ def test_models_missing_from_typemodel_and_defaults():
 
 
 def test_phones_are_grouped_with_full_counts():
-    phones = [PhoneFact(name=f"SEP{i:012d}", model="Cisco 8851", status="Registered",
-                        node="sub2", group="G1") for i in range(1500)]
-    phones += [
-        PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", status_reason=3,
-                  node="sub1", group="G1"),
-        PhoneFact(name="SEPU", model="Cisco 8851", status="UnRegistered", node="sub1",
-                  group="G1"),
+    phones = [
+        PhoneFact(
+            name=f"SEP{i:012d}", model="Cisco 8851", status="Registered", node="sub2", group="G1"
+        )
+        for i in range(1500)
     ]
-    facts = cluster(node("pub", role="publisher"), node("sub1"), node("sub2"),
-                    groups={"G1": ["sub1", "sub2"]}, phones=phones)
+    phones += [
+        PhoneFact(
+            name="SEPR",
+            model="Cisco 8851",
+            status="Rejected",
+            status_reason=3,
+            node="sub1",
+            group="G1",
+        ),
+        PhoneFact(name="SEPU", model="Cisco 8851", status="UnRegistered", node="sub1", group="G1"),
+    ]
+    facts = cluster(
+        node("pub", role="publisher"),
+        node("sub1"),
+        node("sub2"),
+        groups={"G1": ["sub1", "sub2"]},
+        phones=phones,
+    )
     result = judge(facts)
     [away] = by_code(result, "phone-not-home")
     assert away.evidence["count"] == 1500 and len(away.evidence["phones"]) == 20
@@ -212,9 +237,16 @@ def _rejected_by_pending_sub(release: str) -> list:
         PhoneFact(name="SEPA", model="Cisco 8851", status="Registered", node="pub", group="G1"),
     ]
     facts = cluster(
-        node("pub", role="publisher", release=release, booted=booted,
-             cm_start=T0 - 10 * MIN, tftp=True, tftp_start=T0 - 10 * MIN,
-             tomcat_start=T0 - 10 * MIN),
+        node(
+            "pub",
+            role="publisher",
+            release=release,
+            booted=booted,
+            cm_start=T0 - 10 * MIN,
+            tftp=True,
+            tftp_start=T0 - 10 * MIN,
+            tomcat_start=T0 - 10 * MIN,
+        ),
         node("sub", release=release, booted=booted),
         groups={"G1": ["sub", "pub"]},
         phones=phones,
@@ -236,8 +268,7 @@ def test_phone_remedies_follow_the_reboot_rule():
 
 def test_phone_remedies_follow_the_service_restart_rule():
     booted = T0 - 24 * 60 * MIN
-    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="pub",
-                        group="G1")]
+    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="pub", group="G1")]
     facts = cluster(
         node("pub", role="publisher", release=SERVICES_RELEASE, booted=booted),
         node("sub", release=SERVICES_RELEASE, booted=booted),
@@ -256,13 +287,23 @@ def test_rejected_by_a_picked_up_subscriber_on_a_services_release_names_its_rest
     model: the remedy names the CallManager restart on that node."""
     installed = T0 - 120 * MIN
     after = installed + 10 * MIN
-    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="sub",
-                        group="G1")]
+    phones = [PhoneFact(name="SEPR", model="Cisco 8851", status="Rejected", node="sub", group="G1")]
     facts = cluster(
-        node("pub", role="publisher", release=SERVICES_RELEASE, installed=installed,
-             cm_start=after, tomcat_start=after),
-        node("sub", release=SERVICES_RELEASE, installed=installed, booted=installed - MIN,
-             tomcat_start=after),
+        node(
+            "pub",
+            role="publisher",
+            release=SERVICES_RELEASE,
+            installed=installed,
+            cm_start=after,
+            tomcat_start=after,
+        ),
+        node(
+            "sub",
+            release=SERVICES_RELEASE,
+            installed=installed,
+            booted=installed - MIN,
+            tomcat_start=after,
+        ),
         groups={"G1": ["sub", "pub"]},
         phones=phones,
     )

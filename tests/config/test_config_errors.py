@@ -31,11 +31,17 @@ def test_good_files_load(files):
 
 
 def test_str_format_matches_the_documented_shape():
-    error = ConfigError("inventory/prod.yml", 12, "nodes[2].address",
-                        "'10.0.0' is not an IP address",
-                        "use a dotted IPv4 address or a host name")
-    assert str(error) == ("inventory/prod.yml, line 12, field nodes[2].address: '10.0.0' is "
-                          "not an IP address — use a dotted IPv4 address or a host name")
+    error = ConfigError(
+        "inventory/prod.yml",
+        12,
+        "nodes[2].address",
+        "'10.0.0' is not an IP address",
+        "use a dotted IPv4 address or a host name",
+    )
+    assert str(error) == (
+        "inventory/prod.yml, line 12, field nodes[2].address: '10.0.0' is "
+        "not an IP address — use a dotted IPv4 address or a host name"
+    )
 
 
 def test_bad_address_points_at_its_line(files):
@@ -43,8 +49,10 @@ def test_bad_address_points_at_its_line(files):
     error = inventory_error(files, text)
     assert error.line == 10
     assert error.field == "nodes[2].address"
-    assert str(error) == ("inventory.yml, line 10, field nodes[2].address: '10.0.0' is not an "
-                          "IP address — use a dotted IPv4 address or a host name")
+    assert str(error) == (
+        "inventory.yml, line 10, field nodes[2].address: '10.0.0' is not an "
+        "IP address — use a dotted IPv4 address or a host name"
+    )
 
 
 @pytest.mark.parametrize("address", ["10.0.0.256", "bad_host!", "-lead.example", "::zz"])
@@ -56,8 +64,9 @@ def test_other_bad_addresses(files, address):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "localhost", "cucm-pub.lab.", "::1"])
 def test_loopback_and_host_names_are_fine(files, address):
-    inventory = load_inventory(files.write(
-        GOOD_INVENTORY.replace("sub2.example.net", repr(address))))
+    inventory = load_inventory(
+        files.write(GOOD_INVENTORY.replace("sub2.example.net", repr(address)))
+    )
     assert inventory.nodes[2].address
 
 
@@ -69,8 +78,9 @@ def test_wrong_type(files):
 
 
 def test_port_out_of_range(files):
-    text = GOOD_INVENTORY.replace("    address: 10.0.0.11", "    address: 10.0.0.11\n"
-                                  "    ssh_port: 70000")
+    text = GOOD_INVENTORY.replace(
+        "    address: 10.0.0.11", "    address: 10.0.0.11\n    ssh_port: 70000"
+    )
     error = inventory_error(files, text)
     assert error.field == "nodes[1].ssh_port"
     assert error.line == line_of(text, "ssh_port")
@@ -131,15 +141,15 @@ def test_plain_password_is_rejected_without_echoing_it(files):
 
 
 def test_numeric_password_is_rejected_without_echoing_it(files):
-    error = inventory_error(files, GOOD_INVENTORY.replace("env:DEVPACK_TEST_PLATFORM",
-                                                          "987654321"))
+    error = inventory_error(files, GOOD_INVENTORY.replace("env:DEVPACK_TEST_PLATFORM", "987654321"))
     assert error.field == "credentials.platform.password"
     assert "987654321" not in str(error)
 
 
 def test_password_with_a_colon_is_not_echoed(files):
-    error = inventory_error(files, GOOD_INVENTORY.replace("env:DEVPACK_TEST_PLATFORM",
-                                                          "'hunter:two'"))
+    error = inventory_error(
+        files, GOOD_INVENTORY.replace("env:DEVPACK_TEST_PLATFORM", "'hunter:two'")
+    )
     assert "hunter" not in str(error)
 
 
@@ -158,8 +168,9 @@ def test_bad_md5(files, md5):
 
 
 def test_md5_without_colons_and_uppercase_is_normalised(files):
-    text = GOOD_PLAYBOOK.replace("c4:13:ad:95:7b:c8:c1:01:1b:91:bb:da:8d:84:09:ea",
-                                 "C413AD957BC8C1011B91BBDA8D8409EA")
+    text = GOOD_PLAYBOOK.replace(
+        "c4:13:ad:95:7b:c8:c1:01:1b:91:bb:da:8d:84:09:ea", "C413AD957BC8C1011B91BBDA8D8409EA"
+    )
     playbook = load_playbook(files.write(text, "playbook.yml"))
     assert playbook.cop.md5 == "c413ad957bc8c1011b91bbda8d8409ea"
     assert playbook.cop.md5_colons == "c4:13:ad:95:7b:c8:c1:01:1b:91:bb:da:8d:84:09:ea"
@@ -226,8 +237,9 @@ def test_group_member_unknown(files):
 
 
 def test_two_publishers(files):
-    text = GOOD_INVENTORY.replace("    address: 10.0.0.11",
-                                  "    address: 10.0.0.11\n    role: publisher")
+    text = GOOD_INVENTORY.replace(
+        "    address: 10.0.0.11", "    address: 10.0.0.11\n    role: publisher"
+    )
     error = inventory_error(files, text)
     assert (error.field, error.line) == ("nodes", 2)
     assert "exactly one publisher, found 2: pub, sub1" in str(error)
@@ -245,8 +257,7 @@ def test_bad_role_suggests(files):
 
 
 def test_bad_release(files):
-    text = GOOD_INVENTORY.replace("    role: publisher", "    role: publisher\n"
-                                  "    release: twelve")
+    text = GOOD_INVENTORY.replace("    role: publisher", "    role: publisher\n    release: twelve")
     error = inventory_error(files, text)
     assert (error.field, error.line) == ("nodes[0].release", line_of(text, "twelve"))
     assert "not a CUCM release" in str(error)
@@ -270,14 +281,16 @@ def test_top_level_list(files):
 
 def test_several_problems_are_reported_together_in_line_order(files):
     text = GOOD_INVENTORY.replace("tftp: true", "tftp: perhaps").replace(
-        "sub2.example.net", "10.0.0")
+        "sub2.example.net", "10.0.0"
+    )
     error = inventory_error(files, text)
     assert [p.field for p in error.problems] == ["nodes[0].tftp", "nodes[2].address"]
     assert len(str(error).splitlines()) == 2
 
 
 def test_minimal_inventory_is_enough(files):
-    inventory = load_inventory(files.write("""\
+    inventory = load_inventory(
+        files.write("""\
         cluster: lab
         nodes:
           - address: 10.0.0.10
@@ -285,7 +298,8 @@ def test_minimal_inventory_is_enough(files):
         credentials:
           platform: {username: admin, password: prompt}
           application: {username: axl, password: keyring:devpack/axl}
-        """))
+        """)
+    )
     assert inventory.publisher.name is None
     assert inventory.publisher.ssh_port == 22
     assert inventory.publisher.https_port == 8443
@@ -293,8 +307,9 @@ def test_minimal_inventory_is_enough(files):
 
 
 def test_relative_paths_resolve_against_the_inventory_dir(files):
-    path = files.write(GOOD_INVENTORY + "known_hosts: keys/known_hosts\nca_bundle: ca.pem\n",
-                       "inv/prod.yml")
+    path = files.write(
+        GOOD_INVENTORY + "known_hosts: keys/known_hosts\nca_bundle: ca.pem\n", "inv/prod.yml"
+    )
     inventory = load_inventory(path)
     assert inventory.known_hosts == (files.root / "inv" / "keys" / "known_hosts").resolve()
     assert inventory.ca_bundle == (files.root / "inv" / "ca.pem").resolve()
@@ -369,10 +384,13 @@ def test_shipped_playbook_example_loads():
 
 
 def test_take_over_held_wizard_is_an_explicit_boolean(files):
-    assert load_playbook(files.write(GOOD_PLAYBOOK, "playbook.yml")).install.take_over_held_wizard \
+    assert (
+        load_playbook(files.write(GOOD_PLAYBOOK, "playbook.yml")).install.take_over_held_wizard
         is False
-    opted = load_playbook(files.write(GOOD_PLAYBOOK + "install:\n  take_over_held_wizard: true\n",
-                                      "playbook.yml"))
+    )
+    opted = load_playbook(
+        files.write(GOOD_PLAYBOOK + "install:\n  take_over_held_wizard: true\n", "playbook.yml")
+    )
     assert opted.install.take_over_held_wizard is True
     for value in ("yes", "1", '"true"'):
         text = GOOD_PLAYBOOK + f"install:\n  take_over_held_wizard: {value}\n"

@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from orchestrator.config import ConfigError, load_inventory, load_playbook
 
-FUZZ = settings(max_examples=120, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -26,13 +28,31 @@ def mutated(draw: st.DrawFn, text: str) -> str:
         elif action == "indent":
             lines[index] = " " + lines[index]
         elif action == "garble":
-            lines[index] = lines[index] + draw(st.sampled_from(["[", "{", ":", "'", "- x",
-                                                                "&a", "*b", "\t"]))
+            lines[index] = lines[index] + draw(
+                st.sampled_from(["[", "{", ":", "'", "- x", "&a", "*b", "\t"])
+            )
         else:
             key = lines[index].split(":")[0]
-            lines[index] = f"{key}: " + draw(st.sampled_from(
-                ["", "[]", "{}", "-1", "0", "99999", "yes", "null", "1.5", "x" * 300,
-                 "2026-01-01", "[1, 2]", "{a: 1}", "'10.0.0'"]))
+            lines[index] = f"{key}: " + draw(
+                st.sampled_from(
+                    [
+                        "",
+                        "[]",
+                        "{}",
+                        "-1",
+                        "0",
+                        "99999",
+                        "yes",
+                        "null",
+                        "1.5",
+                        "x" * 300,
+                        "2026-01-01",
+                        "[1, 2]",
+                        "{a: 1}",
+                        "'10.0.0'",
+                    ]
+                )
+            )
         if not lines:
             lines = ["x"]
     return "\n".join(lines) + "\n"

@@ -51,7 +51,8 @@ def test_models_never_contain_the_secret(inventory):
     assert PASSWORD not in str(inventory.model_dump())
     assert PASSWORD not in inventory.model_dump_json()
     assert inventory.model_dump()["credentials"]["platform"]["password"] == (
-        "env:DEVPACK_TEST_PLATFORM")
+        "env:DEVPACK_TEST_PLATFORM"
+    )
 
 
 def test_secret_cannot_be_pickled(inventory):
@@ -164,7 +165,8 @@ def test_reference_round_trips_through_json(files):
     inventory = load_inventory(files.write(GOOD_INVENTORY))
     again = type(inventory).model_validate_json(inventory.model_dump_json())
     assert again.credentials.application.password.target == (
-        inventory.credentials.application.password.target)
+        inventory.credentials.application.password.target
+    )
     assert again == inventory
 
 

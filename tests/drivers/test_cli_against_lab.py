@@ -26,6 +26,7 @@ from .lab_env import OTHER, PACK, Env, _env
 
 pytestmark = pytest.mark.e2e
 
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     yield from _env(tmp_path_factory.mktemp("lab"))

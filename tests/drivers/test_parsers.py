@@ -162,8 +162,9 @@ def test_dbreplication_check_in_progress_is_not_final(variant) -> None:
 
 def test_dbreplication_completed_needs_every_table() -> None:
     text = fixture_text("dbreplication_runtimestate.txt")
-    short = text.replace("COMPLETED 681 tables checked out of 681", "COMPLETED 680 tables "
-                         "checked out of 681")
+    short = text.replace(
+        "COMPLETED 681 tables checked out of 681", "COMPLETED 680 tables checked out of 681"
+    )
     assert parsers.parse_dbreplication_runtimestate(short).still_checking
     no_header = "\n".join(ln for ln in text.splitlines() if "status command" not in ln)
     status = parsers.parse_dbreplication_runtimestate(no_header)

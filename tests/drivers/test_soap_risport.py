@@ -66,9 +66,7 @@ def client(lab: HttpsLab, node: str = "cucmsub2", **kwargs: object) -> RisClient
     host, port = lab.address(node)
     options: dict[str, object] = {"rate_per_minute": 0, "tls_name": lab.tls_name(node)}
     options.update(kwargs)
-    return RisClient(
-        host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.bundle_path, **options
-    )  # type: ignore[arg-type]
+    return RisClient(host, port, "axladmin", "lab-axl-secret", ca_bundle=lab.bundle_path, **options)  # type: ignore[arg-type]
 
 
 def ris_name(lab: HttpsLab, node: str) -> str:

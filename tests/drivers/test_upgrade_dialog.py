@@ -338,9 +338,17 @@ def test_known_questions_are_not_unexpected() -> None:
     # every question the wizard rules expect ties with the catch-all and wins
     from orchestrator.drivers.ssh.patterns import YES_NO_QUESTION
 
-    for text in (T.START_INSTALLATION, T.ASSUME_CONTROL, T.USE_PUBLISHER_CREDENTIALS,
-                 T.CONTINUE_AFTER_DOWNLOAD, T.SWITCH_VERSION, T.RESTART_CONFIRM,
-                 SWITCH, REFRESH, CONTINUE):
+    for text in (
+        T.START_INSTALLATION,
+        T.ASSUME_CONTROL,
+        T.USE_PUBLISHER_CREDENTIALS,
+        T.CONTINUE_AFTER_DOWNLOAD,
+        T.SWITCH_VERSION,
+        T.RESTART_CONFIRM,
+        SWITCH,
+        REFRESH,
+        CONTINUE,
+    ):
         assert YES_NO_QUESTION.search("x\n" + text + " "), text
     for script in (S.legacy_happy(), S.modern_subscriber_happy()):
         result, raw, _ = play(script)

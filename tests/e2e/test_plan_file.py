@@ -15,19 +15,25 @@ CHANGES = ("install_started", "cop_downloaded", "reboot_started", "service_resta
 def test_edited_plan_with_a_whole_group_in_one_wave_is_refused(lab_cluster, tmp_path):
     cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
     plan_file = tmp_path / "p.json"
-    code, output = devpack("plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook),
-                           "-o", str(plan_file))
+    code, output = devpack(
+        "plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "-o", str(plan_file)
+    )
     assert code == 0, output
     plan = json.loads(plan_file.read_text())
     # Hand edit: both members of G1 (cucmsub1, cucmsub2) into the first restart wave.
     waves = [s for s in plan["stages"] if s["kind"] == "restart_wave"]
-    moved = [step for wave in waves for step in wave["steps"]
-             if step["nodes"][0] in ("cucmsub1", "cucmsub2")]
+    moved = [
+        step
+        for wave in waves
+        for step in wave["steps"]
+        if step["nodes"][0] in ("cucmsub1", "cucmsub2")
+    ]
     for wave in waves:
         wave["steps"] = [s for s in wave["steps"] if s not in moved]
     first = waves[0]
-    first["steps"] = [{**s, "stage": first["name"], "id": f"{first['name']}/{s['nodes'][0]}"}
-                      for s in moved] + first["steps"]
+    first["steps"] = [
+        {**s, "stage": first["name"], "id": f"{first['name']}/{s['nodes'][0]}"} for s in moved
+    ] + first["steps"]
     plan["stages"] = [s for s in plan["stages"] if s["steps"] or s["kind"] != "restart_wave"]
     plan_file.write_text(json.dumps(plan))
 
@@ -35,8 +41,9 @@ def test_edited_plan_with_a_whole_group_in_one_wave_is_refused(lab_cluster, tmp_
     assert code == 3, output
     flat = " ".join(output.split())
     assert f"refusing to run {plan_file}" in flat
-    assert re.search(r"- stage restart-wave-1 restarts cucmsub[12], cucmsub[12] of group G1",
-                     flat), output
+    assert re.search(
+        r"- stage restart-wave-1 restarts cucmsub[12], cucmsub[12] of group G1", flat
+    ), output
     assert "Traceback" not in output
     assert not [e for e in cluster.lab.events.all() if e.event in CHANGES]
 

@@ -129,9 +129,7 @@ def _assert_audit_names_the_callmanager_restart(cluster, state, code, output) ->
     assert rejecting and world.publisher.name not in rejecting
     [run_id] = run_ids(state)
     report = json.loads((state / "runs" / run_id / "report" / "report.json").read_text())
-    rejected = {
-        f["node"]: f for f in report["audit"]["findings"] if f["code"] == "phone-rejected"
-    }
+    rejected = {f["node"]: f for f in report["audit"]["findings"] if f["code"] == "phone-rejected"}
     assert set(rejected) == rejecting, report["audit"]["findings"]
     for node, finding in rejected.items():
         assert finding["remedy"].startswith(f"on {node}: utils service restart {CM}")

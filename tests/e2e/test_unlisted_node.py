@@ -31,14 +31,17 @@ def test_plan_and_run_name_the_unlisted_node_and_change_nothing(lab_cluster, tmp
     cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
     address = cluster.world.nodes["cucmsub3"].address
     drop_node(cluster.inventory, "cucmsub3")
-    for args in (["plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook)],
-                 run_args(cluster, tmp_path / "state")):
+    for args in (
+        ["plan", "-i", str(cluster.inventory), "-p", str(cluster.playbook)],
+        run_args(cluster, tmp_path / "state"),
+    ):
         code, output = devpack(*args)
         assert code == 3, output
         flat = " ".join(output.split())
         assert "Traceback" not in output and "ValidationError" not in output
-        assert f"the cluster has nodes the inventory does not list: {address} (cucmsub3)" \
-            in flat, output
+        assert f"the cluster has nodes the inventory does not list: {address} (cucmsub3)" in flat, (
+            output
+        )
         assert "add them to the inventory" in flat
     assert not [e for e in cluster.lab.events.all() if e.event in CHANGES]
 
@@ -50,8 +53,9 @@ def test_audit_matches_the_unlisted_node_by_address_and_hostname(lab_cluster):
     cluster = lab_cluster(config.model_copy(update={"phones": [*config.phones, phone]}))
     address = cluster.world.nodes["cucmsub3"].address
     drop_node(cluster.inventory, "cucmsub3")
-    result = CliRunner().invoke(cli, ["audit", "-i", str(cluster.inventory), "--json"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["audit", "-i", str(cluster.inventory), "--json"], catch_exceptions=False
+    )
     report = json.loads(result.stdout)["audit"]
     findings = report["findings"]
     assert [f["node"] for f in findings if f["code"] == "node-not-in-inventory"] == [address]

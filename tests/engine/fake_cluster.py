@@ -145,9 +145,11 @@ class FakeCluster:
             if took_over and not request.take_over_held_wizard:
                 return InstallReport("locked", "another session is configuring an upgrade")
             if state.install_outcome != "installed" or request.file in state.failing_files:
-                return InstallReport("failed", "the fake said no", "aa:bb") \
-                    if request.file in state.failing_files \
+                return (
+                    InstallReport("failed", "the fake said no", "aa:bb")
+                    if request.file in state.failing_files
                     else InstallReport(state.install_outcome, "the fake said no", "aa:bb")
+                )
             self.installed_files.append((node, request.file))
             state.options.append(request.file.removesuffix(".sgn"))
             state.upgrade = "Completed"

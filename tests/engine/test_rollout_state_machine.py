@@ -567,7 +567,14 @@ LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
 
 def _two_cops(r: Rollout) -> None:
     r.settings.install = InstallRequest(
-        FILE, "0" * 32, "10.0.0.1", 22, "/cop", "u", "p", 5.0,
+        FILE,
+        "0" * 32,
+        "10.0.0.1",
+        22,
+        "/cop",
+        "u",
+        "p",
+        5.0,
         cops=(CopFile(FILE, "0" * 32), CopFile(LOCALE, "1" * 32)),
     )
 
@@ -584,7 +591,9 @@ def test_each_node_installs_every_cop_in_order_in_one_step(journal):
     step = "install-publisher/" + PUB
     history = journal.steps(RUN)[step].history
     assert [e.state for e in history if e.state in ("cop_installed", "done")] == [
-        "cop_installed", "done"]
+        "cop_installed",
+        "done",
+    ]
     assert [e.detail.get("file") for e in history if e.state == "requested"] == [FILE, LOCALE]
 
 

@@ -10,9 +10,12 @@ from orchestrator.planning import ClusterFacts, fingerprint, reconcile
 
 
 def base() -> ClusterFacts:
-    return cluster(node("pub", pub=True, tftp=True, address="10.0.0.1"),
-                   node("s1", address="10.0.0.2"), node("s2", address="10.0.0.3"),
-                   groups={"G1": ["s1", "s2"]})
+    return cluster(
+        node("pub", pub=True, tftp=True, address="10.0.0.1"),
+        node("s1", address="10.0.0.2"),
+        node("s2", address="10.0.0.3"),
+        groups={"G1": ["s1", "s2"]},
+    )
 
 
 def test_facts_need_exactly_one_publisher():
@@ -46,10 +49,8 @@ def test_reconcile_reports_readable_differences():
     _, diffs = reconcile(inventory, facts)
     assert "inventory names the cluster 'other', discovery 'lab'" in diffs
     assert ("node s1: inventory says tftp: yes, the node does not run Cisco Tftp") in diffs
-    assert ("node s2: inventory says callmanager: no, the node runs Cisco CallManager"
-            in diffs)
-    assert "node s2: inventory says release 11.5.1.12900-21, the node runs 12.5.1.14900-63" \
-        in diffs
+    assert "node s2: inventory says callmanager: no, the node runs Cisco CallManager" in diffs
+    assert "node s2: inventory says release 11.5.1.12900-21, the node runs 12.5.1.14900-63" in diffs
 
 
 def test_reconcile_matches_by_address_and_reports_missing_and_extra_nodes():
@@ -99,13 +100,23 @@ def test_fingerprint_is_stable():
         lambda f: setattr(f.nodes[2], "address", "10.9.9.9"),
         lambda f: f.nodes[1].installed_options.append("cmterm-devicepack12.5.1.17123-1.cop"),
         lambda f: f.nodes[1].installed_options.append(
-            "ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop"),
+            "ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop"
+        ),
         lambda f: setattr(f.nodes[1], "pending_restart", True),
         lambda f: f.groups.update({"G1": ["s2", "s1"]}),
         lambda f: f.groups.update({"G2": ["s1"]}),
     ],
-    ids=["release", "tftp", "callmanager", "address", "cop-option", "signing-key",
-         "pending", "group-order", "new-group"],
+    ids=[
+        "release",
+        "tftp",
+        "callmanager",
+        "address",
+        "cop-option",
+        "signing-key",
+        "pending",
+        "group-order",
+        "new-group",
+    ],
 )
 def test_fingerprint_changes_with_relevant_facts(mutate):
     assert changed(mutate) != fingerprint(base(), COP)

@@ -41,8 +41,11 @@ def typical(release: str = "12.5.1.14900-63") -> ClusterFacts:
 
 
 def waves_of(plan: Plan) -> list[list[str]]:
-    return [sorted(n for s in st.steps for n in s.nodes)
-            for st in plan.stages if st.kind is StageKind.RESTART_WAVE]
+    return [
+        sorted(n for s in st.steps for n in s.nodes)
+        for st in plan.stages
+        if st.kind is StageKind.RESTART_WAVE
+    ]
 
 
 def stage(plan: Plan, name: str):
@@ -52,13 +55,25 @@ def stage(plan: Plan, name: str):
 def test_stage_order():
     plan = plan_for(typical())
     assert [s.kind for s in plan.stages] == [
-        StageKind.PRECHECKS, StageKind.INSTALL_PUBLISHER, StageKind.VERIFY_PUBLISHER,
-        StageKind.INSTALL_SUBSCRIBERS, StageKind.VERIFY, StageKind.RESTART_PUBLISHER,
-        StageKind.RESTART_WAVE, StageKind.RESTART_WAVE, StageKind.RESTART_WAVE,
+        StageKind.PRECHECKS,
+        StageKind.INSTALL_PUBLISHER,
+        StageKind.VERIFY_PUBLISHER,
+        StageKind.INSTALL_SUBSCRIBERS,
+        StageKind.VERIFY,
+        StageKind.RESTART_PUBLISHER,
+        StageKind.RESTART_WAVE,
+        StageKind.RESTART_WAVE,
+        StageKind.RESTART_WAVE,
         StageKind.POSTCHECKS,
     ]
     assert [s.nodes for s in stage(plan, "prechecks").steps] == [
-        ["pub"], ["s1"], ["s2"], ["s3"], ["s4"], ["tftp1"]]
+        ["pub"],
+        ["s1"],
+        ["s2"],
+        ["s3"],
+        ["s4"],
+        ["tftp1"],
+    ]
     assert len(stage(plan, "postchecks").steps) == 6
 
 
@@ -78,7 +93,8 @@ def test_install_parallel_bounds_the_pool():
     plan = plan_for(facts, install_parallel=3)
     pools = [st for st in plan.stages if st.kind is StageKind.INSTALL_SUBSCRIBERS]
     assert [(p.name, len(p.steps), p.max_parallel) for p in pools] == [
-        ("install-subscribers", 7, 3)]
+        ("install-subscribers", 7, 3)
+    ]
     # three rounds of the slowest install
     assert pools[0].estimated_seconds == 3 * plan.estimates.install_subscriber
 
@@ -101,9 +117,16 @@ def test_installed_nodes_are_skipped_with_reason():
 
 def test_sha512_cop_matches_option_listed_without_suffix():
     cop = "cmterm-devicepack15.0.1.15031-2.cop.sha512"
-    facts = cluster(node("pub", pub=True, tftp=True, release="15.0.1.10000-1",
-                         options=("cmterm-devicepack15.0.1.15031-2.cop",)),
-                    node("s1", release="15.0.1.10000-1"))
+    facts = cluster(
+        node(
+            "pub",
+            pub=True,
+            tftp=True,
+            release="15.0.1.10000-1",
+            options=("cmterm-devicepack15.0.1.15031-2.cop",),
+        ),
+        node("s1", release="15.0.1.10000-1"),
+    )
     plan = plan_for(facts, cop=cop)
     assert [s.nodes for s in plan.steps if s.action is Action.INSTALL] == [["s1"]]
     assert stage(plan, "install-publisher").skipped[0].node == "pub"
@@ -112,9 +135,14 @@ def test_sha512_cop_matches_option_listed_without_suffix():
 
 def test_sha512_cop_on_old_release_warns_about_signing_key():
     cop = "cmterm-devicepack15.0.1.15031-2.cop.sha512"
-    facts = cluster(node("pub", pub=True, tftp=True, release="12.5.1.13900-152"),
-                    node("s1", release="12.5.1.13900-152",
-                         options=("ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop",)))
+    facts = cluster(
+        node("pub", pub=True, tftp=True, release="12.5.1.13900-152"),
+        node(
+            "s1",
+            release="12.5.1.13900-152",
+            options=("ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop",),
+        ),
+    )
     warnings = plan_for(facts, cop=cop).warnings
     assert len(warnings) == 1
     assert warnings[0].startswith("pub runs 12.5.1.13900-152")
@@ -124,18 +152,21 @@ def test_everything_installed_means_no_restart():
     opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
     facts = cluster(node("pub", pub=True, tftp=True, options=opts), node("s1", options=opts))
     plan = plan_for(facts)
-    assert not [s for s in plan.steps if s.action in (Action.INSTALL, Action.REBOOT,
-                                                      Action.RESTART_SERVICES)]
+    assert not [
+        s
+        for s in plan.steps
+        if s.action in (Action.INSTALL, Action.REBOOT, Action.RESTART_SERVICES)
+    ]
     assert plan.restart_scope is None
     assert any("nothing to install or restart" in n for n in plan.notes)
-    assert [s.kind for s in plan.stages if s.steps][-2:] == [StageKind.VERIFY,
-                                                             StageKind.POSTCHECKS]
+    assert [s.kind for s in plan.stages if s.steps][-2:] == [StageKind.VERIFY, StageKind.POSTCHECKS]
 
 
 def test_pending_restart_restarts_even_when_installed():
     opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
-    facts = cluster(node("pub", pub=True, tftp=True, options=opts),
-                    node("s1", options=opts, pending=True))
+    facts = cluster(
+        node("pub", pub=True, tftp=True, options=opts), node("s1", options=opts, pending=True)
+    )
     plan = plan_for(facts)
     # only the node that has not picked the pack up restarts; the publisher already did
     assert [s.nodes for s in plan.steps if s.action is Action.RESTART_SERVICES] == [["s1"]]
@@ -147,8 +178,9 @@ def test_installed_node_that_picked_the_pack_up_is_not_restarted():
     opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
     facts = cluster(node("pub", pub=True, tftp=True), node("s1", options=opts), node("s2"))
     plan = plan_for(facts)
-    restarted = [s.nodes[0] for s in plan.steps
-                 if s.action in (Action.RESTART_SERVICES, Action.REBOOT)]
+    restarted = [
+        s.nodes[0] for s in plan.steps if s.action in (Action.RESTART_SERVICES, Action.REBOOT)
+    ]
     assert restarted == ["pub", "s2"]
 
 
@@ -157,7 +189,10 @@ def test_verify_step_checks_the_playbook_models_on_the_publisher():
     for name in ("verify-publisher", "verify"):
         step = stage(plan, name).steps[0]
         assert (step.action, step.nodes, step.models) == (
-            Action.VERIFY, ["pub"], ["Cisco 7841", "Cisco 8851"])
+            Action.VERIFY,
+            ["pub"],
+            ["Cisco 7841", "Cisco 8851"],
+        )
     names = [s.name for s in plan.stages]
     # right after the publisher's install, before any subscriber is touched
     assert names[names.index("install-publisher") + 1] == "verify-publisher"
@@ -196,8 +231,10 @@ def test_auto_follows_cisco_rule(release, scope, words):
 
 
 def test_mixed_releases_use_the_lowest_and_say_so():
-    facts = cluster(node("pub", pub=True, tftp=True, release="12.5.1.14900-63"),
-                    node("s1", release="11.5.1.12900-21"))
+    facts = cluster(
+        node("pub", pub=True, tftp=True, release="12.5.1.14900-63"),
+        node("s1", release="11.5.1.12900-21"),
+    )
     plan = plan_for(facts)
     assert plan.restart_scope is RestartScope.REBOOT
     assert "mixed releases" in plan.restart_reason
@@ -206,8 +243,10 @@ def test_mixed_releases_use_the_lowest_and_say_so():
 
 
 def test_mixed_but_all_new_enough_still_services():
-    facts = cluster(node("pub", pub=True, tftp=True, release="14.0.1.10000-20"),
-                    node("s1", release="12.5.1.14900-63"))
+    facts = cluster(
+        node("pub", pub=True, tftp=True, release="14.0.1.10000-20"),
+        node("s1", release="12.5.1.14900-63"),
+    )
     plan = plan_for(facts)
     assert plan.restart_scope is RestartScope.SERVICES
     assert "mixed releases" in plan.restart_reason
@@ -230,8 +269,7 @@ def test_forced_services_on_old_release_warns():
 
 def test_services_scope_service_lists():
     plan = plan_for(typical())
-    services = {s.nodes[0]: s.services for s in plan.steps
-                if s.action is Action.RESTART_SERVICES}
+    services = {s.nodes[0]: s.services for s in plan.steps if s.action is Action.RESTART_SERVICES}
     assert services == {
         "pub": [TFTP, TOMCAT, CALLMANAGER],
         "tftp1": [TFTP, TOMCAT],
@@ -241,16 +279,22 @@ def test_services_scope_service_lists():
 
 
 def test_services_scope_skips_callmanager_on_a_publisher_without_it():
-    facts = cluster(node("pub", pub=True, cm=False, tftp=False),
-                    node("s1", tftp=True), node("s2", tftp=True))
+    facts = cluster(
+        node("pub", pub=True, cm=False, tftp=False), node("s1", tftp=True), node("s2", tftp=True)
+    )
     plan = plan_for(facts)
     assert stage(plan, "restart-publisher").steps[0].services == [TOMCAT]
     assert any("does not run on the publisher" in n for n in plan.notes)
 
 
 def test_backups_restart_before_primaries():
-    facts = cluster(node("pub", pub=True, tftp=True), node("a"), node("b"), node("c"),
-                    groups={"G1": ["a", "b", "c"]})
+    facts = cluster(
+        node("pub", pub=True, tftp=True),
+        node("a"),
+        node("b"),
+        node("c"),
+        groups={"G1": ["a", "b", "c"]},
+    )
     plan = plan_for(facts, strategy="reboot", max_parallel=3)
     waves = waves_of(plan)
     position = {n: i for i, w in enumerate(waves) for n in w}
@@ -263,8 +307,12 @@ def test_backups_restart_before_primaries():
 
 
 def test_mutual_backups_are_split_and_explained():
-    facts = cluster(node("pub", pub=True, tftp=True), node("a"), node("b"),
-                    groups={"G1": ["a", "b"], "G2": ["b", "a"]})
+    facts = cluster(
+        node("pub", pub=True, tftp=True),
+        node("a"),
+        node("b"),
+        groups={"G1": ["a", "b"], "G2": ["b", "a"]},
+    )
     plan = plan_for(facts, strategy="reboot")
     assert waves_of(plan) == [["a"], ["b"]]
     assert any("back each other up" in n for n in plan.notes)
@@ -281,8 +329,7 @@ def test_no_two_group_members_in_one_wave_and_wave_limit():
 
 
 def test_tftp_stays_up_when_the_publisher_is_not_tftp():
-    facts = cluster(node("pub", pub=True, tftp=False), node("t1", tftp=True),
-                    node("t2", tftp=True))
+    facts = cluster(node("pub", pub=True, tftp=False), node("t1", tftp=True), node("t2", tftp=True))
     plan = plan_for(facts, strategy="reboot", max_parallel=4)
     assert waves_of(plan) == [["t1"], ["t2"]]
     reasons = [s.reason for s in plan.steps if s.action is Action.REBOOT and s.nodes != ["pub"]]
@@ -298,17 +345,24 @@ def test_single_tftp_node_is_noted():
 def test_publisher_only_cluster():
     plan = plan_for(cluster(node("pub", pub=True, tftp=True)))
     assert waves_of(plan) == []
-    assert [s.kind for s in plan.stages][-2:] == [StageKind.RESTART_PUBLISHER,
-                                                  StageKind.POSTCHECKS]
+    assert [s.kind for s in plan.stages][-2:] == [StageKind.RESTART_PUBLISHER, StageKind.POSTCHECKS]
 
 
 def test_estimates_follow_the_critical_path():
-    est = Estimates(precheck=10, install_publisher=100, install_subscriber=50, verify=5,
-                    reboot=30, services_back=20, replication_settle=40, service_restart=7)
-    facts = cluster(node("pub", pub=True, tftp=True), node("s1"), node("s2"),
-                    groups={"G": ["s1", "s2"]})
-    plan = plan_for(facts, est, strategy="reboot",
-                    gates={"replication": True, "settle_seconds": 3})
+    est = Estimates(
+        precheck=10,
+        install_publisher=100,
+        install_subscriber=50,
+        verify=5,
+        reboot=30,
+        services_back=20,
+        replication_settle=40,
+        service_restart=7,
+    )
+    facts = cluster(
+        node("pub", pub=True, tftp=True), node("s1"), node("s2"), groups={"G": ["s1", "s2"]}
+    )
+    plan = plan_for(facts, est, strategy="reboot", gates={"replication": True, "settle_seconds": 3})
     gate = 3 + 40
     assert stage(plan, "restart-publisher").estimated_seconds == 30 + 20 + gate
     expected = 10 + 100 + 5 + 50 + 5 + (50 + gate) * 3 + 10  # verify-publisher, then verify
@@ -319,8 +373,7 @@ def test_estimates_follow_the_critical_path():
 
 
 def test_no_gate_without_replication_and_settle():
-    plan = plan_for(typical("9.1.2.10000-28"),
-                    gates={"replication": False, "settle_seconds": 0})
+    plan = plan_for(typical("9.1.2.10000-28"), gates={"replication": False, "settle_seconds": 0})
     assert all(s.gate is None for s in plan.stages)
 
 
@@ -351,8 +404,13 @@ def test_json_round_trip():
 def test_waves_in_plan_obey_the_rules():
     facts = typical("9.1.2.10000-28")
     plan = plan_for(facts)
-    problem = WaveProblem(nodes=("s1", "s2", "s3", "s4", "tftp1"), groups=facts.groups,
-                          tftp=frozenset({"tftp1"}), tftp_elsewhere=True, max_parallel=2)
+    problem = WaveProblem(
+        nodes=("s1", "s2", "s3", "s4", "tftp1"),
+        groups=facts.groups,
+        tftp=frozenset({"tftp1"}),
+        tftp_elsewhere=True,
+        max_parallel=2,
+    )
     assert violations(problem, waves_of(plan)) == []
 
 
@@ -395,8 +453,9 @@ def test_plan_reminds_of_the_drs_backup_only_when_something_is_installed():
     opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
     fresh = plan_for(cluster(node("pub", pub=True, tftp=True), node("s1")))
     assert any("DRS backup" in note for note in fresh.notes)
-    done = plan_for(cluster(node("pub", pub=True, tftp=True, options=opts),
-                            node("s1", options=opts)))
+    done = plan_for(
+        cluster(node("pub", pub=True, tftp=True, options=opts), node("s1", options=opts))
+    )
     assert not any("DRS backup" in note for note in done.notes)
 
 
@@ -432,8 +491,9 @@ def _cops(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"file": f, "kind": k, "md5": "c413ad957bc8c1011b91bbda8d8409ea"} for f, k in pairs]
 
 
-def plan_cops(facts: ClusterFacts, cops: list[dict[str, str]], models: list[str] | None = None
-              ) -> Plan:
+def plan_cops(
+    facts: ClusterFacts, cops: list[dict[str, str]], models: list[str] | None = None
+) -> Plan:
     book = playbook().model_dump(exclude={"cop", "cops"}, exclude_none=True)
     book["sftp"]["password"] = "env:Z"
     book.update(cops=cops, models=["Cisco 7841"] if models is None else models)
@@ -463,8 +523,11 @@ def test_a_dial_plan_restarts_callmanager_on_every_node_running_it():
 def test_only_a_signing_key_needs_no_restart_and_no_verify():
     result = plan_cops(typical(), _cops((KEY, "signing-key")), models=[])
     assert result.restart_scope is None
-    assert not [s for s in result.steps if s.action in (Action.REBOOT, Action.VERIFY,
-                                                        Action.RESTART_SERVICES)]
+    assert not [
+        s
+        for s in result.steps
+        if s.action in (Action.REBOOT, Action.VERIFY, Action.RESTART_SERVICES)
+    ]
     assert [s for s in result.steps if s.action is Action.INSTALL]
 
 

@@ -11,16 +11,19 @@ from orchestrator.planning.render import duration, render_plan, render_plan_text
 
 
 def sample_plan():
-    facts = cluster(node("pub", pub=True, tftp=True, release="11.5.1.12900-21"),
-                    node("s1", release="11.5.1.12900-21",
-                         options=("cmterm-devicepack12.5.1.17123-1.cop",)),
-                    node("s2", release="11.5.1.12900-21"),
-                    groups={"G1": ["s1", "s2"]})
+    facts = cluster(
+        node("pub", pub=True, tftp=True, release="11.5.1.12900-21"),
+        node("s1", release="11.5.1.12900-21", options=("cmterm-devicepack12.5.1.17123-1.cop",)),
+        node("s2", release="11.5.1.12900-21"),
+        groups={"G1": ["s1", "s2"]},
+    )
     return build_plan(inventory_for(facts), playbook(), facts)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (0, "0s"), (40, "40s"), (60, "1m"), (95, "1m 35s"), (3600, "1h 00m"), (3725, "1h 02m")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (40, "40s"), (60, "1m"), (95, "1m 35s"), (3600, "1h 00m"), (3725, "1h 02m")],
+)
 def test_duration(seconds, text):
     assert duration(seconds) == text
 
@@ -43,8 +46,7 @@ def test_plain_text_has_no_markup_and_lists_everything():
     text = render_plan_text(plan)
     assert "\x1b" not in text and "┃" not in text
     assert f"Total estimate: {duration(plan.estimated_seconds)} (critical path)" in text
-    assert "   - skip install s1: cmterm-devicepack12.5.1.17123-1.cop is already installed" \
-        in text
+    assert "   - skip install s1: cmterm-devicepack12.5.1.17123-1.cop is already installed" in text
     assert "   - wait (" in text
     assert "1. prechecks [2m]" in text
     # s1 already has the pack (and no pending restart): only pub and s2 reboot
@@ -53,8 +55,10 @@ def test_plain_text_has_no_markup_and_lists_everything():
 
 def test_headline_says_nothing_to_restart_when_nothing_is_left():
     opts = ("cmterm-devicepack12.5.1.17123-1.cop",)
-    facts = cluster(node("pub", pub=True, tftp=True, release="9.1.2.10000-28", options=opts),
-                    node("s1", release="9.1.2.10000-28", options=opts))
+    facts = cluster(
+        node("pub", pub=True, tftp=True, release="9.1.2.10000-28", options=opts),
+        node("s1", release="9.1.2.10000-28", options=opts),
+    )
     plan = build_plan(inventory_for(facts), playbook(), facts)
     assert plan.restart_scope is None
     headline = render_plan_text(plan).splitlines()[0]

@@ -31,7 +31,9 @@ def problems(draw: st.DrawFn, max_nodes: int = 9) -> WaveProblem:
         groups[f"G{index}"] = members
     tftp = draw(st.sets(st.sampled_from(nodes))) if nodes else set()
     return WaveProblem(
-        nodes=nodes, groups=groups, tftp=frozenset(tftp),
+        nodes=nodes,
+        groups=groups,
+        tftp=frozenset(tftp),
         tftp_elsewhere=draw(st.booleans()),
         max_parallel=draw(st.integers(min_value=1, max_value=4)),
     )
@@ -50,8 +52,7 @@ def reaches(edges: list[tuple[str, str, str]], start: str, goal: str) -> bool:
     return False
 
 
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
@@ -85,8 +86,10 @@ def brute_force_minimum(problem: WaveProblem, dropped) -> int:
     """Fewest waves by trying every assignment of nodes to 1, 2, ... waves."""
     for count in range(1, len(problem.nodes) + 1):
         for assignment in itertools.product(range(count), repeat=len(problem.nodes)):
-            waves = [[n for n, w in zip(problem.nodes, assignment, strict=True) if w == i]
-                     for i in range(count)]
+            waves = [
+                [n for n, w in zip(problem.nodes, assignment, strict=True) if w == i]
+                for i in range(count)
+            ]
             if all(waves) and not violations(problem, waves, dropped):
                 return count
     return 0
@@ -118,7 +121,9 @@ def test_breaking_a_mutual_backup_cycle_the_other_way_saves_a_wave():
     problem = WaveProblem(
         nodes=("sub1", "sub2", "sub3", "sub4"),
         groups={"G1": ["sub1", "sub2"], "G2": ["sub2", "sub1"], "G3": ["sub3", "sub4"]},
-        tftp=frozenset({"sub1", "sub4"}), tftp_elsewhere=False, max_parallel=2,
+        tftp=frozenset({"sub1", "sub4"}),
+        tftp_elsewhere=False,
+        max_parallel=2,
     )
     schedule = schedule_waves(problem)
     assert schedule.waves == [["sub2", "sub4"], ["sub1", "sub3"]]
@@ -130,9 +135,13 @@ def test_breaking_a_mutual_backup_cycle_the_other_way_saves_a_wave():
 
 def test_odd_conflict_cycle_needs_three_waves():
     # Three groups led by the publisher: only backups, pairwise conflicts a-b, b-c, c-a.
-    problem = WaveProblem(nodes=("a", "b", "c"), groups={
-        "G1": [PUB, "a", "b"], "G2": [PUB, "b", "c"], "G3": [PUB, "c", "a"]},
-        tftp=frozenset(), tftp_elsewhere=True, max_parallel=3)
+    problem = WaveProblem(
+        nodes=("a", "b", "c"),
+        groups={"G1": [PUB, "a", "b"], "G2": [PUB, "b", "c"], "G3": [PUB, "c", "a"]},
+        tftp=frozenset(),
+        tftp_elsewhere=True,
+        max_parallel=3,
+    )
     schedule = schedule_waves(problem)
     assert len(schedule.waves) == 3
     assert schedule.optimal
@@ -140,9 +149,13 @@ def test_odd_conflict_cycle_needs_three_waves():
 
 def test_search_budget_exhausted_keeps_greedy_and_says_so(monkeypatch):
     monkeypatch.setattr(waves_module, "SEARCH_BUDGET", 0)
-    problem = WaveProblem(nodes=("a", "b", "c"), groups={
-        "G1": [PUB, "a", "b"], "G2": [PUB, "b", "c"], "G3": [PUB, "c", "a"]},
-        tftp=frozenset(), tftp_elsewhere=True, max_parallel=3)
+    problem = WaveProblem(
+        nodes=("a", "b", "c"),
+        groups={"G1": [PUB, "a", "b"], "G2": [PUB, "b", "c"], "G3": [PUB, "c", "a"]},
+        tftp=frozenset(),
+        tftp_elsewhere=True,
+        max_parallel=3,
+    )
     schedule = schedule_waves(problem)
     assert not schedule.optimal
     assert violations(problem, schedule.waves) == []
@@ -155,7 +168,9 @@ def test_exact_search_beats_greedy(monkeypatch):
     problem = WaveProblem(
         nodes=("s0", "s1", "s2", "s3", "s4", "s5", "s6"),
         groups={"G0": ["s1"], "G1": [PUB, "s2", "s0"], "G2": ["s5", "s2"]},
-        tftp=frozenset({"s6", "s0"}), tftp_elsewhere=False, max_parallel=4,
+        tftp=frozenset({"s6", "s0"}),
+        tftp_elsewhere=False,
+        max_parallel=4,
     )
     schedule = schedule_waves(problem)
     assert violations(problem, schedule.waves) == []
@@ -168,9 +183,13 @@ def test_large_cluster_is_fast_and_safe():
     # A megacluster-sized case: 20 subscribers in 8 groups of three plus TFTP nodes.
     nodes = tuple(f"s{i:02d}" for i in range(20))
     groups = {f"G{g}": [nodes[(g * 3 + k) % 18] for k in range(3)] for g in range(8)}
-    problem = WaveProblem(nodes=nodes, groups=groups,
-                          tftp=frozenset({"s18", "s19"}), tftp_elsewhere=False,
-                          max_parallel=4)
+    problem = WaveProblem(
+        nodes=nodes,
+        groups=groups,
+        tftp=frozenset({"s18", "s19"}),
+        tftp_elsewhere=False,
+        max_parallel=4,
+    )
     schedule = schedule_waves(problem)
     assert violations(problem, schedule.waves, schedule.dropped) == []
     assert len(schedule.waves) >= 5
@@ -178,19 +197,28 @@ def test_large_cluster_is_fast_and_safe():
 
 @pytest.mark.parametrize("limit", [1, 2, 3])
 def test_wave_size_limit(limit):
-    problem = WaveProblem(nodes=tuple(f"s{i}" for i in range(7)), groups={},
-                          tftp=frozenset(), tftp_elsewhere=True, max_parallel=limit)
+    problem = WaveProblem(
+        nodes=tuple(f"s{i}" for i in range(7)),
+        groups={},
+        tftp=frozenset(),
+        tftp_elsewhere=True,
+        max_parallel=limit,
+    )
     schedule = schedule_waves(problem)
     assert max(len(w) for w in schedule.waves) <= limit
     assert len(schedule.waves) == -(-7 // limit)
 
 
 def test_violations_reports_each_rule():
-    problem = WaveProblem(nodes=("a", "b", "t"), groups={"G": ["a", "b"]},
-                          tftp=frozenset({"a", "t"}), tftp_elsewhere=False, max_parallel=2)
+    problem = WaveProblem(
+        nodes=("a", "b", "t"),
+        groups={"G": ["a", "b"]},
+        tftp=frozenset({"a", "t"}),
+        tftp_elsewhere=False,
+        max_parallel=2,
+    )
     found = violations(problem, [["a", "t", "b"]])
     assert "wave 1 has 3 nodes > 2" in found
     assert "wave 1 takes every TFTP node down" in found
     assert "wave 1 restarts a, b of group G" in found
-    assert violations(problem, [["a"], ["b", "t"]]) == [
-        "backup b of G is not before its primary a"]
+    assert violations(problem, [["a"], ["b", "t"]]) == ["backup b of G is not before its primary a"]

@@ -15,28 +15,59 @@ RUN = "unit-20270115T020000Z-abcd"
 
 
 def _step(stage: str, action: Action, node: str) -> Step:
-    return Step(id=f"{stage}/{node}", stage=stage, action=action, nodes=[node],
-                estimated_seconds=10, reason="because")
+    return Step(
+        id=f"{stage}/{node}",
+        stage=stage,
+        action=action,
+        nodes=[node],
+        estimated_seconds=10,
+        reason="because",
+    )
 
 
 def plan() -> Plan:
     gate = Gate(replication=True, estimated_seconds=5, reason="replication 2")
     return Plan(
-        cluster="unit", cop_file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
-        restart_scope="reboot", restart_reason="9.1 needs a reboot",
+        cluster="unit",
+        cop_file="cmterm-devicepack12.5.1.17123-1.cop.sgn",
+        restart_scope="reboot",
+        restart_reason="9.1 needs a reboot",
         stages=[
-            Stage(name="prechecks", kind=StageKind.PRECHECKS, reason="check",
-                  steps=[_step("prechecks", Action.PRECHECK, n) for n in ("pub", "sub")]),
-            Stage(name="install-publisher", kind=StageKind.INSTALL_PUBLISHER, reason="pub first",
-                  steps=[_step("install-publisher", Action.INSTALL, "pub")]),
-            Stage(name="install-subscribers", kind=StageKind.INSTALL_SUBSCRIBERS, reason="then",
-                  steps=[_step("install-subscribers", Action.INSTALL, "sub")]),
-            Stage(name="restart-publisher", kind=StageKind.RESTART_PUBLISHER, reason="pub",
-                  steps=[_step("restart-publisher", Action.REBOOT, "pub")], gate=gate),
-            Stage(name="restart-wave-1", kind=StageKind.RESTART_WAVE, reason="wave",
-                  steps=[_step("restart-wave-1", Action.REBOOT, "sub")], gate=gate),
+            Stage(
+                name="prechecks",
+                kind=StageKind.PRECHECKS,
+                reason="check",
+                steps=[_step("prechecks", Action.PRECHECK, n) for n in ("pub", "sub")],
+            ),
+            Stage(
+                name="install-publisher",
+                kind=StageKind.INSTALL_PUBLISHER,
+                reason="pub first",
+                steps=[_step("install-publisher", Action.INSTALL, "pub")],
+            ),
+            Stage(
+                name="install-subscribers",
+                kind=StageKind.INSTALL_SUBSCRIBERS,
+                reason="then",
+                steps=[_step("install-subscribers", Action.INSTALL, "sub")],
+            ),
+            Stage(
+                name="restart-publisher",
+                kind=StageKind.RESTART_PUBLISHER,
+                reason="pub",
+                steps=[_step("restart-publisher", Action.REBOOT, "pub")],
+                gate=gate,
+            ),
+            Stage(
+                name="restart-wave-1",
+                kind=StageKind.RESTART_WAVE,
+                reason="wave",
+                steps=[_step("restart-wave-1", Action.REBOOT, "sub")],
+                gate=gate,
+            ),
         ],
-        estimates=Estimates(), fingerprint="sha256:0",
+        estimates=Estimates(),
+        fingerprint="sha256:0",
     )
 
 
@@ -46,8 +77,14 @@ class Clock:
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path, isolation_level=None)
 
-    def at(self, offset: float, state: str, step: str | None = None, node: str | None = None,
-           **detail: object) -> None:
+    def at(
+        self,
+        offset: float,
+        state: str,
+        step: str | None = None,
+        node: str | None = None,
+        **detail: object,
+    ) -> None:
         self.db.execute(
             "insert into entries (run_id, time, step, node, state, detail)"
             " values (?, ?, ?, ?, ?, ?)",
@@ -74,10 +111,21 @@ def failed_then_resumed_journal(path: Path, *, resume: bool = True) -> Journal:
     c.at(60, "started", "stage/install-subscribers")
     c.at(60, "checking", "install-subscribers/sub", "sub")
     c.at(61, "requested", "install-subscribers/sub", "sub")
-    c.at(90, "failed", "install-subscribers/sub", "sub", message="install failed: <disk> | full",
-         hint="free space")
-    c.at(90, "failed", message="install failed: <disk> | full", node="sub",
-         at_step="install-subscribers/sub")
+    c.at(
+        90,
+        "failed",
+        "install-subscribers/sub",
+        "sub",
+        message="install failed: <disk> | full",
+        hint="free space",
+    )
+    c.at(
+        90,
+        "failed",
+        message="install failed: <disk> | full",
+        node="sub",
+        at_step="install-subscribers/sub",
+    )
     if not resume:
         return journal
     c.at(200, "running")

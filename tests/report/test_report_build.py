@@ -17,8 +17,15 @@ from orchestrator.report.timeline import picture, segments
 def build(tmp_path, resume=True) -> Report:
     journal = failed_then_resumed_journal(tmp_path / "journal.sqlite", resume=resume)
     try:
-        return build_run_report(journal.run(RUN), journal.entries(RUN), journal.steps(RUN),
-                                plan(), None, None, "not audited in this test")
+        return build_run_report(
+            journal.run(RUN),
+            journal.entries(RUN),
+            journal.steps(RUN),
+            plan(),
+            None,
+            None,
+            "not audited in this test",
+        )
     finally:
         journal.close()
 
@@ -30,13 +37,17 @@ def bars_of(report: Report, row: str) -> list[tuple[str, float, float]]:
 def test_steps_per_node_publisher_first_with_times_and_outcomes(tmp_path):
     report = build(tmp_path)
     assert [(n.name, n.role, n.outcome) for n in report.nodes] == [
-        ("pub", "publisher", "done"), ("sub", "subscriber", "interrupted")]
+        ("pub", "publisher", "done"),
+        ("sub", "subscriber", "interrupted"),
+    ]
     sub = {s.id: s for s in report.nodes[1].steps}
     install = sub["install-subscribers/sub"]
     assert (install.outcome, install.started, install.finished) == ("done", T0 + 60, T0 + 240)
     assert sub["restart-wave-1/sub"].outcome == "interrupted"
     assert [(g.id, g.outcome) for g in report.gates] == [
-        ("gate/restart-publisher", "done"), ("gate/restart-wave-1", "pending")]
+        ("gate/restart-publisher", "done"),
+        ("gate/restart-wave-1", "pending"),
+    ]
 
 
 def test_run_status_and_sessions(tmp_path):
@@ -45,15 +56,22 @@ def test_run_status_and_sessions(tmp_path):
     assert [(s.outcome, s.started - T0) for s in run.sessions] == [("failed", 0), ("running", 200)]
     failed = build(tmp_path / "other", resume=False).run
     assert (failed.status, failed.failed_node, failed.failed_step) == (
-        "failed", "sub", "install-subscribers/sub")
+        "failed",
+        "sub",
+        "install-subscribers/sub",
+    )
     assert failed.duration_seconds == 90
 
 
 def test_timeline_phases_follow_journal_states(tmp_path):
     report = build(tmp_path)
     assert bars_of(report, "pub") == [
-        ("check", 0, 2), ("check", 2, 3), ("install", 3, 60),
-        ("check", 240, 241), ("restart", 241, 300), ("services", 300, 330),
+        ("check", 0, 2),
+        ("check", 2, 3),
+        ("install", 3, 60),
+        ("check", 240, 241),
+        ("restart", 241, 300),
+        ("services", 300, 330),
     ]
     sub = bars_of(report, "sub")
     assert ("install", 61, 90) in sub and ("install", 201, 240) in sub
@@ -88,7 +106,10 @@ def test_render_is_versioned_escaped_and_self_contained(tmp_path):
     files = render(build(tmp_path, resume=False))
     data = json.loads(files["report.json"])
     assert (data["schema"], data["schema_version"], data["kind"]) == (
-        "devpack.report", SCHEMA_VERSION, "run")
+        "devpack.report",
+        SCHEMA_VERSION,
+        "run",
+    )
     assert Report.model_validate(data).run.run_id == RUN
     html = files["report.html"]
     assert "install failed: &lt;disk&gt; | full" in html and "<disk>" not in html
@@ -103,10 +124,16 @@ def test_render_is_versioned_escaped_and_self_contained(tmp_path):
 
 def test_known_secrets_are_masked_in_every_format(tmp_path):
     journal = failed_then_resumed_journal(tmp_path / "j.sqlite", resume=False)
-    journal.write(RUN, "failed", step="install-subscribers/sub", node="sub",
-                  message="sftp said: bad password hunter2-very-secret")
-    report = build_run_report(journal.run(RUN), journal.entries(RUN), journal.steps(RUN),
-                              plan(), None, None)
+    journal.write(
+        RUN,
+        "failed",
+        step="install-subscribers/sub",
+        node="sub",
+        message="sftp said: bad password hunter2-very-secret",
+    )
+    report = build_run_report(
+        journal.run(RUN), journal.entries(RUN), journal.steps(RUN), plan(), None, None
+    )
     journal.close()
     logs.REDACTOR.add("hunter2-very-secret")
     files = render(report)
@@ -131,8 +158,15 @@ def test_legacy_ssh_is_named_per_node_with_why_in_every_format(tmp_path):
     the_plan = plan().model_copy(update={"ssh": [legacy, modern]})
     journal = failed_then_resumed_journal(tmp_path / "journal.sqlite")
     try:
-        report = build_run_report(journal.run(RUN), journal.entries(RUN), journal.steps(RUN),
-                                  the_plan, None, None, "not audited in this test")
+        report = build_run_report(
+            journal.run(RUN),
+            journal.entries(RUN),
+            journal.steps(RUN),
+            the_plan,
+            None,
+            None,
+            "not audited in this test",
+        )
     finally:
         journal.close()
     ssh = {n.name: n.ssh for n in report.nodes}
@@ -142,7 +176,9 @@ def test_legacy_ssh_is_named_per_node_with_why_in_every_format(tmp_path):
     files = render(report)
     doc = json.loads(files["report.json"])
     assert {n["name"]: n["ssh"]["host_key"] for n in doc["nodes"]} == {
-        "pub": "rsa-sha2-512", "sub": "ssh-rsa"}
+        "pub": "rsa-sha2-512",
+        "sub": "ssh-rsa",
+    }
     assert "Legacy SSH on sub: accepted only because" in files["report.md"]
     assert "| sub | OpenSSH_5.3 | ssh-rsa |" in files["report.md"]
     assert "<b>Legacy SSH on sub:</b> accepted only because" in files["report.html"]

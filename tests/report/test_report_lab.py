@@ -40,8 +40,9 @@ def assert_no_secrets(folder: Path, secrets: list[str]) -> int:
 def test_run_writes_the_report_with_its_post_run_audit(lab_cluster, tmp_path):
     cluster = lab_cluster(seed_config())
     state = tmp_path / "state"
-    code, output = devpack("run", "-i", str(cluster.inventory), "-p", str(cluster.playbook),
-                           "--state-dir", str(state))
+    code, output = devpack(
+        "run", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--state-dir", str(state)
+    )
     assert code == 0, output
     run = the_run(state)
     folder = run / "report"
@@ -52,7 +53,9 @@ def test_run_writes_the_report_with_its_post_run_audit(lab_cluster, tmp_path):
     assert report["kind"] == "run" and report["run"]["run_id"] == run.name
     assert report["run"]["status"] == "completed"
     assert [(n["name"], n["role"], n["outcome"]) for n in report["nodes"]] == [
-        ("cucmpub", "publisher", "done"), ("cucmsub1", "subscriber", "done")]
+        ("cucmpub", "publisher", "done"),
+        ("cucmsub1", "subscriber", "done"),
+    ]
     reboot = next(s for s in report["nodes"][1]["steps"] if s["action"] == "reboot")
     assert reboot["started"] < reboot["finished"] and reboot["outcome"] == "done"
     kinds = {(b["row"], b["kind"]) for b in report["timeline"]}
@@ -92,13 +95,13 @@ def test_run_writes_the_report_with_its_post_run_audit(lab_cluster, tmp_path):
 def test_audit_report_folder_for_the_seed_story(lab_cluster, tmp_path):
     cluster = lab_cluster(seed_config())
     folder = tmp_path / "audit-report"
-    code, output = devpack("audit", "-i", str(cluster.inventory), "-p", str(cluster.playbook),
-                           "--report", str(folder))
+    code, output = devpack(
+        "audit", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--report", str(folder)
+    )
     assert code == 1, output
     report = json.loads((folder / "report.json").read_text())
     assert report["kind"] == "audit" and report["run"] is None
-    assert {f["code"] for f in report["audit"]["findings"]} == {
-        "restart-pending", "phone-not-home"}
+    assert {f["code"] for f in report["audit"]["findings"]} == {"restart-pending", "phone-not-home"}
     html = (folder / "report.html").read_text()
     assert "restart-pending" in html and "reboot cucmsub1" in html
     assert "| error | `restart-pending` | cucmsub1 |" in (folder / "report.md").read_text()
@@ -110,8 +113,9 @@ def test_failed_run_report_names_the_node(lab_cluster, tmp_path):
     config.faults.append(FaultSpec(kind=FaultKind.INSTALL_FAILS, node="cucmsub2"))
     cluster = lab_cluster(config)
     state = tmp_path / "state"
-    code, output = devpack("run", "-i", str(cluster.inventory), "-p", str(cluster.playbook),
-                           "--state-dir", str(state))
+    code, output = devpack(
+        "run", "-i", str(cluster.inventory), "-p", str(cluster.playbook), "--state-dir", str(state)
+    )
     assert code == 1, output
     folder = the_run(state) / "report"
     report = json.loads((folder / "report.json").read_text())
@@ -120,5 +124,6 @@ def test_failed_run_report_names_the_node(lab_cluster, tmp_path):
     assert [(b["row"], b["kind"]) for b in failed] == [("cucmsub2", "install")]
     # the post-run audit still says where the cluster stands
     assert ("pack-missing", "cucmsub2") in {
-        (f["code"], f["node"]) for f in report["audit"]["findings"]}
+        (f["code"], f["node"]) for f in report["audit"]["findings"]
+    }
     assert "devpack resume" in (folder / "report.html").read_text()

@@ -42,14 +42,23 @@ def png_facts(path: Path) -> tuple[int, int, int]:
 
 def test_report_renders_in_headless_chromium(tmp_path):
     journal = failed_then_resumed_journal(tmp_path / "journal.sqlite")
-    report = build_run_report(journal.run(RUN), journal.entries(RUN), journal.steps(RUN),
-                              plan(), None, None, "not audited in this test")
+    report = build_run_report(
+        journal.run(RUN),
+        journal.entries(RUN),
+        journal.steps(RUN),
+        plan(),
+        None,
+        None,
+        "not audited in this test",
+    )
     journal.close()
     folder = write(report, tmp_path / "report")
     png = tmp_path / "report.png"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), str(folder / "report.html"), str(png)],
-        capture_output=True, text=True, timeout=90,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert result.returncode == 0, result.stderr
     width, height, variety = png_facts(png)

@@ -129,9 +129,7 @@ def trust_source(ca_bundle: Path | str | None) -> TrustSource:
         value = os.environ.get(variable)
         if value:
             return TrustSource(value, f"from {variable}; the inventory sets no ca_bundle")
-    return TrustSource(
-        certifi.where(), "certifi's public CAs; the inventory sets no ca_bundle"
-    )
+    return TrustSource(certifi.where(), "certifi's public CAs; the inventory sets no ca_bundle")
 
 
 class _NamedHostAdapter(requests.adapters.HTTPAdapter):

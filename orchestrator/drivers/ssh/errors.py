@@ -118,8 +118,15 @@ class UnexpectedPrompt(DriverError):
     """The CLI asked a question no dialog expects (reference 9.5: stop at once). Nothing
     was answered; ``transcript`` is the dialog so far, passwords masked."""
 
-    def __init__(self, command: str, prompt: str, transcript: str, *, host: str | None = None,
-                 left: bool = True) -> None:
+    def __init__(
+        self,
+        command: str,
+        prompt: str,
+        transcript: str,
+        *,
+        host: str | None = None,
+        left: bool = True,
+    ) -> None:
         where = "left it with Ctrl-C" if left else "could not leave it: the session was closed"
         super().__init__(
             f"{command!r} asked {prompt!r}, a question devpack does not expect; answered "

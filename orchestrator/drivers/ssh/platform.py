@@ -442,8 +442,12 @@ class CucmCli:
                 raise ReplicationCheckRunning(
                     self.host, round(waited, 1), status.tables_checked, status.tables_total
                 )
-            log.debug("cli.replication_check_running", host=self.host,
-                      checked=status.tables_checked, total=status.tables_total)
+            log.debug(
+                "cli.replication_check_running",
+                host=self.host,
+                checked=status.tables_checked,
+                total=status.tables_total,
+            )
             time.sleep(pause)
             pause = min(pause * 2, max_poll)
 

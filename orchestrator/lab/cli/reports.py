@@ -186,9 +186,9 @@ def dbreplication(world: World, here: Node) -> list[str]:
     if check.completed:
         header = [
             texts.DBREPL_STATUS_COMPLETED.format(total=check.total),
-            *texts.DBREPL_STATUS_DONE.format(
-                stamp=_utc(check.started, "%Y_%m_%d_%H_%M_%S")
-            ).split(texts.CRLF),
+            *texts.DBREPL_STATUS_DONE.format(stamp=_utc(check.started, "%Y_%m_%d_%H_%M_%S")).split(
+                texts.CRLF
+            ),
         ]
     else:
         header = [texts.DBREPL_STATUS_IN_PROGRESS.format(checked=check.checked, total=check.total)]

@@ -144,9 +144,7 @@ def _rows(world: World) -> list[_Row]:
         return rows
 
 
-def _matches(
-    world: World, row: _Row, criteria: etree._Element, model: int, status: str
-) -> bool:
+def _matches(world: World, row: _Row, criteria: etree._Element, model: int, status: str) -> bool:
     if model != ANY_MODEL and row.model != model:
         return False
     if status.lower() != "any" and row.phone.status.lower() != status.lower():
