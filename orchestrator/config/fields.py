@@ -7,7 +7,7 @@ import ipaddress
 import math
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
@@ -57,14 +57,15 @@ class StrictModel(BaseModel):
         self, loc: tuple[str | int, ...], message: str, hint: str | None = None
     ) -> ConfigError:
         """A ConfigError about field ``loc`` of this (loaded) model."""
-        source = self._source.document if self._source is not None else None
+        # a yamlfile.Document (typed loosely here: yamlfile imports this module)
+        source: Any = self._source.document if self._source is not None else None
         if source is None:
             return ConfigError(None, None, ".".join(map(str, loc)) or None, message, hint)
         from orchestrator.config.loader import field_path  # loader imports the models
 
         return ConfigError(
             source.display,
-            source.line_of(loc),  # type: ignore[attr-defined]
+            source.line_of(loc),
             field_path(loc) or None,
             message,
             hint,
