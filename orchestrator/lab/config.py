@@ -174,6 +174,11 @@ class Rules(_Model):
     # Third-party experience (reference 9.5): an install cut off with its SSH session
     # fails and leaves the upgrade framework stuck until reboot. The cautious default.
     install_survives_disconnect: bool = False
+    # Whether a finished replication status check is still shown after a node of the
+    # cluster went down (inferred either way). True is the harder case: the engine's gate
+    # does not yet require a check started after the restart, so it could judge a table
+    # from before the reboot; see the stop-15 note. Default: a reboot ends the reuse.
+    replication_check_survives_reboot: bool = False
     session_timeout_applies_to_current: bool = Field(
         False,
         description="`set cli session timeout` also changes sessions already open; off: "

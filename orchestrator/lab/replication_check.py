@@ -48,6 +48,12 @@ class ReplicationStatusCommand:
         self._check: _Check | None = None
         self._last_found: dict[str, int] | None = None
 
+    def forget(self) -> None:
+        """A node went down: the next command runs a new check (the old one's table
+        no longer describes the cluster)."""
+        if self._check is not None and self._check.found is not None:
+            self._check = None
+
     def view(self, now: float) -> CheckView:
         """What the command prints at ``now`` (call under the world's lock)."""
         check = self._check

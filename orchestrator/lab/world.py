@@ -307,6 +307,8 @@ class World:
                 for name in node.services:
                     self._set_service(node, name, STOPPED)
                 self._set_replication(node, 0)
+                if not self.config.rules.replication_check_survives_reboot:
+                    self.replication_check.forget()
                 if node.upgrade.status == "Running":
                     node.upgrade.status = "Failed"
                 self.events.emit(node.name, "node_down")
