@@ -160,9 +160,12 @@ def install_time(
     return last.time if last else None
 
 
-def last_boot(history: Iterable[HistoryLine], zone: tzinfo | None = None) -> float | None:
-    """The last Boot line (epoch seconds, UTC; boot stamps lean EARLIER), or None."""
-    boots = [node_epoch(e.timestamp, zone, Lean.EARLIER) for e in history if e.kind == "boot"]
+def last_boot(
+    history: Iterable[HistoryLine], zone: tzinfo | None = None, lean: Lean = Lean.EARLIER
+) -> float | None:
+    """The last Boot line (epoch seconds, UTC), or None. Boot stamps lean EARLIER for the
+    pickup rule; a gate that needs evidence from *after* a restart reads them LATER."""
+    boots = [node_epoch(e.timestamp, zone, lean) for e in history if e.kind == "boot"]
     return max(boots, default=None)
 
 

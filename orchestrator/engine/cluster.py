@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 import structlog
 
 from orchestrator.cluster.pool import ConnectionPool
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, replication
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
@@ -32,6 +32,7 @@ from orchestrator.engine.gateway import (
     InstallReport,
     InstallRequest,
     NodeHealth,
+    ReplicationCheck,
     ServiceState,
 )
 
@@ -196,6 +197,29 @@ class DriverGateway:
         with self.cli(self.inventory.publisher.label) as cli:
             status = cli.dbreplication_runtimestate()
         return {row.server: (row.state if row.state is not None else -1) for row in status.rows}
+
+    def replication_check(self) -> ReplicationCheck:
+        """The publisher's last finished status check and when it started (its stamps
+        are the publisher's local time)."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            status = cli.dbreplication_runtimestate()
+        zone = self.timezone(pub)
+        started = replication.check_start(
+            status.started_minute, status.started_file, pickup.node_zone(zone), zone or "UTC"
+        )
+        states = {row.server: (row.state if row.state is not None else -1) for row in status.rows}
+        return ReplicationCheck(states, started)
+
+    def start_replication_check(self) -> None:
+        with self.cli(self.inventory.publisher.label) as cli:
+            cli.start_replication_check(self.command_timeout)
+
+    def restart_stamp(self, node: str) -> float | None:
+        with self.cli(node) as cli:
+            entries = cli.install_history()
+        zone = pickup.node_zone(self.timezone(node))
+        return pickup.last_boot(entries, zone, pickup.Lean.LATER)
 
     def axl_problem(self) -> str | None:
         """None if an AXL login and query on the publisher work, else why not."""

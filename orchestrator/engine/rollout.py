@@ -26,6 +26,7 @@ from orchestrator.engine.prechecks import (
     check_cluster,
     check_node,
     check_replication,
+    replication_problems,
 )
 from orchestrator.engine.states import (
     FINISHED,
@@ -39,6 +40,7 @@ from orchestrator.engine.steps import (
     StepContext,
     StepFailed,
     StepTimeouts,
+    await_fresh_replication,
     run_install,
     run_reboot,
     run_service_restarts,
@@ -288,9 +290,18 @@ class Rollout:
         key = f"{stage.name}/cluster"
         ctx.mark(key, None, StepState.CHECKING)
         # a publisher-only cluster has no replication to check (Plan.replication_checks)
-        problems = check_replication(self.gateway) if self.plan.replication_checks else []
+        problems: list[str] = []
+        evidence: dict[str, object] = {}
+        restarted = _rebooted(self.plan.stages)
+        if self.plan.replication_checks and restarted:
+            # judged on a status check from after the run's last reboot (cucm.replication)
+            timeout = float(self.settings.timeouts.replication)
+            check, detail = await_fresh_replication(ctx, key, timeout, restarted)
+            problems, evidence = replication_problems(check.states), dict(detail)
+        elif self.plan.replication_checks:
+            problems = check_replication(self.gateway)
         if problems:
-            ctx.mark(key, None, StepState.FAILED, problems=problems)
+            ctx.mark(key, None, StepState.FAILED, problems=problems, **evidence)
             raise StepFailed(
                 None,
                 key,
@@ -298,7 +309,7 @@ class Rollout:
                 "every node has the pack and was restarted; wait for replication to settle "
                 "(utils dbreplication runtimestate) or repair it, then resume to re-check",
             )
-        ctx.mark(key, None, StepState.DONE)
+        ctx.mark(key, None, StepState.DONE, **evidence)
 
     def _stop_requested(self) -> bool:
         return self.settings.stop is not None and self.settings.stop.is_set()
@@ -439,7 +450,7 @@ class Rollout:
         key = f"gate/{stage.name}"
         if gate.replication:
             timeout = gate.timeout_seconds or self.settings.timeouts.replication
-            wait_replication(ctx, key, float(timeout))
+            wait_replication(ctx, key, float(timeout), _rebooted([stage]))
         if gate.settle_seconds:
             self.journal.write(
                 self.run_id, StepState.SETTLING, step=key, seconds=gate.settle_seconds
@@ -540,6 +551,11 @@ class Rollout:
             failure.node,
             precheck=failure.precheck,
         )
+
+
+def _rebooted(stages: list[Stage]) -> list[str]:
+    """The nodes the stages reboot: a replication check must have started after them."""
+    return [s.nodes[0] for stage in stages for s in stage.steps if s.action is Action.REBOOT]
 
 
 def node_states(journal: JournalStore, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:

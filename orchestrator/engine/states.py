@@ -119,3 +119,12 @@ class PrecheckDetail(FailureDetail, total=False):
 class VerifyDetail(FailureDetail, total=False):
     models: list[str]
     verified: list[str]
+
+
+class GateDetail(FailureDetail, total=False):
+    # on "replicated": the replication status check judged (started: node-local stamp,
+    # zone, UTC) and the last restart it had to follow (node, Boot line in UTC), so the
+    # journal proves the gate judged evidence from after the restart
+    check_started: str
+    after_restart: str
+    checks_started: int  # new status checks the gate started (`utils dbreplication status`)

@@ -44,7 +44,7 @@ def test_replication_table_is_judged_only_once_the_check_completed(slow_check: E
     world = slow_check.lab.world
     with slow_check.cli("pub") as cli:
         first = cli.run("utils dbreplication runtimestate")  # starts a check: all 2 now
-        assert "IN PROGRESS" in first and "COMPLETED" not in first
+        assert "in PROGRESS" in first and "COMPLETED" not in first
         assert cli.dbreplication_runtimestate(timeout=10, first_poll=0.1).all_good
         with world.lock:  # a subscriber goes bad; the next check will find it
             world.nodes["sub1"].replication = 3
@@ -52,7 +52,7 @@ def test_replication_table_is_judged_only_once_the_check_completed(slow_check: E
         # the finished check is shown for as long as it took; then a new one starts
         time.sleep(0.7)
         raw = cli.run("utils dbreplication runtimestate")
-        assert "IN PROGRESS" in raw and "(3)" not in raw  # stale, not final
+        assert "in PROGRESS" in raw and "(3)" not in raw  # stale, not final
         status = cli.dbreplication_runtimestate(timeout=10, first_poll=0.1)
         assert status.status_completed and status.tables_checked == status.tables_total
         assert status.state_of("sub1") == 3 and not status.all_good

@@ -190,6 +190,11 @@ class ReplicationStatus:
     tables_total: int | None = None
     # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
     single_active_node: bool = False
+    # When the status check shown was started, node-local and naive: the header's
+    # `started at: 2026-11-30-10-12` (to the minute) and, when printed, the seconds of its
+    # result file `ReplicationStatus.2026_11_30_10_12_34.out` (None when not printed).
+    started_minute: datetime | None = None
+    started_file: datetime | None = None
 
     @property
     def still_checking(self) -> bool:
@@ -208,10 +213,24 @@ class ReplicationStatus:
 
 
 _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
+# Two wordings are seen in the field: `COMPLETED 682 tables checked out of 682` (8.x to
+# 12.x transcripts) and `COMPLETED. Checked 754 tables out of 754` / `in PROGRESS. Checked
+# 680 tables out of 749` (14/15 transcripts); the lab's older `IN PROGRESS 12 tables
+# checked out of 682` is accepted too.
 _REPL_CHECK = re.compile(
-    r"Replication\s+status\s+command\s+(?P<word>COMPLETED|IN\s*PROGRESS)\s+"
-    r"(?P<checked>\d+)\s+tables?\s+checked\s+out\s+of\s+(?P<total>\d+)",
+    r"Replication\s+status\s+command\s+(?P<word>COMPLETED|IN\s*PROGRESS)\.?\s+"
+    r"(?:(?P<checked>\d+)\s+tables?\s+checked\s+out\s+of\s+(?P<total>\d+)"
+    r"|checked\s+(?P<checked2>\d+)\s+tables?\s+out\s+of\s+(?P<total2>\d+))",
     re.I,
+)
+_REPL_STARTED = re.compile(
+    r"Replication\s+status\s+command\s+started\s+at:\s*"
+    r"(?P<stamp>\d{4}-\d{1,2}-\d{1,2}-\d{1,2}-\d{1,2})\b",
+    re.I,
+)
+# the status check's result file, named after the second it started (node-local)
+_REPL_FILE = re.compile(
+    r"ReplicationStatus\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.out", re.I
 )
 _REPL_ROW = re.compile(
     rf"^\s*(?P<server>[A-Za-z0-9][\w.-]*)\s+(?P<ip>{_IP})\s+(?P<middle>.*?)\s*"
@@ -228,15 +247,24 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     completed: bool | None = None
     checked: int | None = None
     total: int | None = None
+    started_minute: datetime | None = None
+    started_file: datetime | None = None
     single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
         if m:
             db_version = m.group(1)
             continue
+        started = _REPL_STARTED.search(ln)
+        if started:
+            started_minute = _stamp(started.group("stamp"), "%Y-%m-%d-%H-%M")
+        named = _REPL_FILE.search(ln)
+        if named and started_file is None:
+            started_file = _stamp(named.group("stamp"), "%Y_%m_%d_%H_%M_%S")
         check = _REPL_CHECK.search(ln)
         if check:
-            checked, total = int(check.group("checked")), int(check.group("total"))
+            checked = int(check.group("checked") or check.group("checked2"))
+            total = int(check.group("total") or check.group("total2"))
             # COMPLETED counts only when every table was checked
             completed = check.group("word").upper() == "COMPLETED" and checked >= total
             continue
@@ -272,7 +300,32 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
         tables_checked=checked,
         tables_total=total,
         single_active_node=single,
+        started_minute=started_minute,
+        started_file=started_file,
     )
+
+
+def _stamp(text: str, fmt: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, fmt)
+    except ValueError:  # e.g. a month 13: no stamp rather than a crash
+        return None
+
+
+@dataclass(frozen=True)
+class ReplicationCheckStarted:
+    """``utils dbreplication status``: a new status check runs in the background; its
+    result file is named after the second it started (node-local, naive)."""
+
+    started_file: datetime | None
+
+
+def parse_dbreplication_status(text: str) -> ReplicationCheckStarted:
+    named = _REPL_FILE.search(normalize(text))
+    stamp = _stamp(named.group("stamp"), "%Y_%m_%d_%H_%M_%S") if named else None
+    if stamp is None:
+        raise ParseError("utils dbreplication status (no ReplicationStatus file named)", text)
+    return ReplicationCheckStarted(stamp)
 
 
 # -- show network cluster ---------------------------------------------------------------
@@ -604,6 +657,7 @@ __all__ = [
     "Myself",
     "NetworkCluster",
     "NtpStatus",
+    "ReplicationCheckStarted",
     "ReplicationRow",
     "ReplicationStatus",
     "ServiceList",
@@ -614,6 +668,7 @@ __all__ = [
     "find_build",
     "parse_backup_status",
     "parse_dbreplication_runtimestate",
+    "parse_dbreplication_status",
     "parse_network_cluster",
     "parse_ntp_status",
     "parse_service_list",

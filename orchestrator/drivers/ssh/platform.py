@@ -451,6 +451,13 @@ class CucmCli:
             time.sleep(pause)
             pause = min(pause * 2, max_poll)
 
+    def start_replication_check(
+        self, timeout: float | None = None
+    ) -> parsers.ReplicationCheckStarted:
+        """``utils dbreplication status`` (on the publisher): starts a new replication status
+        check in the background; ``dbreplication_runtimestate`` then shows its progress."""
+        return parsers.parse_dbreplication_status(self.run("utils dbreplication status", timeout))
+
     def timezone(self) -> str | None:
         """``show timezone config``: the node's IANA zone, None if it names none."""
         return parsers.parse_timezone_config(self.run("show timezone config"))
