@@ -67,6 +67,13 @@ class ServiceProblem:
     def starting(self) -> bool:
         return self.state == STARTING
 
+    @property
+    def stays_down(self) -> bool:
+        """Ran before the restart and is back deliberately stopped (Commanded Out of
+        Service, reference 9.3): Cisco TAC says to start it by hand; it does not start
+        by itself, so waiting for it only burns the timeout."""
+        return self.commanded_out and self.state not in (STARTED, STARTING)
+
     def describe(self) -> str:
         text = f"{self.name} {self.state}"
         if self.reason:

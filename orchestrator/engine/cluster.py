@@ -299,6 +299,18 @@ class DriverGateway:
                 host=node,
             )
 
+    def start_service(self, node: str, service: str) -> None:
+        """Start; STARTING when the command returns is no failure (the gate waits)."""
+        with self.cli(node) as cli:
+            start = cli.start_service(service, timeout=self.command_timeout)
+        if start.final_state not in ("STARTED", "STARTING"):
+            raise CommandFailed(
+                f"utils service start {service}",
+                "",
+                reason=f"{service} ended {start.final_state or 'in no known state'}",
+                host=node,
+            )
+
     def service_start_time(self, node: str, service: str) -> float | None:
         """From Control Center's StartTime (the CLI does not tell); None if unavailable."""
         try:

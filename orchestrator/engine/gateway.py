@@ -146,6 +146,10 @@ class ClusterGateway(Protocol):
 
     def restart_service(self, node: str, service: str) -> None: ...
 
+    def start_service(self, node: str, service: str) -> None:
+        """`utils service start NAME`: a service left Commanded Out of Service."""
+        ...
+
     def service_start_time(self, node: str, service: str) -> float | None:
         """When ``service`` last reached STARTED (epoch s, UTC), None if unknown.
 

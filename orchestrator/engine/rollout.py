@@ -83,6 +83,9 @@ class RolloutSettings:
     hold_before: dict[str, str] = field(default_factory=dict)
     # where each node's install dialog is kept (the run folder's transcripts/)
     transcripts: Path | None = None
+    # start a service back Commanded Out of Service after a restart that ran before it
+    # (playbook restart.start_services_out_of_service); off: the gate fails at once
+    start_out_of_service: bool = False
 
 
 def resume_command(run_id: str, *options: str) -> str:
@@ -182,6 +185,7 @@ class Rollout:
             progress=self.progress.node,
             previous=previous,
             transcripts=self.settings.transcripts,
+            start_out_of_service=self.settings.start_out_of_service,
         )
         self._approve_held_stage(previous)
         self.journal.write(self.run_id, RunState.RUNNING)

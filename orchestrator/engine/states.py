@@ -51,6 +51,9 @@ class StepState(StrEnum):
     SERVICE_RESTART_REQUESTED = "service_restart_requested"
     SERVICE_RESTARTED = "service_restarted"
     SERVICE_SKIPPED = "service_skipped"
+    # services gate: a service STARTED before the restart came back Commanded Out of
+    # Service and devpack starts it (restart.start_services_out_of_service)
+    SERVICE_START_REQUESTED = "service_start_requested"
     # gates
     WAITING_FOR_REPLICATION = "waiting_for_replication"
     REPLICATED = "replicated"

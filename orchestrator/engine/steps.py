@@ -109,6 +109,10 @@ class StepContext:
     # the run folder's transcripts/ (None: not kept): each node's install dialog, which
     # Cisco TAC asks for
     transcripts: Path | None = None
+    # a service STARTED before a restart and back Commanded Out of Service is started by
+    # devpack (journaled first) instead of failing the gate (playbook
+    # restart.start_services_out_of_service)
+    start_out_of_service: bool = False
 
     def mark(self, step: str, node: str | None, state: StepState, **detail: object) -> None:
         """Journal that ``step`` on ``node`` enters ``state``; called *before* the action
@@ -548,11 +552,15 @@ def _service(ctx: StepContext, node: str, name: str) -> ServiceState | None:
 
 def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) -> None:
     ctx.mark(step, node, StepState.WAITING_FOR_SERVICES)
+    started_by_us: set[str] = set()
 
     def all_started() -> None:
         # Judged against the state before the restart (cucm.services): a service that
         # ran before must run again, even one back as "Commanded Out of Service".
         problems = services_rule.judge(ctx.gateway.services(node), expected)
+        held = [p for p in problems if p.stays_down]
+        if held:
+            _start_or_fail(ctx, step, node, held, started_by_us)
         if problems:
             raise NotYet("not STARTED: " + ", ".join(p.describe() for p in problems))
 
@@ -566,6 +574,42 @@ def wait_services(ctx: StepContext, step: str, node: str, expected: set[str]) ->
         hint=_SERVICES_HINT.format(node=node),
     )
     ctx.mark(step, node, StepState.SERVICES_UP)
+
+
+def _start_or_fail(
+    ctx: StepContext,
+    step: str,
+    node: str,
+    held: list[services_rule.ServiceProblem],
+    started_by_us: set[str],
+) -> None:
+    """Services that ran before the restart and are back Commanded Out of Service do not
+    start by themselves: fail at once with Cisco's remedy, or (playbook option) start
+    each once, journaled before the command, and let the gate judge again."""
+    again = [p for p in held if p.name in started_by_us]
+    if not ctx.start_out_of_service or again:
+        names = ", ".join(p.describe() for p in held)
+        remedy = "; ".join(p.remedy(node) for p in held)
+        _fail(
+            ctx,
+            step,
+            node,
+            f"not STARTED: {names}; such a service does not start by itself (Cisco TAC)",
+            f"{remedy}, then resume the run (or let devpack start it: playbook "
+            "restart.start_services_out_of_service: true)",
+            outcome="out_of_service",
+        )
+    for problem in held:
+        ctx.mark(
+            step,
+            node,
+            StepState.SERVICE_START_REQUESTED,
+            service=problem.name,
+            reason=problem.reason,
+        )
+        started_by_us.add(problem.name)
+        log.warning("service.started_by_devpack", node=node, service=problem.name)
+        ctx.gateway.start_service(node, problem.name)
 
 
 def wait_replication(

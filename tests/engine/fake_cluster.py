@@ -189,6 +189,11 @@ class FakeCluster:
             s: ServiceState(s, "STARTED", "", state.boot + 10) for s in state.services
         }
 
+    def start_service(self, node: str, service: str) -> None:
+        state = self._up(node)
+        self.calls.append((f"start {service}", node))
+        state.services[service] = ServiceState(service, "STARTED", "", state.boot + 20)
+
     def restart_service(self, node: str, service: str) -> None:
         state = self._up(node)
         self.calls.append((f"restart {service}", node))

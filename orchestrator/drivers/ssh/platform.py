@@ -414,6 +414,11 @@ class CucmCli:
             )
         return restart
 
+    def start_service(self, name: str, *, timeout: float = 900.0) -> parsers.ServiceRestart:
+        """``utils service start NAME``: its state lines, as a restart prints them
+        (the start's own wording is inferred); the caller judges the final state."""
+        return parsers.parse_service_restart(self.run(f"utils service start {name}", timeout), name)
+
     # -- typed reads ----------------------------------------------------------------------
 
     def show_version(self, partition: str = "active") -> parsers.VersionInfo:
