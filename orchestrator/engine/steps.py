@@ -31,7 +31,13 @@ service restarts (``run_service_restarts``), per service::
     install: Control Center's StartTime, else the last boot)
     then waiting_for_services -> services_up -> done
 
-gates: ``waiting_for_replication`` -> ``replicated``; a timeout anywhere -> ``failed``.
+services gate (``wait_services``): ``waiting_for_services`` -> ``services_up``; a service
+STARTED before and back Commanded Out of Service -> ``failed`` at once, or (playbook
+option) ``service_start_requested`` -> judged again.
+
+gates: ``waiting_for_replication`` -> ``replicated`` (journals the status check accepted:
+one started after the stage's reboots, ``cucm/replication.py``); a timeout anywhere ->
+``failed``.
 """
 
 from __future__ import annotations
