@@ -328,3 +328,23 @@ def test_a_replication_check_from_before_a_boot_is_reported_stale():
     for started in (T0 - 9 * MIN, None):
         facts.replication_check_started = started
         assert not [f for f in judge(facts).findings if f.code == "replication-check-stale"]
+
+
+LOCALE = "cm-locale-de_DE-14.0.1.1000-1.cop"
+
+
+def test_every_cop_of_the_playbook_must_be_on_every_node():
+    """A locale the playbook installs but one subscriber lacks is an error of its own."""
+    pub = node("pub", role="publisher", tftp=True)
+    sub = node("sub")
+    pub.options.append(LOCALE)
+    facts = cluster(pub, sub)
+    facts.other_cops = [f"{LOCALE}.sgn"]
+    result = judge(facts)
+    [missing] = by_code(result, "cop-missing")
+    assert (missing.node, missing.severity) == ("sub", Severity.ERROR)
+    assert LOCALE in missing.message and "pub has it" in missing.message
+    assert missing.evidence["installed_on"] == ["pub"]
+    assert result.exit_code == 1
+    sub.options.append(LOCALE)
+    assert by_code(judge(facts), "cop-missing") == []
