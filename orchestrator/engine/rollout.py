@@ -19,7 +19,9 @@ from typing import cast
 import structlog
 
 from orchestrator import parallel
+from orchestrator.engine.gates import await_fresh_replication, wait_replication
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
+from orchestrator.engine.installs import run_install
 from orchestrator.engine.journal import JournalStore, JournalWriteFailed, StepRecord
 from orchestrator.engine.prechecks import (
     PrecheckPolicy,
@@ -28,6 +30,7 @@ from orchestrator.engine.prechecks import (
     check_replication,
     replication_problems,
 )
+from orchestrator.engine.restarts import run_reboot, run_service_restarts
 from orchestrator.engine.states import (
     FINISHED,
     TERMINAL,
@@ -36,16 +39,7 @@ from orchestrator.engine.states import (
     StepState,
     VerifyDetail,
 )
-from orchestrator.engine.steps import (
-    StepContext,
-    StepFailed,
-    StepTimeouts,
-    await_fresh_replication,
-    run_install,
-    run_reboot,
-    run_service_restarts,
-    wait_replication,
-)
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import failure_remedy, failure_text
 from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
@@ -145,7 +139,8 @@ class Rollout:
     the rollout must fit the maintenance window, before a restart stage that stage must
     (else the run pauses, resumable). Within a stage, ``_run_stage`` runs the steps in
     parallel, bounded by the stage's ``max_parallel`` (the planner's redundancy-safe
-    waves), each step through its executor in ``engine/steps.py``; a failed step lets
+    waves), each step through its executor (``engine/installs.py``, ``restarts.py``,
+    ``gates.py``); a failed step lets
     the steps under way finish and stops the run before any further node is touched.
     A gate (replication 2 everywhere, a settle time) closes the stage. Ctrl-C, SIGTERM
     or a stop request end the run at a stage boundary as ``interrupted``.
@@ -323,7 +318,7 @@ class Rollout:
             raise StopRequested
 
     def _executors(self) -> dict[Action, Callable[[StepContext, Step], object]]:
-        """Which executor runs a step of each action (see ``engine/steps.py``)."""
+        """Which executor runs a step of each action (``installs``, ``restarts``)."""
         install = self.settings.install
         return {
             Action.INSTALL: lambda ctx, step: run_install(ctx, step.id, step.nodes[0], install),

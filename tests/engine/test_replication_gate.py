@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fake_cluster import Down, FakeCluster
 
+from orchestrator.engine.gates import wait_replication
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.states import StepState
-from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts, wait_replication
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 
 RUN, GATE = "run-1", "gate/restart-wave-1"

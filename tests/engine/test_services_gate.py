@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from fake_cluster import Down, FakeCluster
 
+from orchestrator.engine.gates import wait_services
 from orchestrator.engine.gateway import ServiceState
 from orchestrator.engine.journal import Journal
 from orchestrator.engine.states import StepState
-from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts, wait_services
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 
 RUN, STEP, NODE = "run-1", "restart-wave-1/sub1", "sub1"
