@@ -33,11 +33,15 @@ from orchestrator.errors import (
     EXIT_PRECHECK,
     UserError,
 )
+from orchestrator.next_step import Action
 from orchestrator.notify import Event, Notice
 from orchestrator.planning.check import plan_problems
-from orchestrator.planning.facts import reconcile
+from orchestrator.planning.facts import ClusterFacts, reconcile
 from orchestrator.planning.plan import Plan
+from orchestrator.report.changes import before_state, read_registrations, save_before
+from orchestrator.report.schema import ClusterState
 from orchestrator.report.service import report_folder, report_of_completion, write_run_report
+from orchestrator.ticket import TicketFlags
 
 log = structlog.get_logger(__name__)
 
@@ -107,9 +111,16 @@ def exit_code(result: RunResult) -> int:
 
 def plan_for(inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None = None) -> Plan:
     """Discover and plan; with ``given``, that plan if it is safe to run as written."""
+    return discover_and_plan(inputs, gateway, given)[0]
+
+
+def discover_and_plan(
+    inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None = None
+) -> tuple[Plan, ClusterFacts]:
+    """``plan_for``, with the facts discovery read (the change report's "before")."""
     fresh, found = app.make_plan(inputs, gateway)
     if given is None:
-        return fresh
+        return fresh, found.facts
     facts, _ = reconcile(inputs.inventory, found.facts)
     problems = plan_problems(given.plan, fresh, facts, inputs.playbook)
     if problems:
@@ -118,7 +129,7 @@ def plan_for(inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None
             "run devpack plan again and review the new plan (or fix the edits listed)",
             EXIT_PRECHECK,
         )
-    return given.plan
+    return given.plan, found.facts
 
 
 # ----- dry run -------------------------------------------------------------------------
@@ -192,6 +203,7 @@ def roll_out(
     run_id: str | None = None,
     stop: threading.Event | None = None,
     stop_after: str | None = None,
+    ticket: TicketFlags | None = None,
 ) -> RunResult:
     """Plan and run one cluster's rollout, then audit it and write its report.
 
@@ -204,8 +216,11 @@ def roll_out(
         app.check_unlocked(inputs, states)  # a refused run says so before planning
         gateway = app.open_gateway(inputs)
         try:
-            plan = plan_for(inputs, gateway, given)
+            plan, facts = discover_and_plan(inputs, gateway, given)
             show_plan(plan)
+            before = None
+            if not app.run_exists(states, run_id):
+                before = take_before(inputs, states, run_id, facts, gateway)
             with progress_for(plan) as progress:
                 outcome = app.execute(
                     inputs,
@@ -217,6 +232,8 @@ def roll_out(
                     gateway=gateway,
                     stop=stop,
                     stop_after=stop_after,
+                    ticket=ticket or TicketFlags(),
+                    before=before,
                 )
             # the post-run audit reuses the run's sessions instead of logging in again
             report = post_run_report(inputs, states, run_id, gateway)
@@ -232,6 +249,7 @@ def resume(
     *,
     window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
+    ticket: TicketFlags | None = None,
 ) -> RunResult:
     """Continue a stopped, failed or killed run; a completed run changes nothing more on
     the cluster, but gets the post-run audit and report it was stopped before."""
@@ -260,12 +278,33 @@ def resume(
     try:
         with progress_for(plan) as progress:
             outcome = app.execute(
-                inputs, plan, states, progress, run_id=run_id, window=window, gateway=gateway
+                inputs,
+                plan,
+                states,
+                progress,
+                run_id=run_id,
+                window=window,
+                gateway=gateway,
+                ticket=ticket or TicketFlags(),
             )
         report = post_run_report(inputs, states, run_id, gateway)
     finally:
         gateway.close()
     return notify_end(inputs, _result(run_id, plan, outcome, states, report))
+
+
+def take_before(
+    inputs: app.Inputs, states: Path, run_id: str, facts: ClusterFacts, gateway: DriverGateway
+) -> ClusterState:
+    """The change report's "before": what discovery read, and the phones registered now,
+    written to the run folder at once (the journal gets it when the run is created)."""
+    registered, error = read_registrations(app.audit_inputs(inputs), gateway.pool)
+    state = before_state(facts, registered, error)
+    try:
+        save_before(app.run_folder(states, run_id), state)
+    except OSError as exc:  # the journal still gets it; the run is not stopped for this
+        log.warning("report.before_not_saved", error=str(exc))
+    return state
 
 
 _EVENTS = {
@@ -288,6 +327,9 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
             f"; post-run audit: {result.report.errors} error(s), "
             f"{result.report.warnings} warning(s)"
         )
+    step = outcome.next_step(result.report.errors if result.report is not None else 0)
+    if step.command is None and step.action is not Action.NOTHING:
+        where += f"; what to do: {step.text}"
     folder = result.report.folder if result.report is not None else None
     inputs.notifier.send(
         Notice(
@@ -295,7 +337,7 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
             result.plan.cluster,
             result.run_id,
             where,
-            None if event is Event.COMPLETION else outcome.resume_command,
+            step.command,
             str(folder / "report.html") if folder else None,
         )
     )

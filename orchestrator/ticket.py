@@ -20,6 +20,7 @@ import platform
 import socket
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ from orchestrator import __version__
 from orchestrator.config.errors import Invalid
 from orchestrator.config.fields import check_printable
 from orchestrator.config.playbook import Playbook
-from orchestrator.fingerprint import input_digests
+from orchestrator.engine.journal import JournalStore
 from orchestrator.errors import EXIT_INPUT, UserError
+from orchestrator.fingerprint import input_digests
 
 CHANGE_ID_ENV = "DEVPACK_CHANGE_ID"
 OPERATOR_ENV = "DEVPACK_OPERATOR"
@@ -58,6 +60,14 @@ class ChangeTicket(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TicketFlags:
+    """``--change-id`` / ``--operator`` as given (or their environment defaults)."""
+
+    change_id: str | None = None
+    operator: str | None = None
+
+
 def check_ticket_text(value: str, flag: str, max_length: int) -> str:
     """A change id or operator as typed: printable, not empty, not too long (exit 2)."""
     if not value.strip():
@@ -75,7 +85,7 @@ def os_user() -> str:
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
-def given(change_id: str | None, operator: str | None) -> tuple[str | None, str | None]:
+def given(change_id: str | None, operator: str | None) -> TicketFlags:
     """The flags, else the environment; validated. None: not given at all."""
     change_id = change_id if change_id is not None else os.environ.get(CHANGE_ID_ENV)
     operator = operator if operator is not None else os.environ.get(OPERATOR_ENV)
@@ -83,7 +93,7 @@ def given(change_id: str | None, operator: str | None) -> tuple[str | None, str 
         change_id = check_ticket_text(change_id, "--change-id", MAX_CHANGE_ID)
     if operator is not None:
         operator = check_ticket_text(operator, "--operator", MAX_OPERATOR)
-    return change_id, operator
+    return TicketFlags(change_id, operator)
 
 
 def new_ticket(
@@ -132,3 +142,41 @@ def fold(details: Iterable[dict[str, Any]]) -> ChangeTicket | None:
                 update[key] = detail[key]
         ticket = ticket.model_copy(update=update)
     return ticket
+
+
+def _stamp(epoch: float) -> str:
+    from orchestrator.report.schema import iso  # one ISO 8601 spelling for every stamp
+
+    return iso(epoch) or ""
+
+
+def record(
+    journal: JournalStore,
+    run_id: str,
+    flags: TicketFlags,
+    inventory: Path,
+    playbook_path: Path,
+    playbook: Playbook,
+) -> ChangeTicket | None:
+    """Journal the run's ticket when it starts; on a resume, what its flags change (with a
+    note saying who changed what, when). Returns the ticket as it now stands."""
+    entries = [e.detail for e in journal.entries(run_id) if e.step == TICKET_STEP]
+    if not entries:
+        ticket = new_ticket(flags.change_id, flags.operator, inventory, playbook_path, playbook)
+        if journal.steps(run_id):  # a resume of a run journaled before tickets existed
+            ticket.notes.append(
+                f"{_stamp(ticket.recorded_at)} recorded at a resume: the run started "
+                "before devpack recorded change tickets"
+            )
+        journal.write(run_id, RECORDED, step=TICKET_STEP, **ticket.model_dump())
+        return ticket
+    ticket = fold(entries)
+    assert ticket is not None
+    note = override_note(
+        ticket, flags.change_id, flags.operator, flags.operator or os_user(), _stamp(time.time())
+    )
+    if note is None:
+        return ticket
+    change = {"change_id": flags.change_id, "operator": flags.operator, "notes": [note]}
+    journal.write(run_id, RECORDED, step=TICKET_STEP, **change)
+    return fold([*entries, change])

@@ -46,8 +46,8 @@ from orchestrator.engine.steps import (
 )
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import failure_remedy, failure_text
-from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 from orchestrator.next_step import NextStep, next_step
+from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
 log = structlog.get_logger(__name__)
 
@@ -530,14 +530,16 @@ class Rollout:
         )
 
     def _failed(self, failure: StepFailed) -> RunOutcome:
+        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
+        # the remedy too: the report's banner says what the console says (next_step)
         self.journal.write(
             self.run_id,
             RunState.FAILED,
             message=failure.message,
             node=failure.node,
             at_step=failure.step,
+            remedy=hint,
         )
-        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
         message = failure.message
         if failure.node and not message.startswith(failure.node):
             message = f"{failure.node} ({failure.step}): {message}"
