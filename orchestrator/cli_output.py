@@ -135,13 +135,14 @@ def show_result(result: RunResult) -> int:
                 highlight=False,
                 markup=False,
             )
-        err.print(f"what to do: {outcome.hint}", highlight=False, markup=False)
+        err.print(f"what to do: {result.next_step().text}", highlight=False, markup=False)
     if result.report is not None:
         show_report(result.report, run_id, result)
     code = exit_code(result)
     completed = outcome is None or outcome.status == RunState.COMPLETED
     if code == app.EXIT_FAILED and result.audit_found_errors and completed:
         err.print("the rollout completed, but the cluster is not right (see the audit above)")
+        err.print(f"what to do: {result.next_step().text}", highlight=False, markup=False)
     return code
 
 

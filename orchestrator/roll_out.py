@@ -33,7 +33,7 @@ from orchestrator.errors import (
     EXIT_PRECHECK,
     UserError,
 )
-from orchestrator.next_step import Action
+from orchestrator.next_step import Action, NextStep, next_step
 from orchestrator.notify import Event, Notice
 from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import ClusterFacts, reconcile
@@ -41,7 +41,8 @@ from orchestrator.planning.plan import Plan
 from orchestrator.report.changes import before_state, read_registrations, save_before
 from orchestrator.report.schema import ClusterState
 from orchestrator.report.service import report_folder, report_of_completion, write_run_report
-from orchestrator.ticket import TicketFlags
+from orchestrator.ticket import TICKET_STEP, ChangeTicket, TicketFlags
+from orchestrator.ticket import fold as fold_ticket
 
 log = structlog.get_logger(__name__)
 
@@ -83,10 +84,18 @@ class RunResult:
     node_states: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # a resume of a run that had completed: True if its report was already there
     already_complete: bool = False
+    ticket: ChangeTicket | None = None  # as journaled (None: a run from before tickets)
 
     @property
     def audit_found_errors(self) -> bool:
         return self.report is not None and self.report.errors > 0
+
+    def next_step(self) -> NextStep:
+        """What the operator does next (``orchestrator.next_step``: the one table)."""
+        errors = self.report.errors if self.report is not None else 0
+        if self.outcome is None:  # completed earlier
+            return next_step(RunState.COMPLETED, "", audit_errors=errors)
+        return self.outcome.next_step(errors)
 
 
 def exit_code(result: RunResult) -> int:
@@ -258,21 +267,14 @@ def resume(
         if report_of_completion(states, run_id):
             # a retry of a finished run: its result again, without touching the cluster
             folder = report_folder(states, run_id)
-            return RunResult(
-                run_id,
-                plan,
-                None,
-                states,
-                PostRunReport(folder, *audit_counts(folder)),
-                _node_states(states, run_id, plan),
-                already_complete=True,
-            )
+            report = PostRunReport(folder, *audit_counts(folder))
+            return _result(run_id, plan, None, states, report, already_complete=True)
         announce(
             f"run {run_id} completed, but was stopped before its post-run audit and "
             "report: writing them now"
         )
         inputs = app.load_inputs(inventory, playbook)
-        return RunResult(run_id, plan, None, states, post_run_report(inputs, states, run_id))
+        return _result(run_id, plan, None, states, post_run_report(inputs, states, run_id))
     inputs = app.load_inputs(inventory, playbook)
     gateway = app.open_gateway(inputs)
     try:
@@ -345,17 +347,20 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
 
 
 def _result(
-    run_id: str, plan: Plan, outcome: RunOutcome, states: Path, report: PostRunReport
+    run_id: str,
+    plan: Plan,
+    outcome: RunOutcome | None,
+    states: Path,
+    report: PostRunReport,
+    already_complete: bool = False,
 ) -> RunResult:
-    return RunResult(run_id, plan, outcome, states, report, _node_states(states, run_id, plan))
-
-
-def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
     journal = open_journal(states)
     try:
-        return node_states(journal, run_id, plan)
+        nodes = node_states(journal, run_id, plan)
+        ticket = fold_ticket(e.detail for e in journal.entries(run_id) if e.step == TICKET_STEP)
     finally:
         journal.close()
+    return RunResult(run_id, plan, outcome, states, report, nodes, already_complete, ticket)
 
 
 def _journaled_state(states: Path, run_id: str) -> str:

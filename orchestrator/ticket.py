@@ -170,13 +170,17 @@ def record(
             )
         journal.write(run_id, RECORDED, step=TICKET_STEP, **ticket.model_dump())
         return ticket
-    ticket = fold(entries)
-    assert ticket is not None
+    journaled = fold(entries)
+    assert journaled is not None
     note = override_note(
-        ticket, flags.change_id, flags.operator, flags.operator or os_user(), _stamp(time.time())
+        journaled, flags.change_id, flags.operator, flags.operator or os_user(), _stamp(time.time())
     )
     if note is None:
-        return ticket
-    change = {"change_id": flags.change_id, "operator": flags.operator, "notes": [note]}
+        return journaled
+    change: dict[str, Any] = {
+        "change_id": flags.change_id,
+        "operator": flags.operator,
+        "notes": [note],
+    }
     journal.write(run_id, RECORDED, step=TICKET_STEP, **change)
     return fold([*entries, change])

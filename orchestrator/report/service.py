@@ -103,9 +103,7 @@ def _previous_audit(
     return old.audit, old.audit_error, old.tls_trust, after
 
 
-def _after(
-    facts: AuditFacts, inputs: AuditInputs, pool: ConnectionPool | None
-) -> ClusterState:
+def _after(facts: AuditFacts, inputs: AuditInputs, pool: ConnectionPool | None) -> ClusterState:
     """The change report's "after": what the audit read, and the phones registered now."""
     own = pool is None
     try:
