@@ -161,6 +161,10 @@ def show_report(report: PostRunReport, run_id: str, result: RunResult) -> None:
         )
         return
     out.print(f"report: {report.folder / 'report.html'}", highlight=False)
+    if report.pdf is not None:
+        out.print(f"report: {report.pdf}", highlight=False)
+    elif report.pdf_problem:
+        err.print(f"[yellow]warning:[/] no report.pdf: {escape(report.pdf_problem)}")
     if report.errors or report.warnings:
         err.print(
             f"[red]post-run audit: {report.errors} error(s), {report.warnings} warning(s)[/] "

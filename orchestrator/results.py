@@ -80,6 +80,7 @@ def run_document(command: str, result: RunResult, exit_code: int) -> Document:
             "audit_errors": report.errors,
             "audit_warnings": report.warnings,
             "failure": report.failure,
+            "pdf": str(report.pdf) if report.pdf else None,
         }
     nodes = {
         node: [{"step": step, "state": step_state} for step, step_state in steps]

@@ -39,6 +39,7 @@ from orchestrator.planning.check import plan_problems
 from orchestrator.planning.facts import ClusterFacts, reconcile
 from orchestrator.planning.plan import Plan
 from orchestrator.report.changes import before_state, read_registrations, save_before
+from orchestrator.report.pdf import PdfUnavailable, render_pdf
 from orchestrator.report.schema import ClusterState
 from orchestrator.report.service import report_folder, report_of_completion, write_run_report
 from orchestrator.ticket import TICKET_STEP, ChangeTicket, TicketFlags
@@ -69,6 +70,8 @@ class PostRunReport:
     errors: int = 0
     warnings: int = 0
     failure: str | None = None
+    pdf: Path | None = None  # report.pdf, when the playbook asks for it (report.pdf)
+    pdf_problem: str | None = None  # why the PDF asked for was not made
 
 
 @dataclass
@@ -391,7 +394,14 @@ def post_run_report(
         log.exception("report.write_failed")
         return PostRunReport(None, failure=logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}"))
     errors, warnings = audit_counts(folder)
-    return PostRunReport(folder, errors, warnings)
+    pdf, problem = None, None
+    if inputs.playbook.report.pdf:
+        try:
+            pdf = render_pdf(folder / "report.html")
+        except PdfUnavailable as exc:
+            log.warning("report.pdf_unavailable", reason=str(exc))
+            problem = str(exc)
+    return PostRunReport(folder, errors, warnings, pdf=pdf, pdf_problem=problem)
 
 
 def audit_counts(folder: Path) -> tuple[int, int]:
