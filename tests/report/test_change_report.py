@@ -340,3 +340,65 @@ def test_print_stylesheet_opens_collapsed_sections_and_drops_colour(tmp_path):
     assert "break-inside:avoid" in css
     script = re.search(r"<script>(.*?)</script>", html, re.S)
     assert script is not None and 'setAttribute("open"' in script.group(1)
+
+
+# ----- report.pdf ---------------------------------------------------------------------
+
+
+def test_without_chromium_there_is_no_pdf_and_a_reason(tmp_path, monkeypatch):
+    from orchestrator.report.pdf import CHROMIUM_ENV, PdfUnavailable, render_pdf
+
+    html = tmp_path / "report.html"
+    html.write_text("<html></html>")
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "no-such-browser"))
+    with pytest.raises(PdfUnavailable, match=f"{CHROMIUM_ENV}=.* is not an executable file"):
+        render_pdf(html)
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_print_copy_opens_every_collapsed_section():
+    from orchestrator.report.pdf import print_copy
+
+    html = '<details class="steps"><summary>x</summary></details><details open>y</details>'
+    assert print_copy(html) == (
+        '<details open class="steps"><summary>x</summary></details><details open>y</details>'
+    )
+
+
+def devpack(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_report_pdf_without_chromium_warns_exits_0_and_writes_the_html(tmp_path, monkeypatch):
+    from orchestrator.report.pdf import CHROMIUM_ENV
+
+    state = tmp_path / "state"
+    state.mkdir()
+    paused_journal(state / "journal.sqlite").close()
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "none"))
+    code, stdout, stderr = devpack("report", RUN, "--state-dir", str(state), "--pdf")
+    assert "report.html" in stdout
+    folder = state / "runs" / RUN / "report"
+    assert code == 0, stderr
+    assert "warning: no report.pdf:" in " ".join(stderr.split())
+    assert (folder / "report.html").is_file() and not (folder / "report.pdf").exists()
+    assert "CHG0042" in (folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "said"),
+    [
+        ("--change-id", "CHG\x07", "--change-id contains a control character U+0007"),
+        ("--operator", "", "--operator is empty"),
+    ],
+)
+def test_bad_ticket_flags_are_refused_before_anything_is_read(tmp_path, flag, value, said):
+    missing = str(tmp_path / "missing.yml")
+    code, _, stderr = devpack("run", "-i", missing, "-p", missing, flag, value)
+    assert code == EXIT_INPUT
+    assert said in stderr and "missing.yml" not in stderr
