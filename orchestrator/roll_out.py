@@ -304,7 +304,8 @@ def take_before(
     """The change report's "before": what discovery read, and the phones registered now,
     written to the run folder at once (the journal gets it when the run is created)."""
     registered, error = read_registrations(app.audit_inputs(inputs), gateway.pool)
-    state = before_state(facts, registered, error)
+    labels = {node.address: node.label for node in inputs.inventory.nodes}
+    state = before_state(facts, registered, error, labels)
     try:
         save_before(app.run_folder(states, run_id), state)
     except OSError as exc:  # the journal still gets it; the run is not stopped for this

@@ -54,18 +54,24 @@ def read_registrations(
 
 
 def before_state(
-    facts: ClusterFacts, registered: Registrations | None, error: str | None
+    facts: ClusterFacts,
+    registered: Registrations | None,
+    error: str | None,
+    labels: dict[str, str] | None = None,
 ) -> ClusterState:
+    """``labels``: address -> the inventory's name for the node, the name the audit (the
+    "after") and the registrations use; discovery may know a node by its hostname."""
+    labels = labels or {}
     return ClusterState(
         taken_at=iso(time.time()) or "",
         source="discovery",
         nodes=[
             NodeState(
-                name=node.name,
+                name=labels.get(node.address, node.name),
                 release=node.release,
                 options=list(node.installed_options),
                 timezone=node.timezone,
-                registered=(registered or {}).get(node.name, {}),
+                registered=(registered or {}).get(labels.get(node.address, node.name), {}),
             )
             for node in facts.nodes
         ],

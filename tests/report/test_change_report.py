@@ -205,6 +205,55 @@ def test_diff_compares_no_phones_when_either_side_could_not_read_them():
     assert (pub.release_before, pub.release_after, pub.models) == ("12.5", "14.0", [])
 
 
+def test_before_from_discovery_and_after_from_the_audit_name_nodes_alike():
+    from orchestrator.audit.model import AuditFacts, NodeFact
+    from orchestrator.planning.facts import ClusterFacts, NodeFacts
+    from orchestrator.report.changes import after_state, before_state
+
+    # discovery knows the node by its hostname; the inventory (and the audit) by address
+    facts = ClusterFacts(
+        cluster="unit",
+        nodes=[
+            NodeFacts(
+                name="cucmpub",
+                address="10.0.0.1",
+                role="publisher",
+                release="9.1.2.10000-28",
+                installed_options=["a.cop"],
+                timezone="Europe/Berlin",
+                runs_callmanager=True,
+                runs_tftp=True,
+            )
+        ],
+    )
+    registered = {"10.0.0.1": {"Cisco 8845": 2}}
+    before = before_state(facts, registered, None, {"10.0.0.1": "10.0.0.1"})
+    [node] = before.nodes
+    assert (node.name, node.registered, node.timezone) == (
+        "10.0.0.1",
+        {"Cisco 8845": 2},
+        "Europe/Berlin",
+    )
+    assert before.taken_at.endswith("Z") and before.source == "discovery"
+    audited = AuditFacts(
+        cluster="unit",
+        gathered_at=T0,
+        nodes=[
+            NodeFact(
+                name="10.0.0.1",
+                address="10.0.0.1",
+                role="publisher",
+                release="9.1.2.10000-28",
+                options=["a.cop", "dp.cop"],
+            )
+        ],
+    )
+    after = after_state(audited, {"10.0.0.1": {"Cisco 8845": 1}}, None)
+    assert (after.taken_at, after.source) == ("2027-01-15T08:00:00Z", "post-run audit")
+    [change] = diff(before, after).nodes
+    assert (change.node, change.options_added, change.lost) == ("10.0.0.1", ["dp.cop"], True)
+
+
 # ----- the report ---------------------------------------------------------------------
 
 
