@@ -27,6 +27,7 @@ from orchestrator.engine.journal import JournalStore
 from orchestrator.engine.rollout import node_states
 from orchestrator.engine.states import RunState
 from orchestrator.files import check_writable_file, write_output
+from orchestrator.next_step import next_step
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan
 from orchestrator.report.command import report_command
@@ -371,6 +372,19 @@ def _run_entry(journal: JournalStore, states: Path, run_id: str, cluster: str) -
             return entry
     if state not in (RunState.COMPLETED, RunState.UNKNOWN):
         entry["resume_command"] = app.resume_command(run_id, states)
+        last = next((e for e in reversed(journal.entries(run_id)) if e.step is None), None)
+        detail = last.detail if last is not None else {}
+        step = next_step(
+            state,
+            entry["resume_command"],
+            remedy=str(detail.get("remedy") or ""),
+            paused_before=entry.get("paused_before"),
+        )
+        entry["next_step"] = {
+            "action": str(step.action),
+            "command": step.command,
+            "text": step.text,
+        }
     return entry
 
 
@@ -386,6 +400,8 @@ def _shown_state(entry: results.Document) -> str:
         return f"paused before {entry.get('paused_before')}; continue with: " + str(
             entry["resume_command"]
         )
+    if "next_step" in entry:  # failed, paused at the window's end, interrupted
+        return f"{state}; what to do: {entry['next_step']['text']}"
     return str(state)
 
 
