@@ -502,7 +502,8 @@ def _execute_locked(
 ) -> RunOutcome:
     fingerprint = run_fingerprint(inputs.inventory, inputs.playbook)
     try:
-        if journal.run(run_id) is None:
+        resumed = journal.run(run_id) is not None
+        if not resumed:
             journal.create_run(
                 run_id,
                 plan.cluster,
@@ -516,7 +517,13 @@ def _execute_locked(
         else:
             check_resumed_inputs(journal, run_id, fingerprint, inputs, progress)
         record_ticket(
-            journal, run_id, ticket, inputs.inventory_path, inputs.playbook_path, inputs.playbook
+            journal,
+            run_id,
+            ticket,
+            inputs.inventory_path,
+            inputs.playbook_path,
+            inputs.playbook,
+            resumed=resumed,
         )
         logs.configure(run_folder(states, run_id) / "log.jsonl")
     except JournalWriteFailed as exc:

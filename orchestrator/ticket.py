@@ -157,13 +157,15 @@ def record(
     inventory: Path,
     playbook_path: Path,
     playbook: Playbook,
+    *,
+    resumed: bool,
 ) -> ChangeTicket | None:
     """Journal the run's ticket when it starts; on a resume, what its flags change (with a
     note saying who changed what, when). Returns the ticket as it now stands."""
     entries = [e.detail for e in journal.entries(run_id) if e.step == TICKET_STEP]
     if not entries:
         ticket = new_ticket(flags.change_id, flags.operator, inventory, playbook_path, playbook)
-        if journal.steps(run_id):  # a resume of a run journaled before tickets existed
+        if resumed:  # a run journaled before devpack recorded tickets
             ticket.notes.append(
                 f"{_stamp(ticket.recorded_at)} recorded at a resume: the run started "
                 "before devpack recorded change tickets"

@@ -33,6 +33,7 @@ from orchestrator.ticket import (
 )
 
 RESUME = "devpack resume r1 --state-dir /s"
+RESUMED = {"resumed": True}
 
 # ----- the operator's next step: one table --------------------------------------------
 
@@ -135,11 +136,28 @@ def a_playbook():
     )
 
 
+def test_a_new_runs_ticket_has_no_notes(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.create_run(RUN, "unit", plan().model_dump_json(), "/x/i.yml", "/x/p.yml")
+    journal.write(RUN, "recorded", step=BEFORE_STEP, taken_at="", source="discovery")
+    inventory, playbook = inputs(tmp_path)
+    flags = TicketFlags("CHG7", "alice")
+    ticket = record(journal, RUN, flags, inventory, playbook, a_playbook(), resumed=False)
+    assert ticket is not None and (ticket.change_id, ticket.operator, ticket.notes) == (
+        "CHG7",
+        "alice",
+        [],
+    )
+    journal.close()
+
+
 def test_the_ticket_is_journaled_once_and_a_resume_overrides_with_a_note(tmp_path):
     journal = failed_then_resumed_journal(tmp_path / "j.sqlite", resume=False)
     inventory, playbook = inputs(tmp_path)
     # journaled before tickets existed: recorded at this resume, and says so
-    first = record(journal, RUN, TicketFlags("CHG7", None), inventory, playbook, a_playbook())
+    first = record(
+        journal, RUN, TicketFlags("CHG7", None), inventory, playbook, a_playbook(), **RESUMED
+    )
     assert first is not None
     assert (first.change_id, first.operator, first.devpack_version) == (
         "CHG7",
@@ -151,10 +169,14 @@ def test_the_ticket_is_journaled_once_and_a_resume_overrides_with_a_note(tmp_pat
     assert first.inputs["cop cmterm-devicepack12.5.1.17123-1.cop.sgn"] == "md5:" + "a" * 32
     assert "CUCM_PASSWORD" not in json.dumps(first.model_dump())  # digests, not contents
     # the same flags again: nothing new journaled
-    assert record(journal, RUN, TicketFlags("CHG7", None), inventory, playbook, a_playbook())
+    assert record(
+        journal, RUN, TicketFlags("CHG7", None), inventory, playbook, a_playbook(), **RESUMED
+    )
     assert len([e for e in journal.entries(RUN) if e.step == TICKET_STEP]) == 1
     # a resume by someone else: journaled with who changed what
-    later = record(journal, RUN, TicketFlags(None, "bob"), inventory, playbook, a_playbook())
+    later = record(
+        journal, RUN, TicketFlags(None, "bob"), inventory, playbook, a_playbook(), **RESUMED
+    )
     assert later is not None and (later.change_id, later.operator) == ("CHG7", "bob")
     assert re.search(r"Z resume by bob on .*: operator .* -> bob$", later.notes[-1])
     entries = [e.detail for e in journal.entries(RUN) if e.step == TICKET_STEP]
