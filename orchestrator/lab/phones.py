@@ -16,7 +16,7 @@ from orchestrator.cucm.release import Release
 from orchestrator.lab.nodes import STARTED, Node
 
 if TYPE_CHECKING:
-    from orchestrator.lab.world import World
+    from orchestrator.lab.world_state import WorldState
 
 REJECTED_REASON = "No typemodel table-entry for device"
 
@@ -40,7 +40,7 @@ def release_learns_without_restart(release: Release) -> bool:
     return first is None or (release.major, release.minor, release.maint, release.build) >= first
 
 
-def cm_knows(world: World, node: Node, model: str) -> bool:
+def cm_knows(world: WorldState, node: Node, model: str) -> bool:
     if any(m.name == model for m in world.config.base_models):
         return True
     cm = node.services.get(texts.SVC_CALLMANAGER)
@@ -64,7 +64,7 @@ def cm_knows(world: World, node: Node, model: str) -> bool:
     return False
 
 
-def recompute(world: World, emit: bool = True) -> None:
+def recompute(world: WorldState, emit: bool = True) -> None:
     """Re-home every phone after a change; registration changes become events."""
     for phone in world.phones.values():
         status, where, reason = "UnRegistered", None, ""
