@@ -337,6 +337,7 @@ RUN_FINISHES = {
     "service-restart-pending",
     "pack-missing",
     "pack-not-installed",
+    "cop-missing",
     "phone-rejected",
 }
 
