@@ -21,6 +21,10 @@ def fleet_run(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Journal and run folders (default .devpack)"
     ),
+    change_id: str | None = typer.Option(
+        None, "--change-id", help="The change ticket every cluster's run belongs to"
+    ),
+    operator: str | None = typer.Option(None, "--operator", help="Who runs it (default: you)"),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
     ),
@@ -29,11 +33,18 @@ def fleet_run(
     from orchestrator.cli_output import json_mode
 
     with json_mode("fleet run" if as_json else None):
-        _fleet_run(fleet, max_clusters, state_dir, as_json)
+        _fleet_run(fleet, max_clusters, state_dir, as_json, change_id, operator)
 
 
-def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: bool) -> None:
-    from orchestrator import app, results
+def _fleet_run(
+    fleet: Path,
+    max_clusters: int,
+    state_dir: Path | None,
+    as_json: bool,
+    change_id: str | None = None,
+    operator: str | None = None,
+) -> None:
+    from orchestrator import app, results, ticket
     from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
     from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
 
@@ -41,6 +52,7 @@ def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: 
     lock = threading.Lock()
     with user_errors():
         app.check_state_dir(states)  # before any cluster is contacted
+        flags = ticket.given(change_id, operator)
         entries = load_fleet(fleet)
     out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
     stream = sys.stderr if as_json else sys.stdout
@@ -50,6 +62,7 @@ def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: 
             states,
             max_clusters,
             progress=lambda cluster: ClusterProgress(cluster, stream, lock),
+            ticket=flags,
         )
     if interrupted:
         err.print(
@@ -69,5 +82,7 @@ def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: 
     done = sum(r.exit_code == app.EXIT_OK for r in ran)
     out.print(f"fleet: {done} of {len(ran)} cluster(s) completed")
     if as_json:
-        results.emit(results.fleet_document(ran, interrupted, code))
+        results.emit(
+            results.fleet_document(ran, interrupted, code, flags.change_id, flags.operator)
+        )
     raise typer.Exit(code)

@@ -26,6 +26,7 @@ from orchestrator.config.yamlfile import load_yaml
 from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
+from orchestrator.ticket import TicketFlags
 
 INVENTORY_NAME = "inventory.yml"
 PLAYBOOK_NAME = "playbook.yml"
@@ -141,6 +142,7 @@ def run_cluster(
     states: Path,
     progress: Callable[[str], ProgressView],
     stop: threading.Event | None = None,
+    ticket: TicketFlags | None = None,
 ) -> ClusterResult:
     """One cluster of the fleet: an ordinary run (``roll_out``: plan, execute, post-run
     audit and report), its exit code by the same rule as ``devpack run``'s. Whatever
@@ -157,7 +159,12 @@ def run_cluster(
         view = progress(result.cluster)
         result.run_id = app.new_run_id(result.cluster)
         run = roll_out.roll_out(
-            inputs, states, lambda plan: nullcontext(view), run_id=result.run_id, stop=stop
+            inputs,
+            states,
+            lambda plan: nullcontext(view),
+            run_id=result.run_id,
+            stop=stop,
+            ticket=ticket,
         )
         _describe(result, run, view)
     except ConfigError as exc:
@@ -207,6 +214,7 @@ def run_fleet(
     states: Path,
     max_clusters: int,
     progress: Callable[[str], ProgressView] = lambda cluster: ProgressView(),
+    ticket: TicketFlags | None = None,
 ) -> tuple[list[ClusterResult], bool]:
     """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
     whether the fleet was interrupted (Ctrl-C / SIGTERM: running clusters stop at their
@@ -220,7 +228,7 @@ def run_fleet(
     logs.route_runs(states / "fleet.log.jsonl")
     try:
         settled = parallel.settle(
-            lambda entry: run_cluster(entry, states, progress, stop),
+            lambda entry: run_cluster(entry, states, progress, stop, ticket),
             entries,
             limit=max_clusters,
             name="cluster",
