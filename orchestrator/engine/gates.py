@@ -59,15 +59,16 @@ def _start_or_fail(
     if not ctx.start_out_of_service or again:
         names = ", ".join(p.describe() for p in held)
         remedy = "; ".join(p.remedy(node) for p in held)
-        fail_step(
-            ctx,
-            step,
-            node,
-            f"not STARTED: {names}; such a service does not start by itself (Cisco TAC)",
-            f"{remedy}, then resume the run (or let devpack start it: playbook "
-            "restart.start_services_out_of_service: true)",
-            outcome="out_of_service",
-        )
+        if again:  # devpack started it once already: it fell back, a person must look
+            what = "it fell back after `utils service start`; read its logs"
+            hint = f"{remedy} once the cause is fixed, then resume the run"
+        else:
+            what = "such a service does not start by itself (Cisco TAC)"
+            hint = (
+                f"{remedy}, then resume the run (or let devpack start it: playbook "
+                "restart.start_services_out_of_service: true)"
+            )
+        fail_step(ctx, step, node, f"not STARTED: {names}; {what}", hint, outcome="out_of_service")
     for problem in held:
         ctx.mark(
             step,

@@ -85,6 +85,6 @@ def test_with_the_option_a_service_that_falls_back_out_fails(journal: Journal) -
     cluster.start_service = lambda node, service: cluster.calls.append(  # type: ignore[method-assign]
         (f"start {service}", node)
     )  # the command ran, the service stayed out of service
-    with pytest.raises(StepFailed, match="does not start by itself"):
+    with pytest.raises(StepFailed, match="fell back after `utils service start`"):
         wait_services(context(cluster, journal, start=True), STEP, NODE, {TOMCAT})
     assert cluster.count(f"start {TOMCAT}") == 1  # once, never in a loop
