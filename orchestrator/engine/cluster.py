@@ -21,6 +21,7 @@ from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
     DriverError,
     NodeUnreachable,
+    ParseError,
     SessionClosed,
     UnexpectedPrompt,
     UnsafeText,
@@ -212,8 +213,17 @@ class DriverGateway:
         return ReplicationCheck(states, started)
 
     def start_replication_check(self) -> None:
-        with self.cli(self.inventory.publisher.label) as cli:
-            cli.start_replication_check(self.command_timeout)
+        """A refusal or a wording we cannot read is logged, not raised: the next
+        runtimestate shows whether a new check began (a gate that never sees one times
+        out naming the old one)."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            try:
+                started = cli.start_replication_check(self.command_timeout)
+            except (ParseError, CommandFailed) as exc:
+                log.warning("replication.check_start_unread", node=pub, error=str(exc))
+                return
+        log.info("replication.check_started", node=pub, result_file=str(started.started_file))
 
     def restart_stamp(self, node: str) -> float | None:
         with self.cli(node) as cli:
