@@ -21,6 +21,12 @@ def fleet_run(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Journal and run folders (default .devpack)"
     ),
+    run_id: str | None = typer.Option(
+        None,
+        "--run-id",
+        help="Choose the fleet run's id (a scheduler's); each cluster's run is "
+        "<id>-<cluster>, and the same command again continues each of them",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
     ),
@@ -29,20 +35,31 @@ def fleet_run(
     from orchestrator.cli_output import json_mode
 
     with json_mode("fleet run" if as_json else None):
-        _fleet_run(fleet, max_clusters, state_dir, as_json)
+        _fleet_run(fleet, max_clusters, state_dir, run_id, as_json)
 
 
-def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: bool) -> None:
+def _fleet_run(
+    fleet: Path, max_clusters: int, state_dir: Path | None, run_id: str | None, as_json: bool
+) -> None:
     from orchestrator import app, results
     from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
-    from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
+    from orchestrator.fleet import (
+        ClusterProgress,
+        check_fleet_run_id,
+        fleet_exit_code,
+        load_fleet,
+        run_fleet,
+    )
 
     states = app.state_dir(state_dir)
     lock = threading.Lock()
     with user_errors():
+        if run_id is not None:
+            check_fleet_run_id(run_id)
         app.check_state_dir(states)  # before any cluster is contacted
         entries = load_fleet(fleet)
-    out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
+    named = f" (fleet run {run_id})" if run_id else ""
+    out.print(f"fleet{named}: {len(entries)} cluster(s), at most {max_clusters} at once")
     stream = sys.stderr if as_json else sys.stdout
     with sigterm_as_interrupt():
         ran, interrupted = run_fleet(
@@ -50,6 +67,7 @@ def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: 
             states,
             max_clusters,
             progress=lambda cluster: ClusterProgress(cluster, stream, lock),
+            fleet_run_id=run_id,
         )
     if interrupted:
         err.print(
@@ -69,5 +87,5 @@ def _fleet_run(fleet: Path, max_clusters: int, state_dir: Path | None, as_json: 
     done = sum(r.exit_code == app.EXIT_OK for r in ran)
     out.print(f"fleet: {done} of {len(ran)} cluster(s) completed")
     if as_json:
-        results.emit(results.fleet_document(ran, interrupted, code))
+        results.emit(results.fleet_document(ran, interrupted, code, run_id))
     raise typer.Exit(code)

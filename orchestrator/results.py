@@ -148,11 +148,14 @@ def audit_document(result: AuditResult, report: Path | None) -> Document:
     )
 
 
-def fleet_document(results: list[ClusterResult], interrupted: bool, exit_code: int) -> Document:
+def fleet_document(
+    results: list[ClusterResult], interrupted: bool, exit_code: int, run_id: str | None = None
+) -> Document:
     return _document(
         "fleet run",
         exit_code,
         fleet={
+            "run_id": run_id,
             "interrupted": interrupted,
             "clusters": [
                 {

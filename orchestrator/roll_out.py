@@ -225,6 +225,27 @@ def roll_out(
     return notify_end(inputs, _result(run_id, plan, outcome, states, report))
 
 
+def continue_run(
+    states: Path,
+    run_id: str,
+    inventory: Path,
+    playbook: Path,
+    progress_for: ProgressFor,
+    *,
+    window: MaintenanceWindow | None = None,
+    announce: Callable[[str], None] = lambda text: None,
+    stop: threading.Event | None = None,
+) -> RunResult | None:
+    """A scheduler's ``--run-id`` (``run``, and each cluster of ``fleet run``): a run the
+    journal holds under that id is continued, only with the inventory and playbook it
+    started with (a completed one only reports its result again); None if there is no
+    such run yet, for the caller to start it under that id."""
+    if not app.run_exists(states, run_id):
+        return None
+    app.check_same_inputs(states, run_id, inventory, playbook)
+    return resume(states, run_id, progress_for, window=window, announce=announce, stop=stop)
+
+
 def resume(
     states: Path,
     run_id: str,
@@ -232,6 +253,7 @@ def resume(
     *,
     window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
     """Continue a stopped, failed or killed run; a completed run changes nothing more on
     the cluster, but gets the post-run audit and report it was stopped before."""
@@ -260,7 +282,14 @@ def resume(
     try:
         with progress_for(plan) as progress:
             outcome = app.execute(
-                inputs, plan, states, progress, run_id=run_id, window=window, gateway=gateway
+                inputs,
+                plan,
+                states,
+                progress,
+                run_id=run_id,
+                window=window,
+                gateway=gateway,
+                stop=stop,
             )
         report = post_run_report(inputs, states, run_id, gateway)
     finally:
