@@ -119,7 +119,7 @@ def load_inputs(
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
     check_sftp_port(playbook, playbook_path, access.inventory)
-    source = cop_source(playbook, access.known_hosts, prompt)
+    source = cop_source(playbook, access.known_hosts, prompt, access.inventory.cluster)
     return Inputs(
         **vars(access),
         playbook_path=playbook_path,
@@ -529,8 +529,8 @@ def _execute_locked(
 def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None:
     """Each node's download from devpack's own server goes into the journal (and so the
     report) as step ``source/<node>``: which file, how many bytes, how long."""
-    server = inputs.source.server
-    if server is None:
+    share = inputs.source.share
+    if share is None:
         return
     names = {node.address: node.label for node in inputs.inventory.nodes}
 
@@ -548,7 +548,7 @@ def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None
             complete=download.complete,
         )
 
-    server.on_download = record
+    share.on_download = record
 
 
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:

@@ -24,8 +24,9 @@ import structlog
 from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.fields import MAX_CLUSTER_NAME, unprintable
-from orchestrator.config.loader import load_inventory
+from orchestrator.config.loader import load_inventory, load_playbook
 from orchestrator.config.yamlfile import load_yaml
+from orchestrator.drivers.sftp.server import serve_conflict
 from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
@@ -96,7 +97,7 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 f"{path}: no sub-folder holds both {INVENTORY_NAME} and {PLAYBOOK_NAME}",
                 "one folder per cluster, each with inventory.yml and playbook.yml",
             )
-        return _distinct(path, entries)
+        return _checked(path, entries)
     # bounded, regular files only, no alias bombs; a ConfigError names the file (exit 2)
     document = load_yaml(path).data
     clusters = document.get("clusters")
@@ -121,15 +122,18 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 "write each path as text, relative to the fleet file",
             )
         entries.append(FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"]))
-    return _distinct(path, entries)
+    return _checked(path, entries)
 
 
-def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
-    """Each cluster once: two entries for one cluster would fight over its lock."""
+def _checked(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
+    """Each cluster once (two entries for one cluster would fight over its lock), and
+    clusters naming one sftp.serve address agree on its port (they share its server)."""
     seen: dict[str, FleetEntry] = {}
+    served: dict[str, tuple[int, str]] = {}  # address -> (port, first cluster naming it)
     for entry in entries:
         try:
             name = load_inventory(entry.inventory).cluster
+            serve = load_playbook(entry.playbook).sftp.serve
         except ConfigError:
             continue  # reported as that cluster's error when its turn comes
         if name in seen:
@@ -139,6 +143,12 @@ def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
                 "list each cluster once (inventory `cluster:` names must be unique in a fleet)",
             )
         seen[name] = entry
+        if serve is None:
+            continue
+        asked = (serve.port, f"cluster {name}")
+        conflict = serve_conflict(serve.address, served.setdefault(serve.address, asked), asked)
+        if conflict is not None:
+            raise UserError(f"{path}: {conflict.message}", conflict.hint)
     return entries
 
 
