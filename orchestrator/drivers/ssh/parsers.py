@@ -393,20 +393,25 @@ def common_partition(status: SystemStatus) -> DiskUsage | None:
     return status.disk("common") or status.disk("logging")
 
 
+_STATUS_HOST = re.compile(r"^\s*" + words(texts.STATUS_HOST, host=r"(\S+)"), re.I)
+_STATUS_PRODUCT = re.compile(r"^\s*" + words(texts.STATUS_PRODUCT, version=r"(\S+)"), re.I)
+_UPTIME = re.compile(r"\bup\b.*" + words(texts.STATUS_UPTIME, 5, 7))  # ... load average:
+
+
 def parse_show_status(text: str) -> SystemStatus:
     hostname = version = uptime = None
     days: int | None = None
     disks: list[DiskUsage] = []
     for ln in _lines(text):
-        m = re.match(r"^\s*Host\s*Name\s*:\s*(\S+)", ln, re.I)
+        m = _STATUS_HOST.match(ln)
         if m:
             hostname = m.group(1)
             continue
-        m = re.match(r"^\s*Product\s+Ver(?:sion)?\s*:\s*(\S+)", ln, re.I)
+        m = _STATUS_PRODUCT.match(ln)
         if m:
             version = m.group(1)
             continue
-        if re.search(r"\bup\b.*load average", ln):
+        if _UPTIME.search(ln):
             uptime = ln.strip()
             m = re.search(r"\bup\s+(\d+)\s+days?", ln)
             days = int(m.group(1)) if m else 0
