@@ -10,7 +10,6 @@ import pytest
 from orchestrator.cucm import texts
 from orchestrator.drivers.ssh import channel, parsers, patterns
 from orchestrator.drivers.ssh.patterns import words
-from orchestrator.drivers.ssh.upgrade import ERROR_TEXTS, InstallOutcome
 
 
 def test_words_tolerates_spacing_punctuation_and_quotes() -> None:
@@ -46,23 +45,3 @@ def test_each_pattern_matches_the_text_it_is_built_from(
     pattern: re.Pattern[str], text: str
 ) -> None:
     assert pattern.search(channel.normalize(text)), (pattern.pattern, text)
-
-
-ERRORS = {
-    InstallOutcome.SERVER_UNREACHABLE: texts.ERR_SERVER_UNREACHABLE,
-    InstallOutcome.BAD_CREDENTIALS: texts.ERR_BAD_CREDENTIALS,
-    InstallOutcome.BAD_DIRECTORY: texts.ERR_BAD_DIRECTORY,
-    InstallOutcome.NO_VALID_OPTIONS: texts.ERR_NO_VALID_OPTIONS,
-    InstallOutcome.DISK_SPACE: texts.ERR_DISK_SPACE,
-    InstallOutcome.CHECKSUM_FAILED: texts.ERR_CHECKSUM,
-    InstallOutcome.INVALID_FILE: texts.ERR_INVALID_FILE,
-    InstallOutcome.ALREADY_IN_PROGRESS: texts.ALREADY_IN_PROGRESS,
-    InstallOutcome.COMMAND_FAILED: texts.COMMAND_FAILED,
-}
-
-
-def test_every_wizard_error_is_recognised_by_its_own_text_only() -> None:
-    assert set(ERRORS) == set(ERROR_TEXTS)
-    for outcome, text in ERRORS.items():
-        hits = {o for o, regex in ERROR_TEXTS.items() if re.search(regex, text)}
-        assert hits == {outcome}, (outcome, hits)
