@@ -119,6 +119,9 @@ class Gatherer:
             cluster=self.inventory.cluster,
             gathered_at=time.time(),
             expected_pack=playbook.main_cop.file_name if playbook else None,
+            other_cops=[c.file_name for c in playbook.all_cops if c is not playbook.main_cop]
+            if playbook
+            else [],
             expected_models=expected_models,
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},

@@ -13,7 +13,13 @@ from orchestrator.audit.checks import (
     judge_unknown,
 )
 from orchestrator.audit.model import SEVERITY_ORDER, AuditFacts, AuditResult, Finding
-from orchestrator.audit.restarts import cluster_rule, has_option, judge_pack, judge_restarts
+from orchestrator.audit.restarts import (
+    cluster_rule,
+    has_option,
+    judge_other_cops,
+    judge_pack,
+    judge_restarts,
+)
 
 
 def judge(facts: AuditFacts) -> AuditResult:
@@ -24,6 +30,7 @@ def judge(facts: AuditFacts) -> AuditResult:
     findings += judge_out_of_scope(facts)
     verdict = judge_pack(facts, reachable)
     findings += verdict.findings
+    findings += judge_other_cops(facts, reachable)
     rule = cluster_rule(reachable)
     if verdict.pack and verdict.holders and rule is not None:
         findings += judge_restarts(reachable, verdict.pack, verdict.holders, *rule)

@@ -104,6 +104,9 @@ class AuditFacts(_Model):
     cluster: str
     gathered_at: float
     expected_pack: str | None = None  # the playbook's COP (base name), None = newest found
+    # the playbook's other COPs (locale, dial plan, signing key...): each must be on
+    # every node too; their pick-up is not judged (only a device pack's rule is known)
+    other_cops: list[str] = Field(default_factory=list)
     expected_models: list[str] = Field(default_factory=list)
     nodes: list[NodeFact]
     groups: dict[str, list[str]] = Field(default_factory=dict)  # first = primary

@@ -137,6 +137,38 @@ def judge_pack(facts: AuditFacts, nodes: list[NodeFact]) -> PackVerdict:
     return verdict
 
 
+def judge_other_cops(facts: AuditFacts, nodes: list[NodeFact]) -> list[Finding]:
+    """The playbook's other COPs (locale, dial plan, signing key) on every reachable node."""
+    findings = []
+    for cop in (cop_base_name(f) for f in facts.other_cops):
+        holders = [n.name for n in nodes if has_option(n, cop)]
+        for node in (n for n in nodes if n.name not in holders):
+            failed = [i for i in node.installs if cop_base_name(i.file) == cop]
+            findings.append(
+                Finding(
+                    severity=Severity.ERROR,
+                    code="cop-missing",
+                    node=node.name,
+                    message=f"{node.name} does not have {cop}, which the playbook installs"
+                    + (
+                        f" ({_names(holders)} {'has' if len(holders) == 1 else 'have'} it)"
+                        if holders
+                        else ""
+                    )
+                    + (f"; its last install attempt ended {failed[-1].outcome}" if failed else ""),
+                    evidence={
+                        "cop": cop,
+                        "options": node.options,
+                        "installed_on": holders,
+                        "install_attempts": [_install_evidence(i) for i in failed],
+                    },
+                    remedy=f"install {cop} on {node.name} (devpack run with this playbook "
+                    "installs only what is missing, then restarts as the COPs require)",
+                )
+            )
+    return findings
+
+
 def _install(node: NodeFact, pack: str) -> InstallFact | None:
     return pickup.last_install(node.installs, pack)
 

@@ -41,6 +41,7 @@ def check_plan_values(plan_file: Path, plan: Plan) -> None:
         ("cluster", plan.cluster, check_safe_name),
         ("cop_file", plan.cop_file, check_printable),
     ]
+    checks += [(f"cop_files[{k}]", v, check_printable) for k, v in enumerate(plan.cop_files)]
     for i, stage in enumerate(plan.stages):
         checks.append((f"stages[{i}].name", stage.name, check_printable))
         for j, step in enumerate(stage.steps):

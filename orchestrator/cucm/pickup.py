@@ -18,6 +18,9 @@ without a zone. :func:`node_time` turns them into aware UTC with the node's zone
 comparison here is on epoch seconds (UTC) made from those. Where the zone is not known yet
 it is assumed to be UTC (the ``zone=None`` default): stamps of one node then still compare
 correctly with each other, only comparisons with other clocks are off by the offset.
+In the hour an autumn DST change repeats, a stamp has two readings; system-history lines
+are read in the log's order (:func:`history_times`), so a boot written after an install
+is after it; a Control Center StartTime has no such order and leans early.
 
 Conservative by design: "picked up" is said only when proven. A start time that is
 unknown, or before the install, means *not* picked up, so the plan restarts the node and
@@ -131,11 +134,53 @@ class Install:
 R = TypeVar("R", bound=InstallLike)
 
 
+def _candidates(local: datetime, zone: tzinfo | None) -> list[float]:
+    """The instants a node-local stamp may mean: two in a DST change's repeated hour."""
+    if local.tzinfo is not None:
+        return [local.timestamp()]
+    zone = zone or UTC
+    return sorted({local.replace(tzinfo=zone, fold=f).timestamp() for f in (0, 1)})
+
+
+def history_times(history: Iterable[HistoryLine], zone: tzinfo | None = None) -> list[float]:
+    """Each line's instant (epoch seconds, UTC), read with the log's order as evidence.
+
+    system-history.log is appended in time order, so of a stamp's readings (two in the
+    hour a DST change repeats) only those that keep the lines in order are possible. Of
+    those, an install is read as late as it can be and any other line (a boot) as early
+    as it can be, but never before the line above it: doubt still ends in "not picked
+    up", yet a boot written after an install is never read as before it. A stamp with one
+    reading is taken as it is, even where the clock stepped back (no order to keep then).
+    """
+    lines = list(history)
+    options = [_candidates(e.timestamp, zone) for e in lines]
+    earliest: list[float] = []
+    for cands in options:  # the earliest reading that keeps every line above in order
+        floor = earliest[-1] if earliest else None
+        fits = [c for c in cands if floor is None or c >= floor]
+        earliest.append(min(fits) if fits else max(cands))
+    latest = [0.0] * len(lines)
+    ceiling: float | None = None
+    for i in range(len(lines) - 1, -1, -1):  # the latest that keeps every line below in order
+        fits = [c for c in options[i] if c >= earliest[i] and (ceiling is None or c <= ceiling)]
+        latest[i] = ceiling = max(fits) if fits else earliest[i]
+    times: list[float] = []
+    for i, entry in enumerate(lines):
+        if entry.kind == "install":
+            times.append(latest[i])
+            continue
+        floor = max(earliest[i], times[-1]) if times else earliest[i]
+        fits = [c for c in options[i] if c >= floor]
+        times.append(min(fits) if fits else earliest[i])
+    return times
+
+
 def installs(history: Iterable[HistoryLine], zone: tzinfo | None = None) -> list[Install]:
-    """Every install line, any pack, any outcome (install stamps lean LATER)."""
+    """Every install line, any pack, any outcome (see :func:`history_times`)."""
+    lines = list(history)
     return [
-        Install(e.subject, node_epoch(e.timestamp, zone, Lean.LATER), e.outcome)
-        for e in history
+        Install(e.subject, when, e.outcome)
+        for e, when in zip(lines, history_times(lines, zone), strict=True)
         if e.kind == "install"
     ]
 
@@ -161,9 +206,10 @@ def install_time(
 
 
 def last_boot(history: Iterable[HistoryLine], zone: tzinfo | None = None) -> float | None:
-    """The last Boot line (epoch seconds, UTC; boot stamps lean EARLIER), or None."""
-    boots = [node_epoch(e.timestamp, zone, Lean.EARLIER) for e in history if e.kind == "boot"]
-    return max(boots, default=None)
+    """The last Boot line (epoch seconds, UTC; see :func:`history_times`), or None."""
+    lines = list(history)
+    times = history_times(lines, zone)
+    return max((t for e, t in zip(lines, times, strict=True) if e.kind == "boot"), default=None)
 
 
 # ----- the rule ----------------------------------------------------------------------------
@@ -286,6 +332,7 @@ __all__ = [
     "StartSource",
     "Verdict",
     "after_install",
+    "history_times",
     "install_time",
     "installs",
     "last_boot",

@@ -40,14 +40,17 @@ def plan_problems(given: Plan, fresh: Plan, facts: ClusterFacts, playbook: Playb
     """
     if given.cluster != fresh.cluster:
         return [f"this plan is for cluster {given.cluster}, not {fresh.cluster}"]
+    if given.cops != fresh.cops:
+        return [
+            f"this plan installs {', '.join(given.cops)}; the playbook now names "
+            f"{', '.join(fresh.cops)}: make the plan again (devpack plan --output FILE)"
+        ]
     if given.fingerprint != fresh.fingerprint:
         return [
             "the cluster no longer matches this plan (nodes, releases, services, "
             "installed options or CallManager groups changed since it was made)"
         ]
     problems = []
-    if given.cop_file != fresh.cop_file:
-        problems.append(f"this plan installs {given.cop_file}, the playbook {fresh.cop_file}")
     if given.restart_scope != fresh.restart_scope:
         problems.append(
             f"this plan's restart scope is {given.restart_scope or 'none'}, "

@@ -107,6 +107,9 @@ class Plan(_Model):
     version: int = PLAN_VERSION
     cluster: str
     cop_file: str
+    # every COP of the run, in install order (plan files made before several COPs per
+    # run carry none: :attr:`cops` then means ``cop_file`` alone)
+    cop_files: list[str] = Field(default_factory=list)
     restart_scope: RestartScope | None
     restart_reason: str
     stages: list[Stage]
@@ -133,23 +136,28 @@ class Plan(_Model):
         return any(step.action is Action.INSTALL for step in self.steps)
 
     @property
+    def cops(self) -> list[str]:
+        """Every COP this plan installs, in install order."""
+        return self.cop_files or [self.cop_file]
+
+    @property
     def steps(self) -> list[Step]:
         return [step for stage in self.stages for step in stage.steps]
 
     def is_current(self, facts: ClusterFacts) -> bool:
         """Whether ``facts`` (reconciled like the planner's) still match this plan."""
-        return fingerprint(facts, self.cop_file) == self.fingerprint
+        return fingerprint(facts, self.cops) == self.fingerprint
 
 
-def relevant_options(options: list[str], cop_file: str) -> list[str]:
-    """Installed options that change the plan: this COP and the sha512 signing key."""
-    base = cop_base_name(cop_file)
+def relevant_options(options: list[str], cop_files: list[str]) -> list[str]:
+    """Installed options that change the plan: the run's COPs and the sha512 signing key."""
+    bases = {cop_base_name(f) for f in cop_files}
     return sorted(
-        o for o in options if cop_base_name(o) == base or o.startswith(SIGNING_KEY_PREFIX)
+        o for o in options if cop_base_name(o) in bases or o.startswith(SIGNING_KEY_PREFIX)
     )
 
 
-def fingerprint(facts: ClusterFacts, cop_file: str) -> str:
+def fingerprint(facts: ClusterFacts, cop_files: list[str]) -> str:
     """A digest of every fact the plan depends on; ports and unrelated options excluded."""
     nodes = [
         {
@@ -159,14 +167,19 @@ def fingerprint(facts: ClusterFacts, cop_file: str) -> str:
             "release": str(node.release_number),
             "callmanager": node.runs_callmanager,
             "tftp": node.runs_tftp,
-            "options": relevant_options(node.installed_options, cop_file),
+            "options": relevant_options(node.installed_options, cop_files),
             "pending_restart": node.pending_restart,
         }
         for node in sorted(facts.nodes, key=lambda n: n.name)
     ]
     document = {
         "cluster": facts.cluster,
-        "cop": cop_base_name(cop_file),
+        # one COP keeps the key its plan files were fingerprinted with
+        **(
+            {"cop": cop_base_name(cop_files[0])}
+            if len(cop_files) == 1
+            else {"cops": [cop_base_name(f) for f in cop_files]}
+        ),
         "nodes": nodes,
         "groups": {name: facts.groups[name] for name in sorted(facts.groups)},
     }

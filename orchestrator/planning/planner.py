@@ -82,6 +82,7 @@ class _Builder:
         self.cop = playbook.main_cop.file_name
         self.base = cop_base_name(self.cop)
         self.bases = [c.base_name for c in playbook.all_cops]
+        self.files = [c.file_name for c in playbook.all_cops]
         kinds = {c.kind for c in playbook.all_cops}
         self.has_pack = CopKind.DEVICEPACK in kinds
         self.callmanager_everywhere = any(RULES[k].callmanager_everywhere for k in kinds)
@@ -175,6 +176,7 @@ class _Builder:
         return Plan(
             cluster=facts.cluster,
             cop_file=self.cop,
+            cop_files=self.files,
             restart_scope=scope,
             restart_reason=reason,
             stages=self.stages,
@@ -182,7 +184,7 @@ class _Builder:
             warnings=self.warnings,
             replication_checks=not self.single_node,
             estimates=self.est,
-            fingerprint=fingerprint(facts, self.cop),
+            fingerprint=fingerprint(facts, self.files),
         )
 
     def prechecks(self) -> None:

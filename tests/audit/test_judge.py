@@ -312,3 +312,23 @@ def test_rejected_by_a_picked_up_subscriber_on_a_services_release_names_its_rest
     [rejected] = by_code(result, "phone-rejected")
     assert rejected.node == "sub"
     assert rejected.remedy.startswith("on sub: utils service restart Cisco CallManager")
+
+
+LOCALE = "cm-locale-de_DE-14.0.1.1000-1.cop"
+
+
+def test_every_cop_of_the_playbook_must_be_on_every_node():
+    """A locale the playbook installs but one subscriber lacks is an error of its own."""
+    pub = node("pub", role="publisher", tftp=True)
+    sub = node("sub")
+    pub.options.append(LOCALE)
+    facts = cluster(pub, sub)
+    facts.other_cops = [f"{LOCALE}.sgn"]
+    result = judge(facts)
+    [missing] = by_code(result, "cop-missing")
+    assert (missing.node, missing.severity) == ("sub", Severity.ERROR)
+    assert LOCALE in missing.message and "pub has it" in missing.message
+    assert missing.evidence["installed_on"] == ["pub"]
+    assert result.exit_code == 1
+    sub.options.append(LOCALE)
+    assert by_code(judge(facts), "cop-missing") == []

@@ -287,19 +287,52 @@ def test_two_zones_read_the_same_local_stamps_differently():
         assert pickup.pickup(RestartScope.REBOOT, installed, boot).verdict is Verdict.PICKED_UP
 
 
-def test_a_restart_in_the_repeated_hour_counts_as_before_the_install():
-    """Install at 01:50 and boot at 01:10 on 1 Nov in New York: the boot may be the second
-    01:10 (after the install) or the first (before); the rule cannot tell, so pending."""
-    history = parse_system_history(
-        "11/01/2026 01:50:00 | root: Install cmterm-devicepack12.5.1.17123-1.cop.sgn Success\n"
-        "11/01/2026 01:10:00 | root: Boot 12.5.1.14900-63 Start\n"
-    )
-    installed = pickup.install_time(history, PACK, NEW_YORK)
-    boot = pickup.last_boot(history, NEW_YORK)
-    assert installed == utc("2026-11-01 06:50:00")  # read as late as it can be (EST)
-    assert boot == utc("2026-11-01 05:10:00")  # read as early as it can be (EDT)
+def _read(lines: str) -> tuple[float | None, float | None]:
+    history = parse_system_history(lines)
+    return pickup.install_time(history, PACK, NEW_YORK), pickup.last_boot(history, NEW_YORK)
+
+
+INSTALL_AT = "11/01/2026 {} | root: Install cmterm-devicepack12.5.1.17123-1.cop.sgn Success\n"
+BOOT_AT = "11/01/2026 {} | root: Boot 12.5.1.14900-63 Start\n"
+
+
+def test_an_install_alone_in_the_repeated_hour_is_read_as_late_as_it_can_be():
+    installed, _ = _read(INSTALL_AT.format("01:50:00"))
+    assert installed == utc("2026-11-01 06:50:00")  # the second 01:50 (EST)
+
+
+def test_the_log_order_tells_a_boot_in_the_repeated_hour_from_one_before_the_install():
+    """1 Nov in New York repeats 01:00-02:00. system-history.log is written in time order,
+    so a boot line below the install line is after it, whatever its stamp says."""
+    # install 01:50, then boot 01:10: only the first 01:50 (EDT) and the second 01:10
+    # (EST) keep the order
+    installed, boot = _read(INSTALL_AT.format("01:50:00") + BOOT_AT.format("01:10:00"))
+    assert installed == utc("2026-11-01 05:50:00") and boot == utc("2026-11-01 06:10:00")
+    assert not pickup.pickup(RestartScope.REBOOT, installed, boot).pending
+    # install 01:10, then boot 01:50, both ambiguous: read apart, the install late and
+    # the boot early would put the boot first; the order keeps it after
+    installed, boot = _read(INSTALL_AT.format("01:10:00") + BOOT_AT.format("01:50:00"))
+    assert installed is not None and boot is not None and boot > installed
+    assert not pickup.pickup(RestartScope.REBOOT, installed, boot).pending
+    # a boot line above the install line stays before it: pending
+    installed, boot = _read(BOOT_AT.format("01:45:00") + INSTALL_AT.format("01:30:00"))
+    assert installed is not None and boot is not None and boot < installed
     assert pickup.pickup(RestartScope.REBOOT, installed, boot).pending
-    # across the change with no doubt: 00:50 EDT install, 02:10 EST boot: picked up
+
+
+def test_a_clock_stepped_back_outside_dst_is_taken_as_stamped():
+    """No DST doubt, but the stamps go backwards (an NTP step): nothing to choose, so each
+    stamp is what it says, and a boot stamped before the install is pending."""
+    installed, boot = _read(
+        INSTALL_AT.replace("11/01", "11/20").format("03:30:00")
+        + BOOT_AT.replace("11/01", "11/20").format("03:25:00")
+    )
+    assert installed == utc("2026-11-20 08:30:00") and boot == utc("2026-11-20 08:25:00")
+    assert pickup.pickup(RestartScope.REBOOT, installed, boot).pending
+
+
+def test_a_restart_across_the_change_is_after_the_install():
+    # 00:50 EDT install, 02:10 EST boot: no doubt either way
     history = parse_system_history(
         "11/01/2026 00:50:00 | root: Install cmterm-devicepack12.5.1.17123-1.cop.sgn Success\n"
         "11/01/2026 02:10:00 | root: Boot 12.5.1.14900-63 Start\n"

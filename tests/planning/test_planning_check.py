@@ -316,3 +316,21 @@ def test_other_scope_or_cop_is_refused():
     assert problems_of(edited, facts) == [
         "this plan's restart scope is services, a plan made now: reboot"
     ]
+
+
+def test_a_plan_for_other_cops_is_refused_before_the_fingerprint():
+    facts = sample_facts()
+    plan = fresh_plan(facts)
+    more = plan.model_copy(update={"cop_files": [*plan.cops, "cm-locale-de_DE-1.cop.sgn"]})
+    found = problems_of(more, facts)
+    assert len(found) == 1
+    assert "cm-locale-de_DE-1.cop.sgn" in found[0] and "make the plan again" in found[0]
+
+
+def test_a_plan_file_from_before_several_cops_still_passes():
+    """Plan files written before ``cop_files`` existed mean their one ``cop_file``."""
+    facts = sample_facts()
+    plan = fresh_plan(facts)
+    old = Plan.model_validate(plan.model_dump(mode="json", exclude={"cop_files"}))
+    assert old.cop_files == [] and old.cops == [plan.cop_file]
+    assert problems_of(old, facts) == []

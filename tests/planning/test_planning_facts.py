@@ -83,12 +83,12 @@ def test_reconcile_takes_ports_and_missing_groups_from_inventory():
 def changed(mutate) -> str:
     facts = base().model_copy(deep=True)
     mutate(facts)
-    return fingerprint(facts, COP)
+    return fingerprint(facts, [COP])
 
 
 def test_fingerprint_is_stable():
-    assert fingerprint(base(), COP) == fingerprint(base(), COP)
-    assert fingerprint(base(), COP).startswith("sha256:")
+    assert fingerprint(base(), [COP]) == fingerprint(base(), [COP])
+    assert fingerprint(base(), [COP]).startswith("sha256:")
 
 
 @pytest.mark.parametrize(
@@ -119,14 +119,14 @@ def test_fingerprint_is_stable():
     ],
 )
 def test_fingerprint_changes_with_relevant_facts(mutate):
-    assert changed(mutate) != fingerprint(base(), COP)
+    assert changed(mutate) != fingerprint(base(), [COP])
 
 
 def test_fingerprint_changes_when_roles_swap():
     def swap(facts: ClusterFacts) -> None:
         facts.nodes[0].role, facts.nodes[1].role = facts.nodes[1].role, facts.nodes[0].role
 
-    assert changed(swap) != fingerprint(base(), COP)
+    assert changed(swap) != fingerprint(base(), [COP])
 
 
 @pytest.mark.parametrize(
@@ -140,4 +140,20 @@ def test_fingerprint_changes_when_roles_swap():
     ids=["unrelated-option", "port", "node-order", "same-release-other-spelling"],
 )
 def test_fingerprint_ignores_irrelevant_facts(mutate):
-    assert changed(mutate) == fingerprint(base(), COP)
+    assert changed(mutate) == fingerprint(base(), [COP])
+
+
+LOCALE = "cm-locale-de_DE-14.0.1.1000-1.cop.sgn"
+
+
+def test_fingerprint_covers_every_cop_of_the_run():
+    """A locale installed by hand after a two-COP plan was made changes that plan's work."""
+
+    def add_locale(facts: ClusterFacts) -> None:
+        facts.nodes[1].installed_options.append("cm-locale-de_DE-14.0.1.1000-1.cop")
+
+    facts = base().model_copy(deep=True)
+    add_locale(facts)
+    assert fingerprint(facts, [COP, LOCALE]) != fingerprint(base(), [COP, LOCALE])
+    # a one-COP plan does not depend on the locale, and keeps its old fingerprint key
+    assert fingerprint(facts, [COP]) == fingerprint(base(), [COP])
