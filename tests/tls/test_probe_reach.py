@@ -6,6 +6,7 @@ no other module turns TLS verification off."""
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ def _imports(tree: ast.AST) -> set[str]:
     return found
 
 
+@functools.cache
 def _trees() -> dict[str, ast.AST]:
     return {_module(p): ast.parse(p.read_text(), str(p)) for p in PACKAGE.rglob("*.py")}
 
