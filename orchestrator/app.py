@@ -68,7 +68,11 @@ from orchestrator.fingerprint import Fingerprint, fingerprint_changes, run_finge
 from orchestrator.notify import Event, Notice, Notifier
 from orchestrator.planning.plan import Plan, SshAlgorithms
 from orchestrator.planning.planner import build_plan
+from orchestrator.report.changes import BEFORE_STEP, journal_detail
+from orchestrator.report.schema import ClusterState
 from orchestrator.source import CopSource, cop_source
+from orchestrator.ticket import RECORDED, TicketFlags
+from orchestrator.ticket import record as record_ticket
 from orchestrator.tls.preflight import require_verified_certificates
 
 log = structlog.get_logger(__name__)
@@ -376,8 +380,13 @@ def execute(
     gateway: DriverGateway | None = None,
     stop: threading.Event | None = None,
     stop_after: str | None = None,
+    ticket: TicketFlags | None = None,
+    before: ClusterState | None = None,
 ) -> RunOutcome:
     """Run (or, with ``run_id`` of an existing run, resume) a plan under the cluster lock.
+
+    ``ticket`` (change id, operator) is journaled with the run, or what a resume changes
+    in it; ``before`` (the change report's before snapshot) with a new run.
 
     A resumed run must be given the inputs it was journaled with (same COP, source,
     models, nodes, strategy): else it refuses (exit 3) before any network I/O."""
@@ -406,7 +415,16 @@ def execute(
             # devpack's own SFTP server (sftp.serve) lives while this run holds the lock
             with inputs.source.serving():
                 return _execute_locked(
-                    inputs, plan, states, progress, run_id, settings, journal, gateway
+                    inputs,
+                    plan,
+                    states,
+                    progress,
+                    run_id,
+                    settings,
+                    journal,
+                    gateway,
+                    ticket or TicketFlags(),
+                    before,
                 )
         except UserError as exc:  # stopped by the state dir (full disk...): say so
             inputs.notifier.send(
@@ -479,10 +497,13 @@ def _execute_locked(
     settings: RolloutSettings,
     journal: JournalStore,
     gateway: DriverGateway | None,
+    ticket: TicketFlags,
+    before: ClusterState | None,
 ) -> RunOutcome:
     fingerprint = run_fingerprint(inputs.inventory, inputs.playbook)
     try:
-        if journal.run(run_id) is None:
+        resumed = journal.run(run_id) is not None
+        if not resumed:
             journal.create_run(
                 run_id,
                 plan.cluster,
@@ -491,8 +512,19 @@ def _execute_locked(
                 str(inputs.playbook_path.resolve()),
             )
             journal.record_inputs(run_id, fingerprint)
+            if before is not None:
+                journal.write(run_id, RECORDED, step=BEFORE_STEP, **journal_detail(before))
         else:
             check_resumed_inputs(journal, run_id, fingerprint, inputs, progress)
+        record_ticket(
+            journal,
+            run_id,
+            ticket,
+            inputs.inventory_path,
+            inputs.playbook_path,
+            inputs.playbook,
+            resumed=resumed,
+        )
         logs.configure(run_folder(states, run_id) / "log.jsonl")
     except JournalWriteFailed as exc:
         raise journal_full(exc, states, run_id) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from orchestrator import __version__, app, logs, results, roll_out
+from orchestrator import __version__, app, logs, results, roll_out, ticket
 from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
@@ -27,6 +27,7 @@ from orchestrator.engine.journal import JournalStore
 from orchestrator.engine.rollout import node_states
 from orchestrator.engine.states import RunState
 from orchestrator.files import check_writable_file, write_output
+from orchestrator.next_step import next_step
 from orchestrator.planning.plan import Plan
 from orchestrator.planning.render import duration, render_plan
 from orchestrator.report.command import report_command
@@ -47,6 +48,17 @@ __all__ = ["cli", "err", "main", "out", "user_errors"]
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
 PLAYBOOK = typer.Option(..., "--playbook", "-p", help="Playbook YAML (playbooks/*.yml)")
 STATE_DIR = typer.Option(None, "--state-dir", help="Journal and run folders (default .devpack)")
+CHANGE_ID = typer.Option(
+    None,
+    "--change-id",
+    help="The change ticket this run belongs to (shown atop the report and in --json; "
+    "default $DEVPACK_CHANGE_ID)",
+)
+OPERATOR = typer.Option(
+    None,
+    "--operator",
+    help="Who runs it (default $DEVPACK_OPERATOR, else the OS user)",
+)
 JSON = typer.Option(
     False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
 )
@@ -136,6 +148,8 @@ def run(
         help="install: end after the installs and their verification (paused, exit 7); "
         "devpack resume does the restarts later",
     ),
+    change_id: str | None = CHANGE_ID,
+    operator: str | None = OPERATOR,
     as_json: bool = JSON,
 ) -> None:
     """Roll the playbook's device pack out to the inventory's cluster."""
@@ -150,6 +164,7 @@ def run(
             app.state_dir(state_dir),
             run_id,
             stop_after,
+            ticket.given(change_id, operator),
         )
     raise typer.Exit(code)
 
@@ -163,6 +178,7 @@ def _run(
     states: Path,
     run_id: str | None,
     stop_after: str | None = None,
+    flags: ticket.TicketFlags | None = None,
 ) -> int:
     # every local input is checked before any network I/O (logging in takes minutes)
     window = app.parse_window(window_text) if window_text else None
@@ -174,7 +190,14 @@ def _run(
     if run_id is not None and not dry_run:
         # a scheduler's retry of the same run: continue it (a completed one is reported)
         continued = roll_out.continue_run(
-            states, run_id, inventory, playbook, progress_for, window=window, announce=_announce
+            states,
+            run_id,
+            inventory,
+            playbook,
+            progress_for,
+            window=window,
+            announce=_announce,
+            ticket=flags,
         )
         if continued is not None:
             return _finish("run", continued)
@@ -191,6 +214,7 @@ def _run(
         show_plan=_show_plan,
         run_id=run_id,
         stop_after=stop_after,
+        ticket=flags,
     )
     return _finish("run", result)
 
@@ -252,6 +276,12 @@ def resume(
     run_id: str = typer.Argument(..., help="The run to continue (devpack status lists them)"),
     window: str | None = typer.Option(None, "--window", help="START/END, ISO 8601"),
     state_dir: Path | None = STATE_DIR,
+    change_id: str | None = typer.Option(
+        None, "--change-id", help="Override the run's change ticket (journaled with a note)"
+    ),
+    operator: str | None = typer.Option(
+        None, "--operator", help="Who resumes it (journaled with a note when it differs)"
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Continue a run that stopped, failed or was killed, without redoing finished work."""
@@ -260,7 +290,10 @@ def resume(
         app.check_run_id(run_id)
         app.check_state_dir(states)
         parsed = app.parse_window(window) if window else None
-        result = roll_out.resume(states, run_id, progress_for, window=parsed, announce=_announce)
+        flags = ticket.given(change_id, operator)
+        result = roll_out.resume(
+            states, run_id, progress_for, window=parsed, announce=_announce, ticket=flags
+        )
         code = _finish("resume", result)
     raise typer.Exit(code)
 
@@ -344,6 +377,19 @@ def _run_entry(journal: JournalStore, states: Path, run_id: str, cluster: str) -
             return entry
     if state not in (RunState.COMPLETED, RunState.UNKNOWN):
         entry["resume_command"] = app.resume_command(run_id, states)
+        last = next((e for e in reversed(journal.entries(run_id)) if e.step is None), None)
+        detail = last.detail if last is not None else {}
+        step = next_step(
+            state,
+            entry["resume_command"],
+            remedy=str(detail.get("remedy") or ""),
+            paused_before=entry.get("paused_before"),
+        )
+        entry["next_step"] = {
+            "action": str(step.action),
+            "command": step.command,
+            "text": step.text,
+        }
     return entry
 
 
@@ -359,6 +405,8 @@ def _shown_state(entry: results.Document) -> str:
         return f"paused before {entry.get('paused_before')}; continue with: " + str(
             entry["resume_command"]
         )
+    if "next_step" in entry:  # failed, paused at the window's end, interrupted
+        return f"{state}; what to do: {entry['next_step']['text']}"
     return str(state)
 
 

@@ -18,14 +18,18 @@ def demo(
     workdir: Path = typer.Option(Path("build/demo"), "--workdir", help="Where the demo writes"),
     release: str = typer.Option("9.1.2.10000-28", "--release", help="The lab cluster's release"),
     profile: str = typer.Option("demo", "--profile", help="Lab timing: fast | demo | realistic"),
+    change_id: str | None = typer.Option(None, "--change-id", help="The change ticket"),
+    operator: str | None = typer.Option(None, "--operator", help="Who runs it (default: you)"),
 ) -> None:
     """Start the lab cluster, plan and run a device pack rollout, write the report."""
-    from orchestrator import app, roll_out
+    from orchestrator import app, roll_out, ticket
     from orchestrator.cli_output import out, progress_for, show_result, user_errors
     from orchestrator.lab.config import demo_config
     from orchestrator.lab.runner import start_lab_cluster
     from orchestrator.planning.render import render_plan
 
+    with user_errors():  # bad flags are refused before the lab starts
+        flags = ticket.given(change_id, operator)
     if workdir.exists():
         shutil.rmtree(workdir)
     config = demo_config(release=release, profile=profile)  # type: ignore[arg-type]
@@ -45,6 +49,7 @@ def demo(
                 states,
                 progress_for,
                 show_plan=lambda plan: out.print(render_plan(plan)),
+                ticket=flags,
             )
             code = show_result(result)
     finally:

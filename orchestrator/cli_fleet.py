@@ -27,6 +27,10 @@ def fleet_run(
         help="Choose the fleet run's id (a scheduler's); each cluster's run is "
         "<id>-<cluster>, and the same command again continues each of them",
     ),
+    change_id: str | None = typer.Option(
+        None, "--change-id", help="The change ticket every cluster's run belongs to"
+    ),
+    operator: str | None = typer.Option(None, "--operator", help="Who runs it (default: you)"),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
     ),
@@ -35,13 +39,19 @@ def fleet_run(
     from orchestrator.cli_output import json_mode
 
     with json_mode("fleet run" if as_json else None):
-        _fleet_run(fleet, max_clusters, state_dir, run_id, as_json)
+        _fleet_run(fleet, max_clusters, state_dir, as_json, change_id, operator, run_id)
 
 
 def _fleet_run(
-    fleet: Path, max_clusters: int, state_dir: Path | None, run_id: str | None, as_json: bool
+    fleet: Path,
+    max_clusters: int,
+    state_dir: Path | None,
+    as_json: bool,
+    change_id: str | None = None,
+    operator: str | None = None,
+    run_id: str | None = None,
 ) -> None:
-    from orchestrator import app, results
+    from orchestrator import app, results, ticket
     from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
     from orchestrator.fleet import (
         ClusterProgress,
@@ -57,6 +67,7 @@ def _fleet_run(
         if run_id is not None:
             check_fleet_run_id(run_id)
         app.check_state_dir(states)  # before any cluster is contacted
+        flags = ticket.given(change_id, operator)
         entries = load_fleet(fleet)
     named = f" (fleet run {run_id})" if run_id else ""
     out.print(f"fleet{named}: {len(entries)} cluster(s), at most {max_clusters} at once")
@@ -68,6 +79,7 @@ def _fleet_run(
             max_clusters,
             progress=lambda cluster: ClusterProgress(cluster, stream, lock),
             fleet_run_id=run_id,
+            ticket=flags,
         )
     if interrupted:
         err.print(
@@ -87,5 +99,7 @@ def _fleet_run(
     done = sum(r.exit_code == app.EXIT_OK for r in ran)
     out.print(f"fleet: {done} of {len(ran)} cluster(s) completed")
     if as_json:
-        results.emit(results.fleet_document(ran, interrupted, code, run_id))
+        results.emit(
+            results.fleet_document(ran, interrupted, code, flags.change_id, flags.operator, run_id)
+        )
     raise typer.Exit(code)

@@ -135,13 +135,14 @@ def show_result(result: RunResult) -> int:
                 highlight=False,
                 markup=False,
             )
-        err.print(f"what to do: {outcome.hint}", highlight=False, markup=False)
+        err.print(f"what to do: {result.next_step().text}", highlight=False, markup=False)
     if result.report is not None:
         show_report(result.report, run_id, result)
     code = exit_code(result)
     completed = outcome is None or outcome.status == RunState.COMPLETED
     if code == app.EXIT_FAILED and result.audit_found_errors and completed:
         err.print("the rollout completed, but the cluster is not right (see the audit above)")
+        err.print(f"what to do: {result.next_step().text}", highlight=False, markup=False)
     return code
 
 
@@ -160,6 +161,10 @@ def show_report(report: PostRunReport, run_id: str, result: RunResult) -> None:
         )
         return
     out.print(f"report: {report.folder / 'report.html'}", highlight=False)
+    if report.pdf is not None:
+        out.print(f"report: {report.pdf}", highlight=False)
+    elif report.pdf_problem:
+        err.print(f"[yellow]warning:[/] no report.pdf: {escape(report.pdf_problem)}")
     if report.errors or report.warnings:
         err.print(
             f"[red]post-run audit: {report.errors} error(s), {report.warnings} warning(s)[/] "

@@ -11,6 +11,9 @@ in, not what it does to a node.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from orchestrator.config.inventory import Inventory
 from orchestrator.config.playbook import CopKind, Playbook
 
@@ -75,3 +78,29 @@ def fingerprint_changes(journaled: Fingerprint, now: Fingerprint) -> list[str]:
         if old != new:
             changes.append(f"{key}: {old} -> {new}")
     return changes
+
+
+# ----- the inputs' digests, for the change ticket (report) ------------------------------
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    return "sha256:" + digest.hexdigest()
+
+
+def input_digests(inventory: Path, playbook_path: Path, playbook: Playbook) -> dict[str, str]:
+    """The inputs' fingerprints: each file's sha256, each COP's checksums as given."""
+    inputs = {
+        f"inventory {inventory.name}": file_digest(inventory),
+        f"playbook {playbook_path.name}": file_digest(playbook_path),
+    }
+    for cop in playbook.all_cops:
+        sums = [f"md5:{cop.md5}" if cop.md5 else "", f"sha512:{cop.sha512}" if cop.sha512 else ""]
+        inputs[f"cop {cop.file_name}"] = " ".join(s for s in sums if s) or "(no checksum given)"
+    return inputs

@@ -31,6 +31,7 @@ from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
 from orchestrator.planning.plan import Plan
+from orchestrator.ticket import TicketFlags
 
 INVENTORY_NAME = "inventory.yml"
 PLAYBOOK_NAME = "playbook.yml"
@@ -177,6 +178,7 @@ def run_cluster(
     states: Path,
     progress: Callable[[str], ProgressView],
     stop: threading.Event | None = None,
+    ticket: TicketFlags | None = None,
     fleet_run_id: str | None = None,
 ) -> ClusterResult:
     """One cluster of the fleet: an ordinary run (``roll_out``: plan, execute, post-run
@@ -208,11 +210,19 @@ def run_cluster(
                 progress_for,
                 announce=view.message,
                 stop=stop,
+                ticket=ticket,
             )
         if run is None:
             inputs = app.load_inputs(entry.inventory, entry.playbook)
             result.run_id = result.run_id or app.new_run_id(result.cluster)
-            run = roll_out.roll_out(inputs, states, progress_for, run_id=result.run_id, stop=stop)
+            run = roll_out.roll_out(
+                inputs,
+                states,
+                progress_for,
+                run_id=result.run_id,
+                stop=stop,
+                ticket=ticket,
+            )
         _describe(result, run, view)
     except ConfigError as exc:
         result.message = str(exc)
@@ -269,6 +279,7 @@ def run_fleet(
     states: Path,
     max_clusters: int,
     progress: Callable[[str], ProgressView] = lambda cluster: ProgressView(),
+    ticket: TicketFlags | None = None,
     fleet_run_id: str | None = None,
 ) -> tuple[list[ClusterResult], bool]:
     """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
@@ -283,7 +294,7 @@ def run_fleet(
     logs.route_runs(states / "fleet.log.jsonl")
     try:
         settled = parallel.settle(
-            lambda entry: run_cluster(entry, states, progress, stop, fleet_run_id),
+            lambda entry: run_cluster(entry, states, progress, stop, ticket, fleet_run_id),
             entries,
             limit=max_clusters,
             name="cluster",

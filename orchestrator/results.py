@@ -80,6 +80,7 @@ def run_document(command: str, result: RunResult, exit_code: int) -> Document:
             "audit_errors": report.errors,
             "audit_warnings": report.warnings,
             "failure": report.failure,
+            "pdf": str(report.pdf) if report.pdf else None,
         }
     nodes = {
         node: [{"step": step, "state": step_state} for step, step_state in steps]
@@ -100,8 +101,25 @@ def run_document(command: str, result: RunResult, exit_code: int) -> Document:
             "state_dir": str(result.states),
             "report": report_section,
             "nodes": nodes,
+            "next_step": _next_step(result),
+            "ticket": _ticket(result),
         },
     )
+
+
+def _next_step(result: RunResult) -> Document:
+    step = result.next_step()
+    return {"action": str(step.action), "command": step.command, "text": step.text}
+
+
+def _ticket(result: RunResult) -> Document | None:
+    from orchestrator.report.schema import iso
+
+    if result.ticket is None:
+        return None
+    document: Document = result.ticket.model_dump(mode="json")
+    document["recorded_at"] = iso(result.ticket.recorded_at)
+    return document
 
 
 def dry_run_document(result: DryRun, exit_code: int) -> Document:
@@ -149,7 +167,12 @@ def audit_document(result: AuditResult, report: Path | None) -> Document:
 
 
 def fleet_document(
-    results: list[ClusterResult], interrupted: bool, exit_code: int, run_id: str | None = None
+    results: list[ClusterResult],
+    interrupted: bool,
+    exit_code: int,
+    change_id: str | None = None,
+    operator: str | None = None,
+    run_id: str | None = None,
 ) -> Document:
     return _document(
         "fleet run",
@@ -157,6 +180,8 @@ def fleet_document(
         fleet={
             "run_id": run_id,
             "interrupted": interrupted,
+            "change_id": change_id,
+            "operator": operator,
             "clusters": [
                 {
                     "cluster": r.cluster,

@@ -33,11 +33,17 @@ from orchestrator.errors import (
     EXIT_PRECHECK,
     UserError,
 )
+from orchestrator.next_step import Action, NextStep, next_step
 from orchestrator.notify import Event, Notice
 from orchestrator.planning.check import plan_problems
-from orchestrator.planning.facts import reconcile
+from orchestrator.planning.facts import ClusterFacts, reconcile
 from orchestrator.planning.plan import Plan
+from orchestrator.report.changes import before_state, read_registrations, save_before
+from orchestrator.report.pdf import PdfUnavailable, render_pdf
+from orchestrator.report.schema import ClusterState
 from orchestrator.report.service import report_folder, report_of_completion, write_run_report
+from orchestrator.ticket import TICKET_STEP, ChangeTicket, TicketFlags
+from orchestrator.ticket import fold as fold_ticket
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +70,8 @@ class PostRunReport:
     errors: int = 0
     warnings: int = 0
     failure: str | None = None
+    pdf: Path | None = None  # report.pdf, when the playbook asks for it (report.pdf)
+    pdf_problem: str | None = None  # why the PDF asked for was not made
 
 
 @dataclass
@@ -79,10 +87,18 @@ class RunResult:
     node_states: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # a resume of a run that had completed: True if its report was already there
     already_complete: bool = False
+    ticket: ChangeTicket | None = None  # as journaled (None: a run from before tickets)
 
     @property
     def audit_found_errors(self) -> bool:
         return self.report is not None and self.report.errors > 0
+
+    def next_step(self) -> NextStep:
+        """What the operator does next (``orchestrator.next_step``: the one table)."""
+        errors = self.report.errors if self.report is not None else 0
+        if self.outcome is None:  # completed earlier
+            return next_step(RunState.COMPLETED, "", audit_errors=errors)
+        return self.outcome.next_step(errors)
 
 
 def exit_code(result: RunResult) -> int:
@@ -107,9 +123,16 @@ def exit_code(result: RunResult) -> int:
 
 def plan_for(inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None = None) -> Plan:
     """Discover and plan; with ``given``, that plan if it is safe to run as written."""
+    return discover_and_plan(inputs, gateway, given)[0]
+
+
+def discover_and_plan(
+    inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None = None
+) -> tuple[Plan, ClusterFacts]:
+    """``plan_for``, with the facts discovery read (the change report's "before")."""
     fresh, found = app.make_plan(inputs, gateway)
     if given is None:
-        return fresh
+        return fresh, found.facts
     facts, _ = reconcile(inputs.inventory, found.facts)
     problems = plan_problems(given.plan, fresh, facts, inputs.playbook)
     if problems:
@@ -118,7 +141,7 @@ def plan_for(inputs: app.Inputs, gateway: DriverGateway, given: GivenPlan | None
             "run devpack plan again and review the new plan (or fix the edits listed)",
             EXIT_PRECHECK,
         )
-    return given.plan
+    return given.plan, found.facts
 
 
 # ----- dry run -------------------------------------------------------------------------
@@ -192,6 +215,7 @@ def roll_out(
     run_id: str | None = None,
     stop: threading.Event | None = None,
     stop_after: str | None = None,
+    ticket: TicketFlags | None = None,
 ) -> RunResult:
     """Plan and run one cluster's rollout, then audit it and write its report.
 
@@ -204,8 +228,11 @@ def roll_out(
         app.check_unlocked(inputs, states)  # a refused run says so before planning
         gateway = app.open_gateway(inputs)
         try:
-            plan = plan_for(inputs, gateway, given)
+            plan, facts = discover_and_plan(inputs, gateway, given)
             show_plan(plan)
+            before = None
+            if not app.run_exists(states, run_id):
+                before = take_before(inputs, states, run_id, facts, gateway)
             with progress_for(plan) as progress:
                 outcome = app.execute(
                     inputs,
@@ -217,6 +244,8 @@ def roll_out(
                     gateway=gateway,
                     stop=stop,
                     stop_after=stop_after,
+                    ticket=ticket or TicketFlags(),
+                    before=before,
                 )
             # the post-run audit reuses the run's sessions instead of logging in again
             report = post_run_report(inputs, states, run_id, gateway)
@@ -235,6 +264,7 @@ def continue_run(
     window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
     stop: threading.Event | None = None,
+    ticket: TicketFlags | None = None,
 ) -> RunResult | None:
     """A scheduler's ``--run-id`` (``run``, and each cluster of ``fleet run``): a run the
     journal holds under that id is continued, only with the inventory and playbook it
@@ -243,7 +273,15 @@ def continue_run(
     if not app.run_exists(states, run_id):
         return None
     app.check_same_inputs(states, run_id, inventory, playbook)
-    return resume(states, run_id, progress_for, window=window, announce=announce, stop=stop)
+    return resume(
+        states,
+        run_id,
+        progress_for,
+        window=window,
+        announce=announce,
+        stop=stop,
+        ticket=ticket,
+    )
 
 
 def resume(
@@ -254,6 +292,7 @@ def resume(
     window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
     stop: threading.Event | None = None,
+    ticket: TicketFlags | None = None,
 ) -> RunResult:
     """Continue a stopped, failed or killed run; a completed run changes nothing more on
     the cluster, but gets the post-run audit and report it was stopped before."""
@@ -262,21 +301,14 @@ def resume(
         if report_of_completion(states, run_id):
             # a retry of a finished run: its result again, without touching the cluster
             folder = report_folder(states, run_id)
-            return RunResult(
-                run_id,
-                plan,
-                None,
-                states,
-                PostRunReport(folder, *audit_counts(folder)),
-                _node_states(states, run_id, plan),
-                already_complete=True,
-            )
+            report = PostRunReport(folder, *audit_counts(folder))
+            return _result(run_id, plan, None, states, report, already_complete=True)
         announce(
             f"run {run_id} completed, but was stopped before its post-run audit and "
             "report: writing them now"
         )
         inputs = app.load_inputs(inventory, playbook)
-        return RunResult(run_id, plan, None, states, post_run_report(inputs, states, run_id))
+        return _result(run_id, plan, None, states, post_run_report(inputs, states, run_id))
     inputs = app.load_inputs(inventory, playbook)
     gateway = app.open_gateway(inputs)
     try:
@@ -290,11 +322,27 @@ def resume(
                 window=window,
                 gateway=gateway,
                 stop=stop,
+                ticket=ticket or TicketFlags(),
             )
         report = post_run_report(inputs, states, run_id, gateway)
     finally:
         gateway.close()
     return notify_end(inputs, _result(run_id, plan, outcome, states, report))
+
+
+def take_before(
+    inputs: app.Inputs, states: Path, run_id: str, facts: ClusterFacts, gateway: DriverGateway
+) -> ClusterState:
+    """The change report's "before": what discovery read, and the phones registered now,
+    written to the run folder at once (the journal gets it when the run is created)."""
+    registered, error = read_registrations(app.audit_inputs(inputs), gateway.pool)
+    labels = {node.address: node.label for node in inputs.inventory.nodes}
+    state = before_state(facts, registered, error, labels)
+    try:
+        save_before(app.run_folder(states, run_id), state)
+    except OSError as exc:  # the journal still gets it; the run is not stopped for this
+        log.warning("report.before_not_saved", error=str(exc))
+    return state
 
 
 _EVENTS = {
@@ -317,6 +365,9 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
             f"; post-run audit: {result.report.errors} error(s), "
             f"{result.report.warnings} warning(s)"
         )
+    step = outcome.next_step(result.report.errors if result.report is not None else 0)
+    if step.command is None and step.action is not Action.NOTHING:
+        where += f"; what to do: {step.text}"
     folder = result.report.folder if result.report is not None else None
     inputs.notifier.send(
         Notice(
@@ -324,7 +375,7 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
             result.plan.cluster,
             result.run_id,
             where,
-            None if event is Event.COMPLETION else outcome.resume_command,
+            step.command,
             str(folder / "report.html") if folder else None,
         )
     )
@@ -332,17 +383,20 @@ def notify_end(inputs: app.Inputs, result: RunResult) -> RunResult:
 
 
 def _result(
-    run_id: str, plan: Plan, outcome: RunOutcome, states: Path, report: PostRunReport
+    run_id: str,
+    plan: Plan,
+    outcome: RunOutcome | None,
+    states: Path,
+    report: PostRunReport,
+    already_complete: bool = False,
 ) -> RunResult:
-    return RunResult(run_id, plan, outcome, states, report, _node_states(states, run_id, plan))
-
-
-def _node_states(states: Path, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:
     journal = open_journal(states)
     try:
-        return node_states(journal, run_id, plan)
+        nodes = node_states(journal, run_id, plan)
+        ticket = fold_ticket(e.detail for e in journal.entries(run_id) if e.step == TICKET_STEP)
     finally:
         journal.close()
+    return RunResult(run_id, plan, outcome, states, report, nodes, already_complete, ticket)
 
 
 def _journaled_state(states: Path, run_id: str) -> str:
@@ -373,7 +427,14 @@ def post_run_report(
         log.exception("report.write_failed")
         return PostRunReport(None, failure=logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}"))
     errors, warnings = audit_counts(folder)
-    return PostRunReport(folder, errors, warnings)
+    pdf, problem = None, None
+    if inputs.playbook.report.pdf:
+        try:
+            pdf = render_pdf(folder / "report.html")
+        except PdfUnavailable as exc:
+            log.warning("report.pdf_unavailable", reason=str(exc))
+            problem = str(exc)
+    return PostRunReport(folder, errors, warnings, pdf=pdf, pdf_problem=problem)
 
 
 def audit_counts(folder: Path) -> tuple[int, int]:

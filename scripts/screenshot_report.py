@@ -5,28 +5,22 @@
 
 Checks the report as a person would see it (fonts, layout, the SVG timeline), with no
 network: the report is one self-contained file. Needs Debian's ``chromium`` package
-(``apt-get install -y chromium``); exits 3 when no Chromium is found.
+(``apt-get install -y chromium``) or ``DEVPACK_CHROMIUM``; exits 3 when none is found.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# the repository's package, when the script runs from a checkout without an install
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from orchestrator.report.pdf import HEADLESS_FLAGS, find_chromium
+
 EXIT_NO_BROWSER = 3
-
-
-def find_chromium() -> str | None:
-    for name in CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def screenshot(
@@ -39,13 +33,7 @@ def screenshot(
     with tempfile.TemporaryDirectory(prefix="devpack-chromium-") as profile:
         command = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS_FLAGS,
             "--hide-scrollbars",
             f"--user-data-dir={profile}",
             f"--screenshot={png.resolve()}",
@@ -54,9 +42,7 @@ def screenshot(
         ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0 or not png.is_file():
-        raise RuntimeError(
-            f"chromium exited {result.returncode}: {result.stderr.strip()[-800:]}"
-        )
+        raise RuntimeError(f"chromium exited {result.returncode}: {result.stderr.strip()[-800:]}")
     return png
 
 

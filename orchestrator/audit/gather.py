@@ -277,19 +277,8 @@ class Gatherer:
                 return
         else:
             enums = None  # every model
-        publisher = self.inventory.publisher
         try:
-            ris = RisClient(
-                publisher.address,
-                publisher.https_port,
-                self.inventory.credentials.application.username,
-                self.inputs.application_password,
-                self.inputs.ca_bundle,
-                rate_per_minute=self.inputs.ris_rate_per_minute,
-                retry=AUDIT_RETRY,
-                tls_name=self.pool.tls_name(publisher.label),
-            )
-            devices = ris.select_cm_devices(enums)
+            devices = self._ris().select_cm_devices(enums)
         except Exception as exc:
             self._gap("risport", exc)
             return
@@ -312,6 +301,40 @@ class Gatherer:
             )
             for d in devices
         ]
+
+    def _ris(self) -> RisClient:
+        publisher = self.inventory.publisher
+        return RisClient(
+            publisher.address,
+            publisher.https_port,
+            self.inventory.credentials.application.username,
+            self.inputs.application_password,
+            self.inputs.ca_bundle,
+            rate_per_minute=self.inputs.ris_rate_per_minute,
+            retry=AUDIT_RETRY,
+            tls_name=self.pool.tls_name(publisher.label),
+        )
+
+    def registrations(self) -> dict[str, dict[str, int]]:
+        """Registered phones per node and model, every model: the change report's before
+        and after (``report.changes``). One RisPort70 query (paged), model names from
+        typemodel; raises what RisPort70 or AXL raise (the caller records why)."""
+        axl = self.pool.axl()
+        for row in process_nodes(axl):
+            label = self.keys.find(*row.spellings)
+            if label is not None:
+                for key in row.spellings:
+                    self.keys.add(key, label)
+        devices = self._ris().select_cm_devices(None)
+        names = self._model_names(axl, {d.model for d in devices})
+        counts: dict[str, dict[str, int]] = {}
+        for device in devices:
+            if device.status != "Registered":
+                continue
+            per_model = counts.setdefault(self.keys.get(device.node, device.node) or "?", {})
+            model = names.get(device.model, str(device.model))
+            per_model[model] = per_model.get(model, 0) + 1
+        return counts
 
     @staticmethod
     def _model_names(axl: AxlClient, enums: set[int]) -> dict[int, str]:

@@ -389,6 +389,14 @@ class Backup(StrictModel):
     when_missing_or_old: BackupAction = BackupAction.WARN
 
 
+class ReportOptions(StrictModel):
+    """What the run's report includes besides JSON, Markdown and HTML."""
+
+    # report.pdf too, printed by headless Chromium where one is installed (without it
+    # the run warns and writes the rest)
+    pdf: bool = Field(default=False, strict=True)
+
+
 class Polling(StrictModel):
     """How often to look while waiting: first after ``first`` s, doubling up to ``max`` s.
 
@@ -512,6 +520,7 @@ class Playbook(StrictModel):
     approvals: list[Approval] = Field(default_factory=list)
     # apprise URLs told of the run's start, pauses, failure, interruption and completion
     notify: list[NotifyTarget] = Field(default_factory=list, max_length=20)
+    report: ReportOptions = Field(default_factory=ReportOptions)
 
     @field_validator("models")
     @classmethod

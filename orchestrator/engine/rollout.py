@@ -46,6 +46,7 @@ from orchestrator.engine.steps import (
 )
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import failure_remedy, failure_text
+from orchestrator.next_step import NextStep, next_step
 from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 
 log = structlog.get_logger(__name__)
@@ -106,13 +107,21 @@ class RunOutcome:
         """The command to continue, quoted word by word so it can be pasted."""
         return resume_command(self.run_id, *self.state_dir_options, *self.resume_options)
 
+    def next_step(self, audit_errors: int = 0) -> NextStep:
+        """What the operator does next (``orchestrator.next_step``: the one table)."""
+        return next_step(
+            self.status,
+            self.resume_command,
+            remedy=self.remedy,
+            paused_before=self.paused_before,
+            audit_errors=audit_errors,
+        )
+
     @property
     def hint(self) -> str:
         if self.status == RunState.COMPLETED:
             return self.remedy
-        if self.remedy:
-            return f"{self.remedy}; then: {self.resume_command}"
-        return self.resume_command
+        return self.next_step().text
 
 
 class StopRequested(Exception):
@@ -521,14 +530,16 @@ class Rollout:
         )
 
     def _failed(self, failure: StepFailed) -> RunOutcome:
+        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
+        # the remedy too: the report's banner says what the console says (next_step)
         self.journal.write(
             self.run_id,
             RunState.FAILED,
             message=failure.message,
             node=failure.node,
             at_step=failure.step,
+            remedy=hint,
         )
-        hint = failure.hint or "check what the message names (the run's log.jsonl has detail)"
         message = failure.message
         if failure.node and not message.startswith(failure.node):
             message = f"{failure.node} ({failure.step}): {message}"

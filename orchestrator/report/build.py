@@ -9,14 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import __version__
-from orchestrator.audit.model import AuditResult
+from orchestrator.audit.model import AuditResult, Severity
 from orchestrator.config.playbook import SERVED_DIRECTORY, Playbook
 from orchestrator.drivers.ssh.algorithms import WHY_LEGACY_IS_ACCEPTED
 from orchestrator.engine.journal import TERMINAL, Entry, RunRecord, StepRecord
 from orchestrator.engine.states import RunState, StepState
+from orchestrator.next_step import RESUMABLE, next_step
 from orchestrator.planning.plan import Plan, SshAlgorithms, StageKind
+from orchestrator.report.changes import diff, journaled_before
 from orchestrator.report.schema import (
+    ClusterState,
     DownloadOut,
+    NextStepOut,
     NodeOut,
     PlanOut,
     PlaybookOut,
@@ -26,9 +30,12 @@ from orchestrator.report.schema import (
     SshOut,
     StageOut,
     StepOut,
+    TicketOut,
     iso,
 )
 from orchestrator.report.timeline import CLUSTER_ROW, segments
+from orchestrator.ticket import TICKET_STEP, ChangeTicket
+from orchestrator.ticket import fold as fold_ticket
 
 # Journal detail keys worth showing; anything else (logs, raw probes) stays in the journal.
 DETAIL_KEYS = (
@@ -195,8 +202,11 @@ def _sessions(entries: list[Entry]) -> list[Session]:
     return sessions
 
 
-def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "") -> RunOut:
+def run_summary(
+    record: RunRecord, entries: list[Entry], resume_command: str = "", audit_errors: int = 0
+) -> RunOut:
     status, message, failed_node, failed_step = "running", "", None, None
+    remedy, paused_before = "", None
     for entry in entries:
         if entry.step is None and entry.state in _RUN_END | {RunState.RUNNING}:
             status = entry.state
@@ -204,14 +214,23 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
             # Journal.write takes ``node`` as a column, so a run-level failure's node is there
             failed_node = entry.node or entry.detail.get("node")
             failed_step = entry.detail.get("at_step")
+            remedy = str(entry.detail.get("remedy") or "")
+            paused_before = entry.detail.get("before")
+    command = resume_command or shlex.join(["devpack", "resume", record.run_id])
+    step = next_step(
+        status, command, remedy=remedy, paused_before=paused_before, audit_errors=audit_errors
+    )
     if status == "running":
         message = "the run stopped without an outcome (killed, or still running)"
     sessions = _sessions(entries)
     started = sessions[0].started if sessions else None
     finished = entries[-1].time if entries and status != "running" else None
+    ticket = fold_ticket(e.detail for e in entries if e.step == TICKET_STEP)
     return RunOut(
         run_id=record.run_id,
-        resume_command=resume_command or shlex.join(["devpack", "resume", record.run_id]),
+        resume_command=command,
+        ticket=_ticket(ticket) if ticket else None,
+        next_step=NextStepOut(action=str(step.action), command=step.command, text=step.text),
         status=status,
         message=message,
         failed_node=failed_node,
@@ -241,6 +260,12 @@ def run_summary(record: RunRecord, entries: list[Entry], resume_command: str = "
     )
 
 
+def _ticket(ticket: ChangeTicket) -> TicketOut:
+    return TicketOut(
+        **ticket.model_dump(exclude={"recorded_at"}), recorded_at=iso(ticket.recorded_at)
+    )
+
+
 def build_run_report(
     record: RunRecord,
     entries: list[Entry],
@@ -251,6 +276,7 @@ def build_run_report(
     audit_error: str | None = None,
     resume_command: str = "",
     tls_trust: str | None = None,
+    after: ClusterState | None = None,
 ) -> Report:
     publisher = publisher_of(plan)
     order: list[str] = [publisher] if publisher else []
@@ -281,22 +307,56 @@ def build_run_report(
         for name in order
     ]
     bars, markers = segments(entries, actions)
+    errors = audit.count(Severity.ERROR) if audit else 0
+    run = run_summary(record, entries, resume_command, errors)
+    before = journaled_before(entries)
     return Report(
         kind="run",
         generated_at=iso(time.time()) or "",
         devpack_version=__version__,
         cluster=record.cluster,
-        run=run_summary(record, entries, resume_command),
+        run=run,
+        changes=diff(before, after) if before or after else None,
         playbook=playbook_summary(playbook) if playbook else None,
         plan=plan_summary(plan),
         nodes=nodes,
         gates=gates,
         timeline=bars,
         markers=markers,
-        audit=audit,
+        audit=agreeing(audit, run.next_step) if audit and run.next_step else audit,
         audit_error=audit_error,
         tls_trust=tls_trust,
     )
+
+
+# Findings whose remedy is something a resumed run does itself (install, restart): while
+# the run is not finished, the remedy is the run's next step, not the same by hand.
+RUN_FINISHES = {
+    "restart-pending",
+    "reboot-pending",
+    "service-restart-pending",
+    "pack-missing",
+    "pack-not-installed",
+    "cop-missing",
+    "phone-rejected",
+}
+
+
+def agreeing(audit: AuditResult, step: NextStepOut) -> AuditResult:
+    """The audit with the remedies a resumed run carries out itself replaced by the run's
+    next step (``next_step``): a paused or failed run's findings must not tell the
+    operator to restart or install by hand what ``devpack resume`` will do."""
+    if step.command is None or step.action not in RESUMABLE:
+        return audit
+    remedy = (
+        f"the run is not finished and does this itself when it continues: {step.text}. "
+        "Do not do it by hand meanwhile"
+    )
+    findings = [
+        f.model_copy(update={"remedy": remedy}) if f.code in RUN_FINISHES else f
+        for f in audit.findings
+    ]
+    return audit.model_copy(update={"findings": findings})
 
 
 def build_audit_report(

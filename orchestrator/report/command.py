@@ -16,6 +16,7 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.console import operator_console
 from orchestrator.engine import journals
 from orchestrator.errors import EXIT_INPUT
+from orchestrator.report.pdf import PdfUnavailable, render_pdf
 from orchestrator.report.service import NoSuchRun, write_audit_report, write_run_report
 
 
@@ -33,6 +34,12 @@ def report_command(
         "--audit",
         help="Also audit the cluster now: written beside the run's report under its own "
         "time; the run's post-run audit is kept as it was",
+    ),
+    pdf: bool = typer.Option(
+        False,
+        "--pdf",
+        help="Also print report.pdf with headless Chromium (DEVPACK_CHROMIUM, else "
+        "chromium/google-chrome on PATH); without one: a warning, exit 0, HTML written",
     ),
 ) -> None:
     """Re-render a past run's report (JSON, Markdown, HTML) from the journal."""
@@ -80,5 +87,10 @@ def report_command(
     out = _console()
     for name in ("report.json", "report.md", "report.html"):
         out.print(str(folder / name), highlight=False)
+    if pdf:
+        try:
+            out.print(str(render_pdf(folder / "report.html")), highlight=False)
+        except PdfUnavailable as exc:  # documented: the HTML stands, exit 0
+            err.print(f"[yellow]warning:[/] no report.pdf: {escape(str(exc))}", highlight=False)
     if later is not None:
         out.print(f"audit of the cluster now: {later / 'report.html'}", highlight=False)

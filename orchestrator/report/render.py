@@ -23,15 +23,17 @@ FILES = ("report.json", "report.md", "report.html")
 
 
 def _clock(epoch: float | None) -> str:
+    """ISO 8601 with its zone: ``2026-11-30T02:10:00Z`` (Z: UTC, offset zero)."""
     if epoch is None:
         return "–"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _time(epoch: float | None) -> str:
+    """The time of day in UTC, with its zone: ``02:10:00Z``."""
     if epoch is None:
         return "–"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%SZ")
 
 
 def _duration(seconds: float | None) -> str:
@@ -167,6 +169,7 @@ def _context(report: Report) -> dict[str, Any]:
         "steps_done": sum(s.outcome in ("done", "skipped") for s in steps),
         "steps_total": len(steps),
         "r": report,
+        "changes": report.changes,
         "audit": audit,
         "pic": picture(report.timeline, report.markers, row_order(report)),
         "node_rows": node_rows(audit) if audit else [],

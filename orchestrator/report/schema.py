@@ -114,6 +114,8 @@ class RunOut(_Model):
     inventory_file: str = ""  # file name only
     playbook_file: str = ""
     downloads: list[DownloadOut] = Field(default_factory=list)  # from devpack's SFTP server
+    ticket: TicketOut | None = None  # None: journaled before devpack recorded tickets
+    next_step: NextStepOut | None = None
 
 
 class PlaybookOut(_Model):
@@ -153,6 +155,75 @@ class PlanOut(_Model):
     warnings: list[str] = Field(default_factory=list)
 
 
+class TicketOut(_Model):
+    """The change ticket (``orchestrator.ticket``): never a password."""
+
+    change_id: str | None = None
+    operator: str = ""
+    host: str = ""
+    devpack_version: str = ""
+    python_version: str = ""
+    inputs: dict[str, str] = Field(default_factory=dict)  # what -> digest / checksums
+    recorded_at: str | None = None  # ISO 8601, UTC
+    notes: list[str] = Field(default_factory=list)  # what resumes changed
+
+
+class NodeState(_Model):
+    """One node at one moment: as read by discovery (before) or the audit (after)."""
+
+    name: str
+    release: str = ""
+    options: list[str] = Field(default_factory=list)  # installed COPs / options
+    timezone: str | None = None  # the node's own zone (IANA); None: unknown (UTC assumed)
+    registered: dict[str, int] = Field(default_factory=dict)  # model -> phones registered
+
+
+class ClusterState(_Model):
+    """The cluster at one moment, for the change report's before/after."""
+
+    taken_at: str  # ISO 8601, UTC
+    source: str  # "discovery" (before the first change) | "post-run audit" (after)
+    nodes: list[NodeState] = Field(default_factory=list)
+    # why registered phones could not be read (RisPort70 or AXL); None: read
+    phones_error: str | None = None
+
+
+class ModelChange(_Model):
+    model: str
+    before: int
+    after: int
+    delta: int
+    lost: bool  # fewer phones of this model registered on this node than before
+
+
+class NodeChange(_Model):
+    node: str
+    release_before: str | None = None
+    release_after: str | None = None
+    options_added: list[str] = Field(default_factory=list)
+    options_removed: list[str] = Field(default_factory=list)
+    models: list[ModelChange] = Field(default_factory=list)
+
+    @property
+    def lost(self) -> bool:
+        return any(m.lost for m in self.models)
+
+
+class ChangesOut(_Model):
+    before: ClusterState | None = None
+    after: ClusterState | None = None
+    nodes: list[NodeChange] = Field(default_factory=list)
+    lost_registrations: int = 0  # phones fewer after than before, over every node/model
+
+
+class NextStepOut(_Model):
+    """What the operator does next (``orchestrator.next_step``)."""
+
+    action: str
+    command: str | None = None
+    text: str = ""
+
+
 class Report(_Model):
     schema_: str = Field(SCHEMA, alias="schema")
     schema_version: int = SCHEMA_VERSION
@@ -171,6 +242,7 @@ class Report(_Model):
     audit_error: str | None = None  # why there is no audit (unreachable cluster, ...)
     # what the nodes' HTTPS certificates were verified against, and why that bundle
     tls_trust: str | None = None
+    changes: ChangesOut | None = None  # before/after (runs whose before was recorded)
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 

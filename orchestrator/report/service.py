@@ -9,8 +9,8 @@ import structlog
 
 from orchestrator import logs
 from orchestrator.audit.gather import AuditInputs, AuditUnavailable
-from orchestrator.audit.model import AuditResult
-from orchestrator.audit.service import audit_cluster
+from orchestrator.audit.model import AuditFacts, AuditResult
+from orchestrator.audit.service import audit_cluster, open_audit_pool
 from orchestrator.cluster.pool import ConnectionPool
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.loader import load_playbook
@@ -22,8 +22,9 @@ from orchestrator.engine.states import RunState
 from orchestrator.files import make_dirs, write_private
 from orchestrator.planning.plan import Plan
 from orchestrator.report.build import build_audit_report, build_run_report
+from orchestrator.report.changes import after_state, read_registrations
 from orchestrator.report.render import FILES, render
-from orchestrator.report.schema import Report
+from orchestrator.report.schema import ClusterState, Report
 
 log = structlog.get_logger(__name__)
 
@@ -86,16 +87,34 @@ def post_run_audit(
         return None, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
 
 
-def _previous_audit(folder: Path) -> tuple[AuditResult | None, str | None, str | None]:
-    """The audit an earlier rendering of this run recorded, if any, and its TLS trust."""
+def _previous_audit(
+    folder: Path,
+) -> tuple[AuditResult | None, str | None, str | None, ClusterState | None]:
+    """The audit an earlier rendering of this run recorded, if any, its TLS trust and the
+    "after" snapshot read with it."""
     path = folder / "report.json"
     if not path.is_file():
-        return None, "no post-run audit was recorded for this run", None
+        return None, "no post-run audit was recorded for this run", None, None
     try:
         old = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
-        return None, f"{path} is unreadable; its post-run audit is lost", None
-    return old.audit, old.audit_error, old.tls_trust
+        return None, f"{path} is unreadable; its post-run audit is lost", None, None
+    after = old.changes.after if old.changes else None
+    return old.audit, old.audit_error, old.tls_trust, after
+
+
+def _after(facts: AuditFacts, inputs: AuditInputs, pool: ConnectionPool | None) -> ClusterState:
+    """The change report's "after": what the audit read, and the phones registered now."""
+    own = pool is None
+    try:
+        pool = pool or open_audit_pool(inputs)
+        registered, error = read_registrations(inputs, pool)
+    except Exception as exc:  # the report is written whatever happens here
+        registered, error = None, logs.REDACTOR.scrub(str(exc) or type(exc).__name__)
+    finally:
+        if own and pool is not None:
+            pool.close()
+    return after_state(facts, registered, error)
 
 
 def report_of_completion(states: Path, run_id: str) -> bool:
@@ -138,12 +157,15 @@ def write_run_report(
             playbook = load_playbook(record.playbook)
         except (ConfigError, OSError):
             playbook = None  # moved or edited since; the plan still names the COP
+    after: ClusterState | None = None
     if audit_inputs is not None:
         audit_inputs.started_before = started_before(steps)
         audit, audit_error = post_run_audit(audit_inputs, pool)
         tls_trust: str | None = trust_source(audit_inputs.ca_bundle).label
+        if audit is not None and audit.facts is not None:
+            after = _after(audit.facts, audit_inputs, pool)
     else:
-        audit, audit_error, tls_trust = _previous_audit(folder)
+        audit, audit_error, tls_trust, after = _previous_audit(folder)
     plan = Plan.model_validate_json(record.plan)
     from orchestrator.app import resume_command  # the use-case layer knows the default
 
@@ -157,6 +179,7 @@ def write_run_report(
         audit_error,
         resume_command=resume_command(run_id, states),
         tls_trust=tls_trust,
+        after=after,
     )
     return write(report, folder)
 

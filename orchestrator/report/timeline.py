@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from orchestrator.engine.journal import TERMINAL, Entry
 from orchestrator.engine.states import StepState
 from orchestrator.report.schema import Marker, Segment
+from orchestrator.ticket import RECORD_PREFIX
 
 CHECK_ACTIONS = {"precheck", "verify", "postcheck"}
 _PHASES = {
@@ -59,8 +60,8 @@ def segments(entries: list[Entry], actions: dict[str, str]) -> tuple[list[Segmen
     by_step: dict[str, list[Entry]] = {}
     markers: list[Marker] = []
     for entry in entries:
-        if entry.step is None:
-            continue
+        if entry.step is None or entry.step.startswith(RECORD_PREFIX):
+            continue  # records (the change ticket, the before snapshot) are no step
         if entry.step.startswith("stage/"):
             if entry.state == StepState.STARTED:
                 markers.append(Marker(name=entry.step.removeprefix("stage/"), time=entry.time))

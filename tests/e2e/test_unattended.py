@@ -4,6 +4,8 @@ receiver on loopback, and every ``--json`` document is valid against its schema.
 
 from __future__ import annotations
 
+import json
+import socket
 from collections import Counter
 from pathlib import Path
 
@@ -12,10 +14,21 @@ from json_documents import devpack_json
 from lab_truth import assert_groups_never_fully_down, assert_phones_home
 from webhook import webhook_receiver
 
+from orchestrator.cucm.release import cop_base_name
 from orchestrator.lab.config import demo_config
 
 REBOOT_RELEASE = "9.1.2.10000-28"
 RESTARTS = ("reboot_started", "service_restart_requested")
+
+
+def registered(world) -> dict[str, dict[str, int]]:
+    """The lab's own truth: phones registered per node and model, as RisPort70 lists them."""
+    counts: dict[str, dict[str, int]] = {}
+    for phone in world.phones.values():
+        if phone.status == "Registered":
+            per_model = counts.setdefault(phone.node, {})
+            per_model[phone.model] = per_model.get(phone.model, 0) + 1
+    return counts
 
 
 def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Path):
@@ -26,20 +39,54 @@ def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Pat
         edit_playbook(cluster.playbook, approvals=["restart-wave-1"], notify=[hook.url])
 
         # 1. install and verify only; journaled as paused, exit 7
+        before = registered(cluster.world)
         code, document, stderr = devpack_json(
-            *run_args(cluster, state, "--stop-after", "install", "--run-id", "chg-7")
+            *run_args(
+                cluster,
+                state,
+                "--stop-after",
+                "install",
+                "--run-id",
+                "chg-7",
+                "--change-id",
+                "CHG0042",
+                "--operator",
+                "alice",
+            )
         )
         run = document["run"]
         assert code == 7, stderr
+        ticket = run["ticket"]
+        assert (ticket["change_id"], ticket["operator"]) == ("CHG0042", "alice")
+        assert ticket["host"] == socket.gethostname() and ticket["recorded_at"].endswith("Z")
+        assert set(ticket["inputs"]) >= {
+            f"inventory {cluster.inventory.name}",
+            f"playbook {cluster.playbook.name}",
+        }
+        assert run["next_step"]["action"] == "approve"
+        # the before snapshot, in the run folder the moment it was taken: what RisPort70
+        # listed before the first change, per node and model
+        snapshot = json.loads((state / "runs" / "chg-7" / "snapshot-before.json").read_text())
+        assert snapshot["phones_error"] is None
+        assert {n["name"]: n["registered"] for n in snapshot["nodes"] if n["registered"]} == before
         assert (run["state"], run["paused_before"]) == ("paused", "restart-publisher")
         assert run["resume_command"] == f"devpack resume chg-7 --state-dir {state}"
         assert "devpack resume chg-7" in stderr  # what the operator reads says how to go on
         installed = Counter(e.node for e in events.select("install_finished"))
         assert installed == dict.fromkeys(cluster.world.nodes, 1)
         assert not [e for e in events.all() if e.event in RESTARTS]
+        assert run["report"]["folder"], run["report"]["failure"]
         report = Path(run["report"]["folder"])
         html = (report / "report.html").read_text()
         assert "Paused as planned, not a failure" in html and "Failed" not in html
+        assert html.index("CHG0042") < html.index("Before and after")
+        # the paused run's restart findings say what its banner says: devpack resume
+        findings = json.loads((report / "report.json").read_text())["audit"]["findings"]
+        pending = [f for f in findings if f["code"] in ("restart-pending", "reboot-pending")]
+        assert pending, findings
+        for finding in pending:
+            assert run["next_step"]["text"] in finding["remedy"], finding
+            assert "utils system restart" not in finding["remedy"]
         assert hook.events() == ["start", "pause"]
         secrets = [
             cluster.lab.config.admin.password,
@@ -56,10 +103,15 @@ def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Pat
         assert "continue with: devpack resume chg-7" in hook.posts[1]["message"]
         assert f"report: {report / 'report.html'}" in hook.posts[1]["message"]
 
-        # 2. later: resume approves the publisher restart, stops at the approval
-        code, document, stderr = devpack_json("resume", "chg-7", "--state-dir", str(state))
+        # 2. later, another operator: resume approves the publisher restart, stops at the
+        #    approval; the ticket keeps the change id and notes who took over
+        code, document, stderr = devpack_json(
+            "resume", "chg-7", "--state-dir", str(state), "--operator", "bob"
+        )
         run = document["run"]
         assert code == 7, stderr
+        assert (run["ticket"]["change_id"], run["ticket"]["operator"]) == ("CHG0042", "bob")
+        assert run["ticket"]["notes"][-1].endswith("operator alice -> bob")
         assert (run["state"], run["paused_before"]) == ("paused", "restart-wave-1")
         publisher = cluster.world.publisher.name
         assert [e.node for e in events.select("reboot_started")] == [publisher]
@@ -70,6 +122,26 @@ def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Pat
         assert code == 0, stderr
         assert document["run"]["state"] == "completed"
         assert document["run"]["resume_command"] is None
+        assert document["run"]["next_step"] == {
+            "action": "nothing",
+            "command": None,
+            "text": "nothing: the rollout completed",
+        }
+        # before/after: the snapshot taken before the first change survived two resumes;
+        # after = what the post-run audit read; every node gained the pack, no model lost
+        # a registration (phones of the pack's models may register only after it)
+        final = json.loads((report / "report.json").read_text())
+        changes = final["changes"]
+        assert changes["before"] == snapshot
+        assert changes["after"]["source"] == "post-run audit"
+        assert {
+            n["name"]: n["registered"] for n in changes["after"]["nodes"] if n["registered"]
+        } == (registered(cluster.world))
+        pack = cop_base_name(cluster.lab.config.device_packs[0].file)
+        assert [(n["node"], n["options_added"]) for n in changes["nodes"]] == [
+            (node, [pack]) for node in cluster.world.nodes
+        ]
+        assert changes["lost_registrations"] == 0
         reboots = Counter(e.node for e in events.select("reboot_started"))
         assert reboots == dict.fromkeys(cluster.world.nodes, 1)  # nothing twice
         assert Counter(e.node for e in events.select("install_started")) == installed

@@ -114,8 +114,14 @@ def test_render_is_versioned_escaped_and_self_contained(tmp_path):
     html = files["report.html"]
     assert "install failed: &lt;disk&gt; | full" in html and "<disk>" not in html
     assert "<svg" in html and html.count("<rect") > 10
-    # one file: no scripts, stylesheets, images or fonts fetched from anywhere
-    assert not re.search(r"<script|<link|<img|@import|url\(|src=", html)
+    # one file: no scripts, stylesheets, images or fonts fetched from anywhere; the one
+    # inline script only opens the collapsed sections for printing (and closes them after)
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)
+    assert len(scripts) == 1 and html.count("<script") == 1
+    assert "beforeprint" in scripts[0] and "afterprint" in scripts[0]
+    assert not re.search(r"fetch|XMLHttpRequest|import|src|href|location|eval", scripts[0])
+    outside = re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+    assert not re.search(r"<script|<link|<img|@import|url\(|src=", outside)
     assert not re.search(r'href="(?!#)', html)
     markdown = files["report.md"]
     assert "install failed: <disk> \\| full" in markdown
