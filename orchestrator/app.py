@@ -12,7 +12,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -71,7 +71,7 @@ from orchestrator.planning.planner import build_plan
 from orchestrator.report.changes import BEFORE_STEP, journal_detail
 from orchestrator.report.schema import ClusterState
 from orchestrator.source import CopSource, cop_source
-from orchestrator.ticket import RECORDED, TicketFlags
+from orchestrator.ticket import RECORDED, TicketFlags, window_text
 from orchestrator.ticket import record as record_ticket
 from orchestrator.tls.preflight import require_verified_certificates
 
@@ -393,6 +393,16 @@ def execute(
     settings = rollout_settings(inputs, window)
     settings.stop = stop
     settings.hold_before = hold_points(plan, inputs.playbook, stop_after)
+    ticket = ticket or TicketFlags()
+    if settings.window is not None:  # the ticket lists the window of each start or resume
+        ticket = replace(
+            ticket,
+            window=window_text(
+                settings.window.start.isoformat(),
+                settings.window.end.isoformat(),
+                "--window" if window is not None else "playbook",
+            ),
+        )
     if settings.window and settings.window.end.timestamp() <= time.time():
         raise UserError(
             f"the maintenance window {settings.window.start.isoformat()} / "
@@ -423,7 +433,7 @@ def execute(
                     settings,
                     journal,
                     gateway,
-                    ticket or TicketFlags(),
+                    ticket,
                     before,
                 )
         except UserError as exc:  # stopped by the state dir (full disk...): say so
