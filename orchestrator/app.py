@@ -12,7 +12,7 @@ import secrets as token
 import shlex
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -71,7 +71,7 @@ from orchestrator.planning.planner import build_plan
 from orchestrator.report.changes import BEFORE_STEP, journal_detail
 from orchestrator.report.schema import ClusterState
 from orchestrator.source import CopSource, cop_source
-from orchestrator.ticket import RECORDED, TicketFlags
+from orchestrator.ticket import RECORDED, TicketFlags, window_text
 from orchestrator.ticket import record as record_ticket
 from orchestrator.tls.preflight import require_verified_certificates
 
@@ -123,7 +123,7 @@ def load_inputs(
     playbook = load_playbook(playbook_path)
     access = load_access(inventory_path, prompt)
     check_sftp_port(playbook, playbook_path, access.inventory)
-    source = cop_source(playbook, access.known_hosts, prompt)
+    source = cop_source(playbook, access.known_hosts, prompt, access.inventory.cluster)
     return Inputs(
         **vars(access),
         playbook_path=playbook_path,
@@ -394,6 +394,16 @@ def execute(
     settings = rollout_settings(inputs, window)
     settings.stop = stop
     settings.hold_before = hold_points(plan, inputs.playbook, stop_after)
+    ticket = ticket or TicketFlags()
+    if settings.window is not None:  # the ticket lists the window of each start or resume
+        ticket = replace(
+            ticket,
+            window=window_text(
+                settings.window.start.isoformat(),
+                settings.window.end.isoformat(),
+                "--window" if window is not None else "playbook",
+            ),
+        )
     if settings.window and settings.window.end.timestamp() <= time.time():
         raise UserError(
             f"the maintenance window {settings.window.start.isoformat()} / "
@@ -424,7 +434,7 @@ def execute(
                     settings,
                     journal,
                     gateway,
-                    ticket or TicketFlags(),
+                    ticket,
                     before,
                 )
         except UserError as exc:  # stopped by the state dir (full disk...): say so
@@ -562,8 +572,8 @@ def _execute_locked(
 def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None:
     """Each node's download from devpack's own server goes into the journal (and so the
     report) as step ``source/<node>``: which file, how many bytes, how long."""
-    server = inputs.source.server
-    if server is None:
+    share = inputs.source.share
+    if share is None:
         return
     names = {node.address: node.label for node in inputs.inventory.nodes}
 
@@ -581,7 +591,7 @@ def record_downloads(inputs: Inputs, journal: JournalStore, run_id: str) -> None
             complete=download.complete,
         )
 
-    server.on_download = record
+    share.on_download = record
 
 
 def journal_full(exc: JournalWriteFailed, states: Path, run_id: str) -> UserError:

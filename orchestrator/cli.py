@@ -187,15 +187,20 @@ def _run(
         app.check_run_id(run_id)
     if not dry_run:
         app.check_state_dir(states)
-    if run_id is not None and not dry_run and app.run_exists(states, run_id):
+    if run_id is not None and not dry_run:
         # a scheduler's retry of the same run: continue it (a completed one is reported)
-        app.check_same_inputs(states, run_id, inventory, playbook)
-        return _finish(
-            "run",
-            roll_out.resume(
-                states, run_id, progress_for, window=window, announce=_announce, ticket=flags
-            ),
+        continued = roll_out.continue_run(
+            states,
+            run_id,
+            inventory,
+            playbook,
+            progress_for,
+            window=window,
+            announce=_announce,
+            ticket=flags,
         )
+        if continued is not None:
+            return _finish("run", continued)
     inputs = app.load_inputs(inventory, playbook)
     if dry_run:
         dry = roll_out.dry_run(inputs, window=window, given=given, show_plan=_show_plan)

@@ -21,6 +21,12 @@ def fleet_run(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Journal and run folders (default .devpack)"
     ),
+    run_id: str | None = typer.Option(
+        None,
+        "--run-id",
+        help="Choose the fleet run's id (a scheduler's); each cluster's run is "
+        "<id>-<cluster>, and the same command again continues each of them",
+    ),
     change_id: str | None = typer.Option(
         None, "--change-id", help="The change ticket every cluster's run belongs to"
     ),
@@ -33,7 +39,7 @@ def fleet_run(
     from orchestrator.cli_output import json_mode
 
     with json_mode("fleet run" if as_json else None):
-        _fleet_run(fleet, max_clusters, state_dir, as_json, change_id, operator)
+        _fleet_run(fleet, max_clusters, state_dir, as_json, change_id, operator, run_id)
 
 
 def _fleet_run(
@@ -43,18 +49,28 @@ def _fleet_run(
     as_json: bool,
     change_id: str | None = None,
     operator: str | None = None,
+    run_id: str | None = None,
 ) -> None:
     from orchestrator import app, results, ticket
     from orchestrator.cli_output import err, out, sigterm_as_interrupt, user_errors
-    from orchestrator.fleet import ClusterProgress, fleet_exit_code, load_fleet, run_fleet
+    from orchestrator.fleet import (
+        ClusterProgress,
+        check_fleet_run_id,
+        fleet_exit_code,
+        load_fleet,
+        run_fleet,
+    )
 
     states = app.state_dir(state_dir)
     lock = threading.Lock()
     with user_errors():
+        if run_id is not None:
+            check_fleet_run_id(run_id)
         app.check_state_dir(states)  # before any cluster is contacted
         flags = ticket.given(change_id, operator)
         entries = load_fleet(fleet)
-    out.print(f"fleet: {len(entries)} cluster(s), at most {max_clusters} at once")
+    named = f" (fleet run {run_id})" if run_id else ""
+    out.print(f"fleet{named}: {len(entries)} cluster(s), at most {max_clusters} at once")
     stream = sys.stderr if as_json else sys.stdout
     with sigterm_as_interrupt():
         ran, interrupted = run_fleet(
@@ -62,6 +78,7 @@ def _fleet_run(
             states,
             max_clusters,
             progress=lambda cluster: ClusterProgress(cluster, stream, lock),
+            fleet_run_id=run_id,
             ticket=flags,
         )
     if interrupted:
@@ -83,6 +100,6 @@ def _fleet_run(
     out.print(f"fleet: {done} of {len(ran)} cluster(s) completed")
     if as_json:
         results.emit(
-            results.fleet_document(ran, interrupted, code, flags.change_id, flags.operator)
+            results.fleet_document(ran, interrupted, code, flags.change_id, flags.operator, run_id)
         )
     raise typer.Exit(code)

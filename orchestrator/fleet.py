@@ -2,8 +2,11 @@
 
 Each cluster is an ordinary run (its own run id, journal entries, lock, log file and
 report); the fleet only bounds how many clusters run at once. A cluster that fails
-stops only itself. SOAP WSDLs are parsed once per process (drivers/soap's cache), so
-the clients of every cluster share them.
+stops only itself. A fleet run id (``--run-id``, a scheduler's) gives every cluster the
+run id ``<fleet id>-<cluster>``, so the same command again continues each cluster's run
+where it stands, exactly as ``devpack run --run-id`` does for one cluster.
+SOAP WSDLs are parsed once per process (drivers/soap's cache), so the clients of every
+cluster share them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -20,16 +23,40 @@ import structlog
 
 from orchestrator import app, logs, parallel, roll_out
 from orchestrator.config.errors import ConfigError
-from orchestrator.config.fields import unprintable
-from orchestrator.config.loader import load_inventory
+from orchestrator.config.fields import MAX_CLUSTER_NAME, unprintable
+from orchestrator.config.loader import load_inventory, load_playbook
 from orchestrator.config.yamlfile import load_yaml
+from orchestrator.drivers.sftp.server import serve_conflict
 from orchestrator.engine.rollout import ProgressView
 from orchestrator.engine.states import RunState
 from orchestrator.errors import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
+from orchestrator.planning.plan import Plan
 from orchestrator.ticket import TicketFlags
 
 INVENTORY_NAME = "inventory.yml"
 PLAYBOOK_NAME = "playbook.yml"
+
+
+# Every cluster's run id is the fleet's, '-' and the cluster's name (both safe names), so
+# the fleet's id leaves room for the longest cluster name.
+MAX_FLEET_RUN_ID = app.MAX_RUN_ID - MAX_CLUSTER_NAME - 1
+
+
+def check_fleet_run_id(run_id: str) -> str:
+    """``fleet run --run-id``: a safe name short enough for every cluster's run id."""
+    app.check_run_id(run_id)
+    if len(run_id) > MAX_FLEET_RUN_ID:
+        raise UserError(
+            f"--run-id {run_id!r} is {len(run_id)} characters long",
+            f"a fleet's run id has at most {MAX_FLEET_RUN_ID}: each cluster's run id is "
+            "it, '-' and the cluster's name",
+        )
+    return run_id
+
+
+def cluster_run_id(fleet_run_id: str, cluster: str) -> str:
+    """The run id of ``cluster`` in the fleet run ``fleet_run_id`` (the same every time)."""
+    return f"{fleet_run_id}-{cluster}"
 
 
 @dataclass(frozen=True)
@@ -71,7 +98,7 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 f"{path}: no sub-folder holds both {INVENTORY_NAME} and {PLAYBOOK_NAME}",
                 "one folder per cluster, each with inventory.yml and playbook.yml",
             )
-        return _distinct(path, entries)
+        return _checked(path, entries)
     # bounded, regular files only, no alias bombs; a ConfigError names the file (exit 2)
     document = load_yaml(path).data
     clusters = document.get("clusters")
@@ -96,15 +123,18 @@ def load_fleet(path: Path) -> list[FleetEntry]:
                 "write each path as text, relative to the fleet file",
             )
         entries.append(FleetEntry(path.parent / item["inventory"], path.parent / item["playbook"]))
-    return _distinct(path, entries)
+    return _checked(path, entries)
 
 
-def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
-    """Each cluster once: two entries for one cluster would fight over its lock."""
+def _checked(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
+    """Each cluster once (two entries for one cluster would fight over its lock), and
+    clusters naming one sftp.serve address agree on its port (they share its server)."""
     seen: dict[str, FleetEntry] = {}
+    served: dict[str, tuple[int, str]] = {}  # address -> (port, first cluster naming it)
     for entry in entries:
         try:
             name = load_inventory(entry.inventory).cluster
+            serve = load_playbook(entry.playbook).sftp.serve
         except ConfigError:
             continue  # reported as that cluster's error when its turn comes
         if name in seen:
@@ -114,6 +144,12 @@ def _distinct(path: Path, entries: list[FleetEntry]) -> list[FleetEntry]:
                 "list each cluster once (inventory `cluster:` names must be unique in a fleet)",
             )
         seen[name] = entry
+        if serve is None:
+            continue
+        asked = (serve.port, f"cluster {name}")
+        conflict = serve_conflict(serve.address, served.setdefault(serve.address, asked), asked)
+        if conflict is not None:
+            raise UserError(f"{path}: {conflict.message}", conflict.hint)
     return entries
 
 
@@ -143,10 +179,13 @@ def run_cluster(
     progress: Callable[[str], ProgressView],
     stop: threading.Event | None = None,
     ticket: TicketFlags | None = None,
+    fleet_run_id: str | None = None,
 ) -> ClusterResult:
     """One cluster of the fleet: an ordinary run (``roll_out``: plan, execute, post-run
-    audit and report), its exit code by the same rule as ``devpack run``'s. Whatever
-    happens, a ClusterResult comes back: one cluster's failure stops only itself."""
+    audit and report), its exit code by the same rule as ``devpack run``'s; with
+    ``fleet_run_id``, the cluster's run of that fleet run is continued if the journal
+    has it (``roll_out.continue_run``). Whatever happens, a ClusterResult comes back: one
+    cluster's failure stops only itself."""
     started = time.monotonic()
     result = ClusterResult(entry, entry.label, "error", EXIT_INPUT)
     if stop is not None and stop.is_set():  # the fleet was interrupted before its turn
@@ -154,18 +193,36 @@ def run_cluster(
         result.message = "the fleet was interrupted before this cluster's turn"
         return result
     try:
-        inputs = app.load_inputs(entry.inventory, entry.playbook)
-        result.cluster = inputs.inventory.cluster
+        result.cluster = load_inventory(entry.inventory).cluster
         view = progress(result.cluster)
-        result.run_id = app.new_run_id(result.cluster)
-        run = roll_out.roll_out(
-            inputs,
-            states,
-            lambda plan: nullcontext(view),
-            run_id=result.run_id,
-            stop=stop,
-            ticket=ticket,
-        )
+
+        def progress_for(plan: Plan) -> AbstractContextManager[ProgressView]:
+            return nullcontext(view)
+
+        run = None
+        if fleet_run_id is not None:
+            result.run_id = cluster_run_id(fleet_run_id, result.cluster)
+            run = roll_out.continue_run(
+                states,
+                result.run_id,
+                entry.inventory,
+                entry.playbook,
+                progress_for,
+                announce=view.message,
+                stop=stop,
+                ticket=ticket,
+            )
+        if run is None:
+            inputs = app.load_inputs(entry.inventory, entry.playbook)
+            result.run_id = result.run_id or app.new_run_id(result.cluster)
+            run = roll_out.roll_out(
+                inputs,
+                states,
+                progress_for,
+                run_id=result.run_id,
+                stop=stop,
+                ticket=ticket,
+            )
         _describe(result, run, view)
     except ConfigError as exc:
         result.message = str(exc)
@@ -182,10 +239,18 @@ def run_cluster(
 
 def _describe(result: ClusterResult, run: roll_out.RunResult, view: ProgressView) -> None:
     outcome = run.outcome
-    assert outcome is not None  # a new run always has one
-    result.status = str(outcome.status)
     result.exit_code = roll_out.exit_code(run)
-    if outcome.status != RunState.COMPLETED:
+    result.status = str(outcome.status if outcome is not None else RunState.COMPLETED)
+    if outcome is None:  # a continued run that had completed already
+        result.message = (
+            "already completed; nothing to do"
+            if run.already_complete
+            else "completed earlier; its post-run audit and report written now"
+        )
+        if run.audit_found_errors:
+            assert run.report is not None
+            result.message += f", but the post-run audit found {run.report.errors} error(s)"
+    elif outcome.status != RunState.COMPLETED:
         result.message = f"{outcome.message}; {outcome.hint}"
     elif run.audit_found_errors:
         assert run.report is not None
@@ -215,6 +280,7 @@ def run_fleet(
     max_clusters: int,
     progress: Callable[[str], ProgressView] = lambda cluster: ProgressView(),
     ticket: TicketFlags | None = None,
+    fleet_run_id: str | None = None,
 ) -> tuple[list[ClusterResult], bool]:
     """Every cluster, at most ``max_clusters`` at once; results in the fleet's order, and
     whether the fleet was interrupted (Ctrl-C / SIGTERM: running clusters stop at their
@@ -228,7 +294,7 @@ def run_fleet(
     logs.route_runs(states / "fleet.log.jsonl")
     try:
         settled = parallel.settle(
-            lambda entry: run_cluster(entry, states, progress, stop, ticket),
+            lambda entry: run_cluster(entry, states, progress, stop, ticket, fleet_run_id),
             entries,
             limit=max_clusters,
             name="cluster",

@@ -172,11 +172,13 @@ def fleet_document(
     exit_code: int,
     change_id: str | None = None,
     operator: str | None = None,
+    run_id: str | None = None,
 ) -> Document:
     return _document(
         "fleet run",
         exit_code,
         fleet={
+            "run_id": run_id,
             "interrupted": interrupted,
             "change_id": change_id,
             "operator": operator,

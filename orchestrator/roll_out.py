@@ -233,25 +233,85 @@ def roll_out(
             before = None
             if not app.run_exists(states, run_id):
                 before = take_before(inputs, states, run_id, facts, gateway)
-            with progress_for(plan) as progress:
-                outcome = app.execute(
-                    inputs,
-                    plan,
-                    states,
-                    progress,
-                    run_id=run_id,
-                    window=window,
-                    gateway=gateway,
-                    stop=stop,
-                    stop_after=stop_after,
-                    ticket=ticket or TicketFlags(),
-                    before=before,
-                )
-            # the post-run audit reuses the run's sessions instead of logging in again
-            report = post_run_report(inputs, states, run_id, gateway)
+            return execute_and_report(
+                inputs,
+                plan,
+                states,
+                run_id,
+                gateway,
+                progress_for,
+                window=window,
+                stop=stop,
+                stop_after=stop_after,
+                ticket=ticket,
+                before=before,
+            )
         finally:
             gateway.close()
+
+
+def execute_and_report(
+    inputs: app.Inputs,
+    plan: Plan,
+    states: Path,
+    run_id: str,
+    gateway: DriverGateway,
+    progress_for: ProgressFor,
+    *,
+    window: MaintenanceWindow | None,
+    stop: threading.Event | None,
+    ticket: TicketFlags | None,
+    stop_after: str | None = None,
+    before: ClusterState | None = None,
+) -> RunResult:
+    """Run the plan under its progress view, then the post-run audit and report (on the
+    run's own sessions instead of logging in again), then tell the notifiers."""
+    with progress_for(plan) as progress:
+        outcome = app.execute(
+            inputs,
+            plan,
+            states,
+            progress,
+            run_id=run_id,
+            window=window,
+            gateway=gateway,
+            stop=stop,
+            stop_after=stop_after,
+            ticket=ticket or TicketFlags(),
+            before=before,
+        )
+    report = post_run_report(inputs, states, run_id, gateway)
     return notify_end(inputs, _result(run_id, plan, outcome, states, report))
+
+
+def continue_run(
+    states: Path,
+    run_id: str,
+    inventory: Path,
+    playbook: Path,
+    progress_for: ProgressFor,
+    *,
+    window: MaintenanceWindow | None = None,
+    announce: Callable[[str], None] = lambda text: None,
+    stop: threading.Event | None = None,
+    ticket: TicketFlags | None = None,
+) -> RunResult | None:
+    """A scheduler's ``--run-id`` (``run``, and each cluster of ``fleet run``): a run the
+    journal holds under that id is continued, only with the inventory and playbook it
+    started with (a completed one only reports its result again); None if there is no
+    such run yet, for the caller to start it under that id."""
+    if not app.run_exists(states, run_id):
+        return None
+    app.check_same_inputs(states, run_id, inventory, playbook)
+    return resume(
+        states,
+        run_id,
+        progress_for,
+        window=window,
+        announce=announce,
+        stop=stop,
+        ticket=ticket,
+    )
 
 
 def resume(
@@ -261,6 +321,7 @@ def resume(
     *,
     window: MaintenanceWindow | None = None,
     announce: Callable[[str], None] = lambda text: None,
+    stop: threading.Event | None = None,
     ticket: TicketFlags | None = None,
 ) -> RunResult:
     """Continue a stopped, failed or killed run; a completed run changes nothing more on
@@ -281,21 +342,19 @@ def resume(
     inputs = app.load_inputs(inventory, playbook)
     gateway = app.open_gateway(inputs)
     try:
-        with progress_for(plan) as progress:
-            outcome = app.execute(
-                inputs,
-                plan,
-                states,
-                progress,
-                run_id=run_id,
-                window=window,
-                gateway=gateway,
-                ticket=ticket or TicketFlags(),
-            )
-        report = post_run_report(inputs, states, run_id, gateway)
+        return execute_and_report(
+            inputs,
+            plan,
+            states,
+            run_id,
+            gateway,
+            progress_for,
+            window=window,
+            stop=stop,
+            ticket=ticket,
+        )
     finally:
         gateway.close()
-    return notify_end(inputs, _result(run_id, plan, outcome, states, report))
 
 
 def take_before(

@@ -2,8 +2,10 @@
 
 Served: a one-time account (random user and password, made when the inputs are loaded,
 given to the log redactor at once) on a read-only server that lives only while the
-process runs a rollout, resume or dry run. Either way ``problems()`` is the source
-precheck the precheck stage (and ``--dry-run``) runs before the window.
+process runs a rollout, resume or dry run. The runs of one process (a fleet's clusters)
+that name the same serve address share its one server (``SERVERS``), each with its own
+account. Either way ``problems()`` is the source precheck the precheck stage (and
+``--dry-run``) runs before the window.
 """
 
 from __future__ import annotations
@@ -19,10 +21,19 @@ from orchestrator import logs
 from orchestrator.config.playbook import SERVED_DIRECTORY, Playbook
 from orchestrator.config.secrets import Prompter, Secret
 from orchestrator.drivers.sftp.probe import Expected, Source, check_source
-from orchestrator.drivers.sftp.server import CopServer, OneTimeAccount, ServeError
+from orchestrator.drivers.sftp.server import (
+    CopServer,
+    OneTimeAccount,
+    ServeError,
+    Share,
+    SharedServers,
+)
 from orchestrator.errors import EXIT_PRECHECK, UserError
 
 log = structlog.get_logger(__name__)
+
+# devpack's own SFTP servers of this process, one per serve address
+SERVERS = SharedServers()
 
 
 @dataclass
@@ -34,11 +45,13 @@ class CopSource:
     password: Secret
     known_hosts: Path
     expected: list[Expected] = field(default_factory=list)
-    server: CopServer | None = None  # devpack's own (sftp.serve), not started yet
+    share: Share | None = None  # the run's account on devpack's own server (sftp.serve)
+    who: str = ""  # the cluster, named if another asks for this serve address differently
+    server: CopServer | None = None  # the server serving ``share``, while it does
 
     @property
     def served(self) -> bool:
-        return self.server is not None
+        return self.share is not None
 
     def describe(self) -> str:
         who = "devpack's own SFTP server" if self.served else "SFTP server"
@@ -46,18 +59,21 @@ class CopSource:
 
     @contextlib.contextmanager
     def serving(self) -> Iterator[None]:
-        """devpack's server runs for the block (a no-op for your own server)."""
-        if self.server is None:
+        """devpack's server serves this run's account for the block (a no-op for your
+        own server)."""
+        if self.share is None:
             yield
             return
         try:
-            self.server.start()
+            server = SERVERS.add(self.host, self.port, self.directory, self.share, self.who)
         except ServeError as exc:
             raise UserError(exc.message, exc.hint, EXIT_PRECHECK) from None
+        self.server = server
         try:
             yield
         finally:
-            self.server.stop()
+            self.server = None
+            SERVERS.remove(server, self.share)
 
     def problems(self) -> list[str]:
         """The source precheck: login, directory, each file, its size (and MD5 when
@@ -71,13 +87,16 @@ class CopSource:
             known_hosts=str(self.known_hosts),
             host_key=self.server.host_key if self.server else None,
         )
-        if self.server is None:
+        if self.share is None:
             return check_source(probe, self.expected)
-        with self.server.not_recording():
+        assert self.server is not None, "prechecked while serving"
+        with self.share.not_recording():
             return check_source(probe, self.expected)
 
 
-def cop_source(playbook: Playbook, known_hosts: Path, prompt: Prompter | None) -> CopSource:
+def cop_source(
+    playbook: Playbook, known_hosts: Path, prompt: Prompter | None, cluster: str = ""
+) -> CopSource:
     sftp = playbook.sftp
     if sftp.serve is None:
         assert sftp.host and sftp.directory and sftp.username and sftp.password
@@ -100,7 +119,6 @@ def cop_source(playbook: Playbook, known_hosts: Path, prompt: Prompter | None) -
         assert cop.source is not None  # the playbook's rule with sftp.serve
         files[cop.file_name] = cop.source
         expected.append(Expected(cop.file_name, cop.source.stat().st_size, cop.md5))
-    server = CopServer(files, sftp.serve.address, sftp.serve.port, SERVED_DIRECTORY, account)
     return CopSource(
         sftp.serve.address,
         sftp.serve.port,
@@ -109,5 +127,6 @@ def cop_source(playbook: Playbook, known_hosts: Path, prompt: Prompter | None) -
         Secret(account.password),
         known_hosts,
         expected,
-        server,
+        Share(account, files),
+        f"cluster {cluster}" if cluster else "another run",
     )

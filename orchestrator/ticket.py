@@ -58,6 +58,9 @@ class ChangeTicket(BaseModel):
     recorded_at: float = 0.0
     # what a resume changed: "2026-11-30T02:10:00Z resume by bob: operator alice -> bob"
     notes: list[str] = Field(default_factory=list)
+    # the maintenance window each start or resume ran under, where it came from:
+    # "2026-11-30T01:00:00+01:00 / 2026-11-30T05:00:00+01:00 (--window)"
+    windows: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,13 @@ class TicketFlags:
 
     change_id: str | None = None
     operator: str | None = None
+    # the window this start or resume runs under, as ``window_text`` spells it
+    window: str | None = None
+
+
+def window_text(start: str, end: str, source: str) -> str:
+    """One window as the ticket lists it; ``source`` is ``--window`` or ``playbook``."""
+    return f"{start} / {end} ({source})"
 
 
 def check_ticket_text(value: str, flag: str, max_length: int) -> str:
@@ -136,7 +146,10 @@ def fold(details: Iterable[dict[str, Any]]) -> ChangeTicket | None:
         if ticket is None:
             ticket = ChangeTicket.model_validate(detail)
             continue
-        update: dict[str, Any] = {"notes": [*ticket.notes, *detail.get("notes", [])]}
+        update: dict[str, Any] = {
+            "notes": [*ticket.notes, *detail.get("notes", [])],
+            "windows": [*ticket.windows, *detail.get("windows", [])],
+        }
         for key in ("change_id", "operator"):
             if detail.get(key) is not None:
                 update[key] = detail[key]
@@ -165,6 +178,8 @@ def record(
     entries = [e.detail for e in journal.entries(run_id) if e.step == TICKET_STEP]
     if not entries:
         ticket = new_ticket(flags.change_id, flags.operator, inventory, playbook_path, playbook)
+        if flags.window:
+            ticket.windows.append(flags.window)
         if resumed:  # a run journaled before devpack recorded tickets
             ticket.notes.append(
                 f"{_stamp(ticket.recorded_at)} recorded at a resume: the run started "
@@ -177,12 +192,15 @@ def record(
     note = override_note(
         journaled, flags.change_id, flags.operator, flags.operator or os_user(), _stamp(time.time())
     )
-    if note is None:
+    # a resume under another window (a later night, --window) adds it to the list
+    window = flags.window if flags.window and flags.window not in journaled.windows[-1:] else None
+    if note is None and window is None:
         return journaled
     change: dict[str, Any] = {
         "change_id": flags.change_id,
         "operator": flags.operator,
-        "notes": [note],
+        "notes": [note] if note else [],
+        "windows": [window] if window else [],
     }
     journal.write(run_id, RECORDED, step=TICKET_STEP, **change)
     return fold([*entries, change])

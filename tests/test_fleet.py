@@ -6,8 +6,11 @@ import json
 
 from typer.testing import CliRunner
 
+from orchestrator.app import check_run_id
 from orchestrator.cli import cli
+from orchestrator.config.fields import MAX_CLUSTER_NAME
 from orchestrator.engine.journal import Journal
+from orchestrator.fleet import MAX_FLEET_RUN_ID, cluster_run_id
 from orchestrator.lab.config import demo_config
 
 
@@ -70,7 +73,10 @@ def test_two_entries_for_one_cluster_are_refused(lab_cluster, tmp_path):
     assert not cluster.lab.events.select("install_started")
 
 
-def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
+def test_sigterm_stops_the_fleet_like_a_run_and_its_run_id_continues_it(lab_cluster, tmp_path):
+    """SIGTERM stops a fleet as it stops a run; the same `fleet run --run-id` again
+    continues each cluster's run (<id>-<cluster>) where it stands, and once more only
+    reports them completed, touching no node."""
     import os
     import signal
     import subprocess
@@ -96,6 +102,8 @@ def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
             "1",
             "--state-dir",
             str(state),
+            "--run-id",
+            "CHG7",
         ],
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -118,7 +126,45 @@ def test_sigterm_stops_the_fleet_like_a_run(lab_cluster, tmp_path):
     assert not first.lab.events.select("reboot_started")
     with Journal(state / "journal.sqlite") as journal:
         (east,) = journal.runs("east")
+        assert east.run_id == "CHG7-east"
         assert journal.run_state(east.run_id) == "interrupted"
+
+    # the scheduler's retry: east's run continues (its publisher is not installed again),
+    # west's starts under its own derived id, both at once
+    again = ["fleet", "run", "--fleet", str(fleet), "--max-clusters", "2"]
+    again += ["--state-dir", str(state), "--run-id", "CHG7", "--json"]
+    result = CliRunner().invoke(cli, again, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["fleet"]["run_id"] == "CHG7"
+    ids = {c["cluster"]: c["run_id"] for c in document["fleet"]["clusters"]}
+    assert ids == {"east": "CHG7-east", "west": "CHG7-west"}
+    assert completed_runs(state) == ids  # one run per cluster in the journal, no third
+    for cluster in (first, second):
+        for node in cluster.world.nodes:
+            assert len(cluster.lab.events.select("install_started", node)) == 1, node
+            assert len(cluster.lab.events.select("reboot_started", node)) == 1, node
+    # and once more: both completed, nothing touched
+    seen = [len(c.lab.events.all()) for c in (first, second)]
+    result = CliRunner().invoke(cli, again, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    clusters = json.loads(result.stdout)["fleet"]["clusters"]
+    assert {c["message"] for c in clusters} == {"already completed; nothing to do"}
+    for cluster, before in zip((first, second), seen, strict=True):
+        done = cluster.lab.events.all()[before:]
+        assert not [e for e in done if e.event in ("install_started", "reboot_started")]
+
+
+def test_fleet_run_id_leaves_room_for_each_cluster_name(tmp_path):
+    long_id = "x" * (MAX_FLEET_RUN_ID + 1)
+    result = CliRunner().invoke(
+        cli, ["fleet", "run", "--fleet", str(tmp_path / "none.yml"), "--run-id", long_id]
+    )
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert f"at most {MAX_FLEET_RUN_ID}" in flat and "Traceback" not in result.output
+    # the longest fleet id and the longest cluster name still make a valid run id
+    check_run_id(cluster_run_id("x" * MAX_FLEET_RUN_ID, "c" * MAX_CLUSTER_NAME))
 
 
 def test_fleet_exit_code_follows_the_post_run_audit(lab_cluster, tmp_path):

@@ -308,6 +308,10 @@ DRS_PERCENT = "Percentage Complete: 100"
 DRS_COMPONENT = (
     "UCM {host} CCMDB {status} {date} activelog/platform/drf/log/{stamp}_b_{host}_ucm_ccmdb.log"
 )
+# show status (layout inferred from real 11.5/12.5 output; the labels are what is read)
+STATUS_HOST = "Host Name          : {host}"
+STATUS_PRODUCT = "Product Ver        : {version}"
+STATUS_UPTIME = " {time} up {since},  1 user,  load average: 0.21, 0.19, 0.18"  # Linux uptime
 # show timezone config (inferred wording, reference 9.6)
 TIMEZONE_CURRENT = "Current timezone: {zone}"
 TIMEZONE_VERSION = "Timezone version: 2024a"

@@ -36,6 +36,7 @@ from orchestrator.engine.gateway import (
     ReplicationCheck,
     ServiceState,
 )
+from orchestrator.engine.states import InstallOutcome as EngineOutcome
 
 log = structlog.get_logger(__name__)
 
@@ -267,7 +268,7 @@ class DriverGateway:
             try:
                 check_typable(what, value, host=node)
             except UnsafeText as exc:
-                return InstallReport(outcome="unsafe_value", message=str(exc))
+                return InstallReport(outcome=EngineOutcome.UNSAFE_VALUE, message=str(exc))
         previous = self._raise_session_timeout(node, request.timeout)
         try:
             with self.cli(node) as cli:

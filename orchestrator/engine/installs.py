@@ -12,7 +12,7 @@ from orchestrator import logs
 from orchestrator.cucm.release import cop_base_name
 from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.engine.gateway import InstallRequest
-from orchestrator.engine.states import InstallDetail, InstallResult, StepState
+from orchestrator.engine.states import InstallDetail, InstallOutcome, InstallResult, StepState
 from orchestrator.engine.steps import StepContext, fail_step, wait_step
 from orchestrator.engine.waits import NotYet
 from orchestrator.files import make_dirs, open_private
@@ -85,7 +85,7 @@ def _install_one(
     if report.outcome in _PERHAPS_INSTALLED_ELSEWHERE and gateway.upgrade_status(node) == "Running":
         ctx.mark(step, node, StepState.WAITING_FOR_RUNNING_INSTALL)
         return _await_background_install(ctx, step, node, request, done, tag)
-    if report.outcome == "installed" or (
+    if report.outcome == InstallOutcome.INSTALLED or (
         report.outcome in _PERHAPS_INSTALLED_ELSEWHERE
         and _has_option(gateway.installed_options(node), request.file)
     ):
@@ -108,7 +108,10 @@ def _install_one(
             **kept,
         )
         return InstallResult.INSTALLED
-    if report.outcome == "already_in_progress" and gateway.upgrade_status(node) != "Running":
+    if (
+        report.outcome == InstallOutcome.ALREADY_IN_PROGRESS
+        and gateway.upgrade_status(node) != "Running"
+    ):
         fail_step(
             ctx,
             step,
@@ -117,11 +120,11 @@ def _install_one(
             "in progress, yet utils system upgrade status shows no install running (an "
             "install cut off with its session leaves it so)",
             STUCK_FRAMEWORK_REMEDY,
-            outcome="framework_stuck",
+            outcome=InstallOutcome.FRAMEWORK_STUCK,
         )
     hint = _INSTALL_HINTS.get(report.outcome, "read the message and the node's upgrade log")
     # an unexpected question: the operator reads what the node asked in the journal too
-    unexpected = report.outcome == "unknown_prompt" and report.transcript
+    unexpected = report.outcome == InstallOutcome.UNKNOWN_PROMPT and report.transcript
     extra = {"transcript": report.transcript} if unexpected else {}
     fail_step(
         ctx,
@@ -157,31 +160,55 @@ def _keep_transcript(ctx: StepContext, node: str, transcript: str) -> dict[str, 
 
 # The wizard offers no file (or refuses a second install) when the pack is already
 # installed or being installed by another session.
-_PERHAPS_INSTALLED_ELSEWHERE = frozenset({"not_offered", "no_valid_options", "already_in_progress"})
+_PERHAPS_INSTALLED_ELSEWHERE = frozenset(
+    {
+        InstallOutcome.NOT_OFFERED,
+        InstallOutcome.NO_VALID_OPTIONS,
+        InstallOutcome.ALREADY_IN_PROGRESS,
+    }
+)
 
-_INSTALL_HINTS = {
-    "checksum_mismatch": "the file on the SFTP server is not the one the playbook names: "
-    "compare its MD5 with the playbook's cop.md5; nothing was installed",
-    "bad_credentials": "check the SFTP username and the password reference in the playbook",
-    "bad_directory": "check sftp.directory in the playbook",
-    "server_unreachable": "check sftp.host/port and that the node can reach the SFTP server",
-    "no_valid_options": "the file is missing from the directory, not valid for this release, "
-    "or already installed",
-    "not_offered": "the file is missing from the directory, or already installed",
-    "disk_space": "free space in the common partition (Log Partition Monitoring / CLI)",
-    "invalid_file": "install ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn first "
-    "for .sha512 files on this release",
-    "unsafe_value": "a playbook value holds a control character; fix it (nothing was typed "
-    "on the node)",
-    "locked": "another session holds the node's install wizard: that session should leave "
-    "it with q (or run `utils system upgrade cancel` if it is stale), then resume; or set "
-    "install.take_over_held_wizard: true in the playbook",
-    "already_in_progress": "another upgrade runs on the node; wait for it or cancel it",
-    "failed": "read the node's upgrade log (utils system upgrade status)",
-    "unknown_prompt": "the node asked a question devpack does not expect (reference 9.5): "
-    "nothing was answered, the wizard was left and cancelled; the dialog (passwords masked) "
-    "is saved with this failure in the journal and the run folder's log.jsonl; find out "
-    "why the node asks it, then resume",
+_INSTALL_HINTS: dict[str, str] = {
+    InstallOutcome.CHECKSUM_MISMATCH: (
+        "the file on the SFTP server is not the one the playbook names: "
+        "compare its MD5 with the playbook's cop.md5; nothing was installed"
+    ),
+    InstallOutcome.BAD_CREDENTIALS: (
+        "check the SFTP username and the password reference in the playbook"
+    ),
+    InstallOutcome.BAD_DIRECTORY: "check sftp.directory in the playbook",
+    InstallOutcome.SERVER_UNREACHABLE: (
+        "check sftp.host/port and that the node can reach the SFTP server"
+    ),
+    InstallOutcome.NO_VALID_OPTIONS: (
+        "the file is missing from the directory, not valid for this release, or already installed"
+    ),
+    InstallOutcome.NOT_OFFERED: "the file is missing from the directory, or already installed",
+    InstallOutcome.DISK_SPACE: (
+        "free space in the common partition (Log Partition Monitoring / CLI)"
+    ),
+    InstallOutcome.INVALID_FILE: (
+        "install ciscocm.enable-sha512sum-2021-signing-key-v1.0.cop.sgn first "
+        "for .sha512 files on this release"
+    ),
+    InstallOutcome.UNSAFE_VALUE: (
+        "a playbook value holds a control character; fix it (nothing was typed on the node)"
+    ),
+    InstallOutcome.LOCKED: (
+        "another session holds the node's install wizard: that session should leave "
+        "it with q (or run `utils system upgrade cancel` if it is stale), then resume; or set "
+        "install.take_over_held_wizard: true in the playbook"
+    ),
+    InstallOutcome.ALREADY_IN_PROGRESS: (
+        "another upgrade runs on the node; wait for it or cancel it"
+    ),
+    InstallOutcome.FAILED: "read the node's upgrade log (utils system upgrade status)",
+    InstallOutcome.UNKNOWN_PROMPT: (
+        "the node asked a question devpack does not expect (reference 9.5): "
+        "nothing was answered, the wizard was left and cancelled; the dialog (passwords masked) "
+        "is saved with this failure in the journal and the run folder's log.jsonl; find out "
+        "why the node asks it, then resume"
+    ),
 }
 
 
@@ -214,7 +241,7 @@ def _await_background_install(
             f"stuck (utils system upgrade status: {status}; the wizard answers An upgrade is "
             "already in progress)",
             STUCK_FRAMEWORK_REMEDY,
-            outcome="framework_stuck",
+            outcome=InstallOutcome.FRAMEWORK_STUCK,
         )
     fail_step(
         ctx,
@@ -222,5 +249,5 @@ def _await_background_install(
         node,
         f"install ended with status {status} and the option is not listed",
         "read the node's upgrade log (utils system upgrade status)",
-        outcome="failed",
+        outcome=InstallOutcome.FAILED,
     )

@@ -215,7 +215,94 @@ class Folding:
         return state
 
 
-class Journal(Folding):
+class Rows(Folding):
+    """The journal's rows (runs, their inputs fingerprint, entries), written and read
+    the same way whatever database holds them. A backend runs the statements, written
+    with ``?`` placeholders: ``_written`` (a failure is ``JournalWriteFailed``, the write
+    left nothing behind), ``_inserted`` (an entry's insert, its new ``seq``), ``_rows``
+    (a read, under the journal's lock)."""
+
+    path: Path | str
+    _lock: threading.Lock
+
+    def _written(self, sql: str, args: tuple[Any, ...]) -> Any:
+        raise NotImplementedError
+
+    def _inserted(self, sql: str, args: tuple[Any, ...]) -> int:
+        raise NotImplementedError
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    # ----- writing -------------------------------------------------------------------
+
+    def create_run(
+        self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
+    ) -> None:
+        with self._lock:
+            self._written(
+                "insert into runs values (?, ?, ?, ?, ?, ?)",
+                (run_id, cluster, time.time(), plan_json, inventory, playbook),
+            )
+
+    def record_inputs(self, run_id: str, fingerprint: dict[str, str]) -> None:
+        """What the run does to the nodes, as its inputs said when it started."""
+        body = json.dumps(fingerprint, sort_keys=True)
+        with self._lock:
+            self._written("insert into run_inputs values (?, ?)", (run_id, body))
+
+    def inputs(self, run_id: str) -> dict[str, str] | None:
+        """The journaled fingerprint; None for runs journaled before fingerprints."""
+        rows = self._rows("select fingerprint from run_inputs where run_id = ?", (run_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def write(
+        self,
+        run_id: str,
+        state: str,
+        *,
+        step: str | None = None,
+        node: str | None = None,
+        **detail: Any,
+    ) -> Entry:
+        now = time.time()
+        body = json.dumps(detail, default=str, sort_keys=True)
+        with self._lock:
+            seq = self._inserted(
+                "insert into entries (run_id, time, step, node, state, detail)"
+                " values (?, ?, ?, ?, ?, ?)",
+                (run_id, now, step, node, str(state), body),
+            )
+        return Entry(seq, run_id, now, step, node, str(state), detail)
+
+    # ----- reading -------------------------------------------------------------------
+
+    def run(self, run_id: str) -> RunRecord | None:
+        rows = self._rows("select * from runs where run_id = ?", (run_id,))
+        return RunRecord(*rows[0]) if rows else None
+
+    def runs(self, cluster: str | None = None) -> list[RunRecord]:
+        if cluster:
+            rows = self._rows(
+                "select * from runs where cluster = ? order by created, run_id", (cluster,)
+            )
+        else:
+            rows = self._rows("select * from runs order by created, run_id")
+        return [RunRecord(*row) for row in rows]
+
+    def entries(self, run_id: str) -> list[Entry]:
+        rows = self._rows(
+            "select seq, run_id, time, step, node, state, detail from entries"
+            " where run_id = ? order by seq",
+            (run_id,),
+        )
+        return [
+            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
+
+
+class Journal(Rows):
     """The embedded journal: ``journal.sqlite`` in the state dir."""
 
     def __init__(self, path: Path) -> None:
@@ -282,74 +369,9 @@ class Journal(Folding):
         with self._lock:
             self._db.close()
 
-    # ----- writing -------------------------------------------------------------------
-
-    def create_run(
-        self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
-    ) -> None:
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            self._written(
-                "insert into runs values (?, ?, ?, ?, ?, ?)",
-                (run_id, cluster, time.time(), plan_json, inventory, playbook),
-            )
+            return self._db.execute(sql, args).fetchall()
 
-    def record_inputs(self, run_id: str, fingerprint: dict[str, str]) -> None:
-        """What the run does to the nodes, as its inputs said when it started."""
-        body = json.dumps(fingerprint, sort_keys=True)
-        with self._lock:
-            self._written("insert into run_inputs values (?, ?)", (run_id, body))
-
-    def inputs(self, run_id: str) -> dict[str, str] | None:
-        """The journaled fingerprint; None for runs journaled before fingerprints."""
-        with self._lock:
-            row = self._db.execute(
-                "select fingerprint from run_inputs where run_id = ?", (run_id,)
-            ).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def write(
-        self,
-        run_id: str,
-        state: str,
-        *,
-        step: str | None = None,
-        node: str | None = None,
-        **detail: Any,
-    ) -> Entry:
-        now = time.time()
-        body = json.dumps(detail, default=str, sort_keys=True)
-        with self._lock:
-            cursor = self._written(
-                "insert into entries (run_id, time, step, node, state, detail)"
-                " values (?, ?, ?, ?, ?, ?)",
-                (run_id, now, step, node, str(state), body),
-            )
-            seq = int(cursor.lastrowid or 0)
-        return Entry(seq, run_id, now, step, node, str(state), detail)
-
-    # ----- reading -------------------------------------------------------------------
-
-    def run(self, run_id: str) -> RunRecord | None:
-        with self._lock:
-            row = self._db.execute("select * from runs where run_id = ?", (run_id,)).fetchone()
-        return RunRecord(*row) if row else None
-
-    def runs(self, cluster: str | None = None) -> list[RunRecord]:
-        sql, args = "select * from runs", tuple[str, ...]()
-        if cluster:
-            sql, args = sql + " where cluster = ?", (cluster,)
-        with self._lock:
-            rows = self._db.execute(sql + " order by created", args).fetchall()
-        return [RunRecord(*row) for row in rows]
-
-    def entries(self, run_id: str) -> list[Entry]:
-        with self._lock:
-            rows = self._db.execute(
-                "select seq, run_id, time, step, node, state, detail from entries"
-                " where run_id = ? order by seq",
-                (run_id,),
-            ).fetchall()
-        return [
-            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
-            for row in rows
-        ]
+    def _inserted(self, sql: str, args: tuple[Any, ...]) -> int:
+        return int(self._written(sql, args).lastrowid or 0)

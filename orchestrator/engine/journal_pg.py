@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,13 +28,7 @@ from psycopg import conninfo as pg_conninfo
 
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.secrets import REFERENCE_FORMS, SecretRef
-from orchestrator.engine.journal import (
-    Entry,
-    Folding,
-    JournalUnusable,
-    JournalWriteFailed,
-    RunRecord,
-)
+from orchestrator.engine.journal import JournalUnusable, JournalWriteFailed, Rows
 from orchestrator.engine.lock import ClusterLocked
 from orchestrator.engine.migrations import Migration, SchemaTooNew, pending
 from orchestrator.errors import EXIT_INPUT, UserError
@@ -188,7 +181,7 @@ def _migrate(db: psycopg.Connection[Any]) -> None:
             db.execute("insert into schema_version values (%s)", (migration.version,))
 
 
-class PostgresJournal(Folding):
+class PostgresJournal(Rows):
     def __init__(self, location: PgLocation) -> None:
         self.path = location.url
         self.location = location
@@ -200,14 +193,18 @@ class PostgresJournal(Folding):
 
     def _written(self, sql: str, args: tuple[Any, ...]) -> psycopg.Cursor[Any]:
         try:
-            return self._db.execute(sql, args)  # type: ignore[arg-type]
+            return self._db.execute(_marks(sql), args)  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise JournalWriteFailed(self.path, _first_line(exc)) from None
 
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _inserted(self, sql: str, args: tuple[Any, ...]) -> int:
+        row = self._written(sql + " returning seq", args).fetchone()
+        return int(row[0]) if row else 0
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                return self._db.execute(sql, args).fetchall()  # type: ignore[arg-type]
+                return self._db.execute(_marks(sql), args).fetchall()  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise JournalUnusable(self.path, _first_line(exc), _HINT) from None
 
@@ -215,70 +212,10 @@ class PostgresJournal(Folding):
         with self._lock:
             self._db.close()
 
-    # ----- writing -------------------------------------------------------------------
 
-    def create_run(
-        self, run_id: str, cluster: str, plan_json: str, inventory: str, playbook: str
-    ) -> None:
-        with self._lock:
-            self._written(
-                "insert into runs values (%s, %s, %s, %s, %s, %s)",
-                (run_id, cluster, time.time(), plan_json, inventory, playbook),
-            )
-
-    def record_inputs(self, run_id: str, fingerprint: dict[str, str]) -> None:
-        body = json.dumps(fingerprint, sort_keys=True)
-        with self._lock:
-            self._written("insert into run_inputs values (%s, %s)", (run_id, body))
-
-    def inputs(self, run_id: str) -> dict[str, str] | None:
-        rows = self._read("select fingerprint from run_inputs where run_id = %s", (run_id,))
-        return json.loads(rows[0][0]) if rows else None
-
-    def write(
-        self,
-        run_id: str,
-        state: str,
-        *,
-        step: str | None = None,
-        node: str | None = None,
-        **detail: Any,
-    ) -> Entry:
-        now = time.time()
-        body = json.dumps(detail, default=str, sort_keys=True)
-        with self._lock:
-            row = self._written(
-                "insert into entries (run_id, time, step, node, state, detail)"
-                " values (%s, %s, %s, %s, %s, %s) returning seq",
-                (run_id, now, step, node, str(state), body),
-            ).fetchone()
-        return Entry(int(row[0]) if row else 0, run_id, now, step, node, str(state), detail)
-
-    # ----- reading -------------------------------------------------------------------
-
-    def run(self, run_id: str) -> RunRecord | None:
-        rows = self._read("select * from runs where run_id = %s", (run_id,))
-        return RunRecord(*rows[0]) if rows else None
-
-    def runs(self, cluster: str | None = None) -> list[RunRecord]:
-        if cluster:
-            rows = self._read(
-                "select * from runs where cluster = %s order by created, run_id", (cluster,)
-            )
-        else:
-            rows = self._read("select * from runs order by created, run_id")
-        return [RunRecord(*row) for row in rows]
-
-    def entries(self, run_id: str) -> list[Entry]:
-        rows = self._read(
-            "select seq, run_id, time, step, node, state, detail from entries"
-            " where run_id = %s order by seq",
-            (run_id,),
-        )
-        return [
-            Entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
-            for row in rows
-        ]
+def _marks(sql: str) -> str:
+    """The journal's statements (``?`` placeholders) in psycopg's placeholders."""
+    return sql.replace("?", "%s")
 
 
 class AdvisoryLock:

@@ -73,6 +73,37 @@ class InstallResult(StrEnum):
     ALREADY_INSTALLED = "already_installed"
 
 
+class InstallOutcome(StrEnum):
+    """The install outcomes the engine tells apart (the words the journal keeps). Most
+    are the SSH driver's (``drivers.ssh.upgrade.InstallOutcome``, which the gateway
+    reports as its word); the engine adds its own judgements."""
+
+    INSTALLED = "installed"
+    # the wizard offers no file, or refuses a second install: installed, or being
+    # installed by another session?
+    NOT_OFFERED = "not_offered"
+    NO_VALID_OPTIONS = "no_valid_options"
+    ALREADY_IN_PROGRESS = "already_in_progress"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    BAD_CREDENTIALS = "bad_credentials"
+    BAD_DIRECTORY = "bad_directory"
+    SERVER_UNREACHABLE = "server_unreachable"
+    DISK_SPACE = "disk_space"
+    INVALID_FILE = "invalid_file"
+    LOCKED = "locked"
+    FAILED = "failed"
+    UNKNOWN_PROMPT = "unknown_prompt"
+    # the engine's own
+    UNSAFE_VALUE = "unsafe_value"  # a value to type holds a control character: nothing typed
+    FRAMEWORK_STUCK = "framework_stuck"  # an install cut off left the framework stuck
+    TIMEOUT = "timeout"  # a wait of the step ran out
+
+
+ENGINE_INSTALL_OUTCOMES = frozenset(
+    {InstallOutcome.UNSAFE_VALUE, InstallOutcome.FRAMEWORK_STUCK, InstallOutcome.TIMEOUT}
+)
+
+
 # ----- what each executor journals beside its states ---------------------------------
 # Journal detail is JSON; these say which keys a resume may read back. total=False: each
 # entry carries only the keys of its state.
@@ -81,7 +112,7 @@ class InstallResult(StrEnum):
 class FailureDetail(TypedDict, total=False):
     message: str
     hint: str
-    outcome: str  # the install outcome (also "framework_stuck"), or "timeout"
+    outcome: str  # an InstallOutcome (the driver's word when the engine has none for it)
     transcript: str  # a dialog stopped at a question: what it saw (passwords masked)
     problems: list[str]
     missing: list[str]

@@ -57,7 +57,7 @@ import structlog
 from orchestrator.config.estimates import Estimates
 from orchestrator.engine.gateway import ClusterGateway
 from orchestrator.engine.journal import JournalStore, StepRecord
-from orchestrator.engine.states import StepState
+from orchestrator.engine.states import InstallOutcome, StepState
 from orchestrator.engine.waits import PollPolicy, WaitTimeout, wait_until
 
 log = structlog.get_logger(__name__)
@@ -140,7 +140,7 @@ def wait_step(
     try:
         return wait_until(what, probe, timeout, ctx.poll, retry_on=ctx.transient, expected=expected)
     except WaitTimeout as exc:
-        fail_step(ctx, step, node, str(exc), hint or TIMEOUT_HINT, outcome="timeout")
+        fail_step(ctx, step, node, str(exc), hint or TIMEOUT_HINT, outcome=InstallOutcome.TIMEOUT)
 
 
 TIMEOUT_HINT = (

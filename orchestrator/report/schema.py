@@ -166,6 +166,7 @@ class TicketOut(_Model):
     inputs: dict[str, str] = Field(default_factory=dict)  # what -> digest / checksums
     recorded_at: str | None = None  # ISO 8601, UTC
     notes: list[str] = Field(default_factory=list)  # what resumes changed
+    windows: list[str] = Field(default_factory=list)  # each start's or resume's window
 
 
 class NodeState(_Model):

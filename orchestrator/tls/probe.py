@@ -121,9 +121,17 @@ def certificate(host: str, port: int, server_name: str, timeout: float = 10.0) -
     """The certificate the node serves for ``server_name`` (SNI). Read, not verified:
     verification against a bundle needs the certificate first; the admin's comparison
     of its fingerprint with the node's is what makes it trusted."""
+    # The one unverified TLS connection in devpack, and why it is safe: it exists only to
+    # show `devpack trust` the certificate of a node not trusted yet, so the admin can
+    # compare its fingerprint and pin it. Nothing is written on it (no request, no
+    # credentials: the handshake is all), only the peer's certificate is read and the
+    # socket closed. Only tls/trust.py imports this module (only cli_trust imports that);
+    # every connection that sends credentials (AXL, Control Center, RisPort70, the
+    # certificate preflight of plan/run) goes through drivers/soap/transport.py's
+    # verified sessions. tests/tls/test_probe_reach.py keeps it so.
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # reading only; nothing is sent over it
+    context.verify_mode = ssl.CERT_NONE
     try:
         with (
             socket.create_connection((host, port), timeout=timeout) as raw,

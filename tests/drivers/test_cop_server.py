@@ -5,39 +5,58 @@ account, clear errors when it cannot listen, each download recorded."""
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 import pytest
 
 from orchestrator.drivers.sftp.probe import Expected, Source, check_source
-from orchestrator.drivers.sftp.server import CopServer, OneTimeAccount, ServeError
+from orchestrator.drivers.sftp.server import CopServer, OneTimeAccount, ServeError, Share
 
 COP = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 DATA = bytes(range(256)) * 400
+
+
+@dataclass
+class Served:
+    """A running server and the one share the tests log in as."""
+
+    server: CopServer
+    share: Share
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def account(self) -> OneTimeAccount:
+        return self.share.account
 
 
 @pytest.fixture
 def server(tmp_path: Path):
     (tmp_path / COP).write_bytes(DATA)
     (tmp_path / "secret.txt").write_text("not served")
-    served = CopServer({COP: tmp_path / COP}, "127.0.0.1", 0, "/devpack", OneTimeAccount.make())
+    served = CopServer("127.0.0.1", 0, "/devpack")
+    share = Share(OneTimeAccount.make(), {COP: tmp_path / COP})
     served.start()
-    yield served
+    served.add(share)
+    yield Served(served, share)
     served.stop()
 
 
-def sftp_of(server: CopServer, password: str | None = None):
+def sftp_of(server: Served, password: str | None = None, account: OneTimeAccount | None = None):
+    account = account or server.account
     client = paramiko.SSHClient()
-    client.get_host_keys().add(
-        f"[127.0.0.1]:{server.port}", server.host_key.get_name(), server.host_key
-    )
+    key = server.server.host_key
+    client.get_host_keys().add(f"[127.0.0.1]:{server.port}", key.get_name(), key)
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     client.connect(
         "127.0.0.1",
         server.port,
-        username=server.account.username,
-        password=password or server.account.password,
+        username=account.username,
+        password=password or account.password,
         look_for_keys=False,
         allow_agent=False,
         timeout=10,
@@ -45,14 +64,14 @@ def sftp_of(server: CopServer, password: str | None = None):
     return client, client.open_sftp()
 
 
-def source_of(server: CopServer, **changes) -> Source:
+def source_of(server: Served, **changes) -> Source:
     values = dict(
         host="127.0.0.1",
         port=server.port,
         directory="/devpack",
         username=server.account.username,
         password=server.account.password,
-        host_key=server.host_key,
+        host_key=server.server.host_key,
     )
     values.update(changes)
     return Source(**values)
@@ -75,7 +94,7 @@ def test_only_the_run_files_are_visible_and_nothing_is_writable(server):
             assert handle.read() == DATA
     finally:
         client.close()
-    (download,) = server.downloads
+    (download,) = server.share.downloads
     assert download.file == COP and download.bytes == len(DATA) and download.complete
     assert download.address == "127.0.0.1" and download.seconds >= 0
 
@@ -90,22 +109,22 @@ def test_the_one_time_account_is_the_only_way_in(server):
 
 def test_a_taken_port_and_a_foreign_address_are_clear_errors(server):
     with pytest.raises(ServeError) as info:
-        CopServer({}, "127.0.0.1", server.port, "/devpack", OneTimeAccount.make()).start()
+        CopServer("127.0.0.1", server.port, "/devpack").start()
     assert f"127.0.0.1 port {server.port} is taken" in info.value.message
     assert "sftp.serve.address" in info.value.hint
     with pytest.raises(ServeError) as info:
-        CopServer({}, "192.0.2.77", 0, "/devpack", OneTimeAccount.make()).start()
+        CopServer("192.0.2.77", 0, "/devpack").start()
     assert "is not an address of this host" in info.value.message
 
 
 def test_the_source_precheck_passes_and_does_not_count_as_a_download(server):
     assert check_source(source_of(server), [Expected(COP, len(DATA))]) == []
-    with server.not_recording():
+    with server.share.not_recording():
         import hashlib
 
         md5 = hashlib.md5(DATA).hexdigest()
         assert check_source(source_of(server), [Expected(COP, len(DATA), md5)]) == []
-    assert server.downloads == []
+    assert server.share.downloads == []
 
 
 @pytest.mark.parametrize(
@@ -144,3 +163,31 @@ def test_nothing_listens_gives_a_connect_finding(tmp_path):
         timeout=3,
     )
     assert "cannot connect" in problem and "sftp.host" in problem
+
+
+def test_each_account_sees_its_own_files_and_ends_with_its_sessions(server, tmp_path):
+    other_file = tmp_path / "other.cop.sgn"
+    other_file.write_bytes(b"other" * 100)
+    other = Share(OneTimeAccount.make(), {"other.cop.sgn": other_file})
+    server.server.add(other)
+    client, sftp = sftp_of(server, account=other.account)
+    try:
+        assert sftp.listdir("/devpack") == ["other.cop.sgn"]
+        with pytest.raises(FileNotFoundError):
+            sftp.stat(f"/devpack/{COP}")  # the first account's file
+        with sftp.open("/devpack/other.cop.sgn", "rb") as handle:
+            assert handle.read() == b"other" * 100
+        assert [d.file for d in other.downloads] == ["other.cop.sgn"]
+        assert server.share.downloads == []  # the other account's download is not its
+        server.server.remove(other)
+        with pytest.raises((OSError, EOFError, paramiko.SSHException)):
+            sftp.listdir("/devpack")  # its open session was closed
+    finally:
+        client.close()
+    with pytest.raises(paramiko.AuthenticationException):
+        sftp_of(server, account=other.account)
+    client, sftp = sftp_of(server)  # the first account is untouched
+    try:
+        assert sftp.listdir("/devpack") == [COP]
+    finally:
+        client.close()

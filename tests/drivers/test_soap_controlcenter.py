@@ -120,7 +120,7 @@ def test_stop_puts_a_service_out_of_service_and_start_brings_it_back(lab: HttpsL
             "ControlType": kind,
             "ServiceList": {"item": [texts.SVC_CTIMANAGER]},
         }
-        cc._service.soapDoControlServices(ControlServiceRequest=request)
+        cc._soap.proxy.soapDoControlServices(ControlServiceRequest=request)
 
     def settled(status: str) -> object:
         deadline = time.monotonic() + 5

@@ -118,9 +118,14 @@ def test_install_now_then_restart_through_an_approval(lab_cluster, tmp_path: Pat
         assert journal_states(state, "chg-7", "approval/restart-publisher") == ["done"]
 
         # 3. the change board said yes: the rest, to completion
-        code, document, stderr = devpack_json("resume", "chg-7", "--state-dir", str(state))
+        #    (in a window given on the command line, which the ticket lists)
+        code, document, stderr = devpack_json(
+            "resume", "chg-7", "--state-dir", str(state), "--window", "now/PT4H"
+        )
         assert code == 0, stderr
         assert document["run"]["state"] == "completed"
+        [window] = document["run"]["ticket"]["windows"]
+        assert window.endswith("(--window)") and " / " in window
         assert document["run"]["resume_command"] is None
         assert document["run"]["next_step"] == {
             "action": "nothing",

@@ -30,6 +30,7 @@ from orchestrator.ticket import (
     given,
     os_user,
     record,
+    window_text,
 )
 
 RESUME = "devpack resume r1 --state-dir /s"
@@ -181,6 +182,28 @@ def test_the_ticket_is_journaled_once_and_a_resume_overrides_with_a_note(tmp_pat
     assert re.search(r"Z resume by bob on .*: operator .* -> bob$", later.notes[-1])
     entries = [e.detail for e in journal.entries(RUN) if e.step == TICKET_STEP]
     assert fold(entries) == later
+    journal.close()
+
+
+def test_each_start_or_resume_window_is_listed_once(tmp_path):
+    """The ticket lists the window of the start and of each resume under another one
+    (a later night's --window), so the report shows the windows the change ran in."""
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.create_run(RUN, "unit", plan().model_dump_json(), "/x/i.yml", "/x/p.yml")
+    inventory, playbook = inputs(tmp_path)
+    night1 = window_text("2026-12-01T01:00:00+01:00", "2026-12-01T05:00:00+01:00", "playbook")
+    night2 = window_text("2026-12-02T01:00:00+01:00", "2026-12-02T03:00:00+01:00", "--window")
+    flags = TicketFlags("CHG7", "alice", night1)
+    first = record(journal, RUN, flags, inventory, playbook, a_playbook(), resumed=False)
+    assert first is not None and first.windows == [night1]
+    again = record(journal, RUN, flags, inventory, playbook, a_playbook(), **RESUMED)
+    assert again is not None and again.windows == [night1]  # same window: nothing new
+    later = TicketFlags(None, None, night2)
+    resumed = record(journal, RUN, later, inventory, playbook, a_playbook(), **RESUMED)
+    assert resumed is not None and resumed.windows == [night1, night2]
+    assert resumed.notes == [] and resumed.operator == "alice"
+    entries = [e.detail for e in journal.entries(RUN) if e.step == TICKET_STEP]
+    assert len(entries) == 2 and fold(entries) == resumed
     journal.close()
 
 

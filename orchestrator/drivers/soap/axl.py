@@ -13,15 +13,12 @@ from orchestrator.drivers.soap.transport import (
     DEFAULT_PORT,
     PasswordLike,
     RetryPolicy,
-    build_session,
-    call_with_retry,
-    guarded,
+    SoapService,
     load_wsdl,
-    make_client,
-    trust_source,
 )
 from orchestrator.soap import AXL_BINDING, AXL_NS, AXL_NS_PREFIX, AXL_VERSION, AXL_WSDL
 
+PATH = "/axl/"
 # The pseudo-node that holds cluster-wide settings; not a server (reference section 8).
 ENTERPRISE_WIDE = "EnterpriseWideData"
 
@@ -65,27 +62,25 @@ class AxlClient:
         retry: RetryPolicy | None = None,
         tls_name: str | None = None,
     ) -> None:
-        self.url = f"https://{host}:{port}/axl/"
         self.version = version
-        self.retry = retry or RetryPolicy()
         document = load_wsdl(Path(wsdl)) if wsdl else load_wsdl(AXL_WSDL, _version_rewrite(version))
-        session = build_session(username, password, ca_bundle, tls_name)
-        self._client = make_client(
+        self._soap = SoapService(
+            host,
+            port,
+            PATH,
             document,
-            session,
+            AXL_BINDING,
+            username,
+            password,
+            ca_bundle,
             timeout=timeout,
-            ca_label=trust_source(ca_bundle).label,
+            retry=retry,
             tls_name=tls_name,
         )
-        self._service = self._client.create_service(AXL_BINDING, self.url)
+        self.url = self._soap.url
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        method = getattr(self._service, operation)
-        return call_with_retry(
-            lambda: guarded(lambda: method(**kwargs), self.url),
-            self.retry,
-            what=f"AXL {operation}",
-        )
+        return self._soap.call(f"AXL {operation}", operation, **kwargs)
 
     def sql(self, query: str) -> list[dict[str, str]]:
         """Rows of a read-only ``executeSQLQuery``, each as column -> text."""

@@ -13,12 +13,8 @@ from orchestrator.drivers.soap.transport import (
     DEFAULT_PORT,
     PasswordLike,
     RetryPolicy,
-    build_session,
-    call_with_retry,
-    guarded,
+    SoapService,
     load_wsdl,
-    make_client,
-    trust_source,
 )
 from orchestrator.soap import CONTROL_CENTER_BINDING, CONTROL_CENTER_WSDL
 
@@ -87,28 +83,28 @@ class ControlCenterClient:
         node_timezone: tzinfo = UTC,
     ) -> None:
         self.host = host
-        self.url = f"https://{host}:{port}{PATH}"
-        self.retry = retry or RetryPolicy()
         self.node_timezone = node_timezone
-        session = build_session(username, password, ca_bundle, tls_name)
-        self._client = make_client(
+        self._soap = SoapService(
+            host,
+            port,
+            PATH,
             load_wsdl(CONTROL_CENTER_WSDL),
-            session,
+            CONTROL_CENTER_BINDING,
+            username,
+            password,
+            ca_bundle,
             timeout=timeout,
-            ca_label=trust_source(ca_bundle).label,
+            retry=retry,
             tls_name=tls_name,
         )
-        self._service = self._client.create_service(CONTROL_CENTER_BINDING, self.url)
+        self.url = self._soap.url
 
     def service_status(self, names: list[str] | None = None) -> list[ServiceStatus]:
         """Status of ``names`` (all of the node's services when None or empty)."""
-        response = call_with_retry(
-            lambda: guarded(
-                lambda: self._service.soapGetServiceStatus(ServiceStatus={"item": names or []}),
-                self.url,
-            ),
-            self.retry,
-            what="ControlCenter soapGetServiceStatus",
+        response = self._soap.call(
+            "ControlCenter soapGetServiceStatus",
+            "soapGetServiceStatus",
+            ServiceStatus={"item": names or []},
         )
         return self._statuses(response)
 
@@ -123,14 +119,11 @@ class ControlCenterClient:
             "ControlType": "Restart",
             "ServiceList": {"item": list(services)},
         }
-        response = call_with_retry(
-            lambda: guarded(
-                lambda: self._service.soapDoControlServices(ControlServiceRequest=request),
-                self.url,
-            ),
-            self.retry,
-            what="ControlCenter soapDoControlServices",
+        response = self._soap.call(
+            "ControlCenter soapDoControlServices",
+            "soapDoControlServices",
             retry_if=_not_taken,
+            ControlServiceRequest=request,
         )
         return self._statuses(response)
 

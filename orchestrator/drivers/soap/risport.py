@@ -14,12 +14,8 @@ from orchestrator.drivers.soap.transport import (
     DEFAULT_PORT,
     PasswordLike,
     RetryPolicy,
-    build_session,
-    call_with_retry,
-    guarded,
+    SoapService,
     load_wsdl,
-    make_client,
-    trust_source,
 )
 from orchestrator.soap import RISPORT_BINDING, RISPORT_WSDL
 
@@ -117,21 +113,24 @@ class RisClient:
         tls_name: str | None = None,
     ) -> None:
         """``rate_per_minute`` 0 disables pacing (the server's limit still applies)."""
-        self.url = f"https://{host}:{port}{PATH}"
-        self.retry = retry or RetryPolicy()
         self.page_size = max(1, min(page_size, MAX_PAGE))
         self.pacer = pacer or shared_pacer(host, port, rate_per_minute, window_seconds)
-        # After a rate fault, one token's worth of the window is the earliest useful retry.
-        self.rate_wait = window_seconds / max(1, rate_per_minute)
-        session = build_session(username, password, ca_bundle, tls_name)
-        self._client = make_client(
+        self._soap = SoapService(
+            host,
+            port,
+            PATH,
             load_wsdl(RISPORT_WSDL),
-            session,
+            RISPORT_BINDING,
+            username,
+            password,
+            ca_bundle,
             timeout=timeout,
-            ca_label=trust_source(ca_bundle).label,
+            retry=retry,
             tls_name=tls_name,
+            # after a rate fault, one token's worth of the window is the earliest useful retry
+            rate_wait=window_seconds / max(1, rate_per_minute),
         )
-        self._service = self._client.create_service(RISPORT_BINDING, self.url)
+        self.url = self._soap.url
         self.queries = 0  # sent, for tests and metrics
 
     def select_cm_devices(
@@ -181,15 +180,16 @@ class RisClient:
             seen_states.add(state_info)
 
     def _query(self, state_info: str, criteria: dict[str, Any]) -> Any:
-        def once() -> Any:
+        def paced() -> None:
             self.pacer.acquire()
             self.queries += 1
-            return self._service.selectCmDevice(StateInfo=state_info, CmSelectionCriteria=criteria)
 
-        return call_with_retry(
-            lambda: guarded(once, self.url, rate_wait=self.rate_wait),
-            self.retry,
-            what="RisPort70 selectCmDevice",
+        return self._soap.call(
+            "RisPort70 selectCmDevice",
+            "selectCmDevice",
+            before=paced,
+            StateInfo=state_info,
+            CmSelectionCriteria=criteria,
         )
 
 

@@ -73,12 +73,16 @@ class RetryPolicy:
         return min(self.max_wait, self.initial_wait * self.multiplier ** max(0, attempt - 1))
 
 
+def _retryable(error: SoapError) -> bool:
+    return error.retryable
+
+
 def call_with_retry(
     fn: Callable[[], T],
     policy: RetryPolicy,
     *,
     what: str,
-    retry_if: Callable[[SoapError], bool] = lambda e: e.retryable,
+    retry_if: Callable[[SoapError], bool] = _retryable,
 ) -> T:
     def should_retry(state: tenacity.RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome else None
@@ -352,3 +356,67 @@ def make_client(
 ) -> zeep.Client:
     transport = CheckedTransport(session, timeout=timeout, ca_label=ca_label, tls_name=tls_name)
     return zeep.Client(wsdl, transport=transport, settings=_SETTINGS)
+
+
+# ----- one SOAP service of one node -----------------------------------------------------
+
+
+class SoapService:
+    """One SOAP service of one node, as every client (AXL, Control Center, RisPort70)
+    reaches it: ``https://host:port`` + ``path``, a session that verifies TLS (against
+    ``trust_source(ca_bundle)``, for ``tls_name``) and signs with Basic auth, the zeep
+    proxy of ``binding``, and ``call``: one operation with zeep's errors mapped to ours
+    and bounded retries."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        path: str,
+        wsdl: Document,
+        binding: str,
+        username: str,
+        password: PasswordLike,
+        ca_bundle: Path | str | None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        tls_name: str | None = None,
+        rate_wait: float = 4.0,
+    ) -> None:
+        self.url = f"https://{host}:{port}{path}"
+        self.retry = retry or RetryPolicy()
+        self.rate_wait = rate_wait  # after a RisPort rate fault, the wait before a retry
+        session = build_session(username, password, ca_bundle, tls_name)
+        client = make_client(
+            wsdl,
+            session,
+            timeout=timeout,
+            ca_label=trust_source(ca_bundle).label,
+            tls_name=tls_name,
+        )
+        self.proxy = client.create_service(binding, self.url)
+
+    def call(
+        self,
+        what: str,
+        operation: str,
+        *,
+        retry_if: Callable[[SoapError], bool] = _retryable,
+        before: Callable[[], None] = lambda: None,
+        **kwargs: Any,
+    ) -> Any:
+        """``operation(**kwargs)``, retried while ``retry_if`` says so; ``before`` runs
+        ahead of every attempt (RisPort's pacing)."""
+        method = getattr(self.proxy, operation)
+
+        def once() -> Any:
+            before()
+            return method(**kwargs)
+
+        return call_with_retry(
+            lambda: guarded(once, self.url, rate_wait=self.rate_wait),
+            self.retry,
+            what=what,
+            retry_if=retry_if,
+        )

@@ -17,7 +17,9 @@ from typing import Protocol
 
 import structlog
 
+from orchestrator.cucm import texts
 from orchestrator.drivers.ssh.errors import CommandTimeout, SessionClosed, UnsafeText
+from orchestrator.drivers.ssh.patterns import words
 
 log = structlog.get_logger(__name__)
 
@@ -34,12 +36,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 
 # A pager prompt is the last thing printed; CUCM may follow it with ESC[K (reference
 # 9.5), which normalisation turns into a line break: allow one.
-PAGER_MORE = re.compile(
-    r"Press <enter> for 1 line, <space> for one page, or <q> to quit[ \t]*\n?\Z"
-)
+PAGER_MORE = re.compile(words(texts.PAGER_PROMPT) + r"[ \t]*\n?\Z")
+# `file view`'s own pager: its (lines first - last of total) part is optional
 PAGER_FILE_VIEW = re.compile(
-    r"options: q=quit, n=next, p=prev, b=begin, e=end"
-    r"(?: \(lines (?P<first>\d+) - (?P<last>\d+) of (?P<total>\d+)\))?[ \t]*:[ \t]*\n?\Z"
+    words(texts.FILE_VIEW_PAGER, 0, 6)
+    + r"(?:[ \t]*"
+    + words(
+        texts.FILE_VIEW_PAGER.removesuffix(":"),
+        6,
+        first=r"(?P<first>\d+)",
+        last=r"(?P<last>\d+)",
+        total=r"(?P<total>\d+)",
+    )
+    + r")?[ \t]*:[ \t]*\n?\Z"
 )
 
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from orchestrator.cucm import services as services_rule
+from orchestrator.cucm import texts
 from orchestrator.drivers.ssh.channel import normalize
 from orchestrator.drivers.ssh.errors import ParseError
+from orchestrator.drivers.ssh.patterns import either, line_of, words
 
 _BUILD = r"\d+\.\d+\.\d+\.\d+(?:[-(]\d+\)?)?"
 
@@ -33,9 +35,15 @@ class VersionInfo:
     options: list[str] = field(default_factory=list)  # as listed (no .sgn / .sha512)
 
 
-_MASTER = re.compile(r"^\s*(?P<part>Active|Inactive)\s+Master\s+Version\s*:\s*(?P<v>\S+)", re.I)
-_OPTIONS_HEAD = re.compile(r"Installed\s+Software\s+Options\s*:", re.I)
-_NO_OPTIONS = re.compile(r"No\s+Installed\s+Software\s+Options\s+Found", re.I)
+_MASTER = re.compile(
+    r"^\s*(?P<part>"
+    + either(words(texts.ACTIVE_MASTER, 0, 1), words(texts.INACTIVE_MASTER, 0, 1))
+    + r")\s+"
+    + words(texts.ACTIVE_MASTER, 1, version=r"(?P<v>\S+)"),
+    re.I,
+)
+_OPTIONS_HEAD = re.compile(words(texts.ACTIVE_OPTIONS, 2), re.I)
+_NO_OPTIONS = re.compile(words(texts.NO_OPTIONS), re.I)
 
 
 def parse_show_version(text: str) -> VersionInfo:
@@ -102,7 +110,8 @@ _SERVICE = re.compile(
     r"^(?P<name>[A-Za-z0-9][^\[\]]*?)(?P<space>\s*)\[(?P<state>[A-Z_ ]+)\]"
     r"(?:\s+(?P<reason>\S.*))?\s*$"  # two spaces; one in flattened documents
 )
-_PRIMARY = re.compile(r"Primary\s+Node\s*=\s*(?P<v>true|false)", re.I)
+_PRIMARY = re.compile(words(texts.PRIMARY_NODE, value=r"(?P<v>true|false)"), re.I)
+_COMMAND_SUCCESSFUL = re.compile(words(texts.COMMAND_SUCCESSFUL), re.I)
 
 
 def _service(ln: str) -> ListedService | None:
@@ -126,7 +135,7 @@ def parse_service_list(text: str) -> ServiceList:
         if m:
             primary = m.group("v").lower() == "true"
             continue
-        if re.search(r"Command\s+successful", ln, re.I):
+        if _COMMAND_SUCCESSFUL.search(ln):
             ok = True
             continue
         svc = _service(ln)
@@ -218,27 +227,43 @@ _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
 # 680 tables out of 749` (14/15 transcripts); the lab's older `IN PROGRESS 12 tables
 # checked out of 682` is accepted too.
 _REPL_CHECK = re.compile(
-    r"Replication\s+status\s+command\s+(?P<word>COMPLETED|IN\s*PROGRESS)\.?\s+"
-    r"(?:(?P<checked>\d+)\s+tables?\s+checked\s+out\s+of\s+(?P<total>\d+)"
-    r"|checked\s+(?P<checked2>\d+)\s+tables?\s+out\s+of\s+(?P<total2>\d+))",
+    words(texts.DBREPL_STATUS_COMPLETED, 0, 3)  # Replication status command
+    + r"\s+(?P<word>COMPLETED|IN\s*PROGRESS)\.?\s+"
+    + either(
+        # older: COMPLETED 681 tables checked out of 681
+        r"(?P<checked>\d+)\s+tables?\s+"
+        + words(texts.DBREPL_STATUS_COMPLETED, 6, total=r"(?P<total>\d+)"),
+        # 14/15: in PROGRESS. Checked 680 tables out of 749
+        words(
+            texts.DBREPL_STATUS_IN_PROGRESS,
+            5,
+            checked=r"(?P<checked2>\d+)",
+            total=r"(?P<total2>\d+)",
+        ),
+    ),
     re.I,
 )
 _REPL_STARTED = re.compile(
-    r"Replication\s+status\s+command\s+started\s+at:\s*"
-    r"(?P<stamp>\d{4}-\d{1,2}-\d{1,2}-\d{1,2}-\d{1,2})\b",
+    words(
+        texts.DBREPL_STATUS_STARTED,
+        3,
+        at=r"(?P<stamp>\d{4}-\d{1,2}-\d{1,2}-\d{1,2}-\d{1,2})\b",
+    ),
     re.I,
 )
-# the status check's result file, named after the second it started (node-local)
+# the status check's result file, named after the second it started (node-local); its
+# folder differs between releases (cm/trace/... or /var/log/active/er/trace/...)
 _REPL_FILE = re.compile(
     r"ReplicationStatus\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.out", re.I
 )
+_DB_VERSION = re.compile(words(texts.DBREPL_DB_VERSION, 0, 2) + r"\s*(\S+)", re.I)
 _REPL_ROW = re.compile(
     rf"^\s*(?P<server>[A-Za-z0-9][\w.-]*)\s+(?P<ip>{_IP})\s+(?P<middle>.*?)\s*"
     r"\(\s*(?P<state>\d+)\s*\)\s*(?P<details>[^()]*?)\s*$"
 )
 
 
-_SINGLE_NODE = re.compile(r"cannot\s+be\s+performed\s+on\s+a\s+cluster\s+with\s+a\s+single", re.I)
+_SINGLE_NODE = re.compile(words(texts.DBREPL_SINGLE_NODE, 2, 11), re.I)
 
 
 def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
@@ -251,7 +276,7 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     started_file: datetime | None = None
     single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
-        m = re.search(r"DB\s+Version\s*:\s*(\S+)", ln, re.I)
+        m = _DB_VERSION.search(ln)
         if m:
             db_version = m.group(1)
             continue
@@ -352,6 +377,8 @@ class NetworkCluster:
     processnodes: list[str]
 
 
+_CLUSTER_TABLE = re.compile(words(line_of(texts.CLUSTER_TABLE_HEAD, 0), 0, 3), re.I)
+_SUCCESSFUL = re.compile(words(texts.SUCCESSFUL) + r"\.?", re.I)
 _CLUSTER_ROW = re.compile(
     rf"^\s*(?P<ip>{_IP}|[0-9a-fA-F:]+:[0-9a-fA-F:]+)\s+(?P<fqdn>\S+)\s+(?P<host>\S+)\s+"
     r"(?P<role>Publisher|Subscriber)\s+(?P<product>\S+)\s+(?P<db>\S+)\s*(?P<auth>.*?)\s*$",
@@ -378,12 +405,12 @@ def parse_network_cluster(text: str) -> NetworkCluster:
                 )
             )
             continue
-        if re.search(r"Server\s+Table\s+\(processnode\)", ln, re.I):
+        if _CLUSTER_TABLE.search(ln):
             in_table = True
             continue
         token = ln.strip()
         if in_table and token and not set(token) <= {"-"}:
-            if re.fullmatch(r"Successful\.?", token, re.I):
+            if _SUCCESSFUL.fullmatch(token):
                 in_table = False
             elif " " not in token:
                 processnodes.append(token)
@@ -429,20 +456,25 @@ def common_partition(status: SystemStatus) -> DiskUsage | None:
     return status.disk("common") or status.disk("logging")
 
 
+_STATUS_HOST = re.compile(r"^\s*" + words(texts.STATUS_HOST, host=r"(\S+)"), re.I)
+_STATUS_PRODUCT = re.compile(r"^\s*" + words(texts.STATUS_PRODUCT, version=r"(\S+)"), re.I)
+_UPTIME = re.compile(r"\bup\b.*" + words(texts.STATUS_UPTIME, 5, 7))  # ... load average:
+
+
 def parse_show_status(text: str) -> SystemStatus:
     hostname = version = uptime = None
     days: int | None = None
     disks: list[DiskUsage] = []
     for ln in _lines(text):
-        m = re.match(r"^\s*Host\s*Name\s*:\s*(\S+)", ln, re.I)
+        m = _STATUS_HOST.match(ln)
         if m:
             hostname = m.group(1)
             continue
-        m = re.match(r"^\s*Product\s+Ver(?:sion)?\s*:\s*(\S+)", ln, re.I)
+        m = _STATUS_PRODUCT.match(ln)
         if m:
             version = m.group(1)
             continue
-        if re.search(r"\bup\b.*load average", ln):
+        if _UPTIME.search(ln):
             uptime = ln.strip()
             m = re.search(r"\bup\s+(\d+)\s+days?", ln)
             days = int(m.group(1)) if m else 0
@@ -558,18 +590,25 @@ class BackupStatus:
         return self.available and (self.status or "").upper() == "SUCCESS"
 
 
-_DRS_TAR = re.compile(r"Tar\s+Filename\s*:\s*(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})", re.I)
+_DRS_TAR = re.compile(
+    words(texts.DRS_TAR, 0, 2) + r"\s*(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})", re.I
+)
+_DRS_NO_STATUS = re.compile(words(texts.DRS_NO_STATUS, 1), re.I)
+_DRS_STATUS = re.compile(
+    r"^\s*" + words(texts.DRS_STATUS, 0, 2, status=r"(?P<status>[A-Za-z_]+)"), re.I
+)
+_DRS_PERCENT = re.compile(r"^\s*" + words(texts.DRS_PERCENT, 0, 2) + r"\s*(\d+)", re.I)
 
 
 def parse_backup_status(text: str) -> BackupStatus:
     """Tolerant: only ``No backup status available``, the ``Status:`` word, the tar
     file's name stamp and the percentage are read; anything else is skipped."""
     flat = normalize(text)
-    if re.search(r"No\s+backup\s+status\s+available", flat, re.I):
+    if _DRS_NO_STATUS.search(flat):
         return BackupStatus(False)
     status = stamp = percent = None
     for ln in _lines(text):
-        m = re.match(r"^\s*Status\s*:\s*(?P<status>[A-Za-z_]+)", ln, re.I)
+        m = _DRS_STATUS.match(ln)
         if m and status is None:
             status = m.group("status").upper()
             continue
@@ -580,7 +619,7 @@ def parse_backup_status(text: str) -> BackupStatus:
             except ValueError:
                 stamp = None
             continue
-        m = re.match(r"^\s*Percentage\s+Complete\s*:\s*(\d+)", ln, re.I)
+        m = _DRS_PERCENT.match(ln)
         if m:
             percent = int(m.group(1))
     if status is None:
@@ -602,12 +641,25 @@ class UpgradeStatus:
         return self.state.lower() not in ("idle", "completed", "failed", "canceled", "cancelled")
 
 
+_UPGRADE_FIELD = re.compile(
+    r"^\s*"
+    + either(
+        f"(?P<status>{words(texts.UPGRADE_STATUS, 0, 2)})",
+        f"(?P<file>{words(texts.UPGRADE_STATUS_FILE, 0, 2)})",
+        f"(?P<log>{words(texts.UPGRADE_STATUS_LOG, 0, 2)})",
+    )
+    + r"\s*(?P<value>.*?)\s*$",
+    re.I,
+)
+
+
 def parse_upgrade_status(text: str) -> UpgradeStatus:
     fields: dict[str, str] = {}
     for ln in _lines(text):
-        m = re.match(r"^\s*Upgrade\s+(status|file|log)\s*:\s*(.*?)\s*$", ln, re.I)
+        m = _UPGRADE_FIELD.match(ln)
         if m:
-            fields[m.group(1).lower()] = m.group(2)
+            name = next(n for n in ("status", "file", "log") if m.group(n) is not None)
+            fields[name] = m.group("value")
     if "status" not in fields or not fields["status"]:
         raise ParseError("upgrade status (no 'Upgrade status:' line)", text)
     return UpgradeStatus(fields["status"], fields.get("file") or None, fields.get("log") or None)

@@ -6,8 +6,12 @@ before it (or the prompt coming back) means the node did not take the order.
 
 from __future__ import annotations
 
+from orchestrator.cucm import texts
 from orchestrator.drivers.ssh import patterns
 from orchestrator.drivers.ssh.dialogs import Dialog, Rule, line, prompt
+from orchestrator.drivers.ssh.patterns import either, words
+
+_FAILED = either(*(failure.pattern for failure in patterns.FAILURES))
 
 
 def session_timeout_dialog(timeout: float = 60.0) -> Dialog:
@@ -15,12 +19,8 @@ def session_timeout_dialog(timeout: float = 60.0) -> Dialog:
     return Dialog(
         name="set_session_timeout",
         rules=[
-            Rule("continue", prompt(r"Continue\s*\(y/n\)\s*\?"), "y"),
-            Rule(
-                "failed",
-                line(r"Executed command unsuccessfully|No valid command entered"),
-                outcome="failed",
-            ),
+            Rule("continue", prompt(words(texts.SESSION_TIMEOUT_CONTINUE)), "y"),
+            Rule("failed", line(_FAILED), outcome="failed"),
             Rule("prompt", patterns.PROMPT, outcome="set"),
         ],
         timeouts={"default": timeout},
@@ -45,10 +45,7 @@ def restart_system_dialog(
             Rule("banner", line(patterns.RESTART_BANNER.pattern), phase=RESTARTING),
             Rule(
                 "failed",
-                line(
-                    r"Executed command unsuccessfully|No valid command entered"
-                    r"|An upgrade is already in progress"
-                ),
+                line(either(_FAILED, patterns.ALREADY_IN_PROGRESS)),
                 outcome=REFUSED,
             ),
             # The prompt coming back means no restart (e.g. refused during an upgrade).

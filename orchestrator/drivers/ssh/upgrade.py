@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orchestrator.cucm import texts
 from orchestrator.drivers.ssh import patterns
 from orchestrator.drivers.ssh.dialogs import (
     SESSION_CLOSED,
@@ -28,6 +29,7 @@ from orchestrator.drivers.ssh.dialogs import (
     line,
     prompt,
 )
+from orchestrator.drivers.ssh.patterns import either, line_of, words
 from orchestrator.drivers.ssh.transport import PasswordLike, reveal
 
 
@@ -54,26 +56,40 @@ class InstallOutcome(StrEnum):
 
 # Error texts of the upgrade framework (reference section 2), first words only.
 ERROR_TEXTS: dict[InstallOutcome, str] = {
-    InstallOutcome.SERVER_UNREACHABLE: r"The remote server could not be located",
-    InstallOutcome.BAD_CREDENTIALS: r"The user name or password is not valid",
-    InstallOutcome.BAD_DIRECTORY: r"The directory could not be located",
-    InstallOutcome.NO_VALID_OPTIONS: r"The given directory was located and searched but no valid",
-    InstallOutcome.DISK_SPACE: r"There is not enough disk space",
-    InstallOutcome.CHECKSUM_FAILED: r"Checksum of file failed",
-    InstallOutcome.INVALID_FILE: r"The selected file is not valid",
-    InstallOutcome.ALREADY_IN_PROGRESS: r"An upgrade is already in progress",
-    InstallOutcome.COMMAND_FAILED: r"(?:Executed command unsuccessfully|No valid command entered)",
+    InstallOutcome.SERVER_UNREACHABLE: words(texts.ERR_SERVER_UNREACHABLE),
+    InstallOutcome.BAD_CREDENTIALS: words(texts.ERR_BAD_CREDENTIALS),
+    InstallOutcome.BAD_DIRECTORY: words(texts.ERR_BAD_DIRECTORY),
+    InstallOutcome.NO_VALID_OPTIONS: words(texts.ERR_NO_VALID_OPTIONS, 0, 10),
+    InstallOutcome.DISK_SPACE: words(texts.ERR_DISK_SPACE, 0, 6),
+    InstallOutcome.CHECKSUM_FAILED: words(texts.ERR_CHECKSUM, 0, 4),
+    InstallOutcome.INVALID_FILE: words(texts.ERR_INVALID_FILE),
+    InstallOutcome.ALREADY_IN_PROGRESS: patterns.ALREADY_IN_PROGRESS,
+    InstallOutcome.COMMAND_FAILED: either(*(p.pattern for p in patterns.FAILURES)),
 }
 
-SOURCE_LABELS = {"sftp": r"via\s+SFTP", "ftp": r"via\s+FTP"}
+# the Source menu's entries: "1) Remote Filesystem via SFTP", "2) ... via FTP"
+SOURCE_LABELS = {
+    "sftp": words(line_of(texts.SOURCE_MENU_LEGACY, 2), 3),
+    "ftp": words(line_of(texts.SOURCE_MENU_LEGACY, 3), 3),
+}
 
 # "Directory [/cop]:" or "Server (10.1.1.50):" -- a remembered default; we type ours anyway.
 _DEFAULT = r"(?:\s*[\[(][^\])\n]*[\])])?"
 _YES_NO = r"\(yes/no\)(?:\s*\[(?:yes|no)\])?"
-_ANOTHER_SESSION = line(r"Another user session is currently configuring")
-_ASSUME_CONTROL = prompt(r"Assume control\s*" + _YES_NO + ":")
-_PUBLISHER_CREDENTIALS = prompt(r"Use download credentials from Publisher\s*" + _YES_NO + ":")
-_SELECT = prompt(r"Please select an option\s*\(\s*1\s*-\s*\d+\s*or\s*\"?q\"?\s*\)\s*:")
+_ANOTHER_SESSION = line(words(texts.ANOTHER_SESSION, 0, 5))
+_ASSUME_CONTROL = prompt(words(texts.ASSUME_CONTROL, 0, 2) + r"\s*" + _YES_NO + ":")
+_PUBLISHER_CREDENTIALS = prompt(
+    words(texts.USE_PUBLISHER_CREDENTIALS, 0, 5) + r"\s*" + _YES_NO + ":"
+)
+_SELECT = prompt(words(texts.SELECT_OPTION, last=r"\d+"))
+_VALUE = r"(?P<value>\S+)"  # what a Rule captures
+
+
+def _asked(text: str) -> re.Pattern[str]:
+    """A wizard question such as ``Directory:``, perhaps with a remembered default."""
+    return prompt(words(text.removesuffix(":")) + _DEFAULT + ":")
+
+
 TOOK_OVER = "took_over_wizard"  # capture set when we answered yes to Assume control
 _MENU_ITEM = re.compile(r"(?m)^[ \t]*(?P<key>\d+)\)[ \t]*(?P<label>\S.*?)[ \t]*$")
 
@@ -209,13 +225,13 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
     rules: list[Rule] = [
         Rule(
             "installed",
-            line(r"Successfully installed\s+(?P<value>\S+)"),
+            line(words(texts.INSTALL_SUCCESS, file=_VALUE)),
             outcome=InstallOutcome.INSTALLED,
             capture="installed",
         ),
         Rule(
             "install_failed",
-            line(r"Installation of\s+(?P<value>\S+)\s+failed"),
+            line(words(texts.INSTALL_FAILED, file=_VALUE)),
             outcome=InstallOutcome.FAILED,
         ),
         *(
@@ -235,48 +251,52 @@ def install_cop_dialog(request: CopInstallRequest) -> Dialog:
             _select(request),
             repeatable=True,  # the Source menu, then the file list
         ),
-        Rule("directory", prompt(r"Directory" + _DEFAULT + ":"), request.directory),
-        Rule("server", prompt(r"Server" + _DEFAULT + ":"), request.server),
-        Rule("user", prompt(r"User\s*Name" + _DEFAULT + ":"), request.user),
+        Rule("directory", _asked(texts.DIRECTORY), request.directory),
+        Rule("server", _asked(texts.SERVER), request.server),
+        Rule("user", _asked(texts.USER_NAME), request.user),
         Rule(
             "password",
-            prompt(r"Password" + _DEFAULT + ":"),
+            _asked(texts.PASSWORD),
             lambda s, m: reveal(request.password),
             secret=True,
         ),
         Rule(
             "smtp",
-            prompt(r"Please enter SMTP Host Server[^\n]*:"),
+            prompt(words(texts.SMTP, 0, 5) + r"[^\n]*:"),
             request.smtp_host,
             phase="checking",
         ),
         Rule(
             "continue_after_download",
-            prompt(r"Continue with upgrade after download\s*" + _YES_NO + ":"),
+            prompt(words(texts.CONTINUE_AFTER_DOWNLOAD, 0, 5) + r"\s*" + _YES_NO + ":"),
             "no",
         ),
         Rule(
             "switch_version",
-            prompt(r"Switch-version server after upgrade[^\n]*" + _YES_NO + ":"),
+            prompt(words(texts.SWITCH_VERSION, 0, 4) + r"[^\n]*" + _YES_NO + ":"),
             "no",
         ),
-        Rule("checking", line(r"Checking for valid upgrades"), phase="checking"),
-        Rule("available", line(r"Available options and upgrades in")),
-        Rule("accessing", line(r"Accessing the file"), phase="downloading"),
-        Rule("file_version", line(r"File version:\s*(?P<value>\S+)"), capture="file_version"),
+        Rule("checking", line(words(texts.CHECKING, 0, 4)), phase="checking"),
+        Rule("available", line(words(texts.AVAILABLE, 0, 5))),
+        Rule("accessing", line(words(texts.ACCESSING, 0, 3)), phase="downloading"),
+        Rule(
+            "file_version",
+            line(words(texts.FILE_VERSION, version=_VALUE)),
+            capture="file_version",
+        ),
         Rule(
             "checksum",
-            line(r"File checksum:\s*(?P<value>[0-9A-Fa-f:]+)"),
+            line(words(texts.FILE_CHECKSUM, checksum=r"(?P<value>[0-9A-Fa-f:]+)")),
             capture="checksum",
             phase="checksum",
         ),
         Rule(
             "start_installation",
-            prompt(r"Start installation\s*" + _YES_NO + ":"),
+            prompt(words(texts.START_INSTALLATION, 0, 2) + r"\s*" + _YES_NO + ":"),
             _start_installation(request),
         ),
-        Rule("upgrade_log", line(r"The upgrade log is\s*(?P<value>\S+)"), capture="upgrade_log"),
-        Rule("upgrading", line(r"Upgrading the system"), phase="installing"),
+        Rule("upgrade_log", line(words(texts.UPGRADE_LOG, log=_VALUE)), capture="upgrade_log"),
+        Rule("upgrading", line(words(texts.UPGRADING, 0, 3)), phase="installing"),
         Rule("back_at_prompt", patterns.PROMPT, _back_at_prompt, repeatable=True),
     ]
     return Dialog(
@@ -372,10 +392,10 @@ def cancel_dialog(timeout: float = 120.0) -> Dialog:
     return Dialog(
         name="upgrade_cancel",
         rules=[
-            Rule("canceled", line(r"The upgrade was canceled"), outcome=CancelOutcome.CANCELED),
+            Rule("canceled", line(words(texts.UPGRADE_CANCELED)), outcome=CancelOutcome.CANCELED),
             Rule(
                 "cannot_cancel",
-                line(r"Installation of a Cisco Options Package \(COP\) cannot be canceled"),
+                line(words(texts.COP_CANNOT_CANCEL)),
                 outcome=CancelOutcome.NOT_CANCELABLE,
             ),
             Rule("prompt", patterns.PROMPT, outcome=CancelOutcome.UNKNOWN),

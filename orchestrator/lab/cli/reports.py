@@ -20,16 +20,16 @@ _DATE = "%a %b %d %H:%M:%S UTC %Y"
 _LOCAL_DATE = "%a %b %d %H:%M:%S %Z %Y"
 REPLICATION_FILE_STAMP = "%Y_%m_%d_%H_%M_%S"
 
-_STATUS_LAYOUT = """\
-Host Name          : {host}
-Date               : {date}
-Time Zone          : {zone}
+_STATUS_LAYOUT = f"""\
+{texts.STATUS_HOST}
+Date               : {{date}}
+Time Zone          : {{zone}}
 Locale             : en_US.UTF-8
-Product Ver        : {version}
+{texts.STATUS_PRODUCT}
 Unified OS Version : 7.0.0.0-4
 
 Uptime:
-{uptime}
+{{uptime}}
 
 CPU Idle:   95.45%  System:   02.02%    User:   02.53%
   IOWAIT:   00.00%     IRQ:   00.00%    Soft:   00.00%
@@ -42,9 +42,9 @@ Memory Total:        8062756K
       Buffers:         178828K
 
                         Total            Free            Used
-{active}
-{inactive}
-{logging}"""
+{{active}}
+{{inactive}}
+{{logging}}"""
 
 
 def _utc(epoch: float, fmt: str) -> str:
@@ -94,7 +94,7 @@ def uptime_line(now: float, boot: float) -> str:
     hours, minutes = rest // 3600, rest % 3600 // 60
     clock = f"{hours}:{minutes:02d}" if hours else f"{minutes} min"
     since = f"{days} day{'s' if days != 1 else ''}, {clock}" if days else clock
-    return f" {_utc(now, '%H:%M:%S')} up {since},  1 user,  load average: 0.21, 0.19, 0.18"
+    return texts.STATUS_UPTIME.format(time=_utc(now, "%H:%M:%S"), since=since)
 
 
 def _disk(label: str, total_k: int, used_k: int) -> str:
