@@ -12,7 +12,7 @@ import structlog
 from orchestrator.cucm import replication as replication_rule
 from orchestrator.cucm import services as services_rule
 from orchestrator.engine.gateway import ReplicationCheck
-from orchestrator.engine.states import GateDetail, StepState
+from orchestrator.engine.states import GateDetail, InstallOutcome, StepState
 from orchestrator.engine.steps import StepContext, fail_step, wait_step
 from orchestrator.engine.waits import NotYet
 
@@ -68,7 +68,14 @@ def _start_or_fail(
                 f"{remedy}, then resume the run (or let devpack start it: playbook "
                 "restart.start_services_out_of_service: true)"
             )
-        fail_step(ctx, step, node, f"not STARTED: {names}; {what}", hint, outcome="out_of_service")
+        fail_step(
+            ctx,
+            step,
+            node,
+            f"not STARTED: {names}; {what}",
+            hint,
+            outcome=InstallOutcome.OUT_OF_SERVICE,
+        )
     for problem in held:
         ctx.mark(
             step,

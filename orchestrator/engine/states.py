@@ -96,11 +96,19 @@ class InstallOutcome(StrEnum):
     # the engine's own
     UNSAFE_VALUE = "unsafe_value"  # a value to type holds a control character: nothing typed
     FRAMEWORK_STUCK = "framework_stuck"  # an install cut off left the framework stuck
-    TIMEOUT = "timeout"  # a wait of the step ran out
+    TIMEOUT = "timeout"  # a wait of the step ran out (any step's, not only an install's)
+    # the services gate: a service that ran before the restart is back Commanded Out of
+    # Service and does not start by itself (reference 9.3)
+    OUT_OF_SERVICE = "out_of_service"
 
 
 ENGINE_INSTALL_OUTCOMES = frozenset(
-    {InstallOutcome.UNSAFE_VALUE, InstallOutcome.FRAMEWORK_STUCK, InstallOutcome.TIMEOUT}
+    {
+        InstallOutcome.UNSAFE_VALUE,
+        InstallOutcome.FRAMEWORK_STUCK,
+        InstallOutcome.TIMEOUT,
+        InstallOutcome.OUT_OF_SERVICE,
+    }
 )
 
 
@@ -112,7 +120,8 @@ ENGINE_INSTALL_OUTCOMES = frozenset(
 class FailureDetail(TypedDict, total=False):
     message: str
     hint: str
-    outcome: str  # an InstallOutcome (the driver's word when the engine has none for it)
+    outcome: str  # an InstallOutcome (the driver's word when the engine has none for it;
+    # the services gate's OUT_OF_SERVICE and any wait's TIMEOUT too)
     transcript: str  # a dialog stopped at a question: what it saw (passwords masked)
     problems: list[str]
     missing: list[str]

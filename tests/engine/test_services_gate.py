@@ -14,7 +14,7 @@ from fake_cluster import Down, FakeCluster
 from orchestrator.engine.gates import wait_services
 from orchestrator.engine.gateway import ServiceState
 from orchestrator.engine.journal import Journal
-from orchestrator.engine.states import StepState
+from orchestrator.engine.states import InstallOutcome, StepState
 from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 
@@ -59,7 +59,10 @@ def test_back_out_of_service_fails_at_once_with_the_remedy(journal: Journal) -> 
     assert f"utils service start {TOMCAT} on {NODE}" in info.value.hint
     assert info.value.node == NODE and cluster.count(f"start {TOMCAT}") == 0
     record = journal.steps(RUN)[STEP]
-    assert record.state == StepState.FAILED and record.detail["outcome"] == "out_of_service"
+    assert (
+        record.state == StepState.FAILED
+        and record.detail["outcome"] == InstallOutcome.OUT_OF_SERVICE
+    )
 
 
 def test_with_the_option_devpack_starts_it_journaled_first(journal: Journal) -> None:
