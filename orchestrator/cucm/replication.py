@@ -16,6 +16,12 @@ its Boot line in system-history (node-local, to the second).
 Doubt never proves: a check whose start may lie in the restart's second (or minute, with
 the header alone) is not evidence; in an hour a DST change repeats, the check is read as
 early and the restart as late as their stamps allow.
+
+A precheck (before a run changes anything, ``--dry-run``, a postcheck with no reboot to
+follow) has no restart of its own: it may judge a check that started after every node's
+last boot AND is younger than a maximum age (``precheck_check_age``), measured on the
+publisher's clock (runtimestate's `Server Time:` line) -- else a months-old table of 2s
+would vouch for a cluster whose replication broke since.
 """
 
 from __future__ import annotations
@@ -76,4 +82,84 @@ def started_after(check: CheckStart | None, restarted: float | None) -> bool:
     return check is not None and check.earliest >= restarted
 
 
-__all__ = ["CheckStart", "check_start", "restart_over", "started_after"]
+# devpack's choice, not Cisco's (Cisco gives no age): a precheck judges only a replication
+# status check younger than this (playbook prechecks.replication_check_max_age).
+DEFAULT_PRECHECK_MAX_AGE = 3600.0
+
+
+@dataclass(frozen=True)
+class CheckAge:
+    """What a precheck makes of the check shown: whether it may judge it and why not."""
+
+    fresh: bool
+    age: float | None  # seconds since it started, as old as the stamps allow; None: unknown
+    why: str = ""  # why it may not be judged ("" when fresh)
+    clock: str = "the publisher's clock"  # what measured the age
+
+    def describe_age(self) -> str:
+        if self.age is None:
+            return "age unknown"
+        return f"{_duration(self.age)} old ({self.clock})"
+
+
+def precheck_check_age(
+    check: CheckStart | None,
+    boots: dict[str, float | None],
+    now: float,
+    max_age: float,
+    clock: str = "the publisher's clock",
+) -> CheckAge:
+    """May a precheck judge ``check``? Only if it surely started after every node's last
+    Boot line (``boots``: epoch s, read LATE; None: none readable, which proves nothing)
+    and its age at ``now`` (the publisher's clock, epoch s), taken from its earliest
+    possible start, is at most ``max_age`` seconds."""
+    if check is None:
+        return CheckAge(False, None, "runtimestate names no start for the check shown", clock)
+    age = max(0.0, now - check.earliest)
+    unknown = sorted(node for node, boot in boots.items() if boot is None)
+    if unknown:
+        why = f"no Boot line readable on {', '.join(unknown)}: cannot tell it followed"
+        return CheckAge(False, age, why + " their last boot", clock)
+    booted = [(boot, node) for node, boot in boots.items() if boot is not None]
+    if booted:
+        boot, node = max(booted)
+        if not started_after(check, restart_over(boot)):
+            stamp = datetime.fromtimestamp(boot, UTC).isoformat(timespec="seconds")
+            return CheckAge(
+                False, age, f"it did not surely start after {node} booted {stamp}", clock
+            )
+    if age > max_age:
+        why = f"it is older than the {_duration(max_age)} a precheck accepts"
+        return CheckAge(False, age, why, clock)
+    return CheckAge(True, age, "", clock)
+
+
+def publisher_now(server_time: datetime | None, zone: tzinfo | None) -> float | None:
+    """The publisher's clock as runtimestate printed it (`Server Time:`, node-local to
+    the second; its zone abbreviation is ignored, the node's configured zone decides),
+    read as LATE as it can be: doubt makes a check older, never younger."""
+    if server_time is None:
+        return None
+    return node_epoch(server_time.replace(microsecond=0) + SECOND, zone, Lean.LATER)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+__all__ = [
+    "DEFAULT_PRECHECK_MAX_AGE",
+    "CheckAge",
+    "CheckStart",
+    "check_start",
+    "precheck_check_age",
+    "publisher_now",
+    "restart_over",
+    "started_after",
+]

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from orchestrator.cucm.pickup import Lean, last_boot, node_epoch
-from orchestrator.cucm.replication import check_start, restart_over, started_after
+from orchestrator.cucm.replication import (
+    check_start,
+    precheck_check_age,
+    publisher_now,
+    restart_over,
+    started_after,
+)
 
 BERLIN, CHICAGO = ZoneInfo("Europe/Berlin"), ZoneInfo("America/Chicago")
 
@@ -83,3 +89,62 @@ def test_boot_lines_can_be_read_late_for_the_gate() -> None:
     history = [Line(datetime(2026, 10, 25, 2, 10)), Line(datetime(2026, 10, 18, 9, 0))]
     early, late = last_boot(history, BERLIN), last_boot(history, BERLIN, Lean.LATER)
     assert early is not None and late is not None and late - early == 3600
+
+
+# ----- the precheck's rule: after every node's last boot, and not older than a maximum
+
+
+def test_a_precheck_accepts_only_a_check_younger_than_the_maximum_age() -> None:
+    check = check_start(datetime(2026, 11, 30, 10, 12), None, UTC)
+    boots: dict[str, float | None] = {"pub": utc(2026, 11, 1, 0, 0, 0)}
+    young = precheck_check_age(check, boots, utc(2026, 11, 30, 10, 40, 0), 3600)
+    assert young.fresh and young.age == 28 * 60
+    # the age counts from the earliest instant the minute allows: 10:12:00 + 3600 s
+    assert precheck_check_age(check, boots, utc(2026, 11, 30, 11, 12, 0), 3600).fresh
+    old = precheck_check_age(check, boots, utc(2026, 11, 30, 11, 12, 1), 3600)
+    assert not old.fresh and "older than the 60 min" in old.why
+    months = precheck_check_age(check, boots, utc(2027, 8, 30, 10, 12, 0), 3600)
+    assert not months.fresh and months.describe_age().startswith("273 days old")
+
+
+def test_a_precheck_refuses_a_check_that_did_not_surely_follow_every_nodes_boot() -> None:
+    check = check_start(datetime(2026, 11, 30, 10, 12), datetime(2026, 11, 30, 10, 12, 30), UTC)
+    now = utc(2026, 11, 30, 10, 20, 0)
+    boots: dict[str, float | None] = {"pub": utc(2026, 10, 1, 0, 0, 0)}
+    assert precheck_check_age(check, boots, now, 3600).fresh
+    # a subscriber booted after the check started (or in its second): not proof
+    for sub in (utc(2026, 11, 30, 10, 15, 0), utc(2026, 11, 30, 10, 12, 30)):
+        verdict = precheck_check_age(check, {**boots, "sub1": sub}, now, 3600)
+        assert not verdict.fresh and "sub1 booted" in verdict.why
+    # a node whose last boot cannot be read proves nothing
+    unknown = precheck_check_age(check, {**boots, "sub2": None}, now, 3600)
+    assert not unknown.fresh and "sub2" in unknown.why
+    missing = precheck_check_age(None, boots, now, 3600)
+    assert not missing.fresh and missing.age is None
+
+
+def test_a_precheck_reads_the_check_and_the_publishers_clock_in_the_publishers_zone() -> None:
+    # Chicago 10:12 is 16:12 UTC: a publisher clock of 10:40 local makes it 28 min old
+    check = check_start(datetime(2026, 11, 30, 10, 12), None, CHICAGO, "America/Chicago")
+    now = publisher_now(datetime(2026, 11, 30, 10, 40, 0), CHICAGO)
+    assert now == utc(2026, 11, 30, 16, 40, 1)  # read late: the second is over
+    verdict = precheck_check_age(check, {"pub": utc(2026, 11, 30, 16, 0, 0)}, now, 3600)
+    assert verdict.fresh and verdict.age == 28 * 60 + 1
+    # read as UTC the same stamps would put the check before a boot at 11:00 UTC
+    assert not precheck_check_age(
+        check_start(datetime(2026, 11, 30, 10, 12), None, UTC),
+        {"pub": utc(2026, 11, 30, 11, 0, 0)},
+        utc(2026, 11, 30, 11, 30, 0),
+        3600,
+    ).fresh
+    assert publisher_now(None, CHICAGO) is None
+
+
+def test_in_the_repeated_dst_hour_the_check_reads_early_and_the_clock_late() -> None:
+    # Berlin, 2026-10-25: 02:00-03:00 happens twice (CEST, then CET)
+    check = check_start(datetime(2026, 10, 25, 2, 30), None, BERLIN, "Europe/Berlin")
+    now = publisher_now(datetime(2026, 10, 25, 2, 50, 0), BERLIN)
+    assert check is not None and now is not None
+    verdict = precheck_check_age(check, {"pub": utc(2026, 10, 1, 0, 0, 0)}, now, 3600)
+    # the check as early (02:30 CEST = 00:30 UTC), the clock as late (02:50 CET = 01:50)
+    assert verdict.age == 80 * 60 + 1 and not verdict.fresh
