@@ -258,6 +258,8 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
             source=inputs.source.problems,
             backup_max_age_hours=pb.backup.max_age_hours,
             refuse_without_recent_backup=pb.backup.when_missing_or_old is BackupAction.REFUSE,
+            replication_check_max_age=float(pb.prechecks.replication_check_max_age),
+            timeout=float(pb.prechecks.timeout),
         ),
         poll=PollPolicy(
             first=pb.polling.first, ceiling=pb.polling.max, quiet_share=pb.polling.quiet_share

@@ -294,6 +294,19 @@ class Gates(StrictModel):
     settle_seconds: Seconds = 120
 
 
+class Prechecks(StrictModel):
+    """How old a replication status check the prechecks may judge, and how long the
+    precheck stage waits for a fresh one. runtimestate shows the last check however old
+    (reference 9.4): a run starts a new one when the one shown is older than
+    ``replication_check_max_age`` or than a node's last boot; ``--dry-run`` warns."""
+
+    # devpack's choice, not Cisco's (Cisco names no age): one hour
+    replication_check_max_age: PositiveSeconds = 3600
+    # bounds the precheck stage's wait for the fresh check (Cisco: minutes on a large
+    # cluster)
+    timeout: PositiveSeconds = 1800
+
+
 class Timeouts(StrictModel):
     # Defaults follow Cisco's budgets: device packs take tens of minutes, a reboot up
     # to 30 minutes per node, replication 30 minutes to 2 hours.
@@ -515,6 +528,7 @@ class Playbook(StrictModel):
     window: Window | None = None
     polling: Polling = Field(default_factory=Polling)
     backup: Backup = Field(default_factory=Backup)
+    prechecks: Prechecks = Field(default_factory=Prechecks)
     # How long things take on this cluster; the plan's durations and the window check.
     estimates: Estimates = Field(default_factory=Estimates)
     # Install now, restart later: end the run after the installs and their verification

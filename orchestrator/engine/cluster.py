@@ -211,7 +211,8 @@ class DriverGateway:
             status.started_minute, status.started_file, pickup.node_zone(zone), zone or "UTC"
         )
         states = {row.server: (row.state if row.state is not None else -1) for row in status.rows}
-        return ReplicationCheck(states, started)
+        now = replication.publisher_now(status.server_time, pickup.node_zone(zone))
+        return ReplicationCheck(states, started, now)
 
     def start_replication_check(self) -> None:
         """A refusal or a wording we cannot read is logged, not raised: the next

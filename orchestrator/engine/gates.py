@@ -4,7 +4,7 @@ status check from after the restarts (``cucm/replication.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -12,9 +12,10 @@ import structlog
 from orchestrator.cucm import replication as replication_rule
 from orchestrator.cucm import services as services_rule
 from orchestrator.engine.gateway import ReplicationCheck
+from orchestrator.engine.prechecks import ReplicationLook
 from orchestrator.engine.states import GateDetail, InstallOutcome, StepState
 from orchestrator.engine.steps import StepContext, fail_step, wait_step
-from orchestrator.engine.waits import NotYet
+from orchestrator.engine.waits import NotYet, WaitTimeout, wait_until
 
 log = structlog.get_logger(__name__)
 
@@ -137,6 +138,42 @@ def await_fresh_replication(
         ctx, step, None, "a replication status check after the restarts", evidence.fresh, timeout
     )
     return check, evidence.detail(check)
+
+
+def await_precheck_replication(
+    ctx: StepContext, step: str, timeout: float, look: Callable[[], ReplicationLook]
+) -> ReplicationLook | None:
+    """A precheck in a run found the status check shown too old to trust
+    (``cucm.replication.precheck_check_age``): start a fresh one as a gate does
+    (`utils dbreplication status`, journaled first) and wait, for at most ``timeout``,
+    until ``look`` finds a finished check it may trust; None: none came in time (the
+    precheck then fails, nothing having been changed)."""
+    ctx.mark(step, None, StepState.WAITING_FOR_REPLICATION)
+    evidence = FreshReplication(ctx, step, ())
+
+    def fresh() -> ReplicationLook:
+        seen = look()
+        if seen.age.fresh:
+            return seen
+        evidence.renew()
+        raise NotYet(
+            f"the replication status check shown {seen.describe()} is not fresh "
+            f"({seen.age.why}); started a new one"
+        )
+
+    try:
+        found: ReplicationLook = wait_until(
+            "a fresh replication status check", fresh, timeout, ctx.poll, retry_on=ctx.transient
+        )
+    except WaitTimeout:
+        return None
+    return found
+
+
+def precheck_detail(look: ReplicationLook) -> GateDetail:
+    """What the journal keeps of the status check a precheck accepted."""
+    started = look.check.started.describe() if look.check.started else "not shown"
+    return GateDetail(check_started=started, check_age=look.age.describe_age())
 
 
 class FreshReplication:

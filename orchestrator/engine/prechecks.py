@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from orchestrator import parallel
+from orchestrator.cucm import replication as replication_rule
 from orchestrator.cucm import services as services_rule
 from orchestrator.cucm.texts import STUCK_FRAMEWORK_REMEDY
 from orchestrator.drivers.ssh.errors import ReplicationCheckRunning
-from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth
+from orchestrator.engine.gateway import BackupFact, ClusterGateway, NodeHealth, ReplicationCheck
 from orchestrator.planning.space import describe_free_space, required_free_mb
 
 DISK_LIMIT_PCT = 90
@@ -24,6 +25,10 @@ class PrecheckPolicy:
     take_over_held_wizard: bool = False
     backup_max_age_hours: int = 24
     refuse_without_recent_backup: bool = False  # else a warning
+    # a replication status check older than this (or than a node's last boot) is not
+    # judged (cucm.replication.precheck_check_age); devpack's choice, not Cisco's
+    replication_check_max_age: float = replication_rule.DEFAULT_PRECHECK_MAX_AGE
+    timeout: float = 1800.0  # the precheck stage's wait for a fresh status check
     # The SFTP source check (login, directory, files, sizes): problems, or none.
     source: Callable[[], list[str]] | None = None
 
@@ -168,14 +173,99 @@ def check_backup(
     return [], [text]
 
 
-def check_replication(gateway: ClusterGateway) -> list[str]:
+@dataclass(frozen=True)
+class ReplicationLook:
+    """The status check runtimestate shows, and what a precheck makes of it."""
+
+    check: ReplicationCheck
+    age: replication_rule.CheckAge
+
+    def describe(self) -> str:
+        started = self.check.started.describe() if self.check.started else "at no time shown"
+        return f"started {started}, {self.age.describe_age()}"
+
+
+# The run's precheck stage: given a way to look at the check shown, wait (bounded) for a
+# fresh one it starts itself; None: none came in time (``engine.gates``).
+Renew = Callable[[Callable[[], ReplicationLook]], "ReplicationLook | None"]
+
+
+@dataclass
+class ReplicationFinding:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    accepted: ReplicationLook | None = None  # the check judged, when it was fresh
+
+
+def replication_looker(
+    gateway: ClusterGateway,
+    nodes: list[str],
+    max_age: float,
+    clock: Callable[[], float] = time.time,
+) -> Callable[[], ReplicationLook]:
+    """Look at the publisher's status check as a precheck judges it: against every
+    node's last Boot line (read once, late) and the publisher's clock (its `Server Time:`;
+    when not shown, devpack's clock -- epoch seconds need no zone, and say so)."""
+    boots = dict(zip(nodes, parallel.each(gateway.restart_stamp, nodes, limit=None), strict=True))
+
+    def look() -> ReplicationLook:
+        check = gateway.replication_check()
+        if check.now is not None:
+            now, whose = check.now, "the publisher's clock"
+        else:
+            now, whose = clock(), "devpack's clock: runtimestate showed no Server Time"
+        age = replication_rule.precheck_check_age(check.started, boots, now, max_age, whose)
+        return ReplicationLook(check, age)
+
+    return look
+
+
+def check_replication(
+    gateway: ClusterGateway,
+    nodes: list[str],
+    policy: PrecheckPolicy,
+    renew: Renew | None = None,
+    clock: Callable[[], float] = time.time,
+) -> ReplicationFinding:
+    """Replication 2 on every node, judged on a status check a precheck may trust
+    (``cucm.replication.precheck_check_age``). A stale one: with ``renew`` (a run) a
+    fresh check is started and waited for; without (``--dry-run``, read-only) its states
+    are judged and a warning names it and the command to run."""
+    look = replication_looker(gateway, nodes, policy.replication_check_max_age, clock)
+    seen: ReplicationLook | None = None
     try:
-        states = gateway.replication()
+        seen = look()
     except ReplicationCheckRunning as exc:  # the table is not final: never judged
-        return [
-            f"{exc}; run the check again once `utils dbreplication runtimestate` says COMPLETED"
-        ]
-    return replication_problems(states)
+        if renew is None:
+            return ReplicationFinding(
+                [
+                    f"{exc}; run the check again once `utils dbreplication runtimestate` says "
+                    "COMPLETED"
+                ]
+            )
+    if seen is not None and seen.age.fresh:
+        return ReplicationFinding(replication_problems(seen.check.states), accepted=seen)
+    if renew is None:
+        assert seen is not None
+        warning = (
+            f"the replication status check shown {seen.describe()} is not fresh enough to "
+            f"prove replication now ({seen.age.why}); its states were judged as shown: run "
+            "`utils dbreplication status` on the publisher and, once `utils dbreplication "
+            "runtimestate` says COMPLETED, check again (a run starts one itself)"
+        )
+        return ReplicationFinding(replication_problems(seen.check.states), [warning])
+    fresh = renew(look)
+    if fresh is None:
+        shown = f" (the one shown {seen.describe()}: {seen.age.why})" if seen else ""
+        return ReplicationFinding(
+            [
+                "no fresh replication status check finished within prechecks.timeout "
+                f"({policy.timeout:.0f} s){shown}: run `utils dbreplication status` on the "
+                "publisher, wait for `utils dbreplication runtimestate` to say COMPLETED, "
+                "then run again (or raise prechecks.timeout)"
+            ]
+        )
+    return ReplicationFinding(replication_problems(fresh.check.states), accepted=fresh)
 
 
 def replication_problems(states: dict[str, int]) -> list[str]:
@@ -198,7 +288,9 @@ class ClusterPrecheck:
 
     nodes: list[PrecheckResult]
     cluster: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # cluster-wide (the DRS backup's)
+    # cluster-wide (the DRS backup's, a replication check too old to trust)
+    warnings: list[str] = field(default_factory=list)
+    replication: ReplicationLook | None = None  # the status check judged, if trusted
 
     @property
     def problems(self) -> list[str]:
@@ -218,11 +310,14 @@ def check_cluster(
     replication: bool = True,
     backup: bool = False,
     now: float | None = None,
+    renew: Renew | None = None,
 ) -> ClusterPrecheck:
     """The rollout's precheck stage, and what ``--dry-run`` runs: every node at once
     (health, free space, the install wizard), then replication (not on a publisher-only
     cluster: ``replication`` False), AXL and, before installing (``backup``), the last
-    DRS backup cluster-wide.
+    DRS backup cluster-wide. Replication is judged on a status check recent enough
+    (``check_replication``): ``renew`` (the run's stage) starts a fresh one when the
+    one shown is stale, without it (``--dry-run``) a stale one is a warning.
 
     The cluster-wide checks run only when every node answered: with a node down they
     would only repeat what its own finding says."""
@@ -230,9 +325,13 @@ def check_cluster(
     # Where the nodes fetch the COP: a wrong directory must fail here, not in the window.
     cluster: list[str] = policy.source() if policy.source is not None else []
     warnings: list[str] = []
+    accepted: ReplicationLook | None = None
     if all(result.reachable for result in results):
         if replication:
-            cluster += check_replication(gateway)
+            found = check_replication(gateway, nodes, policy, renew)
+            cluster += found.problems
+            warnings += found.warnings
+            accepted = found.accepted
         axl = gateway.axl_problem()
         if axl:
             cluster.append(axl)
@@ -240,4 +339,4 @@ def check_cluster(
             refused, warned = check_backup(gateway, policy, time.time() if now is None else now)
             cluster += refused
             warnings += warned
-    return ClusterPrecheck(results, cluster, warnings)
+    return ClusterPrecheck(results, cluster, warnings, accepted)

@@ -19,12 +19,19 @@ from typing import cast
 import structlog
 
 from orchestrator import parallel
-from orchestrator.engine.gates import await_fresh_replication, wait_replication
+from orchestrator.engine.gates import (
+    await_fresh_replication,
+    await_precheck_replication,
+    precheck_detail,
+    wait_replication,
+)
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
 from orchestrator.engine.installs import run_install
 from orchestrator.engine.journal import JournalStore, JournalWriteFailed, StepRecord
 from orchestrator.engine.prechecks import (
     PrecheckPolicy,
+    Renew,
+    ReplicationLook,
     check_cluster,
     check_node,
     check_replication,
@@ -48,6 +55,8 @@ from orchestrator.planning.plan import Action, Plan, Stage, StageKind, Step
 log = structlog.get_logger(__name__)
 
 RESTART_STAGES = {StageKind.RESTART_PUBLISHER, StageKind.RESTART_WAVE}
+# where the precheck stage journals the replication status check it judged
+PRECHECK_REPLICATION = "prechecks/replication"
 INSTALL_STAGES = {
     StageKind.INSTALL_PUBLISHER,
     StageKind.INSTALL_TFTP,
@@ -307,7 +316,12 @@ class Rollout:
             check, detail = await_fresh_replication(ctx, key, timeout, restarted)
             problems, evidence = replication_problems(check.states), dict(detail)
         elif self.plan.replication_checks:
-            problems = check_replication(self.gateway)
+            # no reboot to follow: judged like a precheck, on a check recent enough
+            found = check_replication(
+                self.gateway, self._nodes(), self.settings.prechecks, self._renew(ctx, key)
+            )
+            problems = found.problems
+            evidence = dict(precheck_detail(found.accepted)) if found.accepted else {}
         if problems:
             ctx.mark(key, None, StepState.FAILED, problems=problems, **evidence)
             raise StepFailed(
@@ -391,8 +405,16 @@ class Rollout:
             replication=self.plan.replication_checks,
             backup=self.plan.installs,
             now=self.clock(),
+            renew=self._renew(ctx, PRECHECK_REPLICATION),
         )
         results, cluster = report.nodes, report.cluster
+        if report.replication is not None:  # the check judged, as the gates journal theirs
+            ctx.mark(
+                PRECHECK_REPLICATION,
+                None,
+                StepState.REPLICATED,
+                **precheck_detail(report.replication),
+            )
         for warning in report.warnings:  # shown now, journaled with the first node's check
             log.warning("precheck.cluster_warning", warning=warning)
             self.progress.message(f"warning: {warning}")
@@ -420,6 +442,22 @@ class Rollout:
                 "fix these before the rollout; nothing was changed",
                 precheck=True,
             )
+
+    def _renew(self, ctx: StepContext, key: str) -> Renew:
+        """How a precheck in this run gets a status check it may trust when the one
+        shown is stale: it starts a fresh one and waits (prechecks.timeout)."""
+
+        def renew(look: Callable[[], ReplicationLook]) -> ReplicationLook | None:
+            self.progress.message(
+                "the replication status check shown is too old to trust: starting a fresh "
+                "one (utils dbreplication status)"
+            )
+            return await_precheck_replication(ctx, key, self.settings.prechecks.timeout, look)
+
+        return renew
+
+    def _nodes(self) -> list[str]:
+        return sorted({step.nodes[0] for step in self.plan.steps})
 
     def _verify(self, ctx: StepContext, step: Step) -> None:
         ctx.mark(step.id, step.nodes[0], StepState.CHECKING, **VerifyDetail(models=step.models))

@@ -171,3 +171,5 @@ class GateDetail(FailureDetail, total=False):
     check_started: str
     after_restart: str
     checks_started: int  # new status checks the gate started (`utils dbreplication status`)
+    # a precheck's: how old the check it accepted was (and on whose clock)
+    check_age: str

@@ -165,6 +165,14 @@ def test_dbreplication_check_start_is_read_from_the_header_and_result_file() -> 
     status = parsers.parse_dbreplication_runtimestate(text)
     assert status.started_minute == datetime(2026, 11, 28, 16, 9)
     assert status.started_file == datetime(2026, 11, 28, 16, 9, 30)
+    # the node's clock when it answered: what a precheck measures the check's age on
+    assert status.server_time == datetime(2026, 11, 28, 16, 10, 2)
+
+
+def test_dbreplication_server_time_ignores_the_zone_abbreviation() -> None:
+    status = parsers.parse_dbreplication_runtimestate(FIELD_14_IN_PROGRESS)
+    assert status.server_time == datetime(2024, 4, 2, 15, 20, 34)
+    assert parsers.parse_dbreplication_runtimestate("Server Time: soon\n").server_time is None
 
 
 # CUCM 14 / 15 transcripts word the header differently (field notes)

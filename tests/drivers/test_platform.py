@@ -261,13 +261,17 @@ def test_replication_check_never_completing_is_not_judged() -> None:
 
 
 def test_precheck_reports_a_check_still_running_instead_of_judging_it() -> None:
-    from orchestrator.engine.prechecks import check_replication
+    from orchestrator.engine.prechecks import PrecheckPolicy, check_replication
 
     class Gateway:
-        def replication(self) -> dict[str, int]:
+        def restart_stamp(self, node: str) -> float:
+            return 0.0
+
+        def replication_check(self) -> object:
             raise ReplicationCheckRunning("cucmpub", 300, 212, 682)
 
-    (problem,) = check_replication(Gateway())  # type: ignore[arg-type]
+    found = check_replication(Gateway(), ["cucmpub"], PrecheckPolicy())  # type: ignore[arg-type]
+    (problem,) = found.problems
     assert "still IN PROGRESS (212 of 682 tables checked)" in problem and "COMPLETED" in problem
 
 

@@ -204,6 +204,9 @@ class ReplicationStatus:
     # result file `ReplicationStatus.2026_11_30_10_12_34.out` (None when not printed).
     started_minute: datetime | None = None
     started_file: datetime | None = None
+    # `Server Time: Sat Nov 28 16:10:02 UTC 2026`: the node's clock when it answered
+    # (node-local, naive; the zone abbreviation is dropped, the configured zone decides)
+    server_time: datetime | None = None
 
     @property
     def still_checking(self) -> bool:
@@ -256,6 +259,15 @@ _REPL_STARTED = re.compile(
 _REPL_FILE = re.compile(
     r"ReplicationStatus\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.out", re.I
 )
+_SERVER_TIME = re.compile(
+    words(
+        texts.DBREPL_SERVER_TIME,
+        0,
+        time=r"\w{3}\s+(?P<month>\w{3})\s+(?P<day>\d{1,2})\s+(?P<clock>\d{1,2}:\d{2}:\d{2})"
+        r"\s+(?:[A-Za-z][\w+-]*\s+)?(?P<year>\d{4})",
+    ),
+    re.I,
+)
 _DB_VERSION = re.compile(words(texts.DBREPL_DB_VERSION, 0, 2) + r"\s*(\S+)", re.I)
 _REPL_ROW = re.compile(
     rf"^\s*(?P<server>[A-Za-z0-9][\w.-]*)\s+(?P<ip>{_IP})\s+(?P<middle>.*?)\s*"
@@ -274,8 +286,15 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     total: int | None = None
     started_minute: datetime | None = None
     started_file: datetime | None = None
+    server_time: datetime | None = None
     single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
+        clock = _SERVER_TIME.search(ln)
+        if clock and server_time is None:
+            server_time = _stamp(
+                " ".join(clock.group("month", "day", "clock", "year")), "%b %d %H:%M:%S %Y"
+            )
+            continue
         m = _DB_VERSION.search(ln)
         if m:
             db_version = m.group(1)
@@ -327,6 +346,7 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
         single_active_node=single,
         started_minute=started_minute,
         started_file=started_file,
+        server_time=server_time,
     )
 
 
