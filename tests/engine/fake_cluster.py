@@ -64,7 +64,8 @@ class FakeCluster:
         self.backup = BackupFact(True, True, time.time() - 3600, "SUCCESS")
         # the replication status check shown: when it started, on the fake's logical clock
         # (boots are 1000, 1100, ...); a new one starts 5 s after the latest boot
-        self.check_started = 0.0
+        # at first a recent one, from after every node's boot: prechecks may judge it
+        self.check_started = max(n.boot for n in self.nodes.values()) + 5
 
     def count(self, call: str, node: str | None = None) -> int:
         return sum(1 for c, n in self.calls if c == call and (node is None or n == node))
@@ -120,7 +121,8 @@ class FakeCluster:
 
     def replication_check(self) -> ReplicationCheck:
         start = CheckStart(self.check_started, self.check_started + 1, "fake", "UTC")
-        return ReplicationCheck(self.replication(), start)
+        # the publisher's clock on the same logical scale: the check is 10 s old
+        return ReplicationCheck(self.replication(), start, self.check_started + 10)
 
     def start_replication_check(self) -> None:
         self.calls.append(("replication check", "publisher"))
