@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from devpack_runs import devpack, run_args
 from lab_truth import assert_all_know, first
+from pypdf import PdfReader
 from ruamel.yaml import YAML
 
 from orchestrator.drivers.sftp import server as sftp_server
@@ -19,6 +20,7 @@ from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import demo_config
 from orchestrator.lab.runner import cop_content
 from orchestrator.lab.testing import LabCluster
+from orchestrator.report.pdf import find_chromium
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 LOCALE = "cm-locale-de_DE-12.5.1.1000-1.cop.sgn"
@@ -74,6 +76,12 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
     cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
     address = _served_address()
     playbook = serve_playbook(cluster, tmp_path, address)
+    printed = find_chromium() is not None
+    if printed:  # report.pdf is a file the secrets must stay out of too
+        doc = _yaml().load(playbook.read_text())
+        doc["report"] = {"pdf": True}
+        with playbook.open("w") as handle:
+            _yaml().dump(doc, handle)
     accounts: list[sftp_server.OneTimeAccount] = []
     make = sftp_server.OneTimeAccount.make
 
@@ -124,15 +132,31 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
     ), downloads
     assert "Downloads from devpack" in (run_dir / "report" / "report.html").read_text()
 
-    # one-time accounts: a new one per process, never printed or written anywhere
+    # one-time accounts: a new one per process, never printed or written anywhere; nor
+    # the lab's passwords (the node logins, AXL, the lab's own SFTP)
     assert len(accounts) == 2 and accounts[0].password != accounts[1].password
     written = [p for p in state.rglob("*") if p.is_file()]
-    assert any(p.name == "journal.sqlite" for p in written)
-    assert any(p.name == "log.jsonl" for p in written)
-    for account in accounts:
-        password = account.password.encode()
-        assert password not in (dry + output).encode()
-        assert not [p for p in written if password in p.read_bytes()]
+    names = {p.name for p in written}
+    assert {"journal.sqlite", "log.jsonl", "snapshot-before.json", "report.md"} <= names
+    assert ("report.pdf" in names) == printed
+    if printed:  # the PDF's text is read, not its compressed bytes
+        assert PACK in " ".join(readable(run_dir / "report" / "report.pdf").split())
+    secrets = [a.password for a in accounts] + [
+        cluster.lab.config.admin.password,
+        cluster.lab.config.application.password,
+        cluster.lab.config.sftp.password,
+    ]
+    for secret in secrets:
+        assert secret not in dry + output
+        assert not [p for p in written if secret in readable(p)], secret
+
+
+def readable(path: Path) -> str:
+    """A file as a reader sees it: a PDF's text (its streams are compressed), else its
+    bytes."""
+    if path.suffix == ".pdf":
+        return " ".join(page.extract_text() for page in PdfReader(path).pages)
+    return path.read_bytes().decode("utf-8", errors="replace")
 
 
 @needs_root
