@@ -71,8 +71,23 @@ def served_args(cluster: LabCluster, playbook: Path, state: Path, *extra: str) -
     return args
 
 
+@pytest.fixture
+def accounts(monkeypatch) -> list[sftp_server.OneTimeAccount]:
+    """Every one-time account devpack makes, as made (a spy: the real account, recorded)."""
+    made: list[sftp_server.OneTimeAccount] = []
+    make = sftp_server.OneTimeAccount.make
+
+    def remember() -> sftp_server.OneTimeAccount:
+        account = make()
+        made.append(account)
+        return account
+
+    monkeypatch.setattr(sftp_server.OneTimeAccount, "make", staticmethod(remember))
+    return made
+
+
 @needs_root
-def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
+def test_served_device_pack_and_locale(lab_cluster, tmp_path, accounts):
     cluster = lab_cluster(demo_config(release="12.5.1.14900-63", profile="fast"))
     address = _served_address()
     playbook = serve_playbook(cluster, tmp_path, address)
@@ -82,15 +97,6 @@ def test_served_device_pack_and_locale(lab_cluster, tmp_path, monkeypatch):
         doc["report"] = {"pdf": True}
         with playbook.open("w") as handle:
             _yaml().dump(doc, handle)
-    accounts: list[sftp_server.OneTimeAccount] = []
-    make = sftp_server.OneTimeAccount.make
-
-    def remember() -> sftp_server.OneTimeAccount:  # a spy: the real account, recorded
-        account = make()
-        accounts.append(account)
-        return account
-
-    monkeypatch.setattr(sftp_server.OneTimeAccount, "make", staticmethod(remember))
     state = tmp_path / "state"
     # the dry run prechecks devpack's own server too (login, directory, files, sizes, MD5)
     code, dry = devpack(*served_args(cluster, playbook, state, "--dry-run"))
@@ -193,7 +199,7 @@ def test_wrong_sftp_directory_fails_dry_run(lab_cluster, tmp_path):
 
 @needs_root
 def test_a_fleet_shares_one_served_address_each_cluster_its_own_account(
-    lab_cluster, tmp_path, monkeypatch
+    lab_cluster, tmp_path, accounts
 ):
     """Two clusters name one sftp.serve address: one server, an account per cluster. By
     the labs' ground truth each cluster's nodes logged in with their own account and
@@ -204,15 +210,6 @@ def test_a_fleet_shares_one_served_address_each_cluster_its_own_account(
         config = demo_config(release="12.5.1.14900-63", profile="fast")
         clusters[name] = lab_cluster(config.model_copy(update={"cluster": name}))
         playbooks[name] = serve_playbook(clusters[name], tmp_path / name, address, locale)
-    accounts: list[sftp_server.OneTimeAccount] = []
-    make = sftp_server.OneTimeAccount.make
-
-    def remember() -> sftp_server.OneTimeAccount:  # a spy: the real account, recorded
-        account = make()
-        accounts.append(account)
-        return account
-
-    monkeypatch.setattr(sftp_server.OneTimeAccount, "make", staticmethod(remember))
     fleet = tmp_path / "fleet.yml"
     fleet.write_text(
         "clusters:\n"
