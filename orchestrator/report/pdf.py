@@ -128,6 +128,9 @@ def render_pdf(html_file: Path, pdf_file: Path | None = None, timeout: float = 1
                 else f"exited {returncode}"
             )
             raise PdfUnavailable(f"{browser} {how} without a PDF: {tail or 'no message'}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(partial), target)  # whole or not at all: made aside, then moved
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(partial), target)  # whole or not at all: made aside, then moved
+        except OSError as exc:
+            raise PdfUnavailable(f"cannot write {target}: {exc.strerror or exc}") from None
     return target

@@ -82,3 +82,15 @@ def test_a_crashing_chromium_says_so_and_cleans_up(tmp_path, monkeypatch):
     assert _helper_gone(tmp_path)
     assert not _profile(tmp_path).parent.exists()
     assert not (html.parent / "report.pdf").exists()
+
+
+def test_a_pdf_that_cannot_be_put_in_place_says_where(tmp_path, monkeypatch):
+    """Chromium printed, but the PDF's folder cannot take it: a reason, no traceback."""
+    body = 'for a in "$@"; do case "$a" in --print-to-pdf=*) echo %PDF-1.4 > "${a#*=}";; esac; done'
+    monkeypatch.setenv(CHROMIUM_ENV, str(_browser(tmp_path, body)))
+    html = _report(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    target = tmp_path / "a-file" / "report.pdf"
+    with pytest.raises(PdfUnavailable, match=r"cannot write .*a-file/report.pdf"):
+        render_pdf(html, target, timeout=10.0)
+    assert render_pdf(html, timeout=10.0).read_bytes().startswith(b"%PDF-")
