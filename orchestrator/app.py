@@ -264,6 +264,7 @@ def rollout_settings(inputs: Inputs, window: MaintenanceWindow | None) -> Rollou
         ),
         window=window,
         transient=TRANSIENT,
+        start_out_of_service=pb.restart.start_services_out_of_service,
     )
 
 

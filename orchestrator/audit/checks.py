@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from orchestrator.audit.model import AuditFacts, Finding, NodeFact, PhoneFact, Severity
+from orchestrator.cucm import replication, texts
 from orchestrator.cucm import services as services_rule
-from orchestrator.cucm import texts
 from orchestrator.cucm.release import RestartScope
 from orchestrator.cucm.texts import REPLICATION_STATES, SVC_CALLMANAGER
 
@@ -148,7 +149,7 @@ def judge_models(facts: AuditFacts, pack_on_publisher: bool) -> list[Finding]:
 
 def judge_replication(facts: AuditFacts, nodes: list[NodeFact]) -> list[Finding]:
     known = any(n.replication is not None for n in nodes)
-    findings = []
+    findings = _stale_replication_check(facts, nodes) if known else []
     for node in nodes:
         state = node.replication
         if state == 2 or (state is None and not known):
@@ -167,6 +168,35 @@ def judge_replication(facts: AuditFacts, nodes: list[NodeFact]) -> list[Finding]
             )
         )
     return findings
+
+
+def _stale_replication_check(facts: AuditFacts, nodes: list[NodeFact]) -> list[Finding]:
+    """runtimestate shows the last status check, however old (``cucm.replication``): one
+    that did not surely start after a node's last boot says nothing about replication
+    since that boot. (Boot stamps here lean early, for the pickup rule; in an hour a DST
+    change repeats this may miss a stale check the engine's gates would not accept.)"""
+    booted = [n for n in nodes if n.last_boot is not None]
+    check = facts.replication_check_started
+    if not booted or check is None:  # no start shown: nothing to compare (not guessed)
+        return []
+    last = max(booted, key=lambda n: n.last_boot or 0.0)
+    if check >= replication.restart_over(last.last_boot or 0.0):
+        return []
+    shown = facts.replication_check_shown or "?"
+    boot = datetime.fromtimestamp(last.last_boot or 0.0, UTC).isoformat(timespec="seconds")
+    return [
+        Finding(
+            severity=Severity.WARNING,
+            code="replication-check-stale",
+            node=facts.publisher.name if facts.publisher else last.name,
+            message=f"the replication status check shown started {shown}, not after "
+            f"{last.name}'s last boot ({boot}): its states say nothing about replication "
+            "since",
+            evidence={"check_started": shown, "last_boot_node": last.name, "last_boot": boot},
+            remedy="utils dbreplication status on the publisher, then utils dbreplication "
+            "runtimestate once it says COMPLETED",
+        )
+    ]
 
 
 def judge_services(nodes: list[NodeFact]) -> list[Finding]:

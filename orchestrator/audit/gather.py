@@ -34,7 +34,8 @@ from orchestrator.cluster.snapshot import (
 )
 from orchestrator.config.inventory import Node
 from orchestrator.config.playbook import Playbook
-from orchestrator.cucm import pickup, servers
+from orchestrator.cucm import pickup, replication, servers
+from orchestrator.cucm.replication import CheckStart
 from orchestrator.cucm.texts import SVC_CALLMANAGER, SVC_TFTP, SVC_TOMCAT
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.risport import RisClient
@@ -112,7 +113,7 @@ class Gatherer:
                 publisher.problem_hint
                 or "check the publisher's address, SSH port, credentials and known_hosts",
             )
-        self._replication(publisher.name, facts)
+        check = self._replication(publisher, facts)
         playbook = self.inputs.playbook
         expected_models = list(playbook.models) if playbook else []
         cluster = AuditFacts(
@@ -126,6 +127,8 @@ class Gatherer:
             nodes=facts,
             groups={g: list(m) for g, m in self.inventory.callmanager_groups.items()},
             out_of_scope=excluded,
+            replication_check_started=check.earliest if check else None,
+            replication_check_shown=check.describe() if check else None,
         )
         self._axl(cluster)
         return cluster.model_copy(update={"unavailable": self.unavailable})
@@ -203,18 +206,24 @@ class Gatherer:
         listed = {n.label: (n.label, n.address) for n in self.inventory.nodes}
         return servers.out_of_scope_named(rows, listed)
 
-    def _replication(self, publisher: str, nodes: list[NodeFact]) -> None:
+    def _replication(self, publisher: NodeFact, nodes: list[NodeFact]) -> CheckStart | None:
+        """The states of the status check runtimestate shows, and when it started (the
+        publisher's local time; read-only: the audit starts no new check)."""
         try:
-            with self.pool.cli(publisher) as cli:
+            with self.pool.cli(publisher.name) as cli:
                 status = cli.dbreplication_runtimestate()
         except (DriverError, OSError) as exc:
             self._gap("replication", exc)
-            return
+            return None
         for row in status.rows:
             label = self.keys.get(row.server) or self.keys.get(row.ip)
             for index, fact in enumerate(nodes):
                 if fact.name == label:
                     nodes[index] = fact.model_copy(update={"replication": row.state})
+        zone = publisher.timezone
+        return replication.check_start(
+            status.started_minute, status.started_file, pickup.node_zone(zone), zone or "UTC"
+        )
 
     # ----- AXL and RisPort70 (publisher) --------------------------------------------------
 

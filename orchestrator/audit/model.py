@@ -118,6 +118,10 @@ class AuditFacts(_Model):
     unknown_nodes: list[str] = Field(default_factory=list)
     # servers of the cluster a device pack is not for (IM and Presence): name -> why
     out_of_scope: dict[str, str] = Field(default_factory=dict)
+    # the replication status check the states come from: earliest start (epoch s, UTC)
+    # and as the publisher printed it; None: no start shown (cucm.replication)
+    replication_check_started: float | None = None
+    replication_check_shown: str | None = None
 
     @property
     def publisher(self) -> NodeFact | None:

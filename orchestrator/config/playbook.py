@@ -277,6 +277,11 @@ class Strategy(StrEnum):
 
 class Restart(StrictModel):
     strategy: Strategy = Strategy.AUTO
+    # A service that ran before a restart and comes back Commanded Out of Service does
+    # not start by itself (reference 9.3): the run stops at once naming it and Cisco's
+    # remedy (utils service start NAME). true: devpack starts it (journaled first, once
+    # per service and wait) and judges the node again.
+    start_services_out_of_service: StrictBool = False
 
 
 class Waves(StrictModel):

@@ -205,9 +205,16 @@ def install_time(
     return last.time if last else None
 
 
-def last_boot(history: Iterable[HistoryLine], zone: tzinfo | None = None) -> float | None:
-    """The last Boot line (epoch seconds, UTC; see :func:`history_times`), or None."""
+def last_boot(
+    history: Iterable[HistoryLine], zone: tzinfo | None = None, lean: Lean = Lean.EARLIER
+) -> float | None:
+    """The last Boot line (epoch seconds, UTC), or None: read as :func:`history_times`
+    reads it (early) for the pickup rule; ``Lean.LATER`` reads it as late as its stamp
+    allows, for a gate that needs evidence from surely after a restart."""
     lines = list(history)
+    if lean is Lean.LATER:
+        late = (max(_candidates(e.timestamp, zone)) for e in lines if e.kind == "boot")
+        return max(late, default=None)
     times = history_times(lines, zone)
     return max((t for e, t in zip(lines, times, strict=True) if e.kind == "boot"), default=None)
 

@@ -33,6 +33,7 @@ def _norm(reason: str) -> str:
 
 
 _DELIBERATE = {_norm(r) for r in DELIBERATE_REASONS}
+_OUT_OF_SERVICE = _norm(REASON_OUT_OF_SERVICE)
 
 
 def is_deliberate(reason: str) -> bool:
@@ -66,6 +67,17 @@ class ServiceProblem:
     @property
     def starting(self) -> bool:
         return self.state == STARTING
+
+    @property
+    def stays_down(self) -> bool:
+        """Ran before the restart and is back stopped ``Commanded Out of Service``
+        (reference 9.3): Cisco TAC says to start it by hand (``remedy``); it does not
+        start by itself, so waiting for it only burns the timeout."""
+        return (
+            self.was_started
+            and _norm(self.reason) == _OUT_OF_SERVICE
+            and self.state not in (STARTED, STARTING)
+        )
 
     def describe(self) -> str:
         text = f"{self.name} {self.state}"

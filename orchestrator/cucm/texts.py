@@ -242,14 +242,29 @@ DBREPL_SERVER_TIME = "Server Time: {time}"
 DBREPL_SINGLE_NODE = (
     "Runtime state cannot be performed on a cluster with a single active node; aborting operation"
 )
-# The replication status check's header (reference 9.4); IN PROGRESS wording inferred
-# from "the header shows IN PROGRESS with a smaller count".
+# The replication status check's header (reference 9.4); the in-progress wording is a
+# CUCM 14 transcript's (`in PROGRESS. Checked 680 tables out of 749`), which also names
+# the result file while the check runs.
 DBREPL_STATUS_STARTED = "Cluster Replication State: Replication status command started at: {at}"
 DBREPL_STATUS_COMPLETED = (
     "     Replication status command COMPLETED {total} tables checked out of {total}"
 )
 DBREPL_STATUS_IN_PROGRESS = (
-    "     Replication status command IN PROGRESS {checked} tables checked out of {total}"
+    "     Replication status command in PROGRESS. Checked {checked} tables out of {total}"
+)
+DBREPL_STATUS_FILE = (
+    "     Use 'file view activelog cm/trace/dbl/sdi/ReplicationStatus.{stamp}.out' to see the "
+    "details"
+)
+# `utils dbreplication status` (CUCM 14 transcript; Cisco TAC: it only starts the check)
+DBREPL_CHECK_STARTED = (
+    "Replication status check is now running in background.\r\n"
+    "Use command 'utils dbreplication runtimestate' to check its progress\r\n"
+    "\r\n"
+    "The final output will be in file cm/trace/dbl/sdi/ReplicationStatus.{stamp}.out\r\n"
+    "\r\n"
+    'Please use "file view activelog cm/trace/dbl/sdi/ReplicationStatus.{stamp}.out " '
+    "command to see the output"
 )
 DBREPL_STATUS_DONE = (
     "     Last Completed Table: devicenumplanmapremdestmap\r\n"

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 import structlog
 
 from orchestrator.cluster.pool import ConnectionPool
-from orchestrator.cucm import pickup
+from orchestrator.cucm import pickup, replication
 from orchestrator.drivers.soap.axl import AxlClient
 from orchestrator.drivers.soap.controlcenter import ControlCenterClient
 from orchestrator.drivers.ssh import parsers
@@ -21,6 +21,7 @@ from orchestrator.drivers.ssh.errors import (
     CommandTimeout,
     DriverError,
     NodeUnreachable,
+    ParseError,
     SessionClosed,
     UnexpectedPrompt,
     UnsafeText,
@@ -32,6 +33,7 @@ from orchestrator.engine.gateway import (
     InstallReport,
     InstallRequest,
     NodeHealth,
+    ReplicationCheck,
     ServiceState,
 )
 from orchestrator.engine.states import InstallOutcome as EngineOutcome
@@ -198,6 +200,38 @@ class DriverGateway:
             status = cli.dbreplication_runtimestate()
         return {row.server: (row.state if row.state is not None else -1) for row in status.rows}
 
+    def replication_check(self) -> ReplicationCheck:
+        """The publisher's last finished status check and when it started (its stamps
+        are the publisher's local time)."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            status = cli.dbreplication_runtimestate()
+        zone = self.timezone(pub)
+        started = replication.check_start(
+            status.started_minute, status.started_file, pickup.node_zone(zone), zone or "UTC"
+        )
+        states = {row.server: (row.state if row.state is not None else -1) for row in status.rows}
+        return ReplicationCheck(states, started)
+
+    def start_replication_check(self) -> None:
+        """A refusal or a wording we cannot read is logged, not raised: the next
+        runtimestate shows whether a new check began (a gate that never sees one times
+        out naming the old one)."""
+        pub = self.inventory.publisher.label
+        with self.cli(pub) as cli:
+            try:
+                started = cli.start_replication_check(self.command_timeout)
+            except (ParseError, CommandFailed) as exc:
+                log.warning("replication.check_start_unread", node=pub, error=str(exc))
+                return
+        log.info("replication.check_started", node=pub, result_file=str(started.started_file))
+
+    def restart_stamp(self, node: str) -> float | None:
+        with self.cli(node) as cli:
+            entries = cli.install_history()
+        zone = pickup.node_zone(self.timezone(node))
+        return pickup.last_boot(entries, zone, pickup.Lean.LATER)
+
     def axl_problem(self) -> str | None:
         """None if an AXL login and query on the publisher work, else why not."""
         try:
@@ -273,6 +307,18 @@ class DriverGateway:
                 f"utils service restart {service}",
                 "",
                 reason=f"{service} ended {restart.final_state or 'in no known state'}",
+                host=node,
+            )
+
+    def start_service(self, node: str, service: str) -> None:
+        """Start; STARTING when the command returns is no failure (the gate waits)."""
+        with self.cli(node) as cli:
+            start = cli.start_service(service, timeout=self.command_timeout)
+        if start.final_state not in ("STARTED", "STARTING"):
+            raise CommandFailed(
+                f"utils service start {service}",
+                "",
+                reason=f"{service} ended {start.final_state or 'in no known state'}",
                 host=node,
             )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from orchestrator.cucm import services as services_rule
+from orchestrator.cucm.replication import CheckStart
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,15 @@ class BackupFact:
 
 
 @dataclass(frozen=True)
+class ReplicationCheck:
+    """The finished replication status check `utils dbreplication runtimestate` shows:
+    the per-node states it found and when it started (``cucm.replication``)."""
+
+    states: dict[str, int]
+    started: CheckStart | None  # None: the output named no start
+
+
+@dataclass(frozen=True)
 class NodeHealth:
     """What prechecks read from one node."""
 
@@ -122,7 +132,23 @@ class ClusterGateway(Protocol):
 
     def replication(self) -> dict[str, int]: ...
 
+    def replication_check(self) -> ReplicationCheck:
+        """The last finished status check (waits while one is IN PROGRESS)."""
+        ...
+
+    def start_replication_check(self) -> None:
+        """Start a new status check (`utils dbreplication status` on the publisher)."""
+        ...
+
+    def restart_stamp(self, node: str) -> float | None:
+        """The node's last Boot line, read as late as its stamp allows (epoch s, UTC)."""
+        ...
+
     def restart_service(self, node: str, service: str) -> None: ...
+
+    def start_service(self, node: str, service: str) -> None:
+        """`utils service start NAME`: a service left Commanded Out of Service."""
+        ...
 
     def service_start_time(self, node: str, service: str) -> float | None:
         """When ``service`` last reached STARTED (epoch s, UTC), None if unknown.

@@ -175,6 +175,11 @@ def check_replication(gateway: ClusterGateway) -> list[str]:
         return [
             f"{exc}; run the check again once `utils dbreplication runtimestate` says COMPLETED"
         ]
+    return replication_problems(states)
+
+
+def replication_problems(states: dict[str, int]) -> list[str]:
+    """What is wrong with a finished status check's states (empty: 2 everywhere)."""
     if not states:
         return [
             "utils dbreplication runtimestate printed no server rows (it answers so on a "

@@ -19,14 +19,18 @@ from typing import cast
 import structlog
 
 from orchestrator import parallel
+from orchestrator.engine.gates import await_fresh_replication, wait_replication
 from orchestrator.engine.gateway import ClusterGateway, InstallRequest
+from orchestrator.engine.installs import run_install
 from orchestrator.engine.journal import JournalStore, JournalWriteFailed, StepRecord
 from orchestrator.engine.prechecks import (
     PrecheckPolicy,
     check_cluster,
     check_node,
     check_replication,
+    replication_problems,
 )
+from orchestrator.engine.restarts import run_reboot, run_service_restarts
 from orchestrator.engine.states import (
     FINISHED,
     TERMINAL,
@@ -35,15 +39,7 @@ from orchestrator.engine.states import (
     StepState,
     VerifyDetail,
 )
-from orchestrator.engine.steps import (
-    StepContext,
-    StepFailed,
-    StepTimeouts,
-    run_install,
-    run_reboot,
-    run_service_restarts,
-    wait_replication,
-)
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.errors import failure_remedy, failure_text
 from orchestrator.next_step import NextStep, next_step
@@ -82,6 +78,9 @@ class RolloutSettings:
     hold_before: dict[str, str] = field(default_factory=dict)
     # where each node's install dialog is kept (the run folder's transcripts/)
     transcripts: Path | None = None
+    # start a service back Commanded Out of Service after a restart that ran before it
+    # (playbook restart.start_services_out_of_service); off: the gate fails at once
+    start_out_of_service: bool = False
 
 
 def resume_command(run_id: str, *options: str) -> str:
@@ -149,7 +148,8 @@ class Rollout:
     the rollout must fit the maintenance window, before a restart stage that stage must
     (else the run pauses, resumable). Within a stage, ``_run_stage`` runs the steps in
     parallel, bounded by the stage's ``max_parallel`` (the planner's redundancy-safe
-    waves), each step through its executor in ``engine/steps.py``; a failed step lets
+    waves), each step through its executor (``engine/installs.py``, ``restarts.py``,
+    ``gates.py``); a failed step lets
     the steps under way finish and stops the run before any further node is touched.
     A gate (replication 2 everywhere, a settle time) closes the stage. Ctrl-C, SIGTERM
     or a stop request end the run at a stage boundary as ``interrupted``.
@@ -189,6 +189,7 @@ class Rollout:
             progress=self.progress.node,
             previous=previous,
             transcripts=self.settings.transcripts,
+            start_out_of_service=self.settings.start_out_of_service,
         )
         self._approve_held_stage(previous)
         self.journal.write(self.run_id, RunState.RUNNING)
@@ -297,9 +298,18 @@ class Rollout:
         key = f"{stage.name}/cluster"
         ctx.mark(key, None, StepState.CHECKING)
         # a publisher-only cluster has no replication to check (Plan.replication_checks)
-        problems = check_replication(self.gateway) if self.plan.replication_checks else []
+        problems: list[str] = []
+        evidence: dict[str, object] = {}
+        restarted = _rebooted(self.plan.stages)
+        if self.plan.replication_checks and restarted:
+            # judged on a status check from after the run's last reboot (cucm.replication)
+            timeout = float(self.settings.timeouts.replication)
+            check, detail = await_fresh_replication(ctx, key, timeout, restarted)
+            problems, evidence = replication_problems(check.states), dict(detail)
+        elif self.plan.replication_checks:
+            problems = check_replication(self.gateway)
         if problems:
-            ctx.mark(key, None, StepState.FAILED, problems=problems)
+            ctx.mark(key, None, StepState.FAILED, problems=problems, **evidence)
             raise StepFailed(
                 None,
                 key,
@@ -307,7 +317,7 @@ class Rollout:
                 "every node has the pack and was restarted; wait for replication to settle "
                 "(utils dbreplication runtimestate) or repair it, then resume to re-check",
             )
-        ctx.mark(key, None, StepState.DONE)
+        ctx.mark(key, None, StepState.DONE, **evidence)
 
     def _stop_requested(self) -> bool:
         return self.settings.stop is not None and self.settings.stop.is_set()
@@ -317,7 +327,7 @@ class Rollout:
             raise StopRequested
 
     def _executors(self) -> dict[Action, Callable[[StepContext, Step], object]]:
-        """Which executor runs a step of each action (see ``engine/steps.py``)."""
+        """Which executor runs a step of each action (``installs``, ``restarts``)."""
         install = self.settings.install
         return {
             Action.INSTALL: lambda ctx, step: run_install(ctx, step.id, step.nodes[0], install),
@@ -448,7 +458,7 @@ class Rollout:
         key = f"gate/{stage.name}"
         if gate.replication:
             timeout = gate.timeout_seconds or self.settings.timeouts.replication
-            wait_replication(ctx, key, float(timeout))
+            wait_replication(ctx, key, float(timeout), _rebooted([stage]))
         if gate.settle_seconds:
             self.journal.write(
                 self.run_id, StepState.SETTLING, step=key, seconds=gate.settle_seconds
@@ -551,6 +561,11 @@ class Rollout:
             failure.node,
             precheck=failure.precheck,
         )
+
+
+def _rebooted(stages: list[Stage]) -> list[str]:
+    """The nodes the stages reboot: a replication check must have started after them."""
+    return [s.nodes[0] for stage in stages for s in stage.steps if s.action is Action.REBOOT]
 
 
 def node_states(journal: JournalStore, run_id: str, plan: Plan) -> dict[str, list[tuple[str, str]]]:

@@ -51,6 +51,9 @@ class StepState(StrEnum):
     SERVICE_RESTART_REQUESTED = "service_restart_requested"
     SERVICE_RESTARTED = "service_restarted"
     SERVICE_SKIPPED = "service_skipped"
+    # services gate: a service STARTED before the restart came back Commanded Out of
+    # Service and devpack starts it (restart.start_services_out_of_service)
+    SERVICE_START_REQUESTED = "service_start_requested"
     # gates
     WAITING_FOR_REPLICATION = "waiting_for_replication"
     REPLICATED = "replicated"
@@ -150,3 +153,12 @@ class PrecheckDetail(FailureDetail, total=False):
 class VerifyDetail(FailureDetail, total=False):
     models: list[str]
     verified: list[str]
+
+
+class GateDetail(FailureDetail, total=False):
+    # on "replicated": the replication status check judged (started: node-local stamp,
+    # zone, UTC) and the last restart it had to follow (node, Boot line in UTC), so the
+    # journal proves the gate judged evidence from after the restart
+    check_started: str
+    after_restart: str
+    checks_started: int  # new status checks the gate started (`utils dbreplication status`)

@@ -175,10 +175,12 @@ class Rules(_Model):
     # fails and leaves the upgrade framework stuck until reboot. The cautious default.
     install_survives_disconnect: bool = False
     # Whether a finished replication status check is still shown after a node of the
-    # cluster went down (inferred either way). True is the harder case: the engine's gate
-    # does not yet require a check started after the restart, so it could judge a table
-    # from before the reboot; see the stop-15 note. Default: a reboot ends the reuse.
-    replication_check_survives_reboot: bool = False
+    # cluster went down (inferred either way; field transcripts show checks months old, so
+    # most likely it is). True, the default, is the hard case: a table of 2s from before
+    # a reboot is shown after it, and only a check started after the restart (the
+    # engine's gates start one with `utils dbreplication status`) tells the truth.
+    # False: a node going down ends the reuse, the next runtimestate starts a new check.
+    replication_check_survives_reboot: bool = True
     session_timeout_applies_to_current: bool = Field(
         False,
         description="`set cli session timeout` also changes sessions already open; off: "

@@ -21,10 +21,12 @@ class Timing(BaseModel):
     service_restart_seconds: float = Field(description="utils service restart, stop to STARTED")
     sftp_unreachable_seconds: float = Field(description="time to fail on an unreachable server")
     command_delay: float = Field(0.0, description="latency of an ordinary CLI command")
-    replication_check_shown_seconds: float = Field(
-        10.0,
-        description="how long a COMPLETED replication check is shown again before the "
-        "command starts a new one (at least the check's own duration; inferred)",
+    replication_check_shown_seconds: float | None = Field(
+        None,
+        description="how long runtimestate shows a COMPLETED replication check before it "
+        "starts a new one itself (at least the check's own duration; inferred); None: "
+        "until `utils dbreplication status` starts one (field transcripts show checks an "
+        "hour and months old)",
     )
     cli_minute_seconds: float = Field(
         1.0,
@@ -81,7 +83,6 @@ PROFILES: dict[str, Timing] = {
         command_delay=0.5,
         replication_check_seconds=60.0,  # minutes on a large cluster (inferred)
         cli_minute_seconds=60.0,
-        replication_check_shown_seconds=300.0,
     ),
 }
 

@@ -314,6 +314,22 @@ def test_rejected_by_a_picked_up_subscriber_on_a_services_release_names_its_rest
     assert rejected.remedy.startswith("on sub: utils service restart Cisco CallManager")
 
 
+def test_a_replication_check_from_before_a_boot_is_reported_stale():
+    facts = cluster(node("pub", role="publisher"), node("sub1", booted=T0 - 10 * MIN))
+    # the check shown started before sub1's last boot: its table of 2s proves nothing
+    facts.replication_check_started = T0 - 11 * MIN
+    facts.replication_check_shown = "2027-01-15 07:49 UTC"
+    [stale] = [f for f in judge(facts).findings if f.code == "replication-check-stale"]
+    assert stale.severity == Severity.WARNING and stale.node == "pub"
+    assert stale.evidence["last_boot_node"] == "sub1" and "utils dbreplication status" in (
+        stale.remedy or ""
+    )
+    # a check from after the boot (or with no start shown) is not reported
+    for started in (T0 - 9 * MIN, None):
+        facts.replication_check_started = started
+        assert not [f for f in judge(facts).findings if f.code == "replication-check-stale"]
+
+
 LOCALE = "cm-locale-de_DE-14.0.1.1000-1.cop"
 
 

@@ -72,6 +72,23 @@ def test_a_service_started_before_must_come_back_whatever_its_reason():
     assert by_name["Cisco Tftp"].state == "absent"
 
 
+def test_only_a_service_that_ran_before_and_is_back_out_of_service_stays_down():
+    after = [
+        Svc("Cisco Tomcat", "STOPPED", "Commanded Out of Service"),
+        Svc("Cisco Tftp", "STARTING", "Commanded Out of Service"),
+        Svc("Cisco CallManager", "STOPPED", "Component is not running"),
+        Svc("Cisco CTIManager", "STOPPED", "Service Not Activated"),
+        Svc("Cisco CAR DB", "STOPPED", "Commanded Out of Service"),
+    ]
+    before = ["Cisco Tomcat", "Cisco Tftp", "Cisco CallManager", "Cisco CTIManager"]
+    staying = {p.name for p in services.judge(after, before) if p.stays_down}
+    # STARTING is on its way; "Component is not running" may still come up by itself;
+    # "Service Not Activated" needs activation, not a start; CAR DB was stopped before
+    assert staying == {"Cisco Tomcat"}
+    tomcat = next(p for p in services.judge(after, before) if p.name == "Cisco Tomcat")
+    assert tomcat.remedy("cucmsub2") == "utils service start Cisco Tomcat on cucmsub2"
+
+
 def test_audit_reports_component_not_running_and_commanded_out_after_a_run():
     node = NodeFact(
         name="cucmsub1",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,7 +46,7 @@ def test_replication_table_is_judged_only_once_the_check_completed(slow_check: E
     world = slow_check.lab.world
     with slow_check.cli("pub") as cli:
         first = cli.run("utils dbreplication runtimestate")  # starts a check: all 2 now
-        assert "IN PROGRESS" in first and "COMPLETED" not in first
+        assert "in PROGRESS" in first and "COMPLETED" not in first
         assert cli.dbreplication_runtimestate(timeout=10, first_poll=0.1).all_good
         with world.lock:  # a subscriber goes bad; the next check will find it
             world.nodes["sub1"].replication = 3
@@ -52,7 +54,7 @@ def test_replication_table_is_judged_only_once_the_check_completed(slow_check: E
         # the finished check is shown for as long as it took; then a new one starts
         time.sleep(0.7)
         raw = cli.run("utils dbreplication runtimestate")
-        assert "IN PROGRESS" in raw and "(3)" not in raw  # stale, not final
+        assert "in PROGRESS" in raw and "(3)" not in raw  # stale, not final
         status = cli.dbreplication_runtimestate(timeout=10, first_poll=0.1)
         assert status.status_completed and status.tables_checked == status.tables_total
         assert status.state_of("sub1") == 3 and not status.all_good
@@ -142,3 +144,35 @@ def test_session_timeout_cuts_a_long_install_unless_raised_for_it(tmp_path: Path
             assert done.outcome is InstallOutcome.INSTALLED, done.transcript
             assert cli.set_session_timeout(30)
         assert not world.events.select("upgrade_framework_stuck", "new")
+
+
+@pytest.fixture(scope="module")
+def field_check(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    # the lab's defaults: a finished check is shown until a new one is started
+    base = lab_config(replication_check_seconds=0.3)
+    yield from _env(
+        tmp_path_factory.mktemp("lab"), base.model_copy(update={"timezone": "America/Chicago"})
+    )
+
+
+def test_runtimestate_shows_the_last_check_until_status_starts_a_new_one(
+    field_check: Env,
+) -> None:
+    world = field_check.lab.world
+    with field_check.cli("pub") as cli:
+        first = cli.dbreplication_runtimestate(timeout=10, first_poll=0.05)
+        assert first.all_good and first.started_file is not None
+        # node-local stamps (reference 9.4): the publisher's zone, not UTC
+        local_now = datetime.now(ZoneInfo("America/Chicago")).replace(tzinfo=None)
+        assert abs((local_now - first.started_file).total_seconds()) < 30
+        assert first.started_minute == first.started_file.replace(second=0)
+        with world.lock:
+            world.nodes["sub1"].replication = 3
+        time.sleep(0.5)
+        again = cli.dbreplication_runtimestate(timeout=10, first_poll=0.05)
+        assert again.started_file == first.started_file and again.all_good  # the old table
+        time.sleep(1.0)  # the new check's file is named after a later second
+        started = cli.start_replication_check()
+        assert started.started_file is not None and started.started_file > first.started_file
+        fresh = cli.dbreplication_runtimestate(timeout=10, first_poll=0.05)
+        assert fresh.started_file == started.started_file and fresh.state_of("sub1") == 3

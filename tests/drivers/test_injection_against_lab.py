@@ -14,8 +14,9 @@ from orchestrator.config.secrets import Secret
 from orchestrator.drivers.ssh import CopInstallRequest, CucmCli, SshTarget, UnsafeText
 from orchestrator.engine.cluster import DriverGateway
 from orchestrator.engine.gateway import InstallRequest
+from orchestrator.engine.installs import run_install
 from orchestrator.engine.journal import Journal
-from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts, run_install
+from orchestrator.engine.steps import StepContext, StepFailed, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 from orchestrator.lab.config import LabConfig, demo_config
 from orchestrator.lab.events import Event

@@ -160,6 +160,54 @@ def test_dbreplication_check_in_progress_is_not_final(variant) -> None:
     assert status.all_good  # what a client that does not wait would wrongly believe
 
 
+def test_dbreplication_check_start_is_read_from_the_header_and_result_file() -> None:
+    text = fixture_text("dbreplication_runtimestate.txt")
+    status = parsers.parse_dbreplication_runtimestate(text)
+    assert status.started_minute == datetime(2026, 11, 28, 16, 9)
+    assert status.started_file == datetime(2026, 11, 28, 16, 9, 30)
+
+
+# CUCM 14 / 15 transcripts word the header differently (field notes)
+FIELD_14_IN_PROGRESS = (
+    "Server Time: Tue Apr  2 15:20:34 CDT 2024\n\n"
+    "Cluster Replication State: Replication status command started at: 2024-04-02-15-19\n"
+    "     Replication status command in PROGRESS. Checked 680 tables out of 749\n"
+    "     Last Completed Table: applicationuserdevicemap\n"
+    "     No Errors or Mismatches found.\n\n"
+    "     Use 'file view activelog cm/trace/dbl/sdi/ReplicationStatus.2024_04_02_15_19_23.out' "
+    "to see the details\n"
+)
+FIELD_15_COMPLETED = """
+Cluster Replication State: Replication status command started at: 2026-01-02-16-18
+     Replication status command COMPLETED. Checked 754 tables out of 754
+"""
+
+
+def test_dbreplication_field_wordings_of_14_and_15() -> None:
+    running = parsers.parse_dbreplication_runtimestate(FIELD_14_IN_PROGRESS)
+    assert running.still_checking and (running.tables_checked, running.tables_total) == (680, 749)
+    assert running.started_file == datetime(2024, 4, 2, 15, 19, 23)
+    done = parsers.parse_dbreplication_runtimestate(FIELD_15_COMPLETED)
+    assert done.status_completed and (done.tables_checked, done.tables_total) == (754, 754)
+    assert done.started_minute == datetime(2026, 1, 2, 16, 18) and done.started_file is None
+
+
+def test_dbreplication_status_names_the_new_checks_result_file() -> None:
+    text = (
+        "admin:utils dbreplication status\n\n\n"
+        "Replication status check is now running in background.\n"
+        "Use command 'utils dbreplication runtimestate' to check its progress\n\n"
+        "The final output will be in file "
+        "cm/trace/dbl/sdi/ReplicationStatus.2024_04_02_15_19_23.out\n\n"
+        'Please use "file view activelog cm/trace/dbl/sdi/ReplicationStatus.2024_04_02_15_19_23'
+        '.out " command to see the output\n'
+    )
+    started = parsers.parse_dbreplication_status(text)
+    assert started.started_file == datetime(2024, 4, 2, 15, 19, 23)
+    with pytest.raises(ParseError):
+        parsers.parse_dbreplication_status("Executed command unsuccessfully")
+
+
 def test_dbreplication_completed_needs_every_table() -> None:
     text = fixture_text("dbreplication_runtimestate.txt")
     short = text.replace(

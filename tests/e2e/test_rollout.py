@@ -17,6 +17,7 @@ from lab_truth import (
     first,
 )
 
+from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import demo_config
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
@@ -53,10 +54,16 @@ def test_legacy_ssh_release_rollout_names_the_legacy_nodes(lab_cluster, tmp_path
     assert f"Legacy SSH on {', '.join(n['name'] for n in report['nodes'])}" in markdown
 
 
-def test_reboot_release_rollout(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
+@pytest.mark.parametrize("check_survives", [True, False], ids=["check-survives", "check-forgot"])
+def test_reboot_release_rollout(lab_cluster, tmp_path, check_survives):
+    """Both ways of the lab's inferred rule: a finished replication status check is still
+    shown after a reboot (the default, the hard case) or forgotten."""
+    config = demo_config(release="9.1.2.10000-28", profile="fast")
+    config.rules.replication_check_survives_reboot = check_survives
+    cluster = lab_cluster(config)
     world, events = cluster.world, cluster.lab.events
-    code, output = devpack(*run_args(cluster, tmp_path / "state"))
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
     assert code == 0, output
     assert "reboot" in output and "older than 11.5(1)" in output
     log = events.all()
@@ -78,10 +85,45 @@ def test_reboot_release_rollout(lab_cluster, tmp_path):
     # installs: publisher first, before any subscriber install starts
     pub_installed = first(log, pub, "install_finished").time
     assert all(first(log, n, "install_started").time > pub_installed for n in subscribers)
+    _assert_waves_follow_replication(state, log)
     assert_groups_never_fully_down(world, log)
     assert_one_tftp_always_up(world, log)
     assert_all_know(world, MODELS)
     assert_phones_home(world)
+
+
+def _assert_waves_follow_replication(state: Path, log: list) -> None:
+    """Cisco: a wave starts only once every node an earlier wave rebooted is back at
+    replication 2 (lab truth), and each gate journaled the status check it judged."""
+    with Journal(state / "journal.sqlite") as journal:
+        (run_id,) = [r.run_id for r in journal.runs()]
+        steps = journal.steps(run_id)
+    waves: dict[str, list[str]] = {}
+    for step_id, record in steps.items():
+        stage = step_id.split("/")[0]
+        if stage.startswith("restart-") and record.node:
+            waves.setdefault(stage, []).append(record.node)
+    order = sorted(
+        waves, key=lambda stage: min(first(log, n, "reboot_started").time for n in waves[stage])
+    )
+    assert len(order) >= 2, waves
+    for index, stage in enumerate(order[1:], start=1):
+        started = min(first(log, n, "reboot_started").time for n in waves[stage])
+        for earlier in order[:index]:
+            for node in waves[earlier]:
+                down = first(log, node, "node_down").time
+                back = [
+                    e.time
+                    for e in log
+                    if e.node == node
+                    and e.event == "replication_state"
+                    and e.data["state"] == 2
+                    and e.time > down
+                ]
+                assert back and back[0] < started, f"{stage} began before {node} replicated"
+        gate = steps[f"gate/{order[index - 1]}"]
+        accepted = [e.detail for e in gate.history if e.state == "replicated"]
+        assert accepted and accepted[-1]["check_started"] and accepted[-1]["after_restart"]
 
 
 @pytest.mark.parametrize("subscribers_learn", [True, False], ids=["learn", "do-not-learn"])

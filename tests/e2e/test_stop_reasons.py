@@ -6,11 +6,13 @@ A service that ran before a reboot and comes back ``Component is not running`` o
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from devpack_runs import devpack, edit_playbook, run_args, run_ids
 
 from orchestrator.cucm import texts
+from orchestrator.engine.journal import Journal
 from orchestrator.lab.config import FaultKind, FaultSpec, demo_config
 
 REBOOT_RELEASE = "9.1.2.10000-28"
@@ -31,14 +33,19 @@ def test_service_down_after_reboot_stops_the_run_and_the_audit_says_so(
     )
     config = demo_config(release=REBOOT_RELEASE, profile="fast")
     cluster = lab_cluster(config.model_copy(update={"faults": [fault]}))
-    edit_playbook(cluster.playbook, timeouts={"services": 2})
+    out_of_service = reason == texts.REASON_OUT_OF_SERVICE
+    # a service back out of service fails at once: a long timeout must not be waited out
+    edit_playbook(cluster.playbook, timeouts={"services": 600 if out_of_service else 2})
     state = tmp_path / "state"
+    began = time.monotonic()
     code, output = devpack(*run_args(cluster, state))
     assert code == 1, output
     flat = " ".join(output.split())
     assert f"not STARTED: {texts.SVC_TOMCAT} STOPPED ({reason})" in flat, output
-    if reason == texts.REASON_OUT_OF_SERVICE:  # deliberate wording, judged by the state before
+    if out_of_service:  # deliberate wording, judged by the state before
         assert "STARTED before the restart" in flat, output
+        assert f"utils service start {texts.SVC_TOMCAT}" in flat, output
+        assert time.monotonic() - began < 120
     # the lab held it down on that node only; the next wave never started
     [held] = cluster.lab.events.select("service_held_down")
     assert held.node == "cucmsub2"
@@ -55,3 +62,36 @@ def test_service_down_after_reboot_stops_the_run_and_the_audit_says_so(
     assert findings, report["audit"]["findings"]
     assert texts.SVC_TOMCAT in findings[0]["evidence"]["services"]
     assert f"utils service start {texts.SVC_TOMCAT}" in findings[0]["remedy"]
+
+
+def test_with_the_option_devpack_starts_a_service_back_out_of_service(lab_cluster, tmp_path):
+    fault = FaultSpec(
+        kind=FaultKind.SERVICE_DOWN_AFTER_REBOOT,
+        node="cucmsub2",
+        service=texts.SVC_TOMCAT,
+        reason=texts.REASON_OUT_OF_SERVICE,
+        count=1,
+    )
+    config = demo_config(release=REBOOT_RELEASE, profile="fast")
+    cluster = lab_cluster(config.model_copy(update={"faults": [fault]}))
+    edit_playbook(cluster.playbook, restart={"start_services_out_of_service": True})
+    state = tmp_path / "state"
+    code, output = devpack(*run_args(cluster, state))
+    assert code == 0, output
+    events = cluster.lab.events
+    [held] = events.select("service_held_down")
+    [started] = events.select("service_start_requested")
+    assert (started.node, started.data["service"]) == ("cucmsub2", texts.SVC_TOMCAT)
+    assert started.time > held.time
+    tomcat = cluster.world.nodes["cucmsub2"].services[texts.SVC_TOMCAT]
+    assert tomcat.state == "STARTED"
+    # journaled before the command, on the node's restart step
+    [run_id] = run_ids(state)
+    with Journal(state / "journal.sqlite") as journal:
+        entries = [
+            e
+            for e in journal.entries(run_id)
+            if e.node == "cucmsub2" and e.state == "service_start_requested"
+        ]
+    assert len(entries) == 1 and entries[0].detail["service"] == texts.SVC_TOMCAT
+    assert entries[0].time < started.time

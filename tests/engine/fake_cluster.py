@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from orchestrator.cucm.replication import CheckStart
 from orchestrator.engine.gateway import (
     BackupFact,
     InstallReport,
     InstallRequest,
     NodeHealth,
+    ReplicationCheck,
     ServiceState,
 )
 
@@ -60,6 +62,9 @@ class FakeCluster:
         self.replication_states: dict[str, int] = {}  # node -> state, 2 unless set
         self.installed_files: list[tuple[str, str]] = []  # (node, file) in install order
         self.backup = BackupFact(True, True, time.time() - 3600, "SUCCESS")
+        # the replication status check shown: when it started, on the fake's logical clock
+        # (boots are 1000, 1100, ...); a new one starts 5 s after the latest boot
+        self.check_started = 0.0
 
     def count(self, call: str, node: str | None = None) -> int:
         return sum(1 for c, n in self.calls if c == call and (node is None or n == node))
@@ -112,6 +117,17 @@ class FakeCluster:
 
     def replication(self) -> dict[str, int]:
         return {n: self.replication_states.get(n, 2) for n in self.nodes}
+
+    def replication_check(self) -> ReplicationCheck:
+        start = CheckStart(self.check_started, self.check_started + 1, "fake", "UTC")
+        return ReplicationCheck(self.replication(), start)
+
+    def start_replication_check(self) -> None:
+        self.calls.append(("replication check", "publisher"))
+        self.check_started = max(n.boot for n in self.nodes.values()) + 5
+
+    def restart_stamp(self, node: str) -> float | None:
+        return self._up(node).boot
 
     def service_start_time(self, node: str, service: str) -> float | None:
         found = self._up(node).services.get(service)
@@ -172,6 +188,11 @@ class FakeCluster:
         state.services = {
             s: ServiceState(s, "STARTED", "", state.boot + 10) for s in state.services
         }
+
+    def start_service(self, node: str, service: str) -> None:
+        state = self._up(node)
+        self.calls.append((f"start {service}", node))
+        state.services[service] = ServiceState(service, "STARTED", "", state.boot + 20)
 
     def restart_service(self, node: str, service: str) -> None:
         state = self._up(node)

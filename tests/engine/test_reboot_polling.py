@@ -12,8 +12,9 @@ from fake_cluster import Down, FakeCluster
 
 from orchestrator.config.estimates import Estimates
 from orchestrator.engine.journal import Journal
+from orchestrator.engine.restarts import run_reboot
 from orchestrator.engine.states import StepState
-from orchestrator.engine.steps import StepContext, StepTimeouts, run_reboot
+from orchestrator.engine.steps import StepContext, StepTimeouts
 from orchestrator.engine.waits import PollPolicy
 
 NODE, STEP, RUN = "sub1", "restart-wave-1/sub1", "run-1"

@@ -199,6 +199,11 @@ class ReplicationStatus:
     tables_total: int | None = None
     # "Runtime state cannot be performed on a cluster with a single active node" (9.4)
     single_active_node: bool = False
+    # When the status check shown was started, node-local and naive: the header's
+    # `started at: 2026-11-30-10-12` (to the minute) and, when printed, the seconds of its
+    # result file `ReplicationStatus.2026_11_30_10_12_34.out` (None when not printed).
+    started_minute: datetime | None = None
+    started_file: datetime | None = None
 
     @property
     def still_checking(self) -> bool:
@@ -217,15 +222,39 @@ class ReplicationStatus:
 
 
 _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
+# Two wordings are seen in the field: `COMPLETED 682 tables checked out of 682` (8.x to
+# 12.x transcripts) and `COMPLETED. Checked 754 tables out of 754` / `in PROGRESS. Checked
+# 680 tables out of 749` (14/15 transcripts); the lab's older `IN PROGRESS 12 tables
+# checked out of 682` is accepted too.
 _REPL_CHECK = re.compile(
     words(texts.DBREPL_STATUS_COMPLETED, 0, 3)  # Replication status command
-    + r"\s+(?P<word>"
+    + r"\s+(?P<word>COMPLETED|IN\s*PROGRESS)\.?\s+"
     + either(
-        words(texts.DBREPL_STATUS_COMPLETED, 3, 4), words(texts.DBREPL_STATUS_IN_PROGRESS, 3, 5)
-    )
-    + r")\s+(?P<checked>\d+)\s+tables?\s+"
-    + words(texts.DBREPL_STATUS_COMPLETED, 6, total=r"(?P<total>\d+)"),  # checked out of N
+        # older: COMPLETED 681 tables checked out of 681
+        r"(?P<checked>\d+)\s+tables?\s+"
+        + words(texts.DBREPL_STATUS_COMPLETED, 6, total=r"(?P<total>\d+)"),
+        # 14/15: in PROGRESS. Checked 680 tables out of 749
+        words(
+            texts.DBREPL_STATUS_IN_PROGRESS,
+            5,
+            checked=r"(?P<checked2>\d+)",
+            total=r"(?P<total2>\d+)",
+        ),
+    ),
     re.I,
+)
+_REPL_STARTED = re.compile(
+    words(
+        texts.DBREPL_STATUS_STARTED,
+        3,
+        at=r"(?P<stamp>\d{4}-\d{1,2}-\d{1,2}-\d{1,2}-\d{1,2})\b",
+    ),
+    re.I,
+)
+# the status check's result file, named after the second it started (node-local); its
+# folder differs between releases (cm/trace/... or /var/log/active/er/trace/...)
+_REPL_FILE = re.compile(
+    r"ReplicationStatus\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.out", re.I
 )
 _DB_VERSION = re.compile(words(texts.DBREPL_DB_VERSION, 0, 2) + r"\s*(\S+)", re.I)
 _REPL_ROW = re.compile(
@@ -243,15 +272,24 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
     completed: bool | None = None
     checked: int | None = None
     total: int | None = None
+    started_minute: datetime | None = None
+    started_file: datetime | None = None
     single = bool(_SINGLE_NODE.search(normalize(text)))
     for ln in _lines(text):
         m = _DB_VERSION.search(ln)
         if m:
             db_version = m.group(1)
             continue
+        started = _REPL_STARTED.search(ln)
+        if started:
+            started_minute = _stamp(started.group("stamp"), "%Y-%m-%d-%H-%M")
+        named = _REPL_FILE.search(ln)
+        if named and started_file is None:
+            started_file = _stamp(named.group("stamp"), "%Y_%m_%d_%H_%M_%S")
         check = _REPL_CHECK.search(ln)
         if check:
-            checked, total = int(check.group("checked")), int(check.group("total"))
+            checked = int(check.group("checked") or check.group("checked2"))
+            total = int(check.group("total") or check.group("total2"))
             # COMPLETED counts only when every table was checked
             completed = check.group("word").upper() == "COMPLETED" and checked >= total
             continue
@@ -287,7 +325,32 @@ def parse_dbreplication_runtimestate(text: str) -> ReplicationStatus:
         tables_checked=checked,
         tables_total=total,
         single_active_node=single,
+        started_minute=started_minute,
+        started_file=started_file,
     )
+
+
+def _stamp(text: str, fmt: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, fmt)
+    except ValueError:  # e.g. a month 13: no stamp rather than a crash
+        return None
+
+
+@dataclass(frozen=True)
+class ReplicationCheckStarted:
+    """``utils dbreplication status``: a new status check runs in the background; its
+    result file is named after the second it started (node-local, naive)."""
+
+    started_file: datetime | None
+
+
+def parse_dbreplication_status(text: str) -> ReplicationCheckStarted:
+    named = _REPL_FILE.search(normalize(text))
+    stamp = _stamp(named.group("stamp"), "%Y_%m_%d_%H_%M_%S") if named else None
+    if stamp is None:
+        raise ParseError("utils dbreplication status (no ReplicationStatus file named)", text)
+    return ReplicationCheckStarted(stamp)
 
 
 # -- show network cluster ---------------------------------------------------------------
@@ -646,6 +709,7 @@ __all__ = [
     "Myself",
     "NetworkCluster",
     "NtpStatus",
+    "ReplicationCheckStarted",
     "ReplicationRow",
     "ReplicationStatus",
     "ServiceList",
@@ -656,6 +720,7 @@ __all__ = [
     "find_build",
     "parse_backup_status",
     "parse_dbreplication_runtimestate",
+    "parse_dbreplication_status",
     "parse_network_cluster",
     "parse_ntp_status",
     "parse_service_list",

@@ -414,6 +414,11 @@ class CucmCli:
             )
         return restart
 
+    def start_service(self, name: str, *, timeout: float = 900.0) -> parsers.ServiceRestart:
+        """``utils service start NAME``: its state lines, as a restart prints them
+        (the start's own wording is inferred); the caller judges the final state."""
+        return parsers.parse_service_restart(self.run(f"utils service start {name}", timeout), name)
+
     # -- typed reads ----------------------------------------------------------------------
 
     def show_version(self, partition: str = "active") -> parsers.VersionInfo:
@@ -450,6 +455,13 @@ class CucmCli:
             )
             time.sleep(pause)
             pause = min(pause * 2, max_poll)
+
+    def start_replication_check(
+        self, timeout: float | None = None
+    ) -> parsers.ReplicationCheckStarted:
+        """``utils dbreplication status`` (on the publisher): starts a new replication status
+        check in the background; ``dbreplication_runtimestate`` then shows its progress."""
+        return parsers.parse_dbreplication_status(self.run("utils dbreplication status", timeout))
 
     def timezone(self) -> str | None:
         """``show timezone config``: the node's IANA zone, None if it names none."""

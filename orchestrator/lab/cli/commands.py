@@ -115,6 +115,10 @@ def _dbreplication(shell: Shell, args: list[str]) -> None:
     shell.out(reports.dbreplication(shell.world, shell.node))
 
 
+def _dbreplication_status(shell: Shell, args: list[str]) -> None:
+    shell.out(reports.replication_check_started(shell.world))
+
+
 # `utils dbreplication repair all` / `reset all`: the reference gives no transcript; the
 # wording below is modelled on real CUCM output (inferred). Both run in the background
 # and return at once; `runtimestate` shows the states moving. Run on the publisher.
@@ -383,6 +387,7 @@ _COMMANDS: list[tuple[tuple[str, ...], Handler]] = [
     (("utils", "system", "restart"), _system_restart),
     (("utils", "system", "upgrade"), _upgrade),
     (("utils", "dbreplication", "runtimestate"), _dbreplication),
+    (("utils", "dbreplication", "status"), _dbreplication_status),
     (("utils", "dbreplication", "repair"), _dbreplication_repair_all),
     (("utils", "dbreplication", "reset"), _dbreplication_reset_all),
     (("utils", "ntp", "status"), _ntp),

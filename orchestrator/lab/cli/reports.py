@@ -17,6 +17,8 @@ from orchestrator.lab.world import World
 PLATFORM = set(PLATFORM_SERVICES)
 _CTIME = "%a %b %d %H:%M:%S %Y"
 _DATE = "%a %b %d %H:%M:%S UTC %Y"
+_LOCAL_DATE = "%a %b %d %H:%M:%S %Z %Y"
+REPLICATION_FILE_STAMP = "%Y_%m_%d_%H_%M_%S"
 
 _STATUS_LAYOUT = f"""\
 {texts.STATUS_HOST}
@@ -182,19 +184,23 @@ def dbreplication(world: World, here: Node) -> list[str]:
                     text=texts.REPLICATION_STATES.get(state, "Unknown"),
                 ).rstrip()
             )
-    started = _utc(check.started, "%Y-%m-%d-%H-%M")
+    # the check is the publisher's: its stamps are the publisher's local time (9.4)
+    publisher = world.publisher
+    started = _local(publisher, check.started, "%Y-%m-%d-%H-%M")
+    result_file = _local(publisher, check.started, REPLICATION_FILE_STAMP)
     if check.completed:
         header = [
             texts.DBREPL_STATUS_COMPLETED.format(total=check.total),
-            *texts.DBREPL_STATUS_DONE.format(stamp=_utc(check.started, "%Y_%m_%d_%H_%M_%S")).split(
-                texts.CRLF
-            ),
+            *texts.DBREPL_STATUS_DONE.format(stamp=result_file).split(texts.CRLF),
         ]
     else:
-        header = [texts.DBREPL_STATUS_IN_PROGRESS.format(checked=check.checked, total=check.total)]
+        header = [
+            texts.DBREPL_STATUS_IN_PROGRESS.format(checked=check.checked, total=check.total),
+            texts.DBREPL_STATUS_FILE.format(stamp=result_file),
+        ]
     return [
         "",
-        texts.DBREPL_SERVER_TIME.format(time=_utc(now, _DATE)),
+        texts.DBREPL_SERVER_TIME.format(time=_local(here, now, _LOCAL_DATE)),
         "",
         texts.DBREPL_STATUS_STARTED.format(at=started),
         *header,
@@ -211,6 +217,15 @@ def dbreplication(world: World, here: Node) -> list[str]:
         *rows,
         "",
     ]
+
+
+def replication_check_started(world: World) -> list[str]:
+    """`utils dbreplication status`: a new status check (or the one running) starts."""
+    with world.lock:
+        started = world.replication_check.start(time.time())
+        publisher = world.publisher
+    stamp = _local(publisher, started, REPLICATION_FILE_STAMP)
+    return ["", "", *texts.DBREPL_CHECK_STARTED.format(stamp=stamp).split(texts.CRLF), ""]
 
 
 def ntp_status(node: Node) -> list[str]:
