@@ -12,6 +12,7 @@ from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
+from orchestrator.cli_options import CHANGE_ID, OPERATOR, STATE_DIR
 from orchestrator.cli_output import (
     err,
     json_mode,
@@ -47,18 +48,6 @@ __all__ = ["cli", "err", "main", "out", "user_errors"]
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
 PLAYBOOK = typer.Option(..., "--playbook", "-p", help="Playbook YAML (playbooks/*.yml)")
-STATE_DIR = typer.Option(None, "--state-dir", help="Journal and run folders (default .devpack)")
-CHANGE_ID = typer.Option(
-    None,
-    "--change-id",
-    help="The change ticket this run belongs to (shown atop the report and in --json; "
-    "default $DEVPACK_CHANGE_ID)",
-)
-OPERATOR = typer.Option(
-    None,
-    "--operator",
-    help="Who runs it (default $DEVPACK_OPERATOR, else the OS user)",
-)
 JSON = typer.Option(
     False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
 )

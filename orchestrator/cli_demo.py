@@ -13,13 +13,15 @@ from pathlib import Path
 
 import typer
 
+from orchestrator.cli_options import CHANGE_ID, OPERATOR
+
 
 def demo(
     workdir: Path = typer.Option(Path("build/demo"), "--workdir", help="Where the demo writes"),
     release: str = typer.Option("9.1.2.10000-28", "--release", help="The lab cluster's release"),
     profile: str = typer.Option("demo", "--profile", help="Lab timing: fast | demo | realistic"),
-    change_id: str | None = typer.Option(None, "--change-id", help="The change ticket"),
-    operator: str | None = typer.Option(None, "--operator", help="Who runs it (default: you)"),
+    change_id: str | None = CHANGE_ID,
+    operator: str | None = OPERATOR,
 ) -> None:
     """Start the lab cluster, plan and run a device pack rollout, write the report."""
     from orchestrator import app, roll_out, ticket

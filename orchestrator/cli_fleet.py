@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from orchestrator.cli_options import CHANGE_ID, OPERATOR, STATE_DIR
+
 fleet_app = typer.Typer(help="Roll a device pack out to many clusters from one process.")
 
 
@@ -18,19 +20,15 @@ def fleet_run(
         ..., "--fleet", help="Fleet YAML (clusters: inventory + playbook) or a folder of them"
     ),
     max_clusters: int = typer.Option(4, "--max-clusters", min=1, help="Clusters at once"),
-    state_dir: Path | None = typer.Option(
-        None, "--state-dir", help="Journal and run folders (default .devpack)"
-    ),
+    state_dir: Path | None = STATE_DIR,
     run_id: str | None = typer.Option(
         None,
         "--run-id",
         help="Choose the fleet run's id (a scheduler's); each cluster's run is "
         "<id>-<cluster>, and the same command again continues each of them",
     ),
-    change_id: str | None = typer.Option(
-        None, "--change-id", help="The change ticket every cluster's run belongs to"
-    ),
-    operator: str | None = typer.Option(None, "--operator", help="Who runs it (default: you)"),
+    change_id: str | None = CHANGE_ID,
+    operator: str | None = OPERATOR,
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
     ),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -224,3 +226,40 @@ def completed_runs(state) -> dict[str, str]:
         for run_id in runs.values():
             assert journal.run_state(run_id) == "completed", run_id
     return runs
+
+
+def test_sigkill_mid_reboot_and_the_same_fleet_run_id_twice(lab_cluster, tmp_path):
+    """A fleet killed outright (SIGKILL: no handler runs, the run's lock and its running
+    state stay behind) the moment its publisher's reboot is requested: the same `fleet run
+    --run-id` continues the killed run (the reboot under way is waited for, not asked
+    again) and starts the other; once more, nothing is touched."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "e2e"))
+    from devpack_runs import Spawned, is_event, kill_when
+
+    first, second = (
+        lab_cluster(demo_config(profile="fast").model_copy(update={"cluster": name}))
+        for name in ("east", "west")
+    )
+    fleet = _fleet_file(tmp_path, [first, second])
+    state = tmp_path / "state"
+    again = ["fleet", "run", "--fleet", str(fleet), "--max-clusters", "1"]
+    again += ["--state-dir", str(state), "--run-id", "CHG9"]
+    spawned = Spawned(again, tmp_path / "out")
+    kill_when(first, spawned, is_event("reboot_started", "cucmpub"))
+    code = spawned.wait(timeout=120)
+    assert spawned.killed_at is not None and code == -signal.SIGKILL, spawned.output
+    with Journal(state / "journal.sqlite") as journal:
+        assert [r.run_id for r in journal.runs()] == ["CHG9-east"]
+        assert journal.run_state("CHG9-east") == "running"  # nobody said otherwise
+
+    for _ in range(2):  # the scheduler's retry, and a second one
+        result = CliRunner().invoke(cli, again, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+        assert completed_runs(state) == {"east": "CHG9-east", "west": "CHG9-west"}
+        for cluster in (first, second):
+            for node in cluster.world.nodes:
+                assert len(cluster.lab.events.select("install_started", node)) == 1, node
+                assert len(cluster.lab.events.select("reboot_started", node)) == 1, node

@@ -73,6 +73,7 @@ PLAYBOOK: dict[str, Any] = {
     "timeouts": {"install": 60, "reboot": 60},
     "polling": {"first": 0.1, "max": 1.0},
     "estimates": {"reboot": 60},
+    "report": {"pdf": False},
 }
 
 HOSTILE_TEXT = [
@@ -314,6 +315,9 @@ ARGUMENT = st.one_of(
             "0",
             "-1",
             "99999999999",
+            "<script>alert(1)</script>",
+            "a|b",
+            "x" * 200,
         ]
     ),
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
@@ -329,6 +333,11 @@ OPTIONS = [
     "--fleet",
     "--max-clusters",
     "--report",
+    # the change ticket, report.pdf and a scheduler's run id
+    "--change-id",
+    "--operator",
+    "--pdf",
+    "--run-id",
 ]
 COMMANDS = [["plan"], ["run"], ["resume"], ["status"], ["audit"], ["report"], ["fleet", "run"]]
 

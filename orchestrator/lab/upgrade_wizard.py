@@ -332,7 +332,13 @@ class _Wizard:
         self.term.line(texts.DOWNLOADED_MB.format(mb=megabytes))
         server, port = self._fetching_from
         self.world.events.emit(
-            self.node.name, "cop_downloaded", file=name, md5=digest, server=server, port=port
+            self.node.name,
+            "cop_downloaded",
+            file=name,
+            md5=digest,
+            server=server,
+            port=port,
+            user=source.user,  # whose account: a shared server tells clusters apart by it
         )
         sftp.close()
         if not go:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -61,6 +62,40 @@ def print_copy(html: str) -> str:
     return re.sub(r"<details(?![^>]*\bopen\b)", "<details open", html)
 
 
+def _run_browser(command: list[str], errors: Path, timeout: float) -> tuple[int, str]:
+    """Run Chromium in a process group of its own and end the whole group afterwards: its
+    helpers (zygote, renderers) outlive a hung or crashed browser otherwise, keep the
+    temporary profile busy, and would hold a stderr pipe open until they die. Returns the
+    exit code and the last lines Chromium wrote to stderr."""
+    try:
+        with errors.open("wb") as sink:
+            browser = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=sink,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        raise PdfUnavailable(f"cannot start {command[0]}: {exc.strerror}") from None
+    try:
+        returncode = browser.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise PdfUnavailable(f"Chromium did not finish the PDF in {timeout:.0f} s") from None
+    finally:
+        _end_group(browser)
+    lines = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return returncode, " | ".join(lines[-3:])
+
+
+def _end_group(browser: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(browser.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        pass
+    browser.wait()
+
+
 def render_pdf(html_file: Path, pdf_file: Path | None = None, timeout: float = 120.0) -> Path:
     """Print ``html_file`` to ``pdf_file`` (default: report.pdf beside it); raises
     ``PdfUnavailable`` saying why not."""
@@ -85,17 +120,17 @@ def render_pdf(html_file: Path, pdf_file: Path | None = None, timeout: float = 1
             f"--print-to-pdf={partial}",
             copy.as_uri(),
         ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise PdfUnavailable(f"Chromium did not finish the PDF in {timeout:.0f} s") from None
-        except OSError as exc:
-            raise PdfUnavailable(f"cannot start {browser}: {exc.strerror}") from None
-        if done.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
-            tail = (done.stderr or "").strip().splitlines()[-3:]
-            raise PdfUnavailable(
-                f"{browser} exited {done.returncode} without a PDF: {' | '.join(tail)}"
+        returncode, tail = _run_browser(command, Path(work) / "stderr.txt", timeout)
+        if returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
+            how = (
+                f"was killed by {signal.Signals(-returncode).name}"
+                if returncode < 0 and -returncode in signal.valid_signals()
+                else f"exited {returncode}"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(partial), target)  # whole or not at all: made aside, then moved
+            raise PdfUnavailable(f"{browser} {how} without a PDF: {tail or 'no message'}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(partial), target)  # whole or not at all: made aside, then moved
+        except OSError as exc:
+            raise PdfUnavailable(f"cannot write {target}: {exc.strerror or exc}") from None
     return target

@@ -40,6 +40,30 @@ def _duration(seconds: float | None) -> str:
     return "–" if seconds is None else duration_text(seconds)
 
 
+# Markdown passes HTML through, reads [..](..) as a link and a '|' as a table's column
+# break; a backslash escapes the next character (a text ending in one would escape the
+# cell's closing '|').
+_MARKDOWN_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+
+
+def markdown_text(text: object) -> str:
+    """Text (an operator, a note, a node's message) as a Markdown line or table cell shows
+    it, never as markup: one line, its columns kept."""
+    return str(text).translate(_MARKDOWN_ESCAPES)
+
+
 @functools.cache
 def _environment(html: bool) -> Environment:
     # One environment per process: templates compile once, not once per report (a fleet
@@ -58,7 +82,7 @@ def _environment(html: bool) -> Environment:
         duration=_duration,
         stamp=stamp,
         pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
-        md=lambda text: str(text).replace("|", "\\|").replace("\n", " "),
+        md=markdown_text,
     )
     return env
 

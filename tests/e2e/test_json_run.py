@@ -39,6 +39,18 @@ def test_plan_run_retry_status_audit_as_json(lab_cluster, tmp_path: Path):
     assert again["run"]["report"]["html"] == run["report"]["html"]
     assert [e for e in cluster.lab.events.all() if e.event in CHANGES] == changes
 
+    # the same run id with another playbook is refused by name (exit 3), not run
+    other = tmp_path / "other-playbook.yml"
+    other.write_text(cluster.playbook.read_text())
+    args = run_args(cluster, state, "--run-id", "nightly-42")
+    args[args.index("-p") + 1] = str(other)
+    code, refused, stderr = devpack_json(*args)
+    assert code == 3 and refused["exit_code"] == 3, refused
+    said = refused["error"]["message"]
+    assert "run nightly-42 exists" in said and str(other) in said, said
+    assert "Traceback" not in stderr
+    assert [e for e in cluster.lab.events.all() if e.event in CHANGES] == changes
+
     code, status, _ = devpack_json("status", "--state-dir", str(state))
     assert code == 0
     assert [(r["run_id"], r["state"]) for r in status["runs"]] == [("nightly-42", "completed")]

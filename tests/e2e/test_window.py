@@ -38,7 +38,9 @@ def test_waits_for_the_window_to_open(lab_cluster, tmp_path):
 def test_window_too_short_for_the_rollout_pauses_then_resumes(lab_cluster, tmp_path):
     cluster = lab_cluster(demo_config(release=REBOOT_RELEASE, profile="fast"))
     # the playbook says a reboot takes 10 minutes: no restart stage fits a 2-minute window
-    edit_playbook(cluster.playbook, estimates={"reboot": 600})
+    # (polled at once all the same: the lab's reboots take a second, and polling that
+    # stays quiet for a share of the estimate would make the resume wait minutes)
+    edit_playbook(cluster.playbook, estimates={"reboot": 600}, polling={"quiet_share": 0})
     state = tmp_path / "state"
     code, output = devpack(*run_args(cluster, state, "--window", window(-60, 120)))
     assert code == 4, output

@@ -355,8 +355,12 @@ def restart_audit() -> AuditResult:
     )
 
 
-def paused_report(tmp_path: Path, audit: AuditResult | None = None, after=None):
+def paused_report(
+    tmp_path: Path, audit: AuditResult | None = None, after=None, resumed_ticket=None
+):
     journal = paused_journal(tmp_path / "j.sqlite")
+    if resumed_ticket:  # what a resume's flags journal over the ticket
+        journal.write(RUN, "recorded", step=TICKET_STEP, **resumed_ticket)
     try:
         return build_run_report(
             journal.run(RUN),
@@ -496,3 +500,30 @@ def test_bad_ticket_flags_are_refused_before_anything_is_read(tmp_path, flag, va
     code, _, stderr = devpack("run", "-i", missing, "-p", missing, flag, value)
     assert code == EXIT_INPUT
     assert said in stderr and "missing.yml" not in stderr
+
+
+HOSTILE = {
+    "change_id": "CHG|1 [x](javascript:alert(1))",
+    "operator": "<script>alert(1)</script>\\",
+    "notes": ["<img src=x onerror=alert(1)> | by mallory"],
+    "windows": ["<b>tonight</b> | (--window)"],
+}
+
+
+def test_hostile_ticket_text_is_text_in_html_and_markdown(tmp_path):
+    """What an operator types (--change-id, --operator) or a resume notes never becomes
+    markup: escaped in HTML, and in Markdown no raw HTML, no link, no extra column."""
+    report = paused_report(tmp_path, resumed_ticket=HOSTILE)
+    assert report.run.ticket.operator == HOSTILE["operator"]
+    files = render(report)
+    html, markdown = files["report.html"], files["report.md"]
+    for raw in ("<script>alert", "<img src", "<b>tonight"):
+        assert raw not in html and raw not in markdown, raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "](javascript:" not in markdown.replace("\\]", "")
+    rows = {line.split("|")[1].strip(): line for line in markdown.splitlines() if "|" in line}
+    for label in ("Change", "Operator", "Window"):
+        # a row of two cells: three unescaped bars (an escaped one is \|, a kept \ is \\)
+        row = rows[label].replace("\\\\", "").replace("\\|", "")
+        assert row.count("|") == 3, rows[label]
+    assert "- " + "&lt;img src=x onerror=alert(1)&gt; \\| by mallory" in markdown

@@ -124,7 +124,8 @@ def test_render_is_versioned_escaped_and_self_contained(tmp_path):
     assert not re.search(r"<script|<link|<img|@import|url\(|src=", outside)
     assert not re.search(r'href="(?!#)', html)
     markdown = files["report.md"]
-    assert "install failed: <disk> \\| full" in markdown
+    # its HTML shown as text, not passed through (Markdown passes HTML on)
+    assert "install failed: &lt;disk&gt; \\| full" in markdown and "<disk>" not in markdown
     assert "| sub | install-subscribers | install |" in markdown
 
 
