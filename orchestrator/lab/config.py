@@ -286,6 +286,11 @@ class LabConfig(_Model):
     faults: list[FaultSpec] = Field(default_factory=list)
     rules: Rules = Rules()
     backup: BackupSpec = BackupSpec()
+    # The replication status check runtimestate shows at lab start (inferred): one that
+    # finished this many minutes before the lab started (default about 9 months, as field
+    # transcripts show: older than every node's boot); None: none ever ran (runtimestate
+    # then starts one itself).
+    replication_check_minutes_ago: float | None = Field(270 * 24 * 60, ge=0)
 
     @field_validator("release")
     @classmethod

@@ -60,6 +60,13 @@ class ReplicationStatusCommand:
         if self._check is not None and self._check.found is not None:
             self._check = None
 
+    def seed(self, started: float) -> None:
+        """A check that finished before the lab started (at ``started``), finding the
+        states the nodes have now: what runtimestate shows until a new one starts."""
+        found = self._live()
+        self._check = _Check(started, started, dict(found), dict(found))
+        self._last_found = found
+
     def _begin(self, now: float) -> _Check:
         previous = self._last_found if self._last_found is not None else self._live()
         check = self._check = _Check(now, now + self.duration, dict(previous))

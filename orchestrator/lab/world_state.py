@@ -75,6 +75,8 @@ class WorldState:
             cop_base_name(p.file): p for p in config.device_packs
         }
         self.phones = {p.name: Phone(p.name, p.model, p.group) for p in config.phones}
+        if config.replication_check_minutes_ago is not None:  # an old finished check
+            self.replication_check.seed(now - config.replication_check_minutes_ago * 60)
         minutes = config.backup.taken_minutes_ago
         self.backup_at: float | None = None if minutes is None else now - minutes * 60
         # per (node, service): the number of the latest stop/start/restart command

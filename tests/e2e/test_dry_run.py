@@ -23,6 +23,13 @@ def test_dry_run_prints_plan_and_changes_nothing(lab_cluster, tmp_path):
     assert "restart-publisher" in output and "restart-wave-1" in output  # the plan
     assert "prechecks passed" in output and "nothing was changed" in output
     assert not [e for e in cluster.lab.events.all() if e.event in CHANGES]
+    # the lab's default shows a months-old finished replication check: a warning naming
+    # its start, its age and the command, never a new check (read-only)
+    flat = " ".join(output.split())
+    assert "replication status check shown started" in flat and "270 days old" in flat, output
+    assert "utils dbreplication status" in flat
+    commands = [e.data["command"] for e in cluster.lab.events.all() if e.event == "cli_command"]
+    assert "utils dbreplication status" not in commands
     code, listing = devpack("status", "--state-dir", str(state))
     assert "no runs" in listing, listing
 
@@ -31,7 +38,9 @@ def test_dry_run_with_a_precheck_problem_exits_3(lab_cluster, tmp_path):
     cluster = lab_cluster(
         demo_config(release="12.5.1.14900-63", profile="fast").model_copy(
             update={
-                "faults": [FaultSpec(kind=FaultKind.REPLICATION_STUCK, node="cucmsub3", state=3)]
+                "faults": [FaultSpec(kind=FaultKind.REPLICATION_STUCK, node="cucmsub3", state=3)],
+                # no old check: runtimestate starts one, which finds the fault
+                "replication_check_minutes_ago": None,
             }
         )
     )

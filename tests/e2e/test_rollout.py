@@ -86,10 +86,28 @@ def test_reboot_release_rollout(lab_cluster, tmp_path, check_survives):
     pub_installed = first(log, pub, "install_finished").time
     assert all(first(log, n, "install_started").time > pub_installed for n in subscribers)
     _assert_waves_follow_replication(state, log)
+    _assert_precheck_renewed_the_old_check(state, log)
     assert_groups_never_fully_down(world, log)
     assert_one_tftp_always_up(world, log)
     assert_all_know(world, MODELS)
     assert_phones_home(world)
+
+
+def _assert_precheck_renewed_the_old_check(state: Path, log: list) -> None:
+    """The lab starts showing a months-old check of all 2s: the precheck does not trust
+    it, starts a fresh one before any install (lab truth) and journals the one it judged."""
+    renewals = [
+        e.time
+        for e in log
+        if e.event == "cli_command" and e.data["command"] == "utils dbreplication status"
+    ]
+    assert renewals and renewals[0] < min(e.time for e in log if e.event == "install_started")
+    with Journal(state / "journal.sqlite") as journal:
+        (run_id,) = [r.run_id for r in journal.runs()]
+        record = journal.steps(run_id)["prechecks/replication"]
+    accepted = [e.detail for e in record.history if e.state == "replicated"]
+    assert accepted and "old (the publisher's clock)" in accepted[-1]["check_age"]
+    assert "days" not in accepted[-1]["check_age"] and accepted[-1]["check_started"]
 
 
 def _assert_waves_follow_replication(state: Path, log: list) -> None:
