@@ -106,6 +106,10 @@ class PhoneSpec(_Model):
     group: str
 
 
+# about 9 months: a finished replication check from before every node's boot
+OLD_REPLICATION_CHECK_MINUTES = 270 * 24 * 60.0
+
+
 class BackupSpec(_Model):
     """The cluster's last DRS backup, as `utils disaster_recovery status backup` tells it
     (layout inferred, reference 9.6)."""
@@ -287,10 +291,11 @@ class LabConfig(_Model):
     rules: Rules = Rules()
     backup: BackupSpec = BackupSpec()
     # The replication status check runtimestate shows at lab start (inferred): one that
-    # finished this many minutes before the lab started (default about 9 months, as field
-    # transcripts show: older than every node's boot); None: none ever ran (runtimestate
-    # then starts one itself).
-    replication_check_minutes_ago: float | None = Field(270 * 24 * 60, ge=0)
+    # finished this many minutes before the lab started (field transcripts show checks
+    # months old; OLD_REPLICATION_CHECK_MINUTES is older than every node's boot); None,
+    # still the default (audit and lab tests expect it): none ever ran, runtimestate
+    # then starts one itself.
+    replication_check_minutes_ago: float | None = Field(None, ge=0)
 
     @field_validator("release")
     @classmethod

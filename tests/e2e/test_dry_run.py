@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from devpack_runs import devpack, run_args
 
-from orchestrator.lab.config import FaultKind, FaultSpec, demo_config
+from orchestrator.lab.config import (
+    OLD_REPLICATION_CHECK_MINUTES,
+    FaultKind,
+    FaultSpec,
+    demo_config,
+)
 
 CHANGES = (
     "install_started",
@@ -16,14 +21,16 @@ CHANGES = (
 
 
 def test_dry_run_prints_plan_and_changes_nothing(lab_cluster, tmp_path):
-    cluster = lab_cluster(demo_config(release="9.1.2.10000-28", profile="fast"))
+    config = demo_config(release="9.1.2.10000-28", profile="fast")
+    config.replication_check_minutes_ago = OLD_REPLICATION_CHECK_MINUTES
+    cluster = lab_cluster(config)
     state = tmp_path / "state"
     code, output = devpack(*run_args(cluster, state, "--dry-run"))
     assert code == 0, output
     assert "restart-publisher" in output and "restart-wave-1" in output  # the plan
     assert "prechecks passed" in output and "nothing was changed" in output
     assert not [e for e in cluster.lab.events.all() if e.event in CHANGES]
-    # the lab's default shows a months-old finished replication check: a warning naming
+    # a lab showing a months-old finished replication check: a warning naming
     # its start, its age and the command, never a new check (read-only)
     flat = " ".join(output.split())
     assert "replication status check shown started" in flat and "270 days old" in flat, output
@@ -39,8 +46,6 @@ def test_dry_run_with_a_precheck_problem_exits_3(lab_cluster, tmp_path):
         demo_config(release="12.5.1.14900-63", profile="fast").model_copy(
             update={
                 "faults": [FaultSpec(kind=FaultKind.REPLICATION_STUCK, node="cucmsub3", state=3)],
-                # no old check: runtimestate starts one, which finds the fault
-                "replication_check_minutes_ago": None,
             }
         )
     )

@@ -18,7 +18,7 @@ from lab_truth import (
 )
 
 from orchestrator.engine.journal import Journal
-from orchestrator.lab.config import demo_config
+from orchestrator.lab.config import OLD_REPLICATION_CHECK_MINUTES, demo_config
 
 PACK = "cmterm-devicepack12.5.1.17123-1.cop.sgn"
 MODELS = ["Cisco 8851", "Cisco 8865"]
@@ -60,6 +60,7 @@ def test_reboot_release_rollout(lab_cluster, tmp_path, check_survives):
     shown after a reboot (the default, the hard case) or forgotten."""
     config = demo_config(release="9.1.2.10000-28", profile="fast")
     config.rules.replication_check_survives_reboot = check_survives
+    config.replication_check_minutes_ago = OLD_REPLICATION_CHECK_MINUTES  # all 2s, months old
     cluster = lab_cluster(config)
     world, events = cluster.world, cluster.lab.events
     state = tmp_path / "state"
