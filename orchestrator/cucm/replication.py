@@ -137,10 +137,14 @@ def precheck_check_age(
 def publisher_now(server_time: datetime | None, zone: tzinfo | None) -> float | None:
     """The publisher's clock as runtimestate printed it (`Server Time:`, node-local to
     the second; its zone abbreviation is ignored, the node's configured zone decides),
-    read as LATE as it can be: doubt makes a check older, never younger."""
+    the end of its second. In the hour a DST change repeats it is read EARLY, like the
+    check's start: read late, every check started in that hour would look an hour
+    older than it can be and a run would renew it in vain for the whole hour; so there
+    the age may read up to an hour short (the boot rule, which guards safety, does not
+    lean that way)."""
     if server_time is None:
         return None
-    return node_epoch(server_time.replace(microsecond=0) + SECOND, zone, Lean.LATER)
+    return node_epoch(server_time.replace(microsecond=0) + SECOND, zone, Lean.EARLIER)
 
 
 def _duration(seconds: float) -> str:

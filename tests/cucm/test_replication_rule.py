@@ -127,7 +127,7 @@ def test_a_precheck_reads_the_check_and_the_publishers_clock_in_the_publishers_z
     # Chicago 10:12 is 16:12 UTC: a publisher clock of 10:40 local makes it 28 min old
     check = check_start(datetime(2026, 11, 30, 10, 12), None, CHICAGO, "America/Chicago")
     now = publisher_now(datetime(2026, 11, 30, 10, 40, 0), CHICAGO)
-    assert now == utc(2026, 11, 30, 16, 40, 1)  # read late: the second is over
+    assert now == utc(2026, 11, 30, 16, 40, 1)  # the second is over
     verdict = precheck_check_age(check, {"pub": utc(2026, 11, 30, 16, 0, 0)}, now, 3600)
     assert verdict.fresh and verdict.age == 28 * 60 + 1
     # read as UTC the same stamps would put the check before a boot at 11:00 UTC
@@ -140,11 +140,15 @@ def test_a_precheck_reads_the_check_and_the_publishers_clock_in_the_publishers_z
     assert publisher_now(None, CHICAGO) is None
 
 
-def test_in_the_repeated_dst_hour_the_check_reads_early_and_the_clock_late() -> None:
+def test_in_the_repeated_dst_hour_check_and_clock_are_read_in_the_same_fold() -> None:
     # Berlin, 2026-10-25: 02:00-03:00 happens twice (CEST, then CET)
     check = check_start(datetime(2026, 10, 25, 2, 30), None, BERLIN, "Europe/Berlin")
     now = publisher_now(datetime(2026, 10, 25, 2, 50, 0), BERLIN)
     assert check is not None and now is not None
+    # both early (CEST): 20 min, not an hour more -- else a run would renew a check
+    # started in that hour in vain until the hour is over
     verdict = precheck_check_age(check, {"pub": utc(2026, 10, 1, 0, 0, 0)}, now, 3600)
-    # the check as early (02:30 CEST = 00:30 UTC), the clock as late (02:50 CET = 01:50)
-    assert verdict.age == 80 * 60 + 1 and not verdict.fresh
+    assert verdict.age == 20 * 60 + 1 and verdict.fresh
+    # the boot rule still leans the safe way: a boot in that hour read late
+    late_boot = node_epoch(datetime(2026, 10, 25, 2, 20), BERLIN, Lean.LATER)
+    assert not precheck_check_age(check, {"pub": late_boot}, now, 3600).fresh
