@@ -110,7 +110,7 @@ def precheck_check_age(
     clock: str = "the publisher's clock",
 ) -> CheckAge:
     """May a precheck judge ``check``? Only if it surely started after every node's last
-    Boot line (``boots``: epoch s, read LATE; None: none readable, which proves nothing)
+    Boot line (``boots``: epoch s; None: none readable, which proves nothing)
     and its age at ``now`` (the publisher's clock, epoch s), taken from its earliest
     possible start, is at most ``max_age`` seconds."""
     if check is None:

@@ -89,8 +89,9 @@ class ReplicationCheck:
 
     states: dict[str, int]
     started: CheckStart | None  # None: the output named no start
-    # the publisher's clock when it answered (`Server Time:`, epoch s, cucm.replication.publisher_now); None:
-    # not shown (a precheck then measures the check's age on devpack's clock)
+    # the publisher's clock when it answered (`Server Time:`, epoch s, read by
+    # cucm.replication.publisher_now); None: not shown (a precheck then measures the
+    # check's age on devpack's clock)
     now: float | None = None
 
 

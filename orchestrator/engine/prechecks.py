@@ -204,9 +204,12 @@ def replication_looker(
     clock: Callable[[], float] = time.time,
 ) -> Callable[[], ReplicationLook]:
     """Look at the publisher's status check as a precheck judges it: against every
-    node's last Boot line (read once, late) and the publisher's clock (its `Server Time:`;
+    node's last Boot line (read once, early) and the publisher's clock (its `Server Time:`;
     when not shown, devpack's clock -- epoch seconds need no zone, and say so)."""
-    boots = dict(zip(nodes, parallel.each(gateway.restart_stamp, nodes, limit=None), strict=True))
+    # Boot lines read EARLY (as discovery reads them), unlike a gate's: a precheck follows
+    # no restart of devpack's, and read late a boot in the hour a DST change repeats
+    # would refuse every check for that hour; the maximum age bounds the doubt.
+    boots = dict(zip(nodes, parallel.each(gateway.last_boot, nodes, limit=None), strict=True))
 
     def look() -> ReplicationLook:
         check = gateway.replication_check()

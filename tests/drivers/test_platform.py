@@ -264,7 +264,7 @@ def test_precheck_reports_a_check_still_running_instead_of_judging_it() -> None:
     from orchestrator.engine.prechecks import PrecheckPolicy, check_replication
 
     class Gateway:
-        def restart_stamp(self, node: str) -> float:
+        def last_boot(self, node: str) -> float:
             return 0.0
 
         def replication_check(self) -> object:
