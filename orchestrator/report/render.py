@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,18 @@ def markdown_text(text: object) -> str:
     return str(text).translate(_MARKDOWN_ESCAPES)
 
 
+def markdown_code(text: object) -> str:
+    """Text as one Markdown code span (a command to copy), whatever backticks it holds:
+    CommonMark closes a span only on a run of backticks as long as the one that opened it,
+    so the fence is one longer than the text's longest run (padded where the text starts
+    or ends with one)."""
+    value = str(text).replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
 @functools.cache
 def _environment(html: bool) -> Environment:
     # One environment per process: templates compile once, not once per report (a fleet
@@ -83,6 +96,7 @@ def _environment(html: bool) -> Environment:
         stamp=stamp,
         pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
         md=markdown_text,
+        md_code=markdown_code,
     )
     return env
 

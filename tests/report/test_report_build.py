@@ -9,7 +9,7 @@ from report_journal import RUN, T0, failed_then_resumed_journal, plan
 
 from orchestrator import logs
 from orchestrator.report.build import build_run_report
-from orchestrator.report.render import render
+from orchestrator.report.render import markdown_code, render
 from orchestrator.report.schema import SCHEMA_VERSION, Report
 from orchestrator.report.timeline import picture, segments
 
@@ -190,3 +190,14 @@ def test_legacy_ssh_is_named_per_node_with_why_in_every_format(tmp_path):
     assert "| sub | OpenSSH_5.3 | ssh-rsa |" in files["report.md"]
     assert "<b>Legacy SSH on sub:</b> accepted only because" in files["report.html"]
     assert "pinned in known_hosts" in files["report.html"]
+
+
+def test_a_command_with_backticks_stays_one_markdown_code_span():
+    """A state dir with a backtick in its path must not end the span around the command."""
+    assert markdown_code("devpack resume r1") == "`devpack resume r1`"
+    assert markdown_code("devpack resume r1 --state-dir /tmp/a`b") == (
+        "``devpack resume r1 --state-dir /tmp/a`b``"
+    )
+    assert markdown_code("x``y") == "```x``y```"
+    assert markdown_code("`edge`") == "`` `edge` ``"
+    assert markdown_code("two\nlines") == "`two lines`"
