@@ -12,7 +12,7 @@ from orchestrator.audit.command import audit_command
 from orchestrator.cli_demo import demo
 from orchestrator.cli_fleet import fleet_app
 from orchestrator.cli_lab import lab_app
-from orchestrator.cli_options import CHANGE_ID, OPERATOR, STATE_DIR
+from orchestrator.cli_options import CHANGE_ID, JSON, OPERATOR, STATE_DIR
 from orchestrator.cli_output import (
     err,
     json_mode,
@@ -48,9 +48,6 @@ __all__ = ["cli", "err", "main", "out", "user_errors"]
 
 INVENTORY = typer.Option(..., "--inventory", "-i", help="Inventory YAML (inventory/*.yml)")
 PLAYBOOK = typer.Option(..., "--playbook", "-p", help="Playbook YAML (playbooks/*.yml)")
-JSON = typer.Option(
-    False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
-)
 
 
 def _version(value: bool) -> None:

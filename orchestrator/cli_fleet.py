@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from orchestrator.cli_options import CHANGE_ID, OPERATOR, STATE_DIR
+from orchestrator.cli_options import CHANGE_ID, JSON, OPERATOR, STATE_DIR
 
 fleet_app = typer.Typer(help="Roll a device pack out to many clusters from one process.")
 
@@ -29,9 +29,7 @@ def fleet_run(
     ),
     change_id: str | None = CHANGE_ID,
     operator: str | None = OPERATOR,
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
-    ),
+    as_json: bool = JSON,
 ) -> None:
     """Run every cluster of the fleet; each is an ordinary run (run id, lock, report)."""
     from orchestrator.cli_output import json_mode

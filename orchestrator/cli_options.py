@@ -17,3 +17,6 @@ OPERATOR = typer.Option(
     "--operator",
     help="Who runs it (default $DEVPACK_OPERATOR, else the OS user)",
 )
+JSON = typer.Option(
+    False, "--json", help="Print one JSON document (devpack.result/1) on stdout, nothing else"
+)
